@@ -10,6 +10,8 @@ const isolation = {
 const storePort = Number(process.env.SNAP86_STORE_PORT ?? 5188);
 
 export default defineConfig({
+  // Unknown paths are 404s, not the app page: a mistyped image URL must fail, not "boot" HTML.
+  appType: "mpa",
   server: {
     port: Number(process.env.PORT ?? 5173),
     strictPort: false,

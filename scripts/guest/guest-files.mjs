@@ -1,0 +1,109 @@
+// Text files that go into the initramfs and the root disk. Kept apart from the build steps
+// so tests can check them without running apt or mke2fs.
+
+export const HOSTNAME = "snap86";
+/** The app detects a shell prompt by its "# " ending, so this must stay fixed. */
+export const PROMPT = "snap86:\\w# ";
+/** Guest-time limit for /dev/sda to appear after the disk drivers are loaded. */
+export const DISK_WAIT_SECONDS = 10;
+
+function shellQuote(s) {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * /init of the initramfs. `modules` are file names (without .ko) under /lib/modules/, in
+ * load order. Any failure ends in a shell on the serial line: /dev/console is tty0 (the
+ * last console= wins), so a shell on the console alone would be invisible to the app.
+ */
+export function initScript(modules) {
+  for (const m of modules) if (!/^[A-Za-z0-9_-]+$/.test(m)) throw new Error(`odd module name: ${m}`);
+  const tries = DISK_WAIT_SECONDS * 50;
+  return `#!/bin/sh
+# snap86 initramfs: load the disk drivers, mount the root disk read-write, start its init.
+export PATH=/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+rescue() {
+  for out in /dev/console /dev/ttyS0; do
+    echo "snap86 initramfs: $*" >"$out"
+    echo "snap86 initramfs: boot failed, starting a rescue shell on ttyS0" >"$out"
+  done
+  # PID 1 must never exit (the kernel would panic), so keep a serial shell coming back.
+  while true; do setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'; done
+}
+
+for m in ${modules.join(" ")}; do
+  insmod /lib/modules/$m.ko || rescue "insmod $m failed"
+done
+
+i=0
+while [ ! -b /dev/sda ]; do
+  i=$((i + 1))
+  [ $i -gt ${tries} ] && rescue "no /dev/sda after ${DISK_WAIT_SECONDS} s"
+  usleep 20000
+done
+
+# noatime: reading a file should not dirty disk blocks (checkpoints store changed blocks).
+mount -t ext4 -o rw,noatime /dev/sda /newroot || rescue "cannot mount /dev/sda as ext4"
+[ -x /newroot/sbin/init ] || rescue "the root disk has no /sbin/init"
+mount --move /dev /newroot/dev
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+exec switch_root /newroot /sbin/init
+`;
+}
+
+export const INITTAB = `# snap86: the serial shell is what the app talks to; tty1 is the VGA screen.
+::sysinit:/etc/init.d/rcS
+ttyS0::respawn:-/bin/sh
+tty1::respawn:-/bin/sh
+::ctrlaltdel:/sbin/reboot
+::shutdown:/bin/umount -a -r
+`;
+
+export const RCS = `#!/bin/sh
+# The initramfs moves proc, sys and dev over; mount them only when booted some other way.
+mountpoint -q /proc || mount -t proc proc /proc
+mountpoint -q /sys || mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+hostname -F /etc/hostname
+`;
+
+export const PROFILE = `export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+export HOME=/root
+export PS1=${shellQuote(PROMPT)}
+cd "$HOME"
+`;
+
+export const PASSWD = "root::0:0:root:/root:/bin/sh\n";
+export const GROUP = "root:x:0:\n";
+
+/** Root disk files: path (relative to the root) -> [mode, text]. */
+export function rootfsFiles() {
+  return {
+    "etc/inittab": [0o644, INITTAB],
+    "etc/init.d/rcS": [0o755, RCS],
+    "etc/profile": [0o644, PROFILE],
+    "etc/hostname": [0o644, `${HOSTNAME}\n`],
+    "etc/passwd": [0o644, PASSWD],
+    "etc/group": [0o644, GROUP],
+    "etc/fstab": [0o644, "# mounted by the initramfs and /etc/init.d/rcS\n"],
+  };
+}
+
+/** Empty directories of the root disk: path -> mode. */
+export const ROOTFS_DIRS = {
+  bin: 0o755, sbin: 0o755, "usr/bin": 0o755, "usr/sbin": 0o755, etc: 0o755, "etc/init.d": 0o755,
+  dev: 0o755, proc: 0o555, sys: 0o555, tmp: 0o1777, run: 0o755, root: 0o700, home: 0o755,
+  mnt: 0o755, "var/log": 0o755, "var/tmp": 0o1777,
+};
+
+export const INITRAMFS_DIRS = {
+  bin: 0o755, sbin: 0o755, "usr/bin": 0o755, "usr/sbin": 0o755, dev: 0o755, proc: 0o555,
+  sys: 0o555, newroot: 0o755, "lib/modules": 0o755,
+};

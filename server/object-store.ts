@@ -1,0 +1,38 @@
+import type { Readable } from "node:stream";
+
+/** Inclusive byte range, already checked against the object's size. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface StoredObject {
+  size: number;
+  body: Readable;
+}
+
+/**
+ * Where immutable, content-addressed blobs live. The HTTP layer validates names and verifies
+ * hashes before/while calling these, so an implementation only has to store bytes atomically:
+ * a put whose body iterable throws must leave nothing visible. Kept this narrow so an
+ * S3-compatible backend (multipart upload + abort) can implement it later.
+ */
+export interface ObjectStore {
+  has(name: string): Promise<boolean>;
+  /** Size in bytes, or null when absent. */
+  size(name: string): Promise<number | null>;
+  /** Null when absent. The range must lie inside the object. */
+  get(name: string, range?: ByteRange): Promise<StoredObject | null>;
+  /**
+   * Stores the body under name unless already present. If iterating the body throws, the
+   * partial write is discarded and the error is rethrown unchanged.
+   */
+  put(name: string, body: AsyncIterable<Uint8Array>): Promise<"created" | "exists">;
+}
+
+/** Names are lowercase sha256 hex. Checked on the raw URL segment, so no decoding tricks. */
+export const OBJECT_NAME = /^[0-9a-f]{64}$/;
+
+export function isObjectName(name: string): boolean {
+  return OBJECT_NAME.test(name);
+}

@@ -1,0 +1,239 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { FsObjectStore } from "./fs-object-store.js";
+import { isObjectName, type ObjectStore } from "./object-store.js";
+import { parseRange } from "./range.js";
+import { BodyRefused, verifiedBody } from "./verified-body.js";
+
+export const MiB = 1024 * 1024;
+
+export interface StoreServerOptions {
+  /** Data directory; objects and manifests get one subfolder each. */
+  dir: string;
+  maxObjectBytes?: number;
+  maxManifestBytes?: number;
+  /** Size cap of a POST /store/objects/missing body. */
+  maxQueryBytes?: number;
+  /** Called with one line per finished request; omit for silence. */
+  log?: (line: string) => void;
+  /** Injected backends (tests, or a future S3 store); default to FsObjectStore under dir. */
+  objects?: ObjectStore;
+  manifests?: ObjectStore;
+}
+
+const PREFIX = "/store/";
+const MAX_QUERY_NAMES = 100_000;
+
+// Every response carries these: the app page is cross-origin isolated (COEP require-corp), so
+// even same-origin-through-proxy deployments must be able to embed our bytes, and a store on
+// another origin must be usable without credentials.
+const COMMON_HEADERS: Record<string, string> = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, OPTIONS",
+  "Access-Control-Allow-Headers": "Content-Type, Range, If-None-Match",
+  "Access-Control-Expose-Headers": "Content-Length, Content-Range, ETag, Accept-Ranges",
+  "Access-Control-Max-Age": "86400",
+  "Cross-Origin-Resource-Policy": "cross-origin",
+  "X-Content-Type-Options": "nosniff",
+};
+
+interface Collection {
+  store: ObjectStore;
+  maxBytes: number;
+}
+
+export function createStoreHandler(options: StoreServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const collections: Record<string, Collection> = {
+    objects: {
+      store: options.objects ?? new FsObjectStore(join(options.dir, "objects")),
+      maxBytes: options.maxObjectBytes ?? 64 * MiB,
+    },
+    manifests: {
+      store: options.manifests ?? new FsObjectStore(join(options.dir, "manifests")),
+      maxBytes: options.maxManifestBytes ?? 8 * MiB,
+    },
+  };
+  const maxQueryBytes = options.maxQueryBytes ?? 8 * MiB;
+  const log = options.log;
+
+  return (req, res) => {
+    const started = Date.now();
+    if (log) {
+      res.once("close", () => {
+        const aborted = res.writableFinished ? "" : " (aborted)";
+        log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms${aborted}`);
+      });
+    }
+    for (const [key, value] of Object.entries(COMMON_HEADERS)) res.setHeader(key, value);
+    route(req, res, collections, maxQueryBytes).catch((error: unknown) => {
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      reply(req, res, 500, { error: "internal store error" });
+      log?.(`error: ${error instanceof Error ? error.stack : String(error)}`);
+    });
+  };
+}
+
+export function createStoreServer(options: StoreServerOptions): Server {
+  const server = createServer(createStoreHandler(options));
+  // A client vanishing mid-request must cost us a socket, never the process.
+  server.on("clientError", (_error, socket) => socket.destroy());
+  return server;
+}
+
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  collections: Record<string, Collection>,
+  maxQueryBytes: number,
+): Promise<void> {
+  // Work on the raw, undecoded path: a name is 64 lowercase hex chars, so any "%2f", "..",
+  // or extra segment simply fails to match and can never reach the filesystem.
+  const rawUrl = req.url ?? "";
+  const path = rawUrl.split("?", 1)[0];
+  if (!path.startsWith(PREFIX)) return reply(req, res, 404, { error: "not found" });
+  const rest = path.slice(PREFIX.length);
+  const slash = rest.indexOf("/");
+  const collectionName = slash < 0 ? rest : rest.slice(0, slash);
+  const name = slash < 0 ? "" : rest.slice(slash + 1);
+  const collection = Object.hasOwn(collections, collectionName) ? collections[collectionName] : undefined;
+  if (!collection) return reply(req, res, 404, { error: "not found" });
+
+  if (collectionName === "objects" && name === "missing") {
+    if (req.method === "OPTIONS") return preflight(res);
+    if (req.method !== "POST") return methodNotAllowed(req, res, "POST, OPTIONS");
+    return missing(req, res, collection.store, maxQueryBytes);
+  }
+  if (!isObjectName(name)) {
+    return reply(req, res, 400, { error: "object names are 64 lowercase hex characters (sha256 of the body)" });
+  }
+  switch (req.method) {
+    case "OPTIONS":
+      return preflight(res);
+    case "GET":
+    case "HEAD":
+      return read(req, res, collection.store, name);
+    case "PUT":
+      return write(req, res, collection, name);
+    default:
+      return methodNotAllowed(req, res, "GET, HEAD, PUT, OPTIONS");
+  }
+}
+
+async function read(req: IncomingMessage, res: ServerResponse, store: ObjectStore, name: string): Promise<void> {
+  const size = await store.size(name);
+  if (size === null) return reply(req, res, 404, { error: `no object ${name}` });
+  const etag = `"${name}"`;
+  // Immutable: the name is the hash of the bytes, so any cache may keep them forever.
+  res.setHeader("ETag", etag);
+  res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
+  res.setHeader("Accept-Ranges", "bytes");
+  const ifNoneMatch = req.headers["if-none-match"];
+  if (ifNoneMatch !== undefined && ifNoneMatch.split(",").some((tag) => tag.trim() === etag || tag.trim() === "*")) {
+    res.writeHead(304).end();
+    return;
+  }
+  const wanted = parseRange(req.headers.range, size);
+  if (wanted.kind === "unsatisfiable") {
+    res.setHeader("Content-Range", `bytes */${size}`);
+    return reply(req, res, 416, { error: `range not satisfiable for ${size} bytes` });
+  }
+  const range = wanted.kind === "range" ? wanted.range : undefined;
+  const length = range ? range.end - range.start + 1 : size;
+  res.setHeader("Content-Type", "application/octet-stream");
+  res.setHeader("Content-Length", String(length));
+  if (range) res.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+  res.statusCode = range ? 206 : 200;
+  if (req.method === "HEAD" || length === 0) {
+    res.end();
+    return;
+  }
+  const object = await store.get(name, range);
+  if (!object) return reply(req, res, 404, { error: `no object ${name}` });
+  try {
+    await pipeline(object.body, res);
+  } catch {
+    // Client went away mid-download: pipeline already destroyed both ends.
+  }
+}
+
+async function write(req: IncomingMessage, res: ServerResponse, collection: Collection, name: string): Promise<void> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > collection.maxBytes) {
+    return refuseBody(req, res, 413, `body exceeds ${collection.maxBytes} bytes`);
+  }
+  if (await collection.store.has(name)) {
+    // Already verified when first stored; skip re-hashing the duplicate.
+    req.resume();
+    return reply(req, res, 200, { name, status: "exists" });
+  }
+  let outcome: "created" | "exists";
+  try {
+    outcome = await collection.store.put(name, verifiedBody(req, name, collection.maxBytes));
+  } catch (error) {
+    if (error instanceof BodyRefused) return refuseBody(req, res, error.status, error.message);
+    if (req.destroyed || res.destroyed) return; // client aborted: the store discarded the partial write
+    throw error;
+  }
+  reply(req, res, outcome === "created" ? 201 : 200, { name, status: outcome });
+}
+
+async function missing(req: IncomingMessage, res: ServerResponse, store: ObjectStore, maxBytes: number): Promise<void> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) return refuseBody(req, res, 413, `query exceeds ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  let names: unknown;
+  try {
+    names = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return reply(req, res, 400, { error: "body must be a JSON array of object names" });
+  }
+  if (!Array.isArray(names) || names.length > MAX_QUERY_NAMES || !names.every((n) => typeof n === "string" && isObjectName(n))) {
+    return reply(req, res, 400, { error: `body must be a JSON array of at most ${MAX_QUERY_NAMES} object names` });
+  }
+  const unique = [...new Set(names as string[])];
+  const lacking: string[] = [];
+  // Bounded fan-out: thousands of parallel stat() calls would exhaust file descriptors.
+  for (let i = 0; i < unique.length; i += 64) {
+    const batch = unique.slice(i, i + 64);
+    const present = await Promise.all(batch.map((n) => store.has(n)));
+    batch.forEach((n, j) => {
+      if (!present[j]) lacking.push(n);
+    });
+  }
+  reply(req, res, 200, lacking);
+}
+
+function preflight(res: ServerResponse): void {
+  res.writeHead(204).end();
+}
+
+function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  res.setHeader("Allow", allow);
+  reply(req, res, 405, { error: `method ${req.method} not allowed here` });
+}
+
+/** Refusal while the request body may still be arriving: answer, then drop the connection. */
+function refuseBody(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  if (!req.complete) res.setHeader("Connection", "close");
+  reply(req, res, status, { error: message });
+  // Keep reading (and discarding) so the client gets to see our answer instead of a reset;
+  // the "Connection: close" above ends the socket once the response is out.
+  req.resume();
+}
+
+function reply(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Content-Length", String(Buffer.byteLength(text)));
+  res.end(req.method === "HEAD" ? undefined : text);
+}

@@ -1,0 +1,107 @@
+/**
+ * `window.snap86`: the automation API for scenarios (Playwright's page.evaluate) and for people
+ * embedding snap86. Everything goes through the same EmulatorClient the UI uses.
+ */
+import type { MachineConfig } from "../shared/machine-config";
+import { DEFAULT_CONFIG } from "../shared/machine-config";
+import type { Stats } from "../shared/protocol";
+import type { EmulatorClient } from "./emulator-client";
+import { runCommand, type RunResult } from "./run-command";
+
+export interface WaitOptions {
+  timeoutMs?: number;
+}
+
+export interface Snap86Api {
+  /** Boots a machine; resolves when the emulator runs (not when the guest's shell is up). */
+  boot(config?: Partial<MachineConfig>): Promise<void>;
+  /** Boots if needed, then waits until the guest shell answers a command. */
+  waitForShell(options?: WaitOptions): Promise<void>;
+  /** Waits for text (or a RegExp) on the serial console after the current end of the transcript. */
+  waitForSerial(pattern: string | RegExp, options?: WaitOptions & { fromStart?: boolean }): Promise<string>;
+  /** Runs one shell command line over serial and returns its exact output (no trailing newline). */
+  run(command: string, options?: WaitOptions): Promise<string>;
+  /** Like run, with the exit status. */
+  runWithStatus(command: string, options?: WaitOptions): Promise<RunResult>;
+  /** Types raw text into the serial console. */
+  type(text: string): Promise<void>;
+  screenText(): Promise<string>;
+  serialText(): string;
+  state(): Promise<Stats>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  reboot(): Promise<void>;
+  powerOff(): Promise<void>;
+}
+
+const DEFAULT_RUN_TIMEOUT_MS = 30_000;
+const DEFAULT_SHELL_TIMEOUT_MS = 120_000;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export function createAutomationApi(client: EmulatorClient, onBoot: (config: MachineConfig) => Promise<void>): Snap86Api {
+  // Commands share one console: run them one at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const runWithStatus = (command: string, options?: WaitOptions) =>
+    serialized(() => {
+      if (client.state !== "running") {
+        return Promise.reject(new Error(`The machine is ${client.state}: boot or resume it before run()`));
+      }
+      return runCommand(
+        client.serial,
+        (text) => void client.remote.serialInput(text),
+        command,
+        options?.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+      );
+    });
+
+  const api: Snap86Api = {
+    boot: (config) => onBoot({ ...DEFAULT_CONFIG, ...config }),
+    async waitForShell(options) {
+      const deadline = performance.now() + (options?.timeoutMs ?? DEFAULT_SHELL_TIMEOUT_MS);
+      if (client.state === "off" || client.state === "error") await api.boot();
+      // The serial getty may not be listening yet; typed input would be lost, so keep asking.
+      for (;;) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw new Error("The guest shell did not answer in time");
+        try {
+          await runWithStatus("true", { timeoutMs: Math.min(1500, left) });
+          return;
+        } catch (e) {
+          if (client.state === "error" || client.state === "off") throw e;
+        }
+      }
+    },
+    async waitForSerial(pattern, options) {
+      const re = typeof pattern === "string" ? new RegExp(escapeRegExp(pattern)) : pattern;
+      const from = options?.fromStart ? 0 : client.serial.end;
+      const m = await client.serial.wait(re, from, options?.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS);
+      return m[0];
+    },
+    async run(command, options) {
+      return (await runWithStatus(command, options)).output;
+    },
+    runWithStatus,
+    async type(text) {
+      await client.remote.serialInput(text);
+    },
+    async screenText() {
+      return (await client.remote.screenText()).map((row) => row.trimEnd()).join("\n");
+    },
+    serialText: () => client.serial.since(0),
+    state: () => client.remote.stats(),
+    pause: () => client.remote.pause(),
+    resume: () => client.remote.resume(),
+    reboot: () => client.remote.reboot(),
+    powerOff: () => client.remote.powerOff(),
+  };
+  return api;
+}

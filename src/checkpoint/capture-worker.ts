@@ -1,0 +1,69 @@
+/**
+ * Module Web Worker that does checkpoint I/O off the emulator worker: the emulator worker only
+ * stops the VM, copies RAM (engine.copyRam) and saves device state, then transfers both here
+ * and may resume at once. Create with
+ *   new Worker(new URL("../checkpoint/capture-worker.ts", import.meta.url), { type: "module" })
+ * and wrap with Comlink.wrap<CaptureWorkerApi>(worker).
+ */
+import * as Comlink from "comlink";
+import zstdWasmUrl from "../../node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm?url";
+import { captureCheckpoint, type CaptureMeta, type CaptureProgress, type CaptureTimings } from "./capture";
+import { initCodec } from "./codec";
+import { collectGarbage, deleteCheckpoint, labelCheckpoint, listCheckpoints, type CheckpointSummary, type GcOptions, type GcResult } from "./gc";
+import type { CheckpointManifest } from "./manifest";
+import { loadCheckpoint } from "./restore";
+import { CheckpointStore } from "./store";
+
+let storePromise: Promise<CheckpointStore> | undefined;
+
+function store(): Promise<CheckpointStore> {
+  storePromise ??= initCodec(zstdWasmUrl).then(() => CheckpointStore.open());
+  return storePromise;
+}
+
+export interface CaptureResult {
+  manifest: CheckpointManifest;
+  timings: Partial<CaptureTimings>;
+  /** The RAM staging buffer, transferred back so the emulator worker can reuse it. */
+  ram: Uint8Array;
+}
+
+export interface LoadResult {
+  manifest: CheckpointManifest;
+  deviceState: ArrayBuffer;
+  ram: Uint8Array;
+}
+
+const api = {
+  async capture(meta: CaptureMeta, ram: Uint8Array, deviceState: ArrayBuffer, onProgress?: (p: CaptureProgress) => void): Promise<CaptureResult> {
+    const timings: Partial<CaptureTimings> = {};
+    const manifest = await captureCheckpoint(await store(), { ...meta, ram, deviceState }, onProgress, timings);
+    return Comlink.transfer({ manifest, timings, ram }, [ram.buffer]);
+  },
+
+  /** Reads and verifies a checkpoint; `staging` (memoryBytes long) is reused if given. */
+  async load(id: string, staging?: Uint8Array): Promise<LoadResult> {
+    const r = await loadCheckpoint(await store(), id, staging);
+    return Comlink.transfer(r, [r.ram.buffer, r.deviceState]);
+  },
+
+  async list(): Promise<CheckpointSummary[]> {
+    return listCheckpoints(await store());
+  },
+
+  async label(id: string, label: string): Promise<void> {
+    await labelCheckpoint(await store(), id, label);
+  },
+
+  async remove(id: string): Promise<{ releasedDiskLayerIds: string[] }> {
+    return deleteCheckpoint(await store(), id);
+  },
+
+  async gc(options?: Omit<GcOptions, "locks">): Promise<GcResult> {
+    return collectGarbage(await store(), options);
+  },
+};
+
+export type CaptureWorkerApi = typeof api;
+
+Comlink.expose(api);

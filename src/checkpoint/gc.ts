@@ -1,0 +1,142 @@
+/**
+ * Listing, labelling and deleting checkpoints, and garbage collection of chunks no manifest
+ * references. GC marks from every manifest AND every pending write (store.beginWrite), and
+ * sweeps in the same IndexedDB transaction: transactions over the same stores are serialised,
+ * so a writer either registered its hashes before GC's snapshot (they are kept) or after GC
+ * finished (then it saw those chunks missing and writes them itself).
+ * A Web Lock ("snap86-gc") keeps two tabs from collecting at once.
+ */
+import type { CheckpointManifest } from "./manifest";
+import type { CheckpointStore, PendingWrite } from "./store";
+
+/** The subset of navigator.locks GC uses; injected in Node. */
+export interface LockManagerLike {
+  request<T>(name: string, options: { mode?: "exclusive" | "shared" }, callback: () => Promise<T>): Promise<T>;
+}
+
+export const GC_LOCK = "snap86-gc";
+/** A pending write older than this is from a tab that died mid-write; its chunks may go. */
+export const DEFAULT_STALE_PENDING_MS = 10 * 60 * 1000;
+
+export interface CheckpointSummary {
+  id: string;
+  parent: string | null;
+  label: string;
+  created: number;
+  diskLayerId: string | null;
+  sizes: CheckpointManifest["sizes"];
+  thumbnail: CheckpointManifest["thumbnail"];
+}
+
+export async function listCheckpoints(store: CheckpointStore): Promise<CheckpointSummary[]> {
+  const all = await store.listManifests();
+  return all.map(({ id, parent, label, created, diskLayerId, sizes, thumbnail }) => ({ id, parent, label, created, diskLayerId, sizes, thumbnail }));
+}
+
+export async function labelCheckpoint(store: CheckpointStore, id: string, label: string): Promise<void> {
+  await store.putManifestLabel(id, label);
+}
+
+/**
+ * Deletes a manifest (its chunks go at the next GC). Returns its disk layer id if no other
+ * checkpoint uses that layer any more, so the disk module can drop it.
+ */
+export async function deleteCheckpoint(store: CheckpointStore, id: string): Promise<{ releasedDiskLayerIds: string[] }> {
+  const tx = store.db.transaction("manifests", "readwrite");
+  const m = await tx.store.get(id);
+  if (!m) {
+    await tx.done;
+    return { releasedDiskLayerIds: [] };
+  }
+  await tx.store.delete(id);
+  const rest = await tx.store.getAll();
+  await tx.done;
+  const layer = m.diskLayerId;
+  const stillUsed = layer !== null && rest.some((r) => r.diskLayerId === layer);
+  return { releasedDiskLayerIds: layer !== null && !stillUsed ? [layer] : [] };
+}
+
+export interface GcOptions {
+  locks?: LockManagerLike;
+  staleAfterMs?: number;
+  now?: number;
+  /** Disk layer ids the caller holds for checkpoints; those no manifest names come back in the result. */
+  knownDiskLayerIds?: Iterable<string>;
+}
+
+export interface GcResult {
+  deletedChunks: number;
+  freedBytes: number;
+  keptChunks: number;
+  stalePendingRemoved: number;
+  referencedDiskLayerIds: string[];
+  unreferencedDiskLayerIds: string[];
+}
+
+function defaultLocks(): LockManagerLike | undefined {
+  const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
+  return nav?.locks;
+}
+
+/** Hashes named by a stored manifest, read tolerantly so even a damaged record pins its chunks. */
+function hashesOf(m: unknown, into: Set<string>): void {
+  const o = m as { ram?: { chunks?: unknown }; deviceState?: { chunks?: unknown } } | null;
+  for (const list of [o?.ram?.chunks, o?.deviceState?.chunks]) {
+    if (Array.isArray(list)) for (const h of list) if (typeof h === "string") into.add(h);
+  }
+}
+
+export async function collectGarbage(store: CheckpointStore, options: GcOptions = {}): Promise<GcResult> {
+  const locks = options.locks ?? defaultLocks();
+  const run = (): Promise<GcResult> => sweep(store, options);
+  return locks ? locks.request(GC_LOCK, { mode: "exclusive" }, run) : run();
+}
+
+async function sweep(store: CheckpointStore, options: GcOptions): Promise<GcResult> {
+  const now = options.now ?? Date.now();
+  const staleBefore = now - (options.staleAfterMs ?? DEFAULT_STALE_PENDING_MS);
+  const tx = store.db.transaction(["manifests", "pending", "chunkMeta", "chunks"], "readwrite");
+  const [manifests, pending] = await Promise.all([tx.objectStore("manifests").getAll(), tx.objectStore("pending").getAll()]);
+
+  const marked = new Set<string>();
+  for (const m of manifests) hashesOf(m, marked);
+  let stalePendingRemoved = 0;
+  const deletes: Promise<unknown>[] = [];
+  for (const p of pending as PendingWrite[]) {
+    if (p.started < staleBefore) {
+      stalePendingRemoved++;
+      deletes.push(tx.objectStore("pending").delete(p.id));
+    } else {
+      for (const h of p.hashes) marked.add(h);
+    }
+  }
+
+  let deletedChunks = 0;
+  let freedBytes = 0;
+  let keptChunks = 0;
+  const chunks = tx.objectStore("chunks");
+  let cursor = await tx.objectStore("chunkMeta").openCursor();
+  while (cursor) {
+    if (marked.has(cursor.key)) keptChunks++;
+    else {
+      deletedChunks++;
+      freedBytes += cursor.value.size;
+      deletes.push(cursor.delete(), chunks.delete(cursor.key));
+    }
+    cursor = await cursor.continue();
+  }
+  await Promise.all(deletes);
+  await tx.done;
+
+  const referenced = new Set<string>();
+  for (const m of manifests) if (typeof m.diskLayerId === "string") referenced.add(m.diskLayerId);
+  const unreferenced = [...new Set(options.knownDiskLayerIds ?? [])].filter((id) => !referenced.has(id));
+  return {
+    deletedChunks,
+    freedBytes,
+    keptChunks,
+    stalePendingRemoved,
+    referencedDiskLayerIds: [...referenced].sort(),
+    unreferencedDiskLayerIds: unreferenced,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Reading a checkpoint back: chunks are fetched, decompressed and verified with a bounded number
+ * in flight (IDB reads and SHA-256 are async, zstd is sync), so reads overlap with decoding
+ * without holding every compressed chunk at once.
+ */
+import type { ChunkList, CheckpointManifest } from "./manifest";
+import type { CheckpointStore } from "./store";
+
+export interface RestoreOptions {
+  /** Chunks in flight at once. */
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Writes every non-zero chunk of `list` into `target` at index * chunkSize. Zero chunks are
+ * skipped, so `target` must be zero-filled (or the caller zeroes it).
+ */
+export async function fillFromChunks(
+  store: CheckpointStore,
+  checkpointId: string,
+  list: ChunkList,
+  chunkSize: number,
+  target: Uint8Array,
+  options: RestoreOptions = {},
+): Promise<void> {
+  if (target.byteLength < list.length) throw new RangeError(`target holds ${target.byteLength} bytes, ${list.length} needed`);
+  const jobs: Array<[number, string]> = [];
+  list.chunks.forEach((h, i) => {
+    if (h) jobs.push([i, h]);
+  });
+  const total = jobs.length;
+  let next = 0;
+  let done = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const [index, hash] = jobs[next++];
+      const start = index * chunkSize;
+      const length = Math.min(chunkSize, list.length - start);
+      const data = await store.getChunk(hash, checkpointId, length);
+      target.set(data, start);
+      done++;
+      options.onProgress?.(done, total);
+    }
+  };
+  const lanes = Math.max(1, Math.min(options.concurrency ?? 8, jobs.length));
+  await Promise.all(Array.from({ length: lanes }, lane));
+}
+
+/** The v86 device state (save_state output without RAM) of a checkpoint. */
+export async function readDeviceState(store: CheckpointStore, m: CheckpointManifest): Promise<ArrayBuffer> {
+  const out = new Uint8Array(m.deviceState.length);
+  await fillFromChunks(store, m.id, m.deviceState, m.chunkSize, out);
+  return out.buffer;
+}
+
+/**
+ * Guest RAM of a checkpoint into `ram` (a staging buffer of memoryBytes, or a fresh one). The
+ * whole buffer is written, zeros included, so a reused staging buffer needs no clearing.
+ */
+export async function readRam(store: CheckpointStore, m: CheckpointManifest, ram?: Uint8Array, options?: RestoreOptions): Promise<Uint8Array> {
+  const target = ram ?? new Uint8Array(m.ram.length);
+  if (target.byteLength !== m.ram.length) throw new RangeError(`RAM buffer is ${target.byteLength} bytes, checkpoint has ${m.ram.length}`);
+  if (ram) {
+    m.ram.chunks.forEach((h, i) => {
+      if (!h) target.fill(0, i * m.chunkSize, Math.min((i + 1) * m.chunkSize, m.ram.length));
+    });
+  }
+  await fillFromChunks(store, m.id, m.ram, m.chunkSize, target, options);
+  return target;
+}
+
+/**
+ * Everything restoreDeviceState (engine.ts) needs, read and verified BEFORE the machine is
+ * touched, so a damaged checkpoint fails without leaving a half-restored guest.
+ */
+export async function loadCheckpoint(
+  store: CheckpointStore,
+  id: string,
+  staging?: Uint8Array,
+  options?: RestoreOptions,
+): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer; ram: Uint8Array }> {
+  const manifest = await store.getManifest(id);
+  if (!manifest) throw new Error(`no checkpoint ${id}`);
+  const [deviceState, ram] = await Promise.all([readDeviceState(store, manifest), readRam(store, manifest, staging, options)]);
+  return { manifest, deviceState, ram };
+}

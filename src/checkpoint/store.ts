@@ -1,0 +1,213 @@
+/**
+ * IndexedDB storage of checkpoints (database "snap86-checkpoints"):
+ * - `chunks`:    content hash → encoded bytes; shared by every checkpoint that has those bytes.
+ * - `chunkMeta`: content hash → ChunkMeta (sizes, codec). Kept apart from the bytes so sizes
+ *                and existence can be read without loading megabytes of values.
+ * - `manifests`: checkpoint id → CheckpointManifest. A manifest is written last, in a transaction
+ *                that first checks every chunk it names is present, so a checkpoint is either
+ *                complete or absent: a crash mid-write leaves only orphan chunks for GC.
+ * - `pending`:   write id → hashes an in-progress write will reference. Registered in the same
+ *                transaction that decides which chunks already exist, so GC (which marks from
+ *                manifests AND pending) can never sweep a chunk a writer has decided to reuse.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import { decodeChunk, sha256Hex, type ChunkCodec } from "./codec";
+import { CheckpointCorruptError } from "./errors";
+import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
+
+export interface ChunkMeta {
+  /** Encoded size in bytes. */
+  size: number;
+  rawLength: number;
+  codec: ChunkCodec;
+  /** When the chunk was first stored (ms since epoch). */
+  created: number;
+}
+
+export interface ChunkRecord extends ChunkMeta {
+  /** Encoded bytes, exactly (an ArrayBuffer of its own, not a view into something larger). */
+  bytes: ArrayBuffer;
+}
+
+export interface PendingWrite {
+  id: string;
+  hashes: string[];
+  started: number;
+}
+
+export interface CheckpointDbSchema extends DBSchema {
+  chunks: { key: string; value: ArrayBuffer };
+  chunkMeta: { key: string; value: ChunkMeta };
+  manifests: { key: string; value: CheckpointManifest };
+  pending: { key: string; value: PendingWrite };
+}
+
+export type CheckpointDb = IDBPDatabase<CheckpointDbSchema>;
+
+export const DEFAULT_CHECKPOINT_DB = "snap86-checkpoints";
+
+export interface NewChunk {
+  hash: string;
+  bytes: Uint8Array;
+  rawLength: number;
+  codec: ChunkCodec;
+}
+
+function ownBuffer(u8: Uint8Array): ArrayBuffer {
+  if (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength && u8.buffer instanceof ArrayBuffer) return u8.buffer;
+  return u8.slice().buffer as ArrayBuffer;
+}
+
+export class CheckpointStore {
+  private constructor(readonly db: CheckpointDb) {}
+
+  static async open(name: string = DEFAULT_CHECKPOINT_DB): Promise<CheckpointStore> {
+    const db = await openDB<CheckpointDbSchema>(name, 1, {
+      upgrade(d) {
+        d.createObjectStore("chunks");
+        d.createObjectStore("chunkMeta");
+        d.createObjectStore("manifests");
+        d.createObjectStore("pending");
+      },
+    });
+    return new CheckpointStore(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Registers a write that will reference `hashes` and returns the encoded size of each one
+   * already stored. From now until commitManifest/abortWrite, GC keeps all of them.
+   */
+  async beginWrite(writeId: string, hashes: Iterable<string>): Promise<Map<string, number>> {
+    const list = [...new Set(hashes)];
+    const tx = this.db.transaction(["pending", "chunkMeta"], "readwrite");
+    const meta = tx.objectStore("chunkMeta");
+    const [, metas] = await Promise.all([
+      tx.objectStore("pending").put({ id: writeId, hashes: list, started: Date.now() }, writeId),
+      Promise.all(list.map((h) => meta.get(h))),
+      tx.done,
+    ]);
+    const present = new Map<string, number>();
+    metas.forEach((m, i) => {
+      if (m !== undefined) present.set(list[i], m.size);
+    });
+    return present;
+  }
+
+  /** Stores chunks not already present. Returns the encoded bytes actually written. */
+  async putChunks(records: readonly NewChunk[]): Promise<number> {
+    if (records.length === 0) return 0;
+    const tx = this.db.transaction(["chunks", "chunkMeta"], "readwrite");
+    const bytes = tx.objectStore("chunks");
+    const meta = tx.objectStore("chunkMeta");
+    const now = Date.now();
+    let written = 0;
+    const ops = records.map(async (r) => {
+      if ((await meta.getKey(r.hash)) !== undefined) return;
+      written += r.bytes.byteLength;
+      await Promise.all([
+        bytes.put(ownBuffer(r.bytes), r.hash),
+        meta.put({ size: r.bytes.byteLength, rawLength: r.rawLength, codec: r.codec, created: now }, r.hash),
+      ]);
+    });
+    await Promise.all([...ops, tx.done]);
+    return written;
+  }
+
+  /**
+   * Writes the manifest, in one transaction that first checks every chunk it names is stored
+   * (so a listed checkpoint is always complete) and ends the pending write.
+   */
+  async commitManifest(manifest: CheckpointManifest, writeId?: string): Promise<void> {
+    const hashes = [...manifestChunkHashes(manifest)];
+    const tx = this.db.transaction(["chunkMeta", "manifests", "pending"], "readwrite");
+    const meta = tx.objectStore("chunkMeta");
+    const done = tx.done.catch(() => undefined);
+    try {
+      const keys = await Promise.all(hashes.map((h) => meta.getKey(h)));
+      const missing = keys.findIndex((k) => k === undefined);
+      if (missing >= 0) throw new CheckpointCorruptError(manifest.id, hashes[missing], "was not stored before its manifest");
+      await tx.objectStore("manifests").put(manifest, manifest.id);
+      if (writeId !== undefined) await tx.objectStore("pending").delete(writeId);
+    } catch (e) {
+      try {
+        tx.abort();
+      } catch {
+        // Already aborted by the failing request.
+      }
+      await done;
+      throw e;
+    }
+    await tx.done;
+  }
+
+  async abortWrite(writeId: string): Promise<void> {
+    await this.db.delete("pending", writeId);
+  }
+
+  async getManifest(id: string): Promise<CheckpointManifest | undefined> {
+    const m = await this.db.get("manifests", id);
+    // Re-validated on read: the database is shared with every tab and older app versions.
+    return m === undefined ? undefined : decodeManifest(m);
+  }
+
+  async listManifests(): Promise<CheckpointManifest[]> {
+    const all = await this.db.getAll("manifests");
+    return all.map((m) => decodeManifest(m)).sort((a, b) => a.created - b.created);
+  }
+
+  async putManifestLabel(id: string, label: string): Promise<void> {
+    const tx = this.db.transaction("manifests", "readwrite");
+    const m = await tx.store.get(id);
+    if (!m) throw new Error(`no checkpoint ${id}`);
+    await tx.store.put(decodeManifest({ ...m, label }), id);
+    await tx.done;
+  }
+
+  async getChunkRecord(hash: string): Promise<ChunkRecord | undefined> {
+    const tx = this.db.transaction(["chunks", "chunkMeta"], "readonly");
+    const [bytes, meta] = await Promise.all([tx.objectStore("chunks").get(hash), tx.objectStore("chunkMeta").get(hash), tx.done]);
+    return bytes === undefined || meta === undefined ? undefined : { ...meta, bytes };
+  }
+
+  /** Encoded size of each stored chunk among `hashes` (absent ones are left out). */
+  async storedSizes(hashes: Iterable<string>): Promise<Map<string, number>> {
+    const list = [...hashes];
+    const tx = this.db.transaction("chunkMeta", "readonly");
+    const metas = await Promise.all(list.map((h) => tx.store.get(h)));
+    await tx.done;
+    const out = new Map<string, number>();
+    metas.forEach((m, i) => {
+      if (m) out.set(list[i], m.size);
+    });
+    return out;
+  }
+
+  /**
+   * The decoded bytes of a chunk, verified against its hash. `checkpointId` only names the
+   * checkpoint in the error, so the user learns which checkpoint is damaged.
+   */
+  async getChunk(hash: string, checkpointId: string, expectedLength?: number): Promise<Uint8Array> {
+    const rec = await this.getChunkRecord(hash);
+    return verifyChunk(rec, hash, checkpointId, expectedLength);
+  }
+}
+
+/** Decodes a stored chunk and checks its hash (and, if given, its length). */
+export async function verifyChunk(rec: ChunkRecord | undefined, hash: string, checkpointId: string, expectedLength?: number): Promise<Uint8Array> {
+  if (!rec) throw new CheckpointCorruptError(checkpointId, hash, "is missing from the store");
+  if (expectedLength !== undefined && rec.rawLength !== expectedLength) {
+    throw new CheckpointCorruptError(checkpointId, hash, `has length ${rec.rawLength}, ${expectedLength} expected`);
+  }
+  let data: Uint8Array;
+  try {
+    data = decodeChunk(new Uint8Array(rec.bytes), rec.codec, rec.rawLength);
+  } catch (e) {
+    throw new CheckpointCorruptError(checkpointId, hash, `cannot be decompressed (${(e as Error).message})`);
+  }
+  if ((await sha256Hex(data)) !== hash) throw new CheckpointCorruptError(checkpointId, hash, "does not match its hash");
+  return data;
+}

@@ -1,0 +1,24 @@
+/**
+ * The disk layer: copy-on-write overlays in IndexedDB over a lazily fetched, verified base image.
+ *   base-image.ts   HttpBaseImage (Range + sha256 per block + host cache), MemoryBaseImage (user's file)
+ *   db.ts           IndexedDB schema
+ *   layer-store.ts  layers: create / freeze / createChild / flatten / delete / list
+ *   chain.ts        reads through frozen ancestors to the base
+ *   overlay.ts      the live writable layer: sync-visible writes, write-behind, flush barrier, secure mode
+ *   open-overlay.ts open a layer for writing under its Web Lock
+ *   v86-disk.ts     the object v86 takes as hda/cdrom/fda
+ *   storage.ts      persist(), estimate(), Web Locks
+ *   wipe.ts         drop a session overlay, continue on a fresh child
+ *   stats.ts        numbers for the UI
+ */
+export * from "./base-image";
+export * from "./chain";
+export * from "./db";
+export * from "./errors";
+export * from "./layer-store";
+export * from "./open-overlay";
+export * from "./overlay";
+export * from "./stats";
+export * from "./storage";
+export * from "./v86-disk";
+export * from "./wipe";

@@ -1,0 +1,234 @@
+/**
+ * Disk layers in IndexedDB (QEMU words: overlays in a backing chain over a base image).
+ *
+ * Every layer stores only the blocks written while it was the live overlay; reads fall through
+ * layer -> parent -> ... -> base image (see chain.ts). The operations other modules build on:
+ *
+ *   createLayer({parent: null, imageId, blockSize})  a new overlay directly on the base image
+ *   freeze(id)                                       make a layer immutable (a checkpoint / golden layer)
+ *   createChild(parentId)                            a new writable overlay on a frozen layer
+ *   deleteLayer(id)                                  metadata goes at once, blocks in background chunks
+ *   flatten(id)                                      copy a chain's blocks into one standalone layer (parent null)
+ *   listLayers() / getLayer(id) / ancestry(id)
+ *
+ * Checkpoint:   flush() the live overlay, freeze(live.id), continue on createChild(live.id).
+ * Fast reboot:  drop the session overlay (wipe.ts), continue on createChild(goldenId).
+ */
+import { blockRange, openDiskDb, type DiskDb, type LayerMeta } from "./db";
+import { LayerError } from "./errors";
+
+export type { LayerMeta } from "./db";
+
+const DELETE_CHUNK = 256;
+const COPY_CHUNK = 32;
+
+export function newLayerId(): string {
+  return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+export interface NewLayer {
+  parent: string | null;
+  imageId: string;
+  blockSize: number;
+  label?: string;
+}
+
+export class LayerStore {
+  constructor(readonly db: DiskDb) {}
+
+  static async open(dbName?: string): Promise<LayerStore> {
+    return new LayerStore(await openDiskDb(dbName));
+  }
+
+  async createLayer(o: NewLayer): Promise<LayerMeta> {
+    const meta: LayerMeta = {
+      id: newLayerId(),
+      parent: o.parent,
+      frozen: false,
+      created: Date.now(),
+      blockCount: 0,
+      bytes: 0,
+      imageId: o.imageId,
+      blockSize: o.blockSize,
+      ...(o.label === undefined ? {} : { label: o.label }),
+    };
+    const tx = this.db.transaction("layers", "readwrite");
+    if (o.parent !== null) {
+      const parent = await tx.store.get(o.parent);
+      if (!parent) throw new LayerError(`parent layer ${o.parent} does not exist`);
+      // A child of a mutable layer would see its parent change underneath it.
+      if (!parent.frozen) throw new LayerError(`parent layer ${o.parent} is not frozen: freeze it first`);
+      if (parent.imageId !== o.imageId || parent.blockSize !== o.blockSize) {
+        throw new LayerError(`parent layer ${o.parent} is built on another image or block size`);
+      }
+    }
+    await tx.store.add(meta);
+    await tx.done;
+    return meta;
+  }
+
+  async createChild(parentId: string, label?: string): Promise<LayerMeta> {
+    const parent = await this.mustGet(parentId);
+    return this.createLayer({ parent: parentId, imageId: parent.imageId, blockSize: parent.blockSize, ...(label === undefined ? {} : { label }) });
+  }
+
+  getLayer(id: string): Promise<LayerMeta | undefined> {
+    return this.db.get("layers", id);
+  }
+
+  async mustGet(id: string): Promise<LayerMeta> {
+    const meta = await this.getLayer(id);
+    if (!meta) throw new LayerError(`disk layer ${id} does not exist`);
+    return meta;
+  }
+
+  listLayers(): Promise<LayerMeta[]> {
+    return this.db.getAll("layers");
+  }
+
+  async freeze(id: string): Promise<LayerMeta> {
+    const tx = this.db.transaction("layers", "readwrite");
+    const meta = await tx.store.get(id);
+    if (!meta) throw new LayerError(`disk layer ${id} does not exist`);
+    meta.frozen = true;
+    await tx.store.put(meta);
+    await tx.done;
+    return meta;
+  }
+
+  /** [layer, parent, grandparent, ...] up to the layer sitting on the base image. */
+  async ancestry(id: string): Promise<LayerMeta[]> {
+    const out: LayerMeta[] = [];
+    const seen = new Set<string>();
+    let next: string | null = id;
+    while (next !== null) {
+      if (seen.has(next)) throw new LayerError(`disk layer chain of ${id} has a cycle`);
+      seen.add(next);
+      const meta = await this.mustGet(next);
+      out.push(meta);
+      next = meta.parent;
+    }
+    return out;
+  }
+
+  async blockIndices(id: string): Promise<number[]> {
+    const keys = await this.db.getAllKeys("blocks", blockRange(id));
+    return keys.map(([, index]) => index);
+  }
+
+  async readBlock(id: string, index: number): Promise<Uint8Array | undefined> {
+    const buf = await this.db.get("blocks", [id, index]);
+    return buf ? new Uint8Array(buf) : undefined;
+  }
+
+  /**
+   * Stores whole blocks of a writable layer in one transaction, with its metadata.
+   * `blockCount` is the layer's block count after the write (the overlay knows which blocks are new).
+   * IndexedDB clones each value when put() is called, so callers may keep mutating their buffers afterwards.
+   */
+  async writeBlocks(id: string, blocks: ReadonlyArray<readonly [number, Uint8Array]>, blockCount: number): Promise<void> {
+    const tx = this.db.transaction(["layers", "blocks"], "readwrite");
+    const layers = tx.objectStore("layers");
+    const store = tx.objectStore("blocks");
+    const done = tx.done;
+    done.catch(() => {}); // reported through the awaited calls below
+    try {
+      const meta = await layers.get(id);
+      if (!meta) throw new LayerError(`disk layer ${id} was deleted`);
+      if (meta.frozen) throw new LayerError(`disk layer ${id} is frozen`);
+      const puts: Promise<unknown>[] = [];
+      for (const [index, data] of blocks) {
+        if (data.byteLength !== meta.blockSize) throw new LayerError(`block ${index} has ${data.byteLength} bytes, layer uses ${meta.blockSize}`);
+        const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : data.slice().buffer;
+        puts.push(store.put(copy as ArrayBuffer, [id, index]));
+      }
+      meta.blockCount = blockCount;
+      meta.bytes = blockCount * meta.blockSize;
+      puts.push(layers.put(meta));
+      await Promise.all(puts);
+    } catch (e) {
+      try {
+        tx.abort();
+      } catch {
+        // already finished
+      }
+      await done.catch(() => {});
+      throw e;
+    }
+    await done;
+  }
+
+  /**
+   * Removes a layer. Its metadata goes in one transaction (the layer is gone for every reader at once);
+   * its blocks are deleted afterwards in small transactions so the UI and the VM never wait on a big one.
+   * Refuses while other layers read through it.
+   */
+  async deleteLayer(id: string): Promise<{ blocksDeleted: Promise<void> }> {
+    const tx = this.db.transaction("layers", "readwrite");
+    const all = await tx.store.getAll();
+    const children = all.filter((l) => l.parent === id).map((l) => l.id);
+    if (children.length > 0) throw new LayerError(`disk layer ${id} still has child layers: ${children.join(", ")}`);
+    await tx.store.delete(id);
+    await tx.done;
+    const blocksDeleted = this.deleteBlocksOf(id);
+    blocksDeleted.catch(() => {}); // sweepOrphans() finishes the job next time
+    return { blocksDeleted };
+  }
+
+  private async deleteBlocksOf(id: string): Promise<void> {
+    for (;;) {
+      const tx = this.db.transaction("blocks", "readwrite");
+      const keys = await tx.store.getAllKeys(blockRange(id), DELETE_CHUNK);
+      if (keys.length === 0) {
+        await tx.done;
+        return;
+      }
+      await tx.store.delete(IDBKeyRange.bound(keys[0], keys[keys.length - 1]));
+      await tx.done;
+    }
+  }
+
+  /** Deletes blocks whose layer no longer exists (a background delete cut short by a closed tab). */
+  async sweepOrphans(): Promise<number> {
+    const live = new Set((await this.listLayers()).map((l) => l.id));
+    const orphans: string[] = [];
+    let cursor = await this.db.transaction("blocks").store.openKeyCursor();
+    // Jump from one layer's key range to the next instead of walking every block.
+    while (cursor) {
+      const [layerId] = cursor.key;
+      if (!live.has(layerId)) orphans.push(layerId);
+      cursor = await cursor.continue([layerId, Infinity]);
+    }
+    for (const id of orphans) await this.deleteBlocksOf(id);
+    return orphans.length;
+  }
+
+  /**
+   * A new standalone layer (parent null, on the same base image) holding, for every block any layer of
+   * `id`'s chain stores, the newest version. Reads through it equal reads through `id`. The result is frozen
+   * when the source layer is.
+   */
+  async flatten(id: string, label?: string): Promise<LayerMeta> {
+    const chain = await this.ancestry(id);
+    const owner = new Map<number, string>();
+    for (const layer of chain) {
+      for (const index of await this.blockIndices(layer.id)) if (!owner.has(index)) owner.set(index, layer.id);
+    }
+    const src = chain[0];
+    const meta = await this.createLayer({ parent: null, imageId: src.imageId, blockSize: src.blockSize, label: label ?? `flattened ${src.label ?? id}` });
+    const entries = [...owner.entries()].sort((a, b) => a[0] - b[0]);
+    let written = 0;
+    for (let i = 0; i < entries.length; i += COPY_CHUNK) {
+      const chunk = entries.slice(i, i + COPY_CHUNK);
+      const blocks: Array<readonly [number, Uint8Array]> = [];
+      for (const [index, layerId] of chunk) {
+        const data = await this.readBlock(layerId, index);
+        if (!data) throw new LayerError(`block ${index} of layer ${layerId} vanished while flattening`);
+        blocks.push([index, data]);
+      }
+      written += blocks.length;
+      await this.writeBlocks(meta.id, blocks, written);
+    }
+    return src.frozen ? this.freeze(meta.id) : this.mustGet(meta.id);
+  }
+}

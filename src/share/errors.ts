@@ -1,0 +1,45 @@
+/**
+ * Every failure the share feature reports to a user goes through ShareError, so the UI can show
+ * `message` as-is and branch on `code`; anything else escaping these modules is a bug.
+ */
+export type ShareErrorCode =
+  | "link-malformed"
+  | "link-key-invalid"
+  | "wrong-key"
+  | "damaged"
+  | "unknown-version"
+  | "store-unreachable"
+  | "object-missing"
+  | "integrity"
+  | "store-refused";
+
+export class ShareError extends Error {
+  override readonly name = "ShareError";
+
+  constructor(
+    readonly code: ShareErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const shareErrors = {
+  linkMalformed: () => new ShareError("link-malformed", "This share link is malformed"),
+  linkKeyInvalid: () => new ShareError("link-key-invalid", "This share link's key is invalid"),
+  wrongKey: () => new ShareError("wrong-key", "This link's key does not open this checkpoint"),
+  damaged: (detail?: string) =>
+    new ShareError("damaged", "The shared checkpoint is damaged (integrity check failed)", { cause: detail }),
+  unknownVersion: (version: unknown) =>
+    new ShareError(
+      "unknown-version",
+      `This checkpoint was shared in a format this version of snap86 cannot read (format ${String(version).slice(0, 20)})`,
+    ),
+  storeUnreachable: (cause?: unknown) => new ShareError("store-unreachable", "The checkpoint store is not reachable", { cause }),
+  objectMissing: (name: string) => new ShareError("object-missing", `The shared checkpoint is missing object ${name}`),
+  integrity: (name: string) =>
+    new ShareError("integrity", `The shared checkpoint is damaged (object ${name} failed its integrity check)`),
+  storeRefused: (status: number, detail: string) =>
+    new ShareError("store-refused", `The checkpoint store refused the request (HTTP ${status}${detail ? `: ${detail}` : ""})`),
+};

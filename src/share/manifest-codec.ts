@@ -1,0 +1,108 @@
+import { openSealed, sealObject, sha256Hex, type SealedObject, type ShareKeys } from "./crypto";
+import { SHA256_HEX } from "./encoding";
+import { ShareError, shareErrors } from "./errors";
+
+export const SHARE_MANIFEST_VERSION = 1;
+
+/** The disk image the checkpoint runs on; shared by reference, never uploaded. */
+export interface BaseImageIdentity {
+  readonly url: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/**
+ * What a share link's manifest decrypts to. `checkpoint` is the checkpoint manifest, opaque
+ * here and checked by the caller's validator; `objects` maps each plaintext chunk sha256 to
+ * the store name of its sealed copy.
+ */
+export interface ShareManifest<T> {
+  readonly version: typeof SHARE_MANIFEST_VERSION;
+  readonly checkpoint: T;
+  readonly objects: Readonly<Record<string, string>>;
+  readonly base: BaseImageIdentity;
+}
+
+export type CheckpointValidator<T> = (value: unknown) => value is T;
+
+const MAX_URL_LENGTH = 4096;
+const TOP_LEVEL_KEYS = ["base", "checkpoint", "objects", "version"];
+
+export async function encodeShareManifest<T>(keys: ShareKeys, manifest: Omit<ShareManifest<T>, "version">): Promise<SealedObject> {
+  const envelope: ShareManifest<T> = {
+    version: SHARE_MANIFEST_VERSION,
+    checkpoint: manifest.checkpoint,
+    objects: manifest.objects,
+    base: { url: manifest.base.url, sha256: manifest.base.sha256, size: manifest.base.size },
+  };
+  // Refuse to publish what we would refuse to open.
+  validateEnvelope(envelope, (value): value is T => value === manifest.checkpoint);
+  return sealObject(keys, new TextEncoder().encode(JSON.stringify(envelope)), "manifest");
+}
+
+/**
+ * Verifies, decrypts and validates a sealed manifest fetched under `expectedName`. Because the
+ * bytes are first checked against their content address, a GCM failure on intact bytes can
+ * only mean the key is wrong, so the two failures get different messages. Throws ShareError only.
+ */
+export async function decodeShareManifest<T>(
+  keys: ShareKeys,
+  sealed: Uint8Array,
+  expectedName: string,
+  validateCheckpoint: CheckpointValidator<T>,
+): Promise<ShareManifest<T>> {
+  if ((await sha256Hex(sealed)) !== expectedName) throw shareErrors.damaged("manifest bytes do not match their name");
+  let plain: Uint8Array;
+  try {
+    plain = await openSealed(keys, sealed, "manifest");
+  } catch {
+    // Includes "too short": intact bytes that cannot even hold an IV and tag were never ours.
+    throw shareErrors.wrongKey();
+  }
+  return parseShareManifest(plain, validateCheckpoint);
+}
+
+/** Plaintext half of decodeShareManifest, exposed for fuzzing. Throws ShareError only. */
+export function parseShareManifest<T>(plain: Uint8Array, validateCheckpoint: CheckpointValidator<T>): ShareManifest<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plain));
+  } catch {
+    throw shareErrors.damaged("manifest is not UTF-8 JSON");
+  }
+  if (isRecord(value) && value.version !== SHARE_MANIFEST_VERSION) throw shareErrors.unknownVersion(value.version);
+  return validateEnvelope(value, validateCheckpoint);
+}
+
+function validateEnvelope<T>(value: unknown, validateCheckpoint: CheckpointValidator<T>): ShareManifest<T> {
+  const damaged = (what: string): ShareError => shareErrors.damaged(`manifest ${what} is invalid`);
+  if (!isRecord(value)) throw damaged("envelope");
+  const keys = Object.keys(value).sort();
+  if (keys.length !== TOP_LEVEL_KEYS.length || keys.some((k, i) => k !== TOP_LEVEL_KEYS[i])) throw damaged("field set");
+  if (value.version !== SHARE_MANIFEST_VERSION) throw shareErrors.unknownVersion(value.version);
+  const { checkpoint, objects, base } = value;
+  let checkpointOk = false;
+  try {
+    checkpointOk = isRecord(checkpoint) && validateCheckpoint(checkpoint);
+  } catch {
+    checkpointOk = false; // a throwing validator is as good as a "no"
+  }
+  if (!checkpointOk) throw damaged("checkpoint");
+  if (!isRecord(objects)) throw damaged("object map");
+  // Null prototype: hex keys cannot collide with Object.prototype, but lookups stay honest.
+  const objectMap: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [plainHash, name] of Object.entries(objects)) {
+    if (!SHA256_HEX.test(plainHash) || typeof name !== "string" || !SHA256_HEX.test(name)) throw damaged("object map");
+    objectMap[plainHash] = name;
+  }
+  if (!isRecord(base) || Object.keys(base).length !== 3) throw damaged("base image");
+  const { url, sha256, size } = base;
+  if (typeof url !== "string" || url.length === 0 || url.length > MAX_URL_LENGTH) throw damaged("base image url");
+  if (typeof sha256 !== "string" || !SHA256_HEX.test(sha256)) throw damaged("base image sha256");
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw damaged("base image size");
+  return { version: SHARE_MANIFEST_VERSION, checkpoint: checkpoint as T, objects: objectMap, base: { url, sha256, size } };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

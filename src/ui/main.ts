@@ -1,0 +1,119 @@
+/**
+ * Page entry: builds the UI around one EmulatorClient and publishes the automation API as
+ * `window.snap86`. Query parameters: `image=<url>` boots that image, `memory=<MiB>`,
+ * `autoboot=0` waits for the user (or a script) instead of booting the built-in guest.
+ */
+import "./styles.css";
+import { EmulatorClient } from "../api/emulator-client";
+import { createAutomationApi, type Snap86Api } from "../api/automation";
+import { DEFAULT_CONFIG, driveForImage, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../shared/machine-config";
+import { ScreenCanvas } from "./screen-canvas";
+import { createSerialTerminal } from "./serial-terminal";
+import { showError, showProgress, showState, showStats } from "./status-line";
+
+declare global {
+  interface Window {
+    snap86: Snap86Api;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const client = new EmulatorClient();
+const screen = new ScreenCanvas($<HTMLCanvasElement>("screen"), (codes) => void client.remote.keyboardInput(codes));
+const terminal = createSerialTerminal($("terminal"), (data) => void client.remote.serialInput(data));
+
+const memory = $<HTMLSelectElement>("memory");
+const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;
+for (const mib of new Set([...MEMORY_CHOICES_MIB, initialMemory].sort((a, b) => a - b))) {
+  memory.add(new Option(`${mib} MiB`, String(mib), false, mib === initialMemory));
+}
+
+let pickedFile: File | undefined;
+
+async function boot(config: MachineConfig): Promise<void> {
+  showError(undefined);
+  terminal.reset();
+  try {
+    await client.remote.boot(config);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    showError(message);
+    throw new Error(message);
+  }
+}
+
+function currentConfig(image?: ImageSource): MachineConfig {
+  return { ...DEFAULT_CONFIG, memoryMiB: Number(memory.value), ...(image ? { image } : {}) };
+}
+
+client.on((event) => {
+  switch (event.type) {
+    case "serial":
+      terminal.write(event.data);
+      break;
+    case "screen":
+      screen.draw(event.frame);
+      break;
+    case "progress":
+      showProgress(event.progress);
+      break;
+    case "stats":
+      showStats(event.stats);
+      break;
+    case "state": {
+      showState(event.state);
+      if (event.error) showError(event.error);
+      const on = event.state === "running" || event.state === "paused";
+      $("power").textContent = on || event.state === "loading" ? "Power off" : "Power on";
+      $<HTMLButtonElement>("pause").disabled = !on;
+      $("pause").textContent = event.state === "paused" ? "Resume" : "Pause";
+      $<HTMLButtonElement>("reboot").disabled = !on;
+      break;
+    }
+  }
+});
+
+const togglePower = () => (client.state === "off" || client.state === "error" ? boot(currentConfig()) : client.remote.powerOff());
+const togglePause = () => (client.state === "paused" ? client.remote.resume() : client.remote.pause());
+$("power").addEventListener("click", () => void togglePower().catch(() => undefined));
+$("pause").addEventListener("click", () => void togglePause());
+$("reboot").addEventListener("click", () => void client.remote.reboot());
+
+$<HTMLInputElement>("image-file").addEventListener("change", (e) => {
+  pickedFile = (e.target as HTMLInputElement).files?.[0];
+  if (pickedFile) $<HTMLInputElement>("image-url").value = "";
+  $("image-boot").textContent = pickedFile ? `Boot ${pickedFile.name}` : "Boot image";
+});
+
+$("image-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  void (async () => {
+    const url = $<HTMLInputElement>("image-url").value.trim();
+    let image: ImageSource | undefined;
+    if (url) image = { kind: driveForImage(url), url };
+    else if (pickedFile) {
+      image = { kind: driveForImage(pickedFile.name, pickedFile.size), name: pickedFile.name, bytes: await pickedFile.arrayBuffer() };
+    }
+    if (!image) return showError("Choose an image file or enter its URL first");
+    await boot(currentConfig(image)).catch(() => undefined);
+  })();
+});
+
+document.addEventListener("keydown", (e) => {
+  if (!e.altKey || e.target === screen.canvas) return;
+  const action = { p: togglePower, r: () => client.remote.reboot(), " ": togglePause }[e.key.toLowerCase()];
+  if (action) {
+    e.preventDefault();
+    void action();
+  }
+});
+
+window.snap86 = createAutomationApi(client, boot);
+
+const imageParam = params.get("image");
+if (imageParam) {
+  void boot(currentConfig({ kind: driveForImage(imageParam), url: imageParam })).catch(() => undefined);
+} else if (params.get("autoboot") !== "0") {
+  void boot(currentConfig()).catch(() => undefined);
+}

@@ -1,0 +1,213 @@
+/**
+ * Owns the one V86 instance of this worker and implements the EmulatorApi the main thread calls.
+ * Everything v86-specific stays in src/worker; the rest of the app sees events and plain data.
+ */
+import { V86 } from "v86";
+import wasmUrl from "v86/build/v86.wasm?url";
+import type { DriveKind, ImageSource, MachineConfig } from "../shared/machine-config";
+import { validateMachineConfig } from "../shared/machine-config";
+import type { EmulatorApi, EmulatorEvent, EventListener, RunState, Stats } from "../shared/protocol";
+import { fetchWithProgress, LoadError } from "./fetch-with-progress";
+import { loadFirmware, loadGuest, loadGuestManifest } from "./guest-loader";
+import { ScreenBridge } from "./screen-bridge";
+import { SerialBatcher } from "./serial-batcher";
+import type { V86File, V86Instance, V86Options, V86ScreenAdapter } from "./v86-types";
+
+const MIB = 1024 * 1024;
+const STATS_INTERVAL_MS = 1000;
+const START_TIMEOUT_MS = 30_000;
+export const DEFAULT_GUEST_URL = "/guest/guest.json";
+
+/** Marks buffers to be moved, not copied, when the event crosses to the main thread. */
+export type MarkTransfer = <T>(value: T, transfer: Transferable[]) => T;
+
+export class EmulatorService implements EmulatorApi {
+  private emulator: V86Instance | undefined;
+  private listener: EventListener | undefined;
+  private runState: RunState = "off";
+  private screen: ScreenBridge | undefined;
+  private serial = new SerialBatcher((data) => this.emit({ type: "serial", data }));
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
+  private runningSince = 0;
+  private uptimeBeforeMs = 0;
+  private lastCount = { at: 0, instructions: 0 };
+  private mips = 0;
+
+  constructor(private readonly markTransfer: MarkTransfer = (value) => value) {}
+
+  /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
+  subscribe(listener: EventListener): void {
+    this.listener = listener;
+    listener({ type: "state", state: this.runState });
+    this.screen?.invalidate();
+  }
+
+  async boot(input: MachineConfig): Promise<void> {
+    const config = validateMachineConfig(input);
+    await this.powerOff();
+    this.setState("loading");
+    try {
+      const options = await this.buildOptions(config);
+      this.emulator = await this.start(options);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      await this.powerOff();
+      this.setState("error", message);
+      throw new Error(message);
+    }
+  }
+
+  async pause(): Promise<void> {
+    if (!this.emulator || this.runState !== "running") return;
+    await this.emulator.stop();
+  }
+
+  async resume(): Promise<void> {
+    if (!this.emulator || this.runState !== "paused") return;
+    await this.emulator.run();
+  }
+
+  async reboot(): Promise<void> {
+    if (!this.emulator) throw new Error("The machine is off: boot it first");
+    this.emulator.restart();
+    this.uptimeBeforeMs = 0;
+    this.runningSince = performance.now();
+    if (!this.emulator.is_running()) await this.emulator.run();
+  }
+
+  async powerOff(): Promise<void> {
+    const emulator = this.emulator;
+    this.emulator = undefined;
+    clearInterval(this.statsTimer);
+    this.screen?.detach();
+    this.screen = undefined;
+    if (emulator) {
+      await emulator.destroy();
+      this.serial.flush();
+    }
+    this.uptimeBeforeMs = 0;
+    this.mips = 0;
+    if (this.runState !== "off") this.setState("off");
+  }
+
+  serialInput(data: string): void {
+    this.emulator?.serial0_send(data);
+  }
+
+  keyboardInput(scancodes: number[]): void {
+    void this.emulator?.keyboard_send_scancodes(scancodes);
+  }
+
+  screenText(): string[] {
+    return this.screen?.textRows() ?? [];
+  }
+
+  stats(): Stats {
+    const uptimeMs = this.uptimeBeforeMs + (this.runState === "running" ? performance.now() - this.runningSince : 0);
+    return { state: this.runState, uptimeMs: Math.round(uptimeMs), mips: this.runState === "running" ? this.mips : 0 };
+  }
+
+  private async buildOptions(config: MachineConfig): Promise<V86Options> {
+    const progress = (p: { label: string; loaded: number; total: number }) => this.emit({ type: "progress", progress: p });
+    const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
+    const base: Omit<V86Options, "bios" | "vga_bios"> = {
+      wasm_path: wasmUrl,
+      memory_size: config.memoryMiB * MIB,
+      vga_memory_size: config.vgaMemoryMiB * MIB,
+      autostart: true,
+      disable_keyboard: true, // v86's keyboard adapter listens on window; keys come via keyboardInput
+      disable_mouse: true,
+      disable_speaker: true,
+    };
+    if (config.image) {
+      const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
+      const [{ bios, vgaBios }, disk] = await Promise.all([
+        loadFirmware(baseUrl, manifest, progress),
+        this.loadImage(config.image, progress),
+      ]);
+      return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, disk) };
+    }
+    const guest = await loadGuest(guestUrl, progress);
+    const disk = guest.manifest.files.disk;
+    return {
+      ...base,
+      bios: { buffer: guest.bios },
+      vga_bios: { buffer: guest.vgaBios },
+      bzimage: { buffer: guest.bzimage },
+      initrd: { buffer: guest.initrd },
+      cmdline: guest.manifest.cmdline,
+      hda: { url: new URL(disk.path, guest.baseUrl).href, async: true, size: disk.size },
+    };
+  }
+
+  private async loadImage(image: ImageSource, progress: (p: { label: string; loaded: number; total: number }) => void) {
+    if ("bytes" in image) return { buffer: image.bytes };
+    const name = decodeURIComponent(new URL(image.url, self.location.href).pathname.split("/").pop() || "image");
+    const buffer = await fetchWithProgress(image.url, name, progress, undefined, true);
+    if (buffer.byteLength === 0) throw new LoadError(`The image at ${image.url} is empty`);
+    return { buffer };
+  }
+
+  private start(options: V86Options): Promise<V86Instance> {
+    return new Promise((resolve, reject) => {
+      const emulator = new V86(options as never) as unknown as V86Instance;
+      const screen = new ScreenBridge(
+        () => emulator.v86?.cpu?.devices?.vga,
+        (frame, transfer) => this.emit(this.markTransfer({ type: "screen", frame }, transfer)),
+      );
+      // v86 creates its (dummy) screen adapter only after its wasm has loaded; catch the moment
+      // it is assigned so our bridge is in place before the VGA device first draws.
+      let adapter: V86ScreenAdapter | undefined;
+      Object.defineProperty(emulator, "screen_adapter", {
+        configurable: true,
+        enumerable: true,
+        get: () => adapter,
+        set: (value: V86ScreenAdapter) => {
+          adapter = value;
+          screen.attach(value);
+        },
+      });
+      this.screen = screen;
+      const timeout = setTimeout(() => reject(new LoadError("The emulator did not start within 30 s")), START_TIMEOUT_MS);
+      emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
+      emulator.add_listener("emulator-started", () => {
+        clearTimeout(timeout);
+        this.runningSince = performance.now();
+        this.lastCount = { at: this.runningSince, instructions: emulator.get_instruction_counter() };
+        this.setState("running");
+        resolve(emulator);
+      });
+      emulator.add_listener("emulator-stopped", () => {
+        if (this.emulator !== emulator) return;
+        this.uptimeBeforeMs += performance.now() - this.runningSince;
+        this.setState("paused");
+      });
+      this.statsTimer = setInterval(() => this.sampleStats(emulator), STATS_INTERVAL_MS);
+    });
+  }
+
+  private sampleStats(emulator: V86Instance): void {
+    const now = performance.now();
+    const instructions = emulator.get_instruction_counter();
+    const elapsedMs = now - this.lastCount.at;
+    // The counter is a u32 in v86 that wraps (>>> 0 keeps a wrapped difference right) and restarts
+    // on reboot or restore (a "difference" past half the range): skip that sample.
+    const delta = (instructions - this.lastCount.instructions) >>> 0;
+    if (elapsedMs >= 250 && delta < 2 ** 31) this.mips = Math.round(delta / (elapsedMs * 100)) / 10;
+    this.lastCount = { at: now, instructions };
+    this.emit({ type: "stats", stats: this.stats() });
+  }
+
+  private setState(state: RunState, error?: string): void {
+    this.runState = state;
+    this.emit({ type: "state", state, ...(error ? { error } : {}) });
+  }
+
+  private emit(event: EmulatorEvent): void {
+    this.listener?.(event);
+  }
+}
+
+function driveOption(kind: DriveKind, file: V86File): Pick<V86Options, "hda" | "cdrom" | "fda"> {
+  return { [kind]: file };
+}

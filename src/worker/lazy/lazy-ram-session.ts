@@ -1,0 +1,169 @@
+// Lazy restore of guest RAM on one v86 instance that runs the instrumented wasm: RAM stays out
+// of v86's state, restore marks every page missing, and pages are filled on first use by the
+// page-walk hook (CPU accesses) and the JS guards (device DMA, physical helpers).
+import { installRamGuards, type GuardedCpu, type RamGuards } from "./js-ram-guards";
+import type { LazyWasmHandle } from "./load-lazy-wasm";
+import { makeLazyImports, PAGE_SHIFT, PAGE_SIZE, type WalkContext } from "./page-walker";
+import { ResidencyMap } from "./residency-map";
+
+/** The parts of v86's CPU object this module uses beyond the guarded RAM paths. */
+export interface LazyCpu extends GuardedCpu {
+  wasm_memory: WebAssembly.Memory;
+  /** v86 wraps these in Proxies that build a typed array per access; read them once. */
+  mem8: { byteOffset: number };
+  memory_size: ArrayLike<number>;
+  pack_memory(): unknown;
+  unpack_memory(bitmap: unknown, packed: unknown): void;
+  full_clear_tlb(): void;
+  jit_clear_cache(): void;
+}
+
+/** Fills `dest` (exactly one 4 KiB page of guest RAM) synchronously. */
+export type PageSource = (page: number, dest: Uint8Array) => void;
+
+export interface LazyStats {
+  /** Pages filled because something touched them (not counting eager or prefetch loads). */
+  faults: number;
+  /** Pages filled by any means. */
+  pagesLoaded: number;
+}
+
+export interface LazyRamSessionOptions {
+  /** Pages to load during restore itself. Page 0 holds the real-mode IVT, read physically. */
+  eagerPages?: readonly number[];
+  /** Fill missing pages with 0xCC so a missed path shows up as garbage instead of stale data. */
+  poison?: boolean;
+}
+
+export class LazyRamSession {
+  readonly stats: LazyStats = { faults: 0, pagesLoaded: 0 };
+  residency: ResidencyMap | null = null;
+  #ctx: WalkContext | null = null;
+  #guards: RamGuards | null = null;
+  #active = false;
+
+  constructor(
+    private readonly cpu: LazyCpu,
+    private readonly wasm: LazyWasmHandle,
+    private readonly source: PageSource,
+    private readonly options: LazyRamSessionOptions = {},
+  ) {}
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** Wasm memory grows during boot; views must follow the current buffer. */
+  context(): WalkContext {
+    const buffer = this.cpu.wasm_memory.buffer;
+    if (!this.#ctx || this.#ctx.view.buffer !== buffer) {
+      this.#ctx = { view: new DataView(buffer), ramOffset: this.cpu.mem8.byteOffset };
+    }
+    return this.#ctx;
+  }
+
+  /**
+   * Runs `save` (which must call v86's save_state) with RAM left out of the state: the RAM
+   * bitmap is empty and no pages are packed. The caller keeps RAM in its own store.
+   */
+  static async saveWithoutRam<T>(cpu: LazyCpu, save: () => Promise<T> | T): Promise<T> {
+    const pageCount = cpu.memory_size[0] >>> PAGE_SHIFT;
+    const hadOwn = Object.prototype.hasOwnProperty.call(cpu, "pack_memory");
+    const previous = cpu.pack_memory;
+    // Shapes v86's save expects from pack_memory: a Bitmap-like with get_buffer() and bytes.
+    cpu.pack_memory = () => ({
+      bitmap: { get_buffer: () => new ArrayBuffer(Math.ceil(pageCount / 8)) },
+      packed_memory: new Uint8Array(0),
+    });
+    try {
+      return await save();
+    } finally {
+      if (hadOwn) cpu.pack_memory = previous;
+      else delete (cpu as Partial<LazyCpu>).pack_memory;
+    }
+  }
+
+  /**
+   * Runs `restore` (which must call v86's restore_state on a state saved without RAM) so that
+   * RAM comes back lazily. Setting the flag inside unpack_memory makes it atomic with
+   * set_state's own TLB and JIT-cache clear that follows it.
+   */
+  async restoreLazily<T>(restore: () => Promise<T> | T): Promise<T> {
+    const cpu = this.cpu;
+    const hadOwn = Object.prototype.hasOwnProperty.call(cpu, "unpack_memory");
+    const previous = cpu.unpack_memory;
+    cpu.unpack_memory = () => this.#beginLazy();
+    try {
+      // Awaited: a zstd-compressed state is decompressed before unpack_memory runs.
+      return await restore();
+    } finally {
+      if (hadOwn) cpu.unpack_memory = previous;
+      else delete (cpu as Partial<LazyCpu>).unpack_memory;
+    }
+  }
+
+  #beginLazy(): void {
+    const pageCount = this.cpu.memory_size[0] >>> PAGE_SHIFT;
+    this.residency = new ResidencyMap(pageCount);
+    this.stats.faults = 0;
+    this.stats.pagesLoaded = 0;
+    this.#ctx = null;
+    if (this.options.poison) {
+      const ctx = this.context();
+      new Uint8Array(ctx.view.buffer, ctx.ramOffset, pageCount * PAGE_SIZE).fill(0xcc);
+    }
+    for (const page of this.options.eagerPages ?? [0]) this.load(page);
+    this.wasm.setHooks(
+      makeLazyImports({
+        isResident: (page) => this.residency!.has(page),
+        fault: (page) => this.#fault(page),
+        context: () => this.context(),
+      }),
+    );
+    this.#guards?.uninstall();
+    this.#guards = installRamGuards(this.cpu, (start, length) => this.ensureRange(start, length));
+    this.#active = true;
+    this.wasm.setLazy(true);
+  }
+
+  /** Loads one page if missing (prefetch and eager paths; not counted as a fault). */
+  load(page: number): void {
+    const map = this.residency;
+    if (!map || page >= map.pageCount || map.has(page)) return;
+    const ctx = this.context();
+    this.source(page, new Uint8Array(ctx.view.buffer, ctx.ramOffset + page * PAGE_SIZE, PAGE_SIZE));
+    map.add(page);
+    this.stats.pagesLoaded++;
+  }
+
+  #fault(page: number): void {
+    this.stats.faults++;
+    this.load(page);
+  }
+
+  ensureRange(start: number, length: number): void {
+    const map = this.residency;
+    if (!map || length <= 0) return;
+    const first = start >>> PAGE_SHIFT;
+    const last = Math.min((start + length - 1) >>> PAGE_SHIFT, map.pageCount - 1);
+    for (let page = first; page <= last; page++) if (!map.has(page)) this.#fault(page);
+  }
+
+  /**
+   * Once every page is resident, removes all lazy overhead: the hook flag goes off and the TLB
+   * and JIT cache are cleared so nothing compiled or cached under the hook lingers.
+   * Returns whether the session is finished.
+   */
+  finishIfComplete(): boolean {
+    if (!this.#active) return true;
+    if (!this.residency?.complete) return false;
+    this.wasm.setLazy(false);
+    this.wasm.setHooks(null);
+    this.#guards?.uninstall();
+    this.#guards = null;
+    this.#active = false;
+    this.cpu.full_clear_tlb();
+    this.cpu.jit_clear_cache();
+    return true;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * One bit per 4 KiB guest page: set once the page holds its restored contents. The backing
+ * buffer may be a SharedArrayBuffer so a loader worker can see what is already resident.
+ */
+export class ResidencyMap {
+  readonly pageCount: number;
+  readonly bits: Uint32Array;
+  #resident = 0;
+
+  constructor(pageCount: number, buffer?: ArrayBufferLike) {
+    this.pageCount = pageCount;
+    const words = Math.ceil(pageCount / 32);
+    this.bits = buffer ? new Uint32Array(buffer, 0, words) : new Uint32Array(words);
+    for (const word of this.bits) this.#resident += popcount(word);
+  }
+
+  has(page: number): boolean {
+    return (this.bits[page >>> 5] & (1 << (page & 31))) !== 0;
+  }
+
+  /** Marks a page resident; returns false if it already was. */
+  add(page: number): boolean {
+    if (page < 0 || page >= this.pageCount) throw new RangeError(`page ${page} outside RAM`);
+    const mask = 1 << (page & 31);
+    const word = this.bits[page >>> 5];
+    if ((word & mask) !== 0) return false;
+    this.bits[page >>> 5] = word | mask;
+    this.#resident++;
+    return true;
+  }
+
+  get residentCount(): number {
+    return this.#resident;
+  }
+
+  get complete(): boolean {
+    return this.#resident === this.pageCount;
+  }
+
+  /** Pages not yet resident, lowest first (for background prefetch). */
+  *missing(): Generator<number> {
+    for (let page = 0; page < this.pageCount; page++) if (!this.has(page)) yield page;
+  }
+}
+
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x5555_5555);
+  v = (v & 0x3333_3333) + ((v >>> 2) & 0x3333_3333);
+  return (((v + (v >>> 4)) & 0x0f0f_0f0f) * 0x0101_0101) >>> 24;
+}

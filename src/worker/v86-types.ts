@@ -1,0 +1,94 @@
+/**
+ * The parts of v86 snap86 relies on, typed once. The npm build keeps property names (Closure
+ * SIMPLE), so these internals are stable for the pinned version; anything reached through
+ * them should be checked when v86 is upgraded.
+ */
+export interface ScreenLayer {
+  image_data: ImageData;
+  screen_x: number;
+  screen_y: number;
+  buffer_x: number;
+  buffer_y: number;
+  buffer_width: number;
+  buffer_height: number;
+}
+
+/** The methods v86's VGA device calls on its screen adapter. */
+export interface V86ScreenAdapter {
+  put_char(row: number, col: number, chr: number, blinking: number, bg: number, fg: number): void;
+  set_mode(graphical: boolean): void;
+  set_size_text(cols: number, rows: number): void;
+  set_size_graphical(width: number, height: number, virtualWidth: number, virtualHeight: number): void;
+  update_cursor(row: number, col: number): void;
+  update_cursor_scanline(start: number, end: number, visible: boolean): void;
+  update_buffer(layers: ScreenLayer[]): void;
+  clear_screen(): void;
+  set_font_bitmap(...args: unknown[]): void;
+  set_font_page(...args: unknown[]): void;
+  clear_text_state(): void;
+  set_scale(sx: number, sy: number): void;
+  destroy(): void;
+  pause(): void;
+  continue(): void;
+  get_text_screen(): string[];
+  get_text_row(row: number): string;
+}
+
+export interface V86Vga {
+  screen: V86ScreenAdapter;
+  screen_fill_buffer(): void;
+  complete_redraw(): void;
+}
+
+export interface V86Cpu {
+  devices: { vga?: V86Vga };
+  wasm_memory: WebAssembly.Memory;
+  memory_size: Uint32Array;
+}
+
+export interface V86Instance {
+  v86: { cpu: V86Cpu };
+  screen_adapter: V86ScreenAdapter;
+  run(): Promise<void>;
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+  restart(): void;
+  is_running(): boolean;
+  add_listener(event: string, fn: (...args: never[]) => void): void;
+  remove_listener(event: string, fn: (...args: never[]) => void): void;
+  serial0_send(data: string): void;
+  keyboard_send_scancodes(codes: number[]): Promise<void>;
+  get_instruction_counter(): number;
+  save_state(): Promise<ArrayBuffer>;
+  restore_state(state: ArrayBuffer): Promise<void>;
+}
+
+/** A disk v86 accepts as hda/cdrom/fda besides its built-in file types. */
+export interface V86DiskLike {
+  byteLength: number;
+  load(): void;
+  get(start: number, len: number, cb: (data: Uint8Array) => void): void;
+  set(start: number, data: Uint8Array, cb: () => void): void;
+}
+
+export type V86File = { buffer: ArrayBuffer } | { url: string; async: true; size: number } | V86DiskLike;
+
+export interface V86Options {
+  wasm_path?: string;
+  wasm_fn?: (imports: WebAssembly.Imports) => Promise<WebAssembly.Exports>;
+  memory_size: number;
+  vga_memory_size: number;
+  bios: { buffer: ArrayBuffer };
+  vga_bios: { buffer: ArrayBuffer };
+  bzimage?: { buffer: ArrayBuffer };
+  initrd?: { buffer: ArrayBuffer };
+  cmdline?: string;
+  hda?: V86File;
+  cdrom?: V86File;
+  fda?: V86File;
+  autostart: boolean;
+  disable_keyboard: boolean;
+  disable_mouse: boolean;
+  disable_speaker: boolean;
+  acpi?: boolean;
+}

@@ -1,0 +1,70 @@
+import { expect, openApp, test } from "../fixtures/snap86";
+
+test("the built-in guest boots to a root shell on serial and screen", async ({ vm }) => {
+  expect(await vm.run("uname -m")).toBe("i686");
+  expect(await vm.run("cat /proc/cpuinfo | grep -c processor")).toBe("1");
+  // The VGA console shows the shell prompt of tty1.
+  await expect.poll(() => vm.screenText()).toMatch(/snap86:.*# ?$/m);
+  await expect(vm.page.locator("#status-state")).toHaveText("running");
+});
+
+test("run() returns exact output and exit status", async ({ vm }) => {
+  expect(await vm.run("printf 'a\\nb\\n\\nc'")).toBe("a\nb\n\nc");
+  const result = await vm.page.evaluate(() => window.snap86.runWithStatus("ls /nonexistent"));
+  expect(result.exitCode).toBe(1);
+  expect(result.output).toContain("No such file or directory");
+  expect(await vm.run("echo $((6*7))")).toBe("42");
+});
+
+test("keys typed on the screen canvas reach the guest's VGA console", async ({ vm }) => {
+  const canvas = vm.page.locator("#screen");
+  await canvas.click();
+  // Playwright types characters without pressing Shift, so stick to unshifted keys.
+  await vm.page.keyboard.type("echo typed-on-canvas; echo ok-9");
+  await vm.page.keyboard.press("Enter");
+  await expect.poll(() => vm.screenText()).toMatch(/^typed-on-canvas$/m);
+});
+
+test("the serial terminal forwards typing to the guest", async ({ vm }) => {
+  await vm.page.locator("#terminal .xterm-helper-textarea").focus();
+  await vm.page.keyboard.type("echo from-xterm-$((2+3))");
+  await vm.page.keyboard.press("Enter");
+  await expect(vm.page.locator("#terminal")).toContainText("from-xterm-5");
+});
+
+test("an image URL that 404s shows a clear error and the API rejects with it", async ({ page }) => {
+  await openApp(page);
+  const message = await page.evaluate(() =>
+    window.snap86.boot({ image: { kind: "cdrom", url: "/no-such-image.iso" } }).then(
+      () => "booted",
+      (e: Error) => e.message,
+    ),
+  );
+  expect(message).toMatch(/no-such-image\.iso.*404/);
+  await expect(page.locator("#error")).toBeVisible();
+  await expect(page.locator("#error")).toContainText("404");
+  await expect(page.locator("#status-state")).toHaveText("error");
+});
+
+test("?image= boots a user's image by URL and reports a bad one in the UI", async ({ page }) => {
+  await openApp(page, "image=/missing/disk.img");
+  await expect(page.locator("#error")).toContainText("disk.img");
+  await expect(page.locator("#error")).toContainText("404");
+});
+
+test("a floppy image chosen from disk boots", async ({ page }) => {
+  const { helloFloppy } = await import("../support/boot-sector");
+  await openApp(page);
+  await page.locator("#image-file").setInputFiles({ name: "hello.img", mimeType: "application/octet-stream", buffer: helloFloppy("HELLO FROM A FILE") });
+  await page.locator("#image-boot").click();
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("HELLO FROM A FILE");
+  await page.evaluate(() => window.snap86.powerOff());
+});
+
+test("an image given by ?image= URL boots", async ({ page }) => {
+  const { helloFloppy } = await import("../support/boot-sector");
+  await page.route((url) => url.pathname === "/images/hello.img", (route) => route.fulfill({ body: helloFloppy("HELLO FROM A URL") }));
+  await openApp(page, "image=/images/hello.img");
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("HELLO FROM A URL");
+  await page.evaluate(() => window.snap86.powerOff());
+});

@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ShareError } from "../../../src/share/errors";
+import { parseShareLink } from "../../../src/share/link";
+import type { CheckpointValidator } from "../../../src/share/manifest-codec";
+import { openShare, publishShare } from "../../../src/share/share-session";
+import { StoreClient } from "../../../src/share/store-client";
+import { mulberry32, mutateString } from "./prng";
+import { startStore, type RunningStore } from "./store-fixture";
+
+interface Checkpoint {
+  chunks: string[];
+}
+const isCheckpoint: CheckpointValidator<Checkpoint> = (v): v is Checkpoint =>
+  Array.isArray((v as { chunks?: unknown }).chunks) && (v as { chunks: unknown[] }).chunks.every((c) => typeof c === "string");
+const sha = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+const rng = mulberry32(99);
+const chunks = Array.from({ length: 6 }, (_, i) => rng.bytes(4096 + i));
+const input = {
+  appUrl: "http://localhost:5173/",
+  checkpoint: { chunks: chunks.map(sha) },
+  chunks,
+  base: { url: "/guest/base.img", sha256: "cd".repeat(32), size: 1 << 20 },
+};
+
+let store: RunningStore;
+let client: StoreClient;
+beforeAll(async () => {
+  store = await startStore();
+  client = new StoreClient({ baseUrl: store.baseUrl });
+});
+afterAll(async () => {
+  await store.stop();
+});
+
+describe("publish and open a share", () => {
+  it("round-trips through the store, lazily, and a re-share with the kept key uploads nothing", async () => {
+    const first = await publishShare(client, input);
+    expect(first.progress).toMatchObject({ totalObjects: 6, uploadedObjects: 6, skippedObjects: 0 });
+    expect(first.link.startsWith(`${input.appUrl}#share=${first.manifestName}.`)).toBe(true);
+
+    const opened = await openShare(client, first.link, isCheckpoint);
+    expect(opened.manifest.checkpoint).toEqual(input.checkpoint);
+    expect(opened.manifest.base).toEqual(input.base);
+    expect(await opened.readChunk(sha(chunks[3]))).toEqual(chunks[3]);
+    await expect(opened.readChunk("00".repeat(32))).rejects.toMatchObject({ code: "damaged" });
+
+    const again = await publishShare(client, { ...input, shareKey: first.shareKey });
+    expect(again.progress).toMatchObject({ uploadedObjects: 0, skippedObjects: 6 });
+    expect(again.link).toBe(first.link);
+
+    const fresh = await publishShare(client, input);
+    expect(fresh.progress.uploadedObjects).toBe(6); // a new key shares nothing with the old one
+    expect(fresh.link).not.toBe(first.link);
+  });
+
+  it("reports a chunk damaged in the store", async () => {
+    const shared = await publishShare(client, { ...input, chunks: [chunks[0]], checkpoint: { chunks: [sha(chunks[0])] } });
+    const opened = await openShare(client, shared.link, isCheckpoint);
+    const name = opened.manifest.objects[sha(chunks[0])];
+    await writeFile(join(store.dir, "objects", name.slice(0, 2), name), "garbage");
+    await expect(opened.readChunk(sha(chunks[0]))).rejects.toMatchObject({ code: "integrity" });
+  });
+
+  it("1000 mutated links never open a checkpoint other than the original, failing only with typed errors", async () => {
+    const shared = await publishShare(client, input);
+    const original = parseShareLink(shared.link);
+    if (!original.ok) throw original.error;
+    const fuzz = mulberry32(6006);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      let link = shared.link;
+      for (let r = 1 + fuzz.int(2); r > 0; r--) link = mutateString(fuzz, link);
+      let outcome: string;
+      try {
+        const opened = await openShare(client, link, isCheckpoint);
+        // Only a mutation outside the fragment (the app URL) may still open, and then it must
+        // be exactly the original share.
+        const parsed = parseShareLink(link);
+        expect(parsed.ok && parsed.link.manifest).toBe(original.link.manifest);
+        expect(parsed.ok && Buffer.from(parsed.link.key).equals(Buffer.from(original.link.key))).toBe(true);
+        expect(opened.manifest.checkpoint).toEqual(input.checkpoint);
+        outcome = "same share";
+      } catch (error) {
+        if (!(error instanceof ShareError)) throw new Error(`untyped error for ${link}: ${String(error)}`);
+        outcome = error.code;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    // The interesting paths must all have been exercised: a changed name misses in the store,
+    // a changed key fails GCM.
+    expect(outcomes.get("object-missing")).toBeGreaterThan(0);
+    expect(outcomes.get("wrong-key")).toBeGreaterThan(0);
+    expect(outcomes.get("link-malformed")).toBeGreaterThan(0);
+    expect([...outcomes.keys()].every((k) => ["same share", "object-missing", "wrong-key", "link-malformed", "link-key-invalid"].includes(k))).toBe(true);
+  });
+});

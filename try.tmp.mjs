@@ -1,0 +1,17 @@
+import { chromium } from "playwright-core";
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless","--no-sandbox","--disable-gpu","--disable-quic","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync"] });
+const page = await browser.newPage();
+page.on("console", (m) => console.log("console:", m.text()));
+page.on("pageerror", (e) => console.log("pageerror:", e.message));
+const t0 = Date.now();
+await page.goto("http://localhost:5173/");
+await page.waitForFunction(() => window.snap86 !== undefined);
+await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 90000 }));
+console.log("shell after", Date.now() - t0);
+console.log(JSON.stringify(await page.evaluate(() => window.snap86.run("uname -m"))));
+console.log(JSON.stringify(await page.evaluate(() => window.snap86.run("cat /proc/cpuinfo | grep -c processor"))));
+console.log(JSON.stringify(await page.evaluate(() => window.snap86.runWithStatus("ls /nonexistent"))));
+console.log(await page.evaluate(() => window.snap86.screenText()));
+console.log(await page.evaluate(() => window.snap86.state()));
+await page.screenshot({ path: "/tmp/shot.png" });
+await browser.close();

@@ -1,0 +1,12 @@
+import { chromium } from "playwright-core";
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless","--no-sandbox","--disable-gpu"] });
+const context = await browser.newContext();
+const page = await context.newPage();
+context.on("response", (r) => { if (r.status() >= 400) console.log("HTTP", r.status(), r.url()); });
+page.on("worker", w => w.on("console", m => console.log("worker:", m.text())));
+page.on("console", (m) => console.log("console:", m.text()));
+await page.goto("http://localhost:5173/?autoboot=0");
+await page.waitForFunction(() => window.snap86 !== undefined);
+await page.evaluate(() => window.snap86.boot()).catch(e => console.log("ERR", e.message));
+await new Promise(r => setTimeout(r, 3000));
+await browser.close();
