@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { CHROMIUM_ARGS, chromiumPath } from "./tests/support/browser";
+import { launchOptions } from "./scripts/lib/chromium.mjs";
 
 const port = Number(process.env.SNAP86_TEST_PORT ?? 4317);
 
@@ -14,7 +14,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },
-    launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS },
+    launchOptions: launchOptions(),
     trace: "retain-on-failure",
   },
   webServer: {

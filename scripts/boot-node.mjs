@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Boots the built guest (public/guest/) in Node with v86, no browser: waits for the serial
 // shell prompt, runs `uname -m`, expects i686. Proves a build works end to end.
-//   node scripts/boot-node.mjs [--timeout SECONDS] [--quiet] [--guest DIR]
-// Exit 0 on success; 1 with the serial tail on a timeout or a wrong answer.
+//   node scripts/boot-node.mjs [--timeout SECONDS] [--quiet] [--guest DIR] [--exec CMD]...
+// Each --exec command runs after the check, its output printed. Exit 0 on success; 1 with
+// the serial tail on a timeout or a wrong answer.
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -13,13 +14,14 @@ import { V86 } from "v86";
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 
 function parseArgs(argv) {
-  const opts = { timeoutS: 120, quiet: false, guestDir: join(ROOT, "public", "guest") };
+  const opts = { timeoutS: 120, quiet: false, guestDir: join(ROOT, "public", "guest"), exec: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--timeout") opts.timeoutS = Number(argv[++i]);
     else if (a === "--quiet") opts.quiet = true;
     else if (a === "--guest") opts.guestDir = resolve(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --timeout SECONDS, --quiet, --guest DIR)`);
+    else if (a === "--exec") opts.exec.push(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --timeout SECONDS, --quiet, --guest DIR, --exec CMD)`);
   }
   if (!(opts.timeoutS > 0)) throw new Error("--timeout needs a positive number of seconds");
   return opts;
@@ -111,6 +113,13 @@ async function main() {
       emulator.serial0_send("uname -m\n");
       const afterAnswer = await waitForSerial(serial, "# ", afterPrompt);
       const answer = serial.text.slice(afterPrompt, afterAnswer);
+      let from = afterAnswer;
+      for (const cmd of opts.exec) {
+        emulator.serial0_send(`${cmd}\n`);
+        const end = await waitForSerial(serial, "# ", from);
+        if (opts.quiet) process.stdout.write(serial.text.slice(from, end));
+        from = end;
+      }
       return { bootS, instructions, answer, cmdMs: performance.now() - t0 - bootS * 1000 };
     })();
     const { bootS, instructions, answer, cmdMs } = await Promise.race([run, timeout]);

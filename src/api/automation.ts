@@ -37,6 +37,8 @@ export interface Snap86Api {
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
 const DEFAULT_SHELL_TIMEOUT_MS = 120_000;
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -72,11 +74,18 @@ export function createAutomationApi(client: EmulatorClient, onBoot: (config: Mac
       for (;;) {
         const left = deadline - performance.now();
         if (left <= 0) throw new Error("The guest shell did not answer in time");
+        if (client.state === "error" || client.state === "off") {
+          throw new Error(client.lastError ?? `The machine is ${client.state}`);
+        }
+        if (client.state !== "running") {
+          await sleep(50); // still loading, or paused by someone else: wait without spinning
+          continue;
+        }
         try {
           await runWithStatus("true", { timeoutMs: Math.min(1500, left) });
           return;
-        } catch (e) {
-          if (client.state === "error" || client.state === "off") throw e;
+        } catch {
+          // not answering yet; ask again
         }
       }
     },

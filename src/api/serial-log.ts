@@ -72,7 +72,7 @@ export class SerialLog {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        const tail = this.since(Math.max(from, this.end - 200)).replace(/\r/g, "");
+        const tail = this.since(this.end - 200).replace(/\r/g, "");
         reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${pattern} on the serial console; last output: ${JSON.stringify(tail)}`));
       }, timeoutMs);
       this.waiters.add(waiter);

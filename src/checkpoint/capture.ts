@@ -43,6 +43,7 @@ export interface CaptureTimings {
 
 /** Raw bytes per store transaction: big enough to amortise a transaction, small enough to overlap. */
 const BATCH_BYTES = 4 * 1024 * 1024;
+const MAX_TX_IN_FLIGHT = 1;
 
 export async function captureCheckpoint(
   store: CheckpointStore,
@@ -79,13 +80,16 @@ export async function captureCheckpoint(
     let doneRaw = 0;
     let compressMs = 0;
     let storeWaitMs = 0;
-    let inFlight: Promise<number> = Promise.resolve(0);
+    // A few transactions in flight: IDB commits are the slow part in Chromium and overlap
+    // with each other and with compressing the next batch.
+    const inFlight: Promise<number>[] = [];
     const flush = async (): Promise<void> => {
       const tw = performance.now();
-      await inFlight; // at most one transaction in flight, compressing the next batch meanwhile
+      while (inFlight.length >= MAX_TX_IN_FLIGHT) await inFlight.shift();
       storeWaitMs += performance.now() - tw;
-      inFlight = store.putChunks(batch);
-      inFlight.catch(() => undefined); // surfaced by the next await, not as an unhandled rejection
+      const p = store.putChunks(batch);
+      p.catch(() => undefined); // surfaced by the await above/below, not as an unhandled rejection
+      inFlight.push(p);
       batch = [];
       batchRaw = 0;
     };
@@ -104,7 +108,7 @@ export async function captureCheckpoint(
     }
     await flush();
     const tw = performance.now();
-    await inFlight;
+    await Promise.all(inFlight);
     storeWaitMs += performance.now() - tw;
     onProgress?.({ phase: "compress", done: totalRaw, total: totalRaw });
 

@@ -5,7 +5,7 @@
 import { sha256HexAll } from "./codec";
 
 /** Chosen by bench/compression.mjs; see docs/checkpoint-format.md. */
-export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+export const DEFAULT_CHUNK_SIZE = 32 * 1024;
 
 export interface Chunk {
   index: number;

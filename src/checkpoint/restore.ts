@@ -1,14 +1,14 @@
 /**
- * Reading a checkpoint back: chunks are fetched, decompressed and verified with a bounded number
- * in flight (IDB reads and SHA-256 are async, zstd is sync), so reads overlap with decoding
- * without holding every compressed chunk at once.
+ * Reading a checkpoint back: chunks are read in batches (one IDB transaction each, since a
+ * transaction per chunk costs more than the read) and the next batch is read while the current
+ * one is decompressed and verified, so at most two batches of compressed bytes are held.
  */
 import type { ChunkList, CheckpointManifest } from "./manifest";
-import type { CheckpointStore } from "./store";
+import { verifyChunk, type CheckpointStore, type ChunkRecord } from "./store";
 
 export interface RestoreOptions {
-  /** Chunks in flight at once. */
-  concurrency?: number;
+  /** Chunks per read transaction; the next batch is read while one is decoded. */
+  batchSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -30,21 +30,26 @@ export async function fillFromChunks(
     if (h) jobs.push([i, h]);
   });
   const total = jobs.length;
-  let next = 0;
+  const batchSize = options.batchSize ?? 32;
   let done = 0;
-  const lane = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const [index, hash] = jobs[next++];
-      const start = index * chunkSize;
-      const length = Math.min(chunkSize, list.length - start);
-      const data = await store.getChunk(hash, checkpointId, length);
-      target.set(data, start);
-      done++;
-      options.onProgress?.(done, total);
-    }
-  };
-  const lanes = Math.max(1, Math.min(options.concurrency ?? 8, jobs.length));
-  await Promise.all(Array.from({ length: lanes }, lane));
+  // Read batch k+1 (one IDB transaction) while batch k is decoded and verified.
+  const read = (from: number): Promise<(ChunkRecord | undefined)[]> => store.getChunkRecords(jobs.slice(from, from + batchSize).map((j) => j[1]));
+  let pending = jobs.length > 0 ? read(0) : undefined;
+  for (let from = 0; pending; from += batchSize) {
+    const records = await pending;
+    pending = from + batchSize < jobs.length ? read(from + batchSize) : undefined;
+    pending?.catch(() => undefined); // surfaced when awaited next round
+    await Promise.all(
+      records.map(async (rec, k) => {
+        const [index, hash] = jobs[from + k];
+        const start = index * chunkSize;
+        const data = await verifyChunk(rec, hash, checkpointId, Math.min(chunkSize, list.length - start));
+        target.set(data, start);
+      }),
+    );
+    done += records.length;
+    options.onProgress?.(done, total);
+  }
 }
 
 /** The v86 device state (save_state output without RAM) of a checkpoint. */

@@ -97,7 +97,11 @@ export class CheckpointStore {
     return present;
   }
 
-  /** Stores chunks not already present. Returns the encoded bytes actually written. */
+  /**
+   * Stores chunks. Callers pass only chunks beginWrite reported missing; a chunk stored by
+   * someone else meanwhile is simply written again with the same bytes (its key is its content),
+   * which is cheaper than checking first. Returns the encoded bytes written.
+   */
   async putChunks(records: readonly NewChunk[]): Promise<number> {
     if (records.length === 0) return 0;
     const tx = this.db.transaction(["chunks", "chunkMeta"], "readwrite");
@@ -105,14 +109,14 @@ export class CheckpointStore {
     const meta = tx.objectStore("chunkMeta");
     const now = Date.now();
     let written = 0;
-    const ops = records.map(async (r) => {
-      if ((await meta.getKey(r.hash)) !== undefined) return;
+    const ops: Promise<unknown>[] = [];
+    for (const r of records) {
       written += r.bytes.byteLength;
-      await Promise.all([
+      ops.push(
         bytes.put(ownBuffer(r.bytes), r.hash),
         meta.put({ size: r.bytes.byteLength, rawLength: r.rawLength, codec: r.codec, created: now }, r.hash),
-      ]);
-    });
+      );
+    }
     await Promise.all([...ops, tx.done]);
     return written;
   }
@@ -171,6 +175,23 @@ export class CheckpointStore {
     const tx = this.db.transaction(["chunks", "chunkMeta"], "readonly");
     const [bytes, meta] = await Promise.all([tx.objectStore("chunks").get(hash), tx.objectStore("chunkMeta").get(hash), tx.done]);
     return bytes === undefined || meta === undefined ? undefined : { ...meta, bytes };
+  }
+
+  /** Several chunk records in one read transaction (undefined where absent). */
+  async getChunkRecords(hashes: readonly string[]): Promise<(ChunkRecord | undefined)[]> {
+    const tx = this.db.transaction(["chunks", "chunkMeta"], "readonly");
+    const bytes = tx.objectStore("chunks");
+    const meta = tx.objectStore("chunkMeta");
+    const [records] = await Promise.all([
+      Promise.all(
+        hashes.map(async (h) => {
+          const [b, m] = await Promise.all([bytes.get(h), meta.get(h)]);
+          return b === undefined || m === undefined ? undefined : { ...m, bytes: b };
+        }),
+      ),
+      tx.done,
+    ]);
+    return records;
   }
 
   /** Encoded size of each stored chunk among `hashes` (absent ones are left out). */

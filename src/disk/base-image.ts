@@ -60,7 +60,10 @@ export interface HttpBaseImageOptions {
 }
 
 export class HttpBaseImage implements BlockSource {
+  /** Content identity (`sha256:<hex>`): layers made on this image open wherever the image is served from. */
   readonly imageId: string;
+  /** Host-cache key: url + sha256, so a new image (or another server's copy) never reads stale blocks. */
+  readonly cacheId: string;
   readonly size: number;
   readonly blockSize: number;
   readonly url: string;
@@ -73,13 +76,16 @@ export class HttpBaseImage implements BlockSource {
   private readonly cached = new Set<number>();
   /** One promise per block being fetched or read, so concurrent reads of a block cost one request. */
   private readonly inFlight = new Map<number, Promise<Uint8Array>>();
+  /** Read-ahead blocks nobody has asked for yet, kept in memory so their first read skips IndexedDB. */
+  private readonly readAhead = new Map<number, Uint8Array>();
   private counters = { bytesFetched: 0, bytesFromCache: 0, requests: 0 };
 
   private constructor(o: HttpBaseImageOptions) {
     this.url = o.url;
     this.size = o.size;
     this.blockSize = o.blockSize ?? o.blockHashes?.blockSize ?? DEFAULT_BLOCK_SIZE;
-    this.imageId = `${o.url}#${o.sha256}`;
+    this.imageId = `sha256:${o.sha256}`;
+    this.cacheId = `${o.url}#${o.sha256}`;
     this.blockCount = blockCountOf(o.size, this.blockSize);
     if (o.blockHashes) {
       if (o.blockHashes.blockSize !== this.blockSize) {
@@ -96,7 +102,7 @@ export class HttpBaseImage implements BlockSource {
   static async open(o: HttpBaseImageOptions): Promise<HttpBaseImage> {
     const img = new HttpBaseImage(o);
     if (img.db) {
-      const keys = await img.db.getAllKeys("baseCache", blockRange(img.imageId));
+      const keys = await img.db.getAllKeys("baseCache", blockRange(img.cacheId));
       for (const [, index] of keys) img.cached.add(index);
     }
     return img;
@@ -112,6 +118,11 @@ export class HttpBaseImage implements BlockSource {
     }
     const pending = this.inFlight.get(index);
     if (pending) return pending;
+    const ahead = this.readAhead.get(index);
+    if (ahead) {
+      this.readAhead.delete(index);
+      return Promise.resolve(ahead);
+    }
     const p = this.cached.has(index) ? this.readCachedOrFetch(index) : this.fetchRunFrom(index);
     return p;
   }
@@ -131,7 +142,7 @@ export class HttpBaseImage implements BlockSource {
     return this.track(
       index,
       (async () => {
-        const buf = await db.get("baseCache", [this.imageId, index]);
+        const buf = await db.get("baseCache", [this.cacheId, index]);
         if (buf && buf.byteLength === this.lengthOf(index)) {
           this.counters.bytesFromCache += buf.byteLength;
           return new Uint8Array(buf);
@@ -168,10 +179,24 @@ export class HttpBaseImage implements BlockSource {
         bytes.then((all) => this.verifyAndCache(b, all.subarray(off, off + this.lengthOf(b)))),
       );
       if (i === 0) first = p;
-      // Read-ahead blocks nobody asked for yet must not cause unhandled rejections.
-      else p.catch(() => {});
+      else {
+        p.then(
+          (block) => this.keepReadAhead(b, block),
+          () => {}, // nobody asked for it yet: no unhandled rejection
+        );
+      }
     }
     return first!;
+  }
+
+  private keepReadAhead(index: number, block: Uint8Array): void {
+    this.readAhead.set(index, block);
+    // Bounded: a few runs' worth. Anything dropped is still in the host cache.
+    const limit = this.maxRun * 8;
+    for (const key of this.readAhead.keys()) {
+      if (this.readAhead.size <= limit) break;
+      this.readAhead.delete(key);
+    }
   }
 
   private async fetchRange(start: number, end: number): Promise<Uint8Array> {
@@ -225,7 +250,7 @@ export class HttpBaseImage implements BlockSource {
     }
     if (this.db) {
       try {
-        await this.db.put("baseCache", block.buffer, [this.imageId, index]);
+        await this.db.put("baseCache", block.buffer, [this.cacheId, index]);
         this.cached.add(index);
       } catch {
         // The host cache is an optimisation: a full disk only costs refetches.

@@ -2,8 +2,8 @@
  * The IndexedDB schema shared by the disk modules (one database, three stores):
  * - `layers`: LayerMeta by id.
  * - `blocks`: overlay blocks, key [layerId, blockIndex], value ArrayBuffer of exactly blockSize bytes.
- * - `baseCache`: verified base-image blocks (the host cache), key [imageId, blockIndex]. imageId includes the
- *   image's sha256, so a new image never reads stale blocks of an old one.
+ * - `baseCache`: verified base-image blocks (the host cache), key [url#sha256, blockIndex], so a new image
+ *   never reads stale blocks of an old one.
  * Array keys keep each layer's (and each image's) blocks contiguous, so range queries and chunked deletes are cheap.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
@@ -18,7 +18,7 @@ export interface LayerMeta {
   /** Blocks stored in this layer (not counting ancestors). */
   blockCount: number;
   bytes: number;
-  /** Base image the chain ends at (url+sha256, or a local file identity). */
+  /** Base image the chain ends at (`sha256:<hex>` for a published image, or a local file's identity). */
   imageId: string;
   blockSize: number;
   /** Free-form label for the UI ("golden", "checkpoint 3", ...). */

@@ -2,6 +2,7 @@
  * The disk layer: copy-on-write overlays in IndexedDB over a lazily fetched, verified base image.
  *   base-image.ts   HttpBaseImage (Range + sha256 per block + host cache), MemoryBaseImage (user's file)
  *   db.ts           IndexedDB schema
+ *   host-cache.ts   prune cached blocks of images no longer used
  *   layer-store.ts  layers: create / freeze / createChild / flatten / delete / list
  *   chain.ts        reads through frozen ancestors to the base
  *   overlay.ts      the live writable layer: sync-visible writes, write-behind, flush barrier, secure mode
@@ -15,6 +16,7 @@ export * from "./base-image";
 export * from "./chain";
 export * from "./db";
 export * from "./errors";
+export * from "./host-cache";
 export * from "./layer-store";
 export * from "./open-overlay";
 export * from "./overlay";

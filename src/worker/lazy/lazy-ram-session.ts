@@ -24,6 +24,8 @@ export type PageSource = (page: number, dest: Uint8Array) => void;
 export interface LazyStats {
   /** Pages filled because something touched them (not counting eager or prefetch loads). */
   faults: number;
+  /** The part of `faults` that came from JS paths (device DMA, physical helpers). */
+  jsFaults: number;
   /** Pages filled by any means. */
   pagesLoaded: number;
 }
@@ -36,7 +38,7 @@ export interface LazyRamSessionOptions {
 }
 
 export class LazyRamSession {
-  readonly stats: LazyStats = { faults: 0, pagesLoaded: 0 };
+  readonly stats: LazyStats = { faults: 0, jsFaults: 0, pagesLoaded: 0 };
   residency: ResidencyMap | null = null;
   #ctx: WalkContext | null = null;
   #guards: RamGuards | null = null;
@@ -106,6 +108,7 @@ export class LazyRamSession {
     const pageCount = this.cpu.memory_size[0] >>> PAGE_SHIFT;
     this.residency = new ResidencyMap(pageCount);
     this.stats.faults = 0;
+    this.stats.jsFaults = 0;
     this.stats.pagesLoaded = 0;
     this.#ctx = null;
     if (this.options.poison) {
@@ -146,7 +149,12 @@ export class LazyRamSession {
     if (!map || length <= 0) return;
     const first = start >>> PAGE_SHIFT;
     const last = Math.min((start + length - 1) >>> PAGE_SHIFT, map.pageCount - 1);
-    for (let page = first; page <= last; page++) if (!map.has(page)) this.#fault(page);
+    for (let page = first; page <= last; page++) {
+      if (!map.has(page)) {
+        this.stats.jsFaults++;
+        this.#fault(page);
+      }
+    }
   }
 
   /**

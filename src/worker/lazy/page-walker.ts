@@ -42,8 +42,10 @@ export function memorySize(ctx: WalkContext): number {
  * walk needs them, then for the target page. Entries are read only after `touch` returned, so a
  * `touch` that faults a page in makes the next level readable. Pages outside RAM are skipped
  * (they are MMIO and never need a fault). Stops early where v86 would raise #PF.
+ * Returns the physical address of the target page, or null where the walk ends in #PF (or
+ * in an entry outside RAM, which is not followed).
  */
-export function walkPages(ctx: WalkContext, addr: number, touch: (page: number) => void): void {
+export function walkPages(ctx: WalkContext, addr: number, touch: (page: number) => void): number | null {
   const linear = addr >>> 0;
   const cr0 = u32(ctx, V86_OFFSETS.cr0);
   const ramSize = memorySize(ctx);
@@ -56,40 +58,46 @@ export function walkPages(ctx: WalkContext, addr: number, touch: (page: number) 
   };
   const readPhys32 = (phys: number): number => u32(ctx, ctx.ramOffset + (phys >>> 0));
 
-  if ((cr0 & CR0_PG) === 0) {
-    visit(linear & ~0xfff);
-    return;
-  }
+  const target = (phys: number): number => {
+    visit(phys);
+    return phys >>> 0;
+  };
+
+  if ((cr0 & CR0_PG) === 0) return target(linear & ~0xfff);
   const cr4 = u32(ctx, V86_OFFSETS.cr4);
   const pae = (cr4 & CR4_PAE) !== 0;
 
   let pdeAddr: number;
   if (pae) {
     const pdpte = u32(ctx, V86_OFFSETS.pdpte + (linear >>> 30) * 8);
-    if ((pdpte & PRESENT) === 0) return;
+    if ((pdpte & PRESENT) === 0) return null;
     pdeAddr = ((pdpte & 0xffff_f000) >>> 0) + (((linear >>> 21) & 0x1ff) << 3);
   } else {
     pdeAddr = (u32(ctx, V86_OFFSETS.cr3) + ((linear >>> 22) << 2)) >>> 0;
   }
   // An entry outside RAM is read through MMIO handlers; nothing to fault, nothing sensible to
   // follow.
-  if (!visit(pdeAddr)) return;
+  if (!visit(pdeAddr)) return null;
   const pde = readPhys32(pdeAddr);
-  if ((pde & PRESENT) === 0) return;
+  if ((pde & PRESENT) === 0) return null;
 
   if ((pde & PDE_PS) !== 0 && (cr4 & CR4_PSE) !== 0) {
     const high = pae ? (pde & 0xffe0_0000) | (linear & 0x1f_f000) : (pde & 0xffc0_0000) | (linear & 0x3f_f000);
-    visit(high);
-    return;
+    return target(high);
   }
 
   const pteAddr = pae
     ? ((pde & 0xffff_f000) >>> 0) + (((linear >>> 12) & 0x1ff) << 3)
     : ((pde & 0xffff_f000) >>> 0) + (((linear >>> 12) & 0x3ff) << 2);
-  if (!visit(pteAddr)) return;
+  if (!visit(pteAddr)) return null;
   const pte = readPhys32(pteAddr);
-  if ((pte & PRESENT) === 0) return;
-  visit(pte & 0xffff_f000);
+  if ((pte & PRESENT) === 0) return null;
+  return target(pte & 0xffff_f000);
+}
+
+/** Where `addr` maps to (page-aligned physical address), or null if the access would #PF. */
+export function translate(ctx: WalkContext, addr: number): number | null {
+  return walkPages(ctx, addr, () => {});
 }
 
 /** The physical pages needed for an access to `addr`, in walk order, without duplicates. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HttpBaseImage, MemoryBaseImage } from "../../../src/disk/base-image";
 import { BaseImageError } from "../../../src/disk/errors";
+import { pruneHostCache } from "../../../src/disk/host-cache";
 import { freshDb, hashList, randomBytes, rangeFetch, rng, startServer, type FetchLog } from "./helpers";
 
 const BS = 4096;
@@ -59,6 +60,15 @@ describe("HttpBaseImage", () => {
     expect(log.ranges.length).toBe(1);
   });
 
+  it("prunes the host cache of images no longer used", async () => {
+    const { img, db } = await image(data);
+    await img.readBlock(0);
+    await db.put("baseCache", new ArrayBuffer(8), ["http://old/disk.img#" + "f".repeat(64), 0]);
+    await db.put("baseCache", new ArrayBuffer(8), ["http://old/disk.img#" + "f".repeat(64), 1]);
+    expect(await pruneHostCache(db, [img.cacheId])).toEqual(["http://old/disk.img#" + "f".repeat(64)]);
+    expect(await db.getAllKeys("baseCache")).toEqual([[img.cacheId, 0]]);
+  });
+
   it("fetches a block once for concurrent reads", async () => {
     const { img, log } = await image(data, { delayMs: 20 });
     const reads = await Promise.all([img.readBlock(5), img.readBlock(5), img.readBlock(5)]);
@@ -74,6 +84,8 @@ describe("HttpBaseImage", () => {
     expect(log.ranges.length).toBe(1);
     await img.readBlock(0); // 0..1, stops before the cached block 2
     expect(log.ranges[1]).toBe(`bytes=0-${2 * BS - 1}`);
+    // Read-ahead blocks are answered from memory the first time, not from IndexedDB.
+    expect(img.stats().bytesFromCache).toBe(0);
     await img.readBlock(8); // 8..10, stops at the end of the image
     expect(log.ranges[2]).toBe(`bytes=${8 * BS}-${data.byteLength - 1}`);
     expect(await img.readBlock(10)).toEqual(data.subarray(10 * BS));
@@ -86,7 +98,7 @@ describe("HttpBaseImage", () => {
     expect((err as BaseImageError).kind).toBe("hash-mismatch");
     expect((err as Error).message).toContain("block 6");
     expect((err as Error).message).toContain("http://test/disk.img");
-    expect(await db.get("baseCache", [img.imageId, 6])).toBeUndefined();
+    expect(await db.get("baseCache", [img.cacheId, 6])).toBeUndefined();
     expect(await img.readBlock(7)).toEqual(data.subarray(7 * BS, 8 * BS));
   });
 

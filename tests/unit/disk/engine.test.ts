@@ -69,7 +69,7 @@ describe.skipIf(!enabled)("V86Disk under v86", () => {
           await new Promise((r) => setTimeout(r, 20));
         }
       };
-      await waitFor(/# $/, 0, 180_000);
+      await waitFor(/:\/[^\n]*# /, 0, 180_000);
       const bootMs = performance.now() - t0;
       const from = serial.length;
       emulator.serial0_send("echo snap86-disk-ok-$((6*7)) > /root/x; sync; cat /root/x\n");

@@ -22,7 +22,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function randomBytes(n: number, rand: () => number): Uint8Array {
+export function randomBytes(n: number, rand: () => number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
   return out;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeLazyImports, pagesForAccess, pdptPage, ResidencyMap, V86_OFFSETS, type WalkContext } from "../../../src/worker/lazy/page-walker";
+import { makeLazyImports, pagesForAccess, pdptPage, ResidencyMap, translate, V86_OFFSETS, type WalkContext } from "../../../src/worker/lazy/page-walker";
 
 const RAM_OFFSET = 0x10000;
 const RAM_SIZE = 16 << 20;
@@ -51,6 +51,8 @@ describe("pagesForAccess", () => {
     m.phys32(0x1000 + 0x20 * 4, 0x2000 | 0x7);
     m.phys32(0x2000 + 0x48 * 4, 0x5000 | 0x5);
     expect(pagesForAccess(m.ctx, addr)).toEqual([0x1, 0x2, 0x5]);
+    expect(translate(m.ctx, addr)).toBe(0x5000);
+    expect(translate(m.ctx, addr + 0x1000)).toBeNull(); // PTE 0x49 is empty
   });
 
   it("stops at a non-present directory or table entry", () => {
@@ -99,7 +101,8 @@ describe("pagesForAccess", () => {
     m.phys32(0x1000 + 0x3ff * 4, 0x2000 | 3); // last 4 MiB of the address space
     m.phys32(0x2000 + 0x3ee * 4, 0xfee0_0000 | 3); // local APIC
     m.phys32(0x2000 + 0x3ff * 4, 0xffff_0000 | 3); // SeaBIOS reset alias
-    expect(pagesForAccess(m.ctx, 0xffee_e000)).toEqual([0x1, 0x2]);
+    expect(pagesForAccess(m.ctx, 0xfffe_e000)).toEqual([0x1, 0x2]);
+    expect(translate(m.ctx, 0xfffe_e000)).toBe(0xfee0_0000);
     expect(pagesForAccess(m.ctx, 0xffff_f000)).toEqual([0x1, 0x2, 0xf0]);
     m.regs(1, 0, 0);
     expect(pagesForAccess(m.ctx, RAM_SIZE + 0x1000)).toEqual([]);

@@ -1,7 +1,5 @@
-/**
- * Launch settings for Debian's Chromium, shared by the Playwright config, benchmarks and scripts.
- * Playwright's own browser download is not used: the system package is the browser.
- */
+// Launch settings for Debian's Chromium, shared by the Playwright config, benchmarks and scripts.
+// Playwright's own browser download is never used: the system package is the browser.
 import { existsSync } from "node:fs";
 
 export const CHROMIUM_ARGS = [
@@ -15,9 +13,13 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-export function chromiumPath(): string {
+export function chromiumPath() {
   const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
-  const found = candidates.find((p): p is string => !!p && existsSync(p));
+  const found = candidates.find((p) => p && existsSync(p));
   if (!found) throw new Error("Chromium not found: install Debian's `chromium` package or set CHROMIUM_PATH");
   return found;
+}
+
+export function launchOptions() {
+  return { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
 }

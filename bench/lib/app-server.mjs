@@ -1,0 +1,52 @@
+// Serves a production build of the app on a free loopback port for a benchmark run.
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:net";
+import { ROOT, setup } from "../../scripts/lib/setup.mjs";
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server at ${url} did not come up`);
+}
+
+/** Builds (unless SNAP86_BENCH_NO_BUILD=1) and serves the app; returns its URL and a stop function. */
+export async function startApp() {
+  setup();
+  if (process.env.SNAP86_BENCH_NO_BUILD !== "1") {
+    const r = spawnSync("npx", ["vite", "build", "--logLevel", "error"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    if (r.status !== 0) throw new Error("vite build failed");
+  }
+  const port = await freePort();
+  const child = spawn("npx", ["vite", "preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1"], {
+    cwd: ROOT,
+    stdio: "ignore",
+    detached: true,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/guest/guest.json`, 30_000);
+  return { url, stop: () => process.kill(-child.pid, "SIGTERM") };
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}

@@ -1,0 +1,11 @@
+import binaryen from "binaryen";
+import fs from "node:fs";
+import zlib from "node:zlib";
+const src = fs.readFileSync("node_modules/v86/build/v86.wasm");
+const withNames = fs.readFileSync("public/generated/v86-lazy.wasm");
+binaryen.setDebugInfo(false);
+const m = binaryen.readBinary(withNames);
+const noNames = m.emitBinary();
+const gz = (b) => zlib.gzipSync(b, { level: 9 }).length;
+const br = (b) => zlib.brotliCompressSync(b).length;
+for (const [n, b] of [["original", src], ["instrumented+names", withNames], ["instrumented-no-names", noNames]]) console.log(n, b.length, "gzip", gz(b), "brotli", br(b));

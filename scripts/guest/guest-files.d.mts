@@ -1,0 +1,12 @@
+export const HOSTNAME: string;
+export const PROMPT: string;
+export const DISK_WAIT_SECONDS: number;
+export function initScript(modules: readonly string[]): string;
+export const INITTAB: string;
+export const RCS: string;
+export const PROFILE: string;
+export const PASSWD: string;
+export const GROUP: string;
+export function rootfsFiles(): Record<string, [mode: number, text: string]>;
+export const ROOTFS_DIRS: Record<string, number>;
+export const INITRAMFS_DIRS: Record<string, number>;

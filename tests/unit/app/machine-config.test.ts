@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, driveForImage, validateMachineConfig } from "../../../src/shared/machine-config";
+
+describe("validateMachineConfig", () => {
+  it("fills defaults", () => {
+    expect(validateMachineConfig({})).toEqual({ memoryMiB: 128, vgaMemoryMiB: 4 });
+  });
+  it.each([
+    [{ memoryMiB: 8 }, /memoryMiB/],
+    [{ memoryMiB: 100.5 }, /memoryMiB/],
+    [{ memoryMiB: "128" }, /memoryMiB/],
+    [{ vgaMemoryMiB: 3 }, /vgaMemoryMiB/],
+    [{ memoryMiB: 64 }, /more than 64 MiB/],
+    [{ image: { kind: "tape", url: "/x.iso" } }, /kind/],
+    [{ image: { kind: "cdrom", url: "ftp://host/x.iso" } }, /http/],
+    [{ image: { kind: "cdrom" } }, /url or bytes/],
+    [{ image: { kind: "fda", bytes: new ArrayBuffer(3_000_000) } }, /floppy/],
+    [{ image: { kind: "hda", bytes: new ArrayBuffer(0) } }, /empty/],
+    [null, /object/],
+  ])("refuses %j", (input, message) => {
+    expect(() => validateMachineConfig(input)).toThrow(ConfigError);
+    expect(() => validateMachineConfig(input)).toThrow(message);
+  });
+  it("allows small memory for a user's own image", () => {
+    const c = validateMachineConfig({ memoryMiB: 32, image: { kind: "fda", url: "/dos.img" } });
+    expect(c).toEqual({ memoryMiB: 32, vgaMemoryMiB: 4, image: { kind: "fda", url: "/dos.img" } });
+  });
+});
+
+describe("driveForImage", () => {
+  it.each([
+    ["debian.iso", undefined, "cdrom"],
+    ["https://x/y/KOLIBRI.ISO?dl=1", undefined, "cdrom"],
+    ["freedos.img", 1_474_560, "fda"],
+    ["disk.img", 50_000_000, "hda"],
+    ["disk.img", undefined, "hda"],
+    ["boot.flp", undefined, "fda"],
+    ["linux.qcow", undefined, "hda"],
+  ])("%s (%s bytes) -> %s", (name, size, kind) => {
+    expect(driveForImage(name, size)).toBe(kind);
+  });
+});

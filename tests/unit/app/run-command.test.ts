@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { commandLine, extractOutput, runCommand } from "../../../src/api/run-command";
+import { SerialLog } from "../../../src/api/serial-log";
+
+/** A fake serial shell: echoes the typed line, prints the command's output, then the marker. */
+function fakeShell(log: SerialLog, outputs: Record<string, string>, chunk = 3) {
+  return (typed: string) => {
+    const line = typed.replace(/\n$/, "");
+    const [command] = line.split(/;? echo "__SNAP86/);
+    const id = /""_(\w+)_\$\?""__"/.exec(line)![1];
+    const reply = `${line}\r\n${outputs[command] ?? ""}__SNAP86_${id}_0__\r\nsnap86:~# `;
+    // Deliver in small slices, as serial output arrives.
+    let i = 0;
+    const tick = () => {
+      if (i >= reply.length) return;
+      log.append(reply.slice(i, i + chunk));
+      i += chunk;
+      setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+  };
+}
+
+describe("run over serial", () => {
+  it("returns exact output across sliced delivery", async () => {
+    const log = new SerialLog();
+    log.append("boot noise\r\nsnap86:~# ");
+    const send = fakeShell(log, { "uname -m": "i686\r\n", "printf a": "a", "seq 3": "1\r\n2\r\n3\r\n" });
+    expect(await runCommand(log, send, "uname -m", 1000)).toEqual({ output: "i686", exitCode: 0 });
+    expect((await runCommand(log, send, "printf a", 1000)).output).toBe("a");
+    expect((await runCommand(log, send, "seq 3", 1000)).output).toBe("1\n2\n3");
+    expect((await runCommand(log, send, "true", 1000)).output).toBe("");
+  });
+
+  it("never mistakes the echo of the typed line for the marker", () => {
+    const line = commandLine("echo hi", "abc");
+    expect(line).not.toMatch(/__SNAP86_abc_\d+__/);
+    const transcript = `${line.trim()}\r\nhi\r\n__SNAP86_abc_7__\r\n`;
+    expect(extractOutput(transcript, "abc")).toEqual({ output: "hi", exitCode: 7 });
+    expect(extractOutput(`${line.trim()}\r\nhi\r\n`, "abc")).toBeUndefined();
+  });
+
+  it("handles background commands and refuses multi-line input", async () => {
+    expect(commandLine("sleep 1 &", "x")).toMatch(/^sleep 1 & echo/);
+    await expect(runCommand(new SerialLog(), () => undefined, "a\nb", 10)).rejects.toThrow(/single line/);
+  });
+
+  it("times out with the last output in the message", async () => {
+    const log = new SerialLog();
+    log.append("kernel panic - not syncing");
+    await expect(runCommand(log, () => undefined, "true", 30)).rejects.toThrow(/Timed out.*kernel panic/);
+  });
+});
+
+describe("SerialLog", () => {
+  it("matches patterns split across appends and keeps absolute offsets after trimming", async () => {
+    const log = new SerialLog();
+    const waiting = log.wait(/login: $/, 0, 1000);
+    log.append("snap86 log");
+    log.append("in: ");
+    expect((await waiting).index).toBe(7);
+    const big = "x".repeat(3 * 1024 * 1024);
+    log.append(big);
+    log.append(big);
+    const end = log.end;
+    log.append("tail-marker");
+    expect(log.since(end)).toBe("tail-marker");
+    expect(log.match(/tail-marker/, end)?.index).toBe(end);
+    expect(log.match(/snap86/, 0)).toBeNull(); // trimmed away, offsets still absolute
+  });
+});

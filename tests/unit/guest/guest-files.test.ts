@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { INITTAB, PROFILE, PROMPT, RCS, initScript, rootfsFiles } from "../../../scripts/guest/guest-files.mjs";
+
+describe("initramfs /init", () => {
+  const init = initScript(["scsi_common", "libata", "ext4"]);
+
+  it("insmods the modules in the order given", () => {
+    expect(init).toContain("for m in scsi_common libata ext4; do");
+    expect(init).toContain("insmod /lib/modules/$m.ko");
+  });
+
+  it("mounts the disk read-write and hands over with switch_root", () => {
+    expect(init).toMatch(/mount -t ext4 -o rw[^\n]* \/dev\/sda \/newroot/);
+    expect(init.trimEnd().split("\n").at(-1)).toBe("exec switch_root /newroot /sbin/init");
+  });
+
+  it("falls back to a shell on the serial line", () => {
+    expect(init).toContain("</dev/ttyS0 >/dev/ttyS0");
+  });
+
+  it("refuses module names that would break the script", () => {
+    expect(() => initScript(["ok", "bad; rm -rf /"])).toThrow();
+  });
+});
+
+describe("root disk files", () => {
+  it("runs rcS, a serial and a VGA shell from inittab", () => {
+    const lines = INITTAB.split("\n").filter((l) => l && !l.startsWith("#"));
+    expect(lines).toEqual([
+      "::sysinit:/etc/init.d/rcS",
+      "ttyS0::respawn:-/bin/sh",
+      "tty1::respawn:-/bin/sh",
+      "::ctrlaltdel:/sbin/reboot",
+      "::shutdown:/bin/umount -a -r",
+    ]);
+  });
+
+  it("has a fixed prompt ending in '# ' for the app to detect", () => {
+    expect(PROMPT.endsWith("# ")).toBe(true);
+    expect(PROFILE).toContain(`PS1='${PROMPT}'`);
+  });
+
+  it("mounts tmpfs on /tmp and /run and sets the hostname", () => {
+    expect(RCS).toMatch(/tmpfs \/tmp/);
+    expect(RCS).toMatch(/tmpfs \/run/);
+    expect(RCS).toContain("hostname -F /etc/hostname");
+    expect(rootfsFiles()["etc/hostname"][1]).toBe("snap86\n");
+    expect(rootfsFiles()["etc/init.d/rcS"][0]).toBe(0o755);
+  });
+});
