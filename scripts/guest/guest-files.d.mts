@@ -6,6 +6,7 @@ export const INITTAB: string;
 export const RCS: string;
 export const PROFILE: string;
 export const PASSWD: string;
+export const SHADOW: string;
 export const GROUP: string;
 export function rootfsFiles(): Record<string, [mode: number, text: string]>;
 export const ROOTFS_DIRS: Record<string, number>;

@@ -66,9 +66,10 @@ tty1::respawn:-/bin/sh
 
 export const RCS = `#!/bin/sh
 # The initramfs moves proc, sys and dev over; mount them only when booted some other way.
-mountpoint -q /proc || mount -t proc proc /proc
-mountpoint -q /sys || mount -t sysfs sysfs /sys
-mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+# (Debian's busybox-static has no mountpoint applet.)
+[ -e /proc/mounts ] || mount -t proc proc /proc
+grep -q " /sys " /proc/mounts || mount -t sysfs sysfs /sys
+grep -q " /dev " /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 hostname -F /etc/hostname
@@ -80,7 +81,10 @@ export PS1=${shellQuote(PROMPT)}
 cd "$HOME"
 `;
 
-export const PASSWD = "root::0:0:root:/root:/bin/sh\n";
+// The static glibc in busybox-static does not accept an empty password field in passwd
+// ("whoami: unknown uid 0"), so the password lives, empty, in shadow.
+export const PASSWD = "root:x:0:0:root:/root:/bin/sh\n";
+export const SHADOW = "root::19723:0:99999:7:::\n";
 export const GROUP = "root:x:0:\n";
 
 /** Root disk files: path (relative to the root) -> [mode, text]. */
@@ -91,6 +95,7 @@ export function rootfsFiles() {
     "etc/profile": [0o644, PROFILE],
     "etc/hostname": [0o644, `${HOSTNAME}\n`],
     "etc/passwd": [0o644, PASSWD],
+    "etc/shadow": [0o600, SHADOW],
     "etc/group": [0o644, GROUP],
     "etc/fstab": [0o644, "# mounted by the initramfs and /etc/init.d/rcS\n"],
   };

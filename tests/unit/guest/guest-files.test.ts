@@ -48,3 +48,14 @@ describe("root disk files", () => {
     expect(rootfsFiles()["etc/init.d/rcS"][0]).toBe(0o755);
   });
 });
+
+describe("accounts", () => {
+  it("names uid 0 in a form busybox-static's glibc accepts (password field not empty)", () => {
+    const files = rootfsFiles();
+    const fields = files["etc/passwd"][1].trim().split(":");
+    expect(fields).toHaveLength(7);
+    expect(fields[1]).not.toBe("");
+    expect(fields.slice(0, 3)).toEqual(["root", "x", "0"]);
+    expect(files["etc/shadow"][0]).toBe(0o600);
+  });
+});
