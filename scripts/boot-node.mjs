@@ -123,6 +123,8 @@ async function main() {
       return { bootS, instructions, answer, cmdMs: performance.now() - t0 - bootS * 1000 };
     })();
     const { bootS, instructions, answer, cmdMs } = await Promise.race([run, timeout]);
+    // The initramfs rescue shell also prints "# "; it must not count as a booted guest.
+    if (serial.text.includes("rescue shell")) throw new Error("the guest fell back to the initramfs rescue shell");
     if (!/\bi686\b/.test(answer)) throw new Error(`uname -m did not answer i686: ${JSON.stringify(answer)}`);
     process.stdout.write(
       `\nboot-node: serial prompt after ${bootS.toFixed(1)} s (${(instructions / 1e6).toFixed(0)} M guest instructions); uname -m = i686 (${cmdMs.toFixed(0)} ms)\n`,

@@ -324,8 +324,9 @@ function buildInitramfs(tools, { busyboxBin, applets, kernel, modulePaths }) {
   const cpio = run(tools.cpio, ["-o", "-H", "newc", "-R", "0:0", "--reproducible", "--quiet"], {
     cwd: root, input: Buffer.from(`${paths.join("\n")}\n`), encoding: "buffer",
   }).stdout;
-  // gzip -9 -n: the kernel's gunzip under v86 was as fast as the alternatives measured (see
-  // the build report) and gzip is on every host; -n keeps names and times out.
+  // gzip -9 -n (-n keeps names and times out). Measured guest instructions to the prompt under
+  // v86: gzip 2871 M, lz4 -l 2801 M, zstd -19 2912 M, none 2781 M, xz 3361 M. lz4 would save
+  // ~2.5 % of boot work but adds 0.3 MB (2.1 vs 1.8 MB) and a host tool, so gzip stays.
   const gz = run(tools.gzip, ["-9", "-n", "-c"], { input: cpio, encoding: "buffer" }).stdout;
   return { data: gz, modules: names, savedBytes, cpioBytes: cpio.byteLength };
 }

@@ -4,7 +4,7 @@
  */
 import type { MachineConfig } from "../shared/machine-config";
 import { DEFAULT_CONFIG } from "../shared/machine-config";
-import type { Stats } from "../shared/protocol";
+import type { DiskInfo, Stats } from "../shared/protocol";
 import type { EmulatorClient } from "./emulator-client";
 import { runCommand, type RunResult } from "./run-command";
 
@@ -32,6 +32,12 @@ export interface Snap86Api {
   resume(): Promise<void>;
   reboot(): Promise<void>;
   powerOff(): Promise<void>;
+  /** Disk numbers of the built-in guest (undefined for a user's own image). */
+  diskInfo(): Promise<DiskInfo | undefined>;
+  /** Resolves when every guest write so far is stored in IndexedDB. */
+  flushDisk(): Promise<void>;
+  /** Drops the session's disk changes and reboots on the pristine base image. */
+  wipeDisk(): Promise<void>;
 }
 
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
@@ -111,6 +117,9 @@ export function createAutomationApi(client: EmulatorClient, onBoot: (config: Mac
     resume: () => client.remote.resume(),
     reboot: () => client.remote.reboot(),
     powerOff: () => client.remote.powerOff(),
+    diskInfo: () => client.remote.diskInfo(),
+    flushDisk: () => client.remote.flushDisk(),
+    wipeDisk: () => client.remote.wipeDisk(),
   };
   return api;
 }

@@ -9,9 +9,18 @@ export type ImageSource =
   | { kind: DriveKind; url: string }
   | { kind: DriveKind; name: string; bytes: ArrayBuffer };
 
+/**
+ * Where the built-in guest's writes go: `persistent` overlay in IndexedDB (survives reload),
+ * `secure` overlay in memory only (nothing of the session reaches storage), or `memory`: v86's
+ * plain in-memory copy of the whole image (no overlay; used to compare speed).
+ */
+export type DiskMode = "persistent" | "secure" | "memory";
+export const DISK_MODES: readonly DiskMode[] = ["persistent", "secure", "memory"];
+
 export interface MachineConfig {
   memoryMiB: number;
   vgaMemoryMiB: number;
+  disk?: DiskMode;
   /** Built-in Debian guest (public/guest/guest.json) unless an image is given. */
   image?: ImageSource;
   /** URL of the guest manifest; defaults to the bundled guest. */
@@ -48,6 +57,10 @@ export function validateMachineConfig(input: unknown): MachineConfig {
     throw new ConfigError("vgaMemoryMiB must be one of 1, 2, 4, 8, 16");
   }
   const config: MachineConfig = { memoryMiB, vgaMemoryMiB };
+  if (c.disk !== undefined) {
+    if (!DISK_MODES.includes(c.disk as DiskMode)) throw new ConfigError(`disk must be one of ${DISK_MODES.join(", ")}`);
+    config.disk = c.disk as DiskMode;
+  }
   if (c.guestUrl !== undefined) {
     if (typeof c.guestUrl !== "string" || c.guestUrl.length === 0) throw new ConfigError("guestUrl must be a URL string");
     config.guestUrl = c.guestUrl;

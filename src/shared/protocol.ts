@@ -2,7 +2,7 @@
  * The one contract between the main thread and the emulator worker (exposed with Comlink).
  * The main thread never sees the V86 object: it calls these methods and listens to events.
  */
-import type { MachineConfig } from "./machine-config";
+import type { DiskMode, MachineConfig } from "./machine-config";
 
 export type RunState = "off" | "loading" | "booting" | "running" | "paused" | "error";
 
@@ -44,12 +44,32 @@ export interface Stats {
   mips: number;
 }
 
+/** What the disk panel shows; quota and persistence are read by the page itself. */
+export interface DiskInfo {
+  mode: DiskMode;
+  layerId: string;
+  overlayBytes: number;
+  overlayBlocks: number;
+  /** Written by the guest, not yet in IndexedDB. */
+  dirtyBytes: number;
+  imageBytes: number;
+  baseFetchedBytes: number;
+  baseCachedBytes: number;
+  storageFull: boolean;
+  /** Another tab holds this disk: this tab runs on a temporary in-memory copy. */
+  lockedElsewhere: boolean;
+}
+
+export type NoticeLevel = "error" | "warning" | "info";
+
 export type EmulatorEvent =
   | { type: "serial"; data: string }
   | { type: "screen"; frame: ScreenFrame }
   | { type: "state"; state: RunState; error?: string }
   | { type: "progress"; progress: Progress }
-  | { type: "stats"; stats: Stats };
+  | { type: "stats"; stats: Stats }
+  | { type: "disk"; disk: DiskInfo }
+  | { type: "notice"; level: NoticeLevel; message: string };
 
 export type EventListener = (event: EmulatorEvent) => void;
 
@@ -68,4 +88,10 @@ export interface EmulatorApi {
   /** Text of the VGA text screen, one string per row (empty in graphics mode). */
   screenText(): string[];
   stats(): Stats;
+  /** Undefined when the machine is off or boots a user's own image. */
+  diskInfo(): DiskInfo | undefined;
+  /** Write-behind barrier: resolves when every guest write so far is in IndexedDB. */
+  flushDisk(): Promise<void>;
+  /** Drops the session's disk overlay and reboots on the pristine base image. */
+  wipeDisk(): Promise<void>;
 }

@@ -9,7 +9,8 @@ import { createAutomationApi, type Snap86Api } from "../api/automation";
 import { DEFAULT_CONFIG, driveForImage, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../shared/machine-config";
 import { ScreenCanvas } from "./screen-canvas";
 import { createSerialTerminal } from "./serial-terminal";
-import { showError, showProgress, showState, showStats } from "./status-line";
+import { showError, showNotice, showProgress, showState, showStats } from "./status-line";
+import { requestPersistence, showDiskInfo, showStorage } from "./disk-panel";
 
 declare global {
   interface Window {
@@ -33,6 +34,7 @@ let pickedFile: File | undefined;
 
 async function boot(config: MachineConfig): Promise<void> {
   showError(undefined);
+  showNotice(undefined);
   terminal.reset();
   try {
     await client.remote.boot(config);
@@ -43,8 +45,16 @@ async function boot(config: MachineConfig): Promise<void> {
   }
 }
 
+const secure = $<HTMLInputElement>("disk-secure");
+secure.checked = params.get("secure") === "1";
+
 function currentConfig(image?: ImageSource): MachineConfig {
-  return { ...DEFAULT_CONFIG, memoryMiB: Number(memory.value), ...(image ? { image } : {}) };
+  return {
+    ...DEFAULT_CONFIG,
+    memoryMiB: Number(memory.value),
+    disk: secure.checked ? "secure" : "persistent",
+    ...(image ? { image } : {}),
+  };
 }
 
 client.on((event) => {
@@ -60,6 +70,14 @@ client.on((event) => {
       break;
     case "stats":
       showStats(event.stats);
+      void showStorage();
+      break;
+    case "disk":
+      showDiskInfo(event.disk);
+      break;
+    case "notice":
+      if (event.level === "error") showError(event.message);
+      else showNotice(event.message);
       break;
     case "state": {
       showState(event.state);
@@ -69,6 +87,7 @@ client.on((event) => {
       $<HTMLButtonElement>("pause").disabled = !on;
       $("pause").textContent = event.state === "paused" ? "Resume" : "Pause";
       $<HTMLButtonElement>("reboot").disabled = !on;
+      if (!on) showDiskInfo(undefined);
       break;
     }
   }
@@ -79,6 +98,19 @@ const togglePause = () => (client.state === "paused" ? client.remote.resume() : 
 $("power").addEventListener("click", () => void togglePower().catch(() => undefined));
 $("pause").addEventListener("click", () => void togglePause());
 $("reboot").addEventListener("click", () => void client.remote.reboot());
+
+$("disk-wipe").addEventListener("click", () => void client.remote.wipeDisk().catch((e: Error) => showError(e.message)));
+// Switching where writes go needs a fresh disk, so the machine restarts in the new mode.
+secure.addEventListener("change", () => {
+  if (client.state === "running" || client.state === "paused") void boot(currentConfig()).catch(() => undefined);
+});
+// Last chance to get the guest's writes into IndexedDB before the tab goes away.
+addEventListener("pagehide", () => void client.remote.flushDisk());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") void client.remote.flushDisk();
+});
+void requestPersistence();
+void showStorage();
 
 $<HTMLInputElement>("image-file").addEventListener("change", (e) => {
   pickedFile = (e.target as HTMLInputElement).files?.[0];

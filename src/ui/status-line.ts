@@ -52,3 +52,9 @@ export function showError(message: string | undefined): void {
   el.hidden = !message;
   el.textContent = message ?? "";
 }
+
+export function showNotice(message: string | undefined): void {
+  const el = $("notice");
+  el.hidden = !message;
+  el.textContent = message ?? "";
+}

@@ -6,9 +6,10 @@ import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
 import type { DriveKind, ImageSource, MachineConfig } from "../shared/machine-config";
 import { validateMachineConfig } from "../shared/machine-config";
-import type { EmulatorApi, EmulatorEvent, EventListener, RunState, Stats } from "../shared/protocol";
+import type { DiskInfo, EmulatorApi, EmulatorEvent, EventListener, NoticeLevel, RunState, Stats } from "../shared/protocol";
 import { fetchWithProgress, LoadError } from "./fetch-with-progress";
-import { loadFirmware, loadGuest, loadGuestManifest } from "./guest-loader";
+import { DiskSession } from "./disk-session";
+import { loadBlockHashes, loadFirmware, loadGuest, loadGuestManifest } from "./guest-loader";
 import { ScreenBridge } from "./screen-bridge";
 import { SerialBatcher } from "./serial-batcher";
 import type { V86File, V86Instance, V86Options, V86ScreenAdapter } from "./v86-types";
@@ -23,6 +24,9 @@ export type MarkTransfer = <T>(value: T, transfer: Transferable[]) => T;
 
 export class EmulatorService implements EmulatorApi {
   private emulator: V86Instance | undefined;
+  /** What the running machine was built from, kept for reboot. */
+  private options: V86Options | undefined;
+  private disk: DiskSession | undefined;
   private listener: EventListener | undefined;
   private runState: RunState = "off";
   private screen: ScreenBridge | undefined;
@@ -48,6 +52,7 @@ export class EmulatorService implements EmulatorApi {
     this.setState("loading");
     try {
       const options = await this.buildOptions(config);
+      this.options = options;
       this.emulator = await this.start(options);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -67,24 +72,38 @@ export class EmulatorService implements EmulatorApi {
     await this.emulator.run();
   }
 
+  /**
+   * A power cycle with the same files and disk. v86's own restart() only resets the CPU and
+   * BIOS: a kernel it loaded directly (bzImage) is gone from memory and the guest crashes.
+   */
   async reboot(): Promise<void> {
-    if (!this.emulator) throw new Error("The machine is off: boot it first");
-    this.emulator.restart();
+    const emulator = this.emulator;
+    const options = this.options;
+    if (!emulator || !options) throw new Error("The machine is off: boot it first");
+    this.emulator = undefined;
+    await emulator.stop();
+    await this.disk?.disk.whenIdle();
+    this.stopTimers();
+    await emulator.destroy();
+    this.serial.flush();
     this.uptimeBeforeMs = 0;
-    this.runningSince = performance.now();
-    if (!this.emulator.is_running()) await this.emulator.run();
+    this.setState("loading");
+    this.emulator = await this.start(options);
   }
 
   async powerOff(): Promise<void> {
     const emulator = this.emulator;
     this.emulator = undefined;
-    clearInterval(this.statsTimer);
-    this.screen?.detach();
-    this.screen = undefined;
+    this.options = undefined;
+    this.stopTimers();
     if (emulator) {
       await emulator.destroy();
       this.serial.flush();
     }
+    const disk = this.disk;
+    this.disk = undefined;
+    // Closing flushes: every write the guest made before power-off reaches IndexedDB.
+    await disk?.close().catch((e: Error) => this.notice("error", `Saving the disk failed: ${e.message}`));
     this.uptimeBeforeMs = 0;
     this.mips = 0;
     if (this.runState !== "off") this.setState("off");
@@ -100,6 +119,24 @@ export class EmulatorService implements EmulatorApi {
 
   screenText(): string[] {
     return this.screen?.textRows() ?? [];
+  }
+
+  diskInfo(): DiskInfo | undefined {
+    return this.disk?.info();
+  }
+
+  async flushDisk(): Promise<void> {
+    await this.disk?.flush();
+  }
+
+  async wipeDisk(): Promise<void> {
+    const emulator = this.emulator;
+    const disk = this.disk;
+    if (!emulator || !disk) throw new Error("Wipe needs the built-in guest running");
+    await emulator.stop();
+    await disk.wipe();
+    this.emit({ type: "disk", disk: disk.info() });
+    await this.reboot();
   }
 
   stats(): Stats {
@@ -129,6 +166,20 @@ export class EmulatorService implements EmulatorApi {
     }
     const guest = await loadGuest(guestUrl, progress);
     const disk = guest.manifest.files.disk;
+    const diskUrl = new URL(disk.path, guest.baseUrl).href;
+    let hda: V86File;
+    if (config.disk === "memory") {
+      hda = { buffer: await fetchWithProgress(diskUrl, "disk image", progress, disk.size) };
+    } else {
+      this.disk = await DiskSession.open({
+        url: diskUrl,
+        file: disk,
+        blockHashes: await loadBlockHashes(guest.baseUrl, guest.manifest),
+        secure: config.disk === "secure",
+        notice: (level, message) => this.notice(level, message),
+      });
+      hda = this.disk.disk;
+    }
     return {
       ...base,
       bios: { buffer: guest.bios },
@@ -136,7 +187,7 @@ export class EmulatorService implements EmulatorApi {
       bzimage: { buffer: guest.bzimage },
       initrd: { buffer: guest.initrd },
       cmdline: guest.manifest.cmdline,
-      hda: { url: new URL(disk.path, guest.baseUrl).href, async: true, size: disk.size },
+      hda,
     };
   }
 
@@ -186,6 +237,12 @@ export class EmulatorService implements EmulatorApi {
     });
   }
 
+  private stopTimers(): void {
+    clearInterval(this.statsTimer);
+    this.screen?.detach();
+    this.screen = undefined;
+  }
+
   private sampleStats(emulator: V86Instance): void {
     const now = performance.now();
     const instructions = emulator.get_instruction_counter();
@@ -196,6 +253,11 @@ export class EmulatorService implements EmulatorApi {
     if (elapsedMs >= 250 && delta < 2 ** 31) this.mips = Math.round(delta / (elapsedMs * 100)) / 10;
     this.lastCount = { at: now, instructions };
     this.emit({ type: "stats", stats: this.stats() });
+    if (this.disk) this.emit({ type: "disk", disk: this.disk.info() });
+  }
+
+  private notice(level: NoticeLevel, message: string): void {
+    this.emit({ type: "notice", level, message });
   }
 
   private setState(state: RunState, error?: string): void {

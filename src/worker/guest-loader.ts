@@ -2,7 +2,7 @@
  * Fetches the built-in guest (guest.json and the files it names) and verifies every file against
  * the manifest, so a stale or half-copied guest folder fails loudly instead of booting garbage.
  */
-import { parseGuestManifest, type GuestFile, type GuestManifest } from "../shared/guest-manifest";
+import { parseBlockHashList, parseGuestManifest, type BlockHashList, type GuestFile, type GuestManifest } from "../shared/guest-manifest";
 import type { Progress } from "../shared/protocol";
 import { fetchWithProgress, LoadError, sha256Hex } from "./fetch-with-progress";
 
@@ -63,4 +63,15 @@ export async function loadGuest(guestUrl: string, onProgress: (p: Progress) => v
     loadVerified(baseUrl, manifest.files.initrd, "initrd", onProgress),
   ]);
   return { manifest, baseUrl, bios, vgaBios, bzimage, initrd };
+}
+
+/** The per-block sha256 list of the root disk, checked against guest.json. */
+export async function loadBlockHashes(baseUrl: string, manifest: GuestManifest): Promise<BlockHashList> {
+  const disk = manifest.files.disk;
+  const url = new URL(disk.blocks, baseUrl).href;
+  const response = await fetch(url).catch((e: Error) => {
+    throw new LoadError(`Could not load the disk's block hashes ${url}: ${e.message}`);
+  });
+  if (!response.ok) throw new LoadError(`Could not load the disk's block hashes ${url}: HTTP ${response.status}`);
+  return parseBlockHashList(await response.json(), { blockSize: disk.blockSize, size: disk.size });
 }

@@ -68,3 +68,12 @@ test("an image given by ?image= URL boots", async ({ page }) => {
   await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("HELLO FROM A URL");
   await page.evaluate(() => window.snap86.powerOff());
 });
+
+test("reboot power-cycles the guest back to a fresh shell", async ({ vm }) => {
+  await vm.run("echo before-reboot > /tmp/marker");
+  await vm.page.locator("#reboot").click();
+  await vm.page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 150_000 }));
+  // /tmp is a tmpfs: a real reboot empties it.
+  expect(await vm.run("cat /tmp/marker 2>&1")).toContain("No such file");
+  expect(Number(await vm.run("cut -d. -f1 /proc/uptime"))).toBeLessThan(60);
+});

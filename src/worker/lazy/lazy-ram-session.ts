@@ -43,6 +43,7 @@ export class LazyRamSession {
   #ctx: WalkContext | null = null;
   #guards: RamGuards | null = null;
   #active = false;
+  #unguardPackMemory: (() => void) | null = null;
 
   constructor(
     private readonly cpu: LazyCpu,
@@ -125,8 +126,33 @@ export class LazyRamSession {
     );
     this.#guards?.uninstall();
     this.#guards = installRamGuards(this.cpu, (start, length) => this.ensureRange(start, length));
+    this.#guardPackMemory();
     this.#active = true;
     this.wasm.setLazy(true);
+  }
+
+  /** v86's own pack_memory reads RAM directly: a full save while pages are missing would store poison. */
+  #guardPackMemory(): void {
+    const cpu = this.cpu;
+    const hadOwn = Object.prototype.hasOwnProperty.call(cpu, "pack_memory");
+    const original = cpu.pack_memory;
+    const guarded = (): unknown => {
+      this.loadAll();
+      return original.call(cpu);
+    };
+    cpu.pack_memory = guarded;
+    this.#unguardPackMemory = () => {
+      if (cpu.pack_memory !== guarded) return; // someone wrapped it since; leave theirs alone
+      if (hadOwn) cpu.pack_memory = original;
+      else delete (cpu as Partial<LazyCpu>).pack_memory;
+    };
+  }
+
+  /** Loads every missing page (before a full save, or as the tail of a prefetch). */
+  loadAll(): void {
+    const map = this.residency;
+    if (!map) return;
+    for (const page of [...map.missing()]) this.load(page);
   }
 
   /** Loads one page if missing (prefetch and eager paths; not counted as a fault). */
@@ -169,6 +195,8 @@ export class LazyRamSession {
     this.wasm.setHooks(null);
     this.#guards?.uninstall();
     this.#guards = null;
+    this.#unguardPackMemory?.();
+    this.#unguardPackMemory = null;
     this.#active = false;
     this.cpu.full_clear_tlb();
     this.cpu.jit_clear_cache();

@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { lazyWasmFn, parseLazyWasmMarker } from "../../../src/worker/lazy/load-lazy-wasm";
+import { ensureLazyWasm } from "./helpers/ensure-lazy-wasm";
 
 const root = join(import.meta.dirname, "..", "..", "..");
-const wasmPath = join(root, "public", "generated", "v86-lazy.wasm");
+const wasmPath = ensureLazyWasm();
 const hook = { flagExport: "snap86_lazy", importModule: "env", pageWalkImport: "snap86_page_walk", loadPdpteImport: "snap86_load_pdpte" };
 
 describe("parseLazyWasmMarker", () => {

@@ -1,0 +1,122 @@
+/**
+ * The built-in guest's root disk for one running machine: the verified base image (fetched by
+ * Range, kept in the host cache), the session's copy-on-write overlay, and the V86Disk that v86
+ * reads and writes. The session overlay is the newest unfrozen layer labelled "session" for the
+ * image, so a reload continues on the same disk.
+ */
+import {
+  HttpBaseImage,
+  LayerLockedError,
+  LayerStore,
+  Overlay,
+  openWritableOverlay,
+  V86Disk,
+  wipe,
+  type StorageFullError,
+} from "../disk";
+import type { BlockHashList, GuestDiskFile } from "../shared/guest-manifest";
+import type { DiskInfo, NoticeLevel } from "../shared/protocol";
+
+export const SESSION_LABEL = "session";
+
+export interface DiskSessionInit {
+  url: string;
+  file: GuestDiskFile;
+  blockHashes: BlockHashList;
+  secure: boolean;
+  notice: (level: NoticeLevel, message: string) => void;
+}
+
+export class DiskSession {
+  private constructor(
+    readonly store: LayerStore,
+    readonly base: HttpBaseImage,
+    private overlay: Overlay,
+    readonly disk: V86Disk,
+    readonly secure: boolean,
+    readonly lockedElsewhere: boolean,
+    private readonly init: DiskSessionInit,
+  ) {}
+
+  static async open(init: DiskSessionInit): Promise<DiskSession> {
+    const store = await LayerStore.open();
+    const base = await HttpBaseImage.open({
+      url: init.url,
+      size: init.file.size,
+      sha256: init.file.sha256,
+      blockSize: init.file.blockSize,
+      blockHashes: init.blockHashes,
+      db: store.db,
+    });
+    const { overlay, lockedElsewhere } = await openSessionOverlay(store, base, init);
+    const disk = new V86Disk(overlay, {
+      onError: (error, op) => init.notice("error", `Disk ${op} failed: ${(error as Error).message ?? String(error)}`),
+    });
+    return new DiskSession(store, base, overlay, disk, init.secure || lockedElsewhere, lockedElsewhere, init);
+  }
+
+  info(): DiskInfo {
+    const o = this.overlay.stats();
+    const b = this.base.stats();
+    return {
+      mode: this.secure ? "secure" : "persistent",
+      layerId: o.layerId,
+      overlayBytes: o.bytes,
+      overlayBlocks: o.blocks,
+      dirtyBytes: o.dirtyBytes,
+      imageBytes: b.imageSize,
+      baseFetchedBytes: b.bytesFetched,
+      baseCachedBytes: b.blocksCached * this.base.blockSize,
+      storageFull: o.storageFull,
+      lockedElsewhere: this.lockedElsewhere,
+    };
+  }
+
+  flush(): Promise<void> {
+    return this.overlay.flush();
+  }
+
+  /** Call with the machine stopped: no IDE command may be in flight while the overlay changes. */
+  async wipe(): Promise<void> {
+    await this.disk.whenIdle();
+    const old = this.overlay;
+    old.discard();
+    if (this.secure) {
+      this.overlay = await Overlay.secure(this.base, null, null);
+    } else {
+      const { layer } = await wipe(this.store, old.layer.id);
+      this.overlay = await openWritableOverlay(this.store, layer.id, this.base, overlayOptions(this.init));
+    }
+    this.disk.attach(this.overlay);
+  }
+
+  async close(): Promise<void> {
+    await this.overlay.close();
+  }
+}
+
+function overlayOptions(init: DiskSessionInit) {
+  return {
+    onStorageFull: (e: StorageFullError) =>
+      init.notice("error", `${e.message}. The VM keeps running; new disk writes stay in memory until space is freed.`),
+    onFlushError: (e: unknown) => init.notice("warning", `Saving disk changes failed, will retry: ${(e as Error).message ?? String(e)}`),
+  };
+}
+
+async function openSessionOverlay(store: LayerStore, base: HttpBaseImage, init: DiskSessionInit) {
+  if (init.secure) return { overlay: await Overlay.secure(base, null, null), lockedElsewhere: false };
+  const sessions = (await store.listLayers())
+    .filter((l) => l.imageId === base.imageId && !l.frozen && l.label === SESSION_LABEL)
+    .sort((a, b) => b.created - a.created);
+  const layer = sessions[0] ?? (await store.createLayer({ parent: null, imageId: base.imageId, blockSize: base.blockSize, label: SESSION_LABEL }));
+  try {
+    return { overlay: await openWritableOverlay(store, layer.id, base, overlayOptions(init)), lockedElsewhere: false };
+  } catch (e) {
+    if (!(e instanceof LayerLockedError)) throw e;
+    init.notice(
+      "warning",
+      "This disk is open in another tab. This tab runs on a temporary copy of the clean image: nothing it writes is saved.",
+    );
+    return { overlay: await Overlay.secure(base, null, null), lockedElsewhere: true };
+  }
+}
