@@ -3,6 +3,7 @@
 import { chromium } from "playwright-core";
 import { launchOptions } from "../scripts/lib/chromium.mjs";
 import { median, startApp } from "./lib/app-server.mjs";
+import { bootFreshPage } from "./lib/vm.mjs";
 
 const RUNS = Number(process.env.SNAP86_BENCH_RUNS ?? 3);
 const MEMORY_MIB = 128;
@@ -12,13 +13,8 @@ const browser = await chromium.launch(launchOptions());
 const times = [];
 try {
   for (let i = 0; i < RUNS; i++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const t0 = performance.now();
-    await page.goto(`${app.url}/?memory=${MEMORY_MIB}`);
-    await page.waitForFunction(() => typeof window.snap86 === "object");
-    await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 120_000 }));
-    const ms = Math.round(performance.now() - t0);
+    const { context, bootMs } = await bootFreshPage(browser, app.url, { memoryMiB: MEMORY_MIB });
+    const ms = Math.round(bootMs);
     times.push(ms);
     console.error(`boot ${i + 1}/${RUNS}: ${ms} ms`);
     await context.close();

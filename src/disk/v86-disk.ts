@@ -130,6 +130,13 @@ export class V86Disk {
   }
 
   private startRead(start: number, len: number, cb: (data: Uint8Array) => void): void {
+    // Blocks already in memory answer at once, as v86's own in-memory disk does: a round trip
+    // through promises per IDE command is what made overlay reads slower than a plain buffer.
+    const cached = start >= 0 && len >= 0 && start + len <= this.byteLength ? this.overlay.readSync(start, len) : undefined;
+    if (cached) {
+      cb(cached);
+      return;
+    }
     this.reads++;
     void this.readWithRetry(start, len).then(
       (data) => {

@@ -95,8 +95,12 @@ export class DiskSession {
   }
 }
 
+/** Clean blocks kept in memory: reads of recently used data then never wait for IndexedDB. */
+const OVERLAY_CACHE_BYTES = 64 * 1024 * 1024;
+
 function overlayOptions(init: DiskSessionInit) {
   return {
+    cacheBytes: OVERLAY_CACHE_BYTES,
     onStorageFull: (e: StorageFullError) =>
       init.notice("error", `${e.message}. The VM keeps running; new disk writes stay in memory until space is freed.`),
     onFlushError: (e: unknown) => init.notice("warning", `Saving disk changes failed, will retry: ${(e as Error).message ?? String(e)}`),
