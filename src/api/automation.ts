@@ -4,7 +4,7 @@
  */
 import type { MachineConfig } from "../shared/machine-config";
 import { DEFAULT_CONFIG } from "../shared/machine-config";
-import type { DiskInfo, Stats } from "../shared/protocol";
+import type { CheckpointInfo, CheckpointOptions, CheckpointResult, DiskInfo, RestoreResult, Stats } from "../shared/protocol";
 import type { EmulatorClient } from "./emulator-client";
 import { runCommand, type RunResult } from "./run-command";
 
@@ -38,6 +38,16 @@ export interface Snap86Api {
   flushDisk(): Promise<void>;
   /** Drops the session's disk changes and reboots on the pristine base image. */
   wipeDisk(): Promise<void>;
+  /** Takes a checkpoint (brief pause, then written in the background); resolves once stored. */
+  checkpoint(options?: CheckpointOptions): Promise<CheckpointResult>;
+  restore(id: string): Promise<RestoreResult>;
+  checkpoints(): Promise<CheckpointInfo[]>;
+  labelCheckpoint(id: string, label: string): Promise<void>;
+  deleteCheckpoint(id: string): Promise<void>;
+  exportCheckpoint(id: string): Promise<Blob>;
+  importCheckpoint(file: Blob): Promise<CheckpointInfo>;
+  /** Seconds between automatic saves of the running session (0 = off). */
+  setAutosaveInterval(seconds: number): Promise<void>;
 }
 
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
@@ -120,6 +130,14 @@ export function createAutomationApi(client: EmulatorClient, onBoot: (config: Mac
     diskInfo: () => client.remote.diskInfo(),
     flushDisk: () => client.remote.flushDisk(),
     wipeDisk: () => client.remote.wipeDisk(),
+    checkpoint: (options) => client.remote.checkpoint(options),
+    restore: (id) => client.remote.restore(id),
+    checkpoints: () => client.remote.listCheckpoints(),
+    labelCheckpoint: (id, label) => client.remote.labelCheckpoint(id, label),
+    deleteCheckpoint: (id) => client.remote.deleteCheckpoint(id),
+    exportCheckpoint: (id) => client.remote.exportCheckpoint(id),
+    importCheckpoint: (file) => client.remote.importCheckpoint(file),
+    setAutosaveInterval: async (seconds) => client.remote.setAutosaveInterval(seconds),
   };
   return api;
 }

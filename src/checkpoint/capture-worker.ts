@@ -13,8 +13,19 @@ import { collectGarbage, deleteCheckpoint, labelCheckpoint, listCheckpoints, typ
 import type { CheckpointManifest } from "./manifest";
 import { loadCheckpoint } from "./restore";
 import { CheckpointStore } from "./store";
+import { LayerStore } from "../disk/layer-store";
+import { diskSectionImporter, diskSections } from "./disk-sections";
+import { exportCheckpointBlob, importCheckpoint, parseContainer } from "./export-format";
+import { decodeManifest, manifestChunkHashes } from "./manifest";
+import { sharingSizes, type SharingSizes } from "./sharing";
 
 let storePromise: Promise<CheckpointStore> | undefined;
+let layerStorePromise: Promise<LayerStore> | undefined;
+
+function layers(): Promise<LayerStore> {
+  layerStorePromise ??= LayerStore.open();
+  return layerStorePromise;
+}
 
 function store(): Promise<CheckpointStore> {
   storePromise ??= initCodec(zstdWasmUrl).then(() => CheckpointStore.open());
@@ -47,8 +58,32 @@ const api = {
     return Comlink.transfer(r, [r.ram.buffer, r.deviceState]);
   },
 
-  async list(): Promise<CheckpointSummary[]> {
-    return listCheckpoints(await store());
+  async list(): Promise<Array<CheckpointSummary & SharingSizes>> {
+    const s = await store();
+    const [summaries, manifests] = await Promise.all([listCheckpoints(s), s.listManifests()]);
+    const hashes = new Set<string>();
+    for (const m of manifests) for (const h of manifestChunkHashes(m)) hashes.add(h);
+    const sharing = sharingSizes(manifests, await s.storedSizes(hashes));
+    return summaries.map((c) => ({ ...c, ...(sharing.get(c.id) ?? { ownBytes: 0, sharedBytes: 0 }) }));
+  },
+
+  /** The checkpoint, its chunks and its (flattened) disk layer as one .snap86 file. */
+  async exportFile(id: string): Promise<Blob> {
+    const s = await store();
+    const manifest = await s.getManifest(id);
+    if (!manifest) throw new Error(`checkpoint ${id} does not exist`);
+    const extra = manifest.diskLayerId ? diskSections(await layers(), manifest.diskLayerId) : undefined;
+    return exportCheckpointBlob(s, id, extra);
+  },
+
+  async importFile(file: Blob): Promise<{ id: string; alreadyPresent: boolean }> {
+    const s = await store();
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // The manifest names its disk layer; disk sections for any other layer are refused.
+    const first = parseContainer(bytes)[0];
+    const diskLayerId = first ? decodeManifest(first.payload).diskLayerId : null;
+    const r = await importCheckpoint(s, bytes, diskSectionImporter(await layers(), diskLayerId));
+    return { id: r.manifest.id, alreadyPresent: r.alreadyPresent };
   },
 
   async label(id: string, label: string): Promise<void> {

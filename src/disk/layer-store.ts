@@ -188,6 +188,34 @@ export class LayerStore {
     }
   }
 
+  /**
+   * Adds a frozen standalone layer with a given id and blocks (a checkpoint imported from a file,
+   * which names its disk layer). A layer that already exists is left as it is.
+   */
+  async importLayer(meta: Pick<LayerMeta, "id" | "imageId" | "blockSize">, blocks: AsyncIterable<readonly [number, Uint8Array]> | Iterable<readonly [number, Uint8Array]>): Promise<boolean> {
+    if (await this.getLayer(meta.id)) return false;
+    const batch: Array<readonly [number, Uint8Array]> = [];
+    let count = 0;
+    let bytes = 0;
+    const put = async () => {
+      const tx = this.db.transaction("blocks", "readwrite");
+      for (const [index, data] of batch) tx.store.put(data.slice().buffer, [meta.id, index]);
+      await tx.done;
+      batch.length = 0;
+    };
+    for await (const block of blocks) {
+      batch.push(block);
+      count += 1;
+      bytes += block[1].byteLength;
+      if (batch.length >= DELETE_CHUNK) await put();
+    }
+    if (batch.length > 0) await put();
+    // Metadata last: until it exists the blocks are orphans that sweepOrphans() may remove.
+    const layer: LayerMeta = { id: meta.id, parent: null, frozen: true, created: Date.now(), blockCount: count, bytes, imageId: meta.imageId, blockSize: meta.blockSize, label: "imported" };
+    await this.db.put("layers", layer);
+    return true;
+  }
+
   /** Deletes blocks whose layer no longer exists (a background delete cut short by a closed tab). */
   async sweepOrphans(): Promise<number> {
     const live = new Set((await this.listLayers()).map((l) => l.id));

@@ -62,6 +62,52 @@ export interface DiskInfo {
 
 export type NoticeLevel = "error" | "warning" | "info";
 
+/** A stored checkpoint as lists show it (the full manifest stays in the worker). */
+export interface CheckpointInfo {
+  id: string;
+  /** The checkpoint this one was taken after (tree edges); null for a root. */
+  parent: string | null;
+  label: string;
+  created: number;
+  /** Periodic / page-hide save of the running session, replaced by the next one. */
+  autosave: boolean;
+  thumbnail: { mime: string; base64: string } | null;
+  /** Guest RAM size, compressed bytes it references, and how many of those it alone added. */
+  ramBytes: number;
+  storedBytes: number;
+  /** Compressed bytes no other checkpoint shares (freed if this one is deleted). */
+  ownBytes: number;
+  sharedBytes: number;
+  diskLayerId: string | null;
+  /** The running machine descends from this checkpoint (last taken or restored). */
+  current: boolean;
+}
+
+export interface CheckpointOptions {
+  label?: string;
+  /** Small screen picture (the page renders it from its canvas). */
+  thumbnail?: { mime: "image/png" | "image/webp" | "image/jpeg"; base64: string };
+  autosave?: boolean;
+}
+
+export interface CheckpointResult {
+  id: string;
+  /** How long the guest was stopped. */
+  pauseMs: number;
+  /** From the call until the checkpoint was complete in IndexedDB. */
+  persistMs: number;
+  storedBytes: number;
+  newBytes: number;
+}
+
+export interface RestoreResult {
+  id: string;
+  /** From the call until the guest runs again. */
+  restoreMs: number;
+}
+
+export type CheckpointPhase = "paused" | "resumed" | "writing" | "done" | "failed";
+
 export type EmulatorEvent =
   | { type: "serial"; data: string }
   | { type: "screen"; frame: ScreenFrame }
@@ -69,7 +115,9 @@ export type EmulatorEvent =
   | { type: "progress"; progress: Progress }
   | { type: "stats"; stats: Stats }
   | { type: "disk"; disk: DiskInfo }
-  | { type: "notice"; level: NoticeLevel; message: string };
+  | { type: "notice"; level: NoticeLevel; message: string }
+  | { type: "checkpoint"; phase: CheckpointPhase; id: string; pauseMs?: number; done?: number; total?: number; error?: string }
+  | { type: "checkpoints"; list: CheckpointInfo[] };
 
 export type EventListener = (event: EmulatorEvent) => void;
 
@@ -94,4 +142,20 @@ export interface EmulatorApi {
   flushDisk(): Promise<void>;
   /** Drops the session's disk overlay and reboots on the pristine base image. */
   wipeDisk(): Promise<void>;
+
+  /** Pauses for a moment, then writes the checkpoint in the background; resolves when it is stored. */
+  checkpoint(options?: CheckpointOptions): Promise<CheckpointResult>;
+  /** Stops the machine, loads the checkpoint (verified), resumes; refuses incompatible ones. */
+  restore(id: string): Promise<RestoreResult>;
+  listCheckpoints(): Promise<CheckpointInfo[]>;
+  labelCheckpoint(id: string, label: string): Promise<void>;
+  /** Deletes and reclaims chunks and disk layers nothing else uses. */
+  deleteCheckpoint(id: string): Promise<void>;
+  /** One `.snap86` file with the checkpoint, its chunks and its disk. */
+  exportCheckpoint(id: string): Promise<Blob>;
+  importCheckpoint(file: Blob): Promise<CheckpointInfo>;
+  /** Boots the machine straight into a stored checkpoint (e.g. the autosave after a reload). */
+  bootFromCheckpoint(config: MachineConfig, id: string): Promise<RestoreResult>;
+  /** Period of automatic saves of the running session in seconds; 0 turns them off. */
+  setAutosaveInterval(seconds: number): void;
 }

@@ -141,6 +141,12 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+// --- checkpoint panel (src/ui/checkpoint-panel.ts) ---
+import { mountCheckpointPanel } from "./checkpoint-panel";
+import { renderThumbnail } from "./thumbnail";
+mountCheckpointPanel(client, { thumbnail: () => renderThumbnail(screen.canvas), onError: showError, onNotice: showNotice });
+// --- end checkpoint panel ---
+
 window.snap86 = createAutomationApi(client, boot);
 
 const imageParam = params.get("image");

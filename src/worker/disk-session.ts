@@ -90,6 +90,59 @@ export class DiskSession {
     this.disk.attach(this.overlay);
   }
 
+  /** The id of the layer the guest writes to now. */
+  get layerId(): string {
+    return this.overlay.layer.id;
+  }
+
+  /**
+   * The disk half of a checkpoint (machine stopped, IDE idle): the session layer becomes immutable
+   * and the guest goes on writing to a fresh child. Returns the frozen layer's id.
+   */
+  async freezeAndContinue(): Promise<string> {
+    if (this.secure) throw new Error("Checkpoints are not available in a secure session: nothing of it may reach storage");
+    await this.disk.whenIdle();
+    const old = this.overlay;
+    await old.flush();
+    await this.store.freeze(old.layer.id);
+    await old.close();
+    const child = await this.store.createChild(old.layer.id, SESSION_LABEL);
+    this.overlay = await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init));
+    this.disk.attach(this.overlay);
+    return old.layer.id;
+  }
+
+  /**
+   * Continues on a fresh child of a checkpoint's frozen layer (restore). The session layer being
+   * left holds only changes made since the last checkpoint, which a restore discards.
+   */
+  async branchFrom(frozenLayerId: string): Promise<void> {
+    if (this.secure) throw new Error("Checkpoints are not available in a secure session");
+    await this.disk.whenIdle();
+    const old = this.overlay;
+    const child = await this.store.createChild(frozenLayerId, SESSION_LABEL);
+    old.discard();
+    this.overlay = await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init));
+    this.disk.attach(this.overlay);
+    await this.store.deleteLayer(old.layer.id).catch(() => undefined);
+  }
+
+  /**
+   * Deletes frozen layers no checkpoint references and nothing reads through, walking up each
+   * chain as children go away. `referenced` are the layers checkpoints name.
+   */
+  async dropUnreferencedLayers(referenced: Set<string>): Promise<number> {
+    let dropped = 0;
+    for (;;) {
+      const layers = (await this.store.listLayers()).filter((l) => l.imageId === this.base.imageId);
+      const parents = new Set(layers.map((l) => l.parent));
+      const victims = layers.filter((l) => l.frozen && !referenced.has(l.id) && !parents.has(l.id));
+      if (victims.length === 0) return dropped;
+      for (const v of victims) await this.store.deleteLayer(v.id);
+      dropped += victims.length;
+    }
+  }
+
   async close(): Promise<void> {
     await this.overlay.close();
   }

@@ -6,9 +6,24 @@ import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
 import type { DriveKind, ImageSource, MachineConfig } from "../shared/machine-config";
 import { validateMachineConfig } from "../shared/machine-config";
-import type { DiskInfo, EmulatorApi, EmulatorEvent, EventListener, NoticeLevel, RunState, Stats } from "../shared/protocol";
+import type {
+  CheckpointInfo,
+  CheckpointOptions,
+  CheckpointResult,
+  DiskInfo,
+  EmulatorApi,
+  EmulatorEvent,
+  EventListener,
+  NoticeLevel,
+  RestoreResult,
+  RunState,
+  Stats,
+} from "../shared/protocol";
 import { fetchWithProgress, LoadError } from "./fetch-with-progress";
 import { DiskSession } from "./disk-session";
+import { AUTOSAVE_LABEL, CheckpointController, type Machine } from "./checkpoint-controller";
+import { V86_VERSION } from "../checkpoint/v86-version";
+import type { MachineIdentity } from "../checkpoint/manifest";
 import { loadBlockHashes, loadFirmware, loadGuest, loadGuestManifest } from "./guest-loader";
 import { ScreenBridge } from "./screen-bridge";
 import { SerialBatcher } from "./serial-batcher";
@@ -18,6 +33,8 @@ const MIB = 1024 * 1024;
 const STATS_INTERVAL_MS = 1000;
 const START_TIMEOUT_MS = 30_000;
 export const DEFAULT_GUEST_URL = "/guest/guest.json";
+/** What a hard kill of the browser can lose at most; the page also saves when it is hidden. */
+export const DEFAULT_AUTOSAVE_SECONDS = 30;
 
 /** Marks buffers to be moved, not copied, when the event crosses to the main thread. */
 export type MarkTransfer = <T>(value: T, transfer: Transferable[]) => T;
@@ -26,6 +43,13 @@ export class EmulatorService implements EmulatorApi {
   private emulator: V86Instance | undefined;
   /** What the running machine was built from, kept for reboot. */
   private options: V86Options | undefined;
+  private identity: MachineIdentity | undefined;
+  private controller: CheckpointController | undefined;
+  private autosaveTimer: ReturnType<typeof setInterval> | undefined;
+  private autosaveSeconds = DEFAULT_AUTOSAVE_SECONDS;
+  /** One checkpoint operation at a time: a capture and a restore must never interleave. */
+  private checkpointQueue: Promise<unknown> = Promise.resolve();
+  private internalStops = 0;
   private disk: DiskSession | undefined;
   private listener: EventListener | undefined;
   private runState: RunState = "off";
@@ -54,6 +78,8 @@ export class EmulatorService implements EmulatorApi {
       const options = await this.buildOptions(config);
       this.options = options;
       this.emulator = await this.start(options);
+      if (this.controller) this.controller.current = null;
+      this.scheduleAutosave();
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await this.powerOff();
@@ -95,7 +121,9 @@ export class EmulatorService implements EmulatorApi {
     const emulator = this.emulator;
     this.emulator = undefined;
     this.options = undefined;
+    this.identity = undefined;
     this.stopTimers();
+    clearInterval(this.autosaveTimer);
     if (emulator) {
       await emulator.destroy();
       this.serial.flush();
@@ -139,6 +167,114 @@ export class EmulatorService implements EmulatorApi {
     await this.reboot();
   }
 
+  checkpoint(options?: CheckpointOptions): Promise<CheckpointResult> {
+    return this.serializeCheckpoint(async () => {
+      const result = await this.checkpoints().take(this.machine(), options);
+      if (options?.autosave) await this.dropOlderAutosaves(result.id);
+      return result;
+    });
+  }
+
+  restore(id: string): Promise<RestoreResult> {
+    return this.serializeCheckpoint(async () => {
+      const t0 = performance.now();
+      await this.checkpoints().restore(this.machine(), id);
+      this.screen?.invalidate();
+      this.runningSince = performance.now();
+      return { id, restoreMs: Math.round(performance.now() - t0) };
+    });
+  }
+
+  async bootFromCheckpoint(config: MachineConfig, id: string): Promise<RestoreResult> {
+    const t0 = performance.now();
+    await this.boot(config);
+    const result = await this.restore(id);
+    return { ...result, restoreMs: Math.round(performance.now() - t0) };
+  }
+
+  listCheckpoints(): Promise<CheckpointInfo[]> {
+    return this.checkpoints().list();
+  }
+
+  labelCheckpoint(id: string, label: string): Promise<void> {
+    return this.checkpoints().label(id, label);
+  }
+
+  deleteCheckpoint(id: string): Promise<void> {
+    return this.serializeCheckpoint(() => this.checkpoints().remove(id, this.disk));
+  }
+
+  exportCheckpoint(id: string): Promise<Blob> {
+    return this.checkpoints().exportFile(id);
+  }
+
+  importCheckpoint(file: Blob): Promise<CheckpointInfo> {
+    return this.checkpoints().importFile(file);
+  }
+
+  setAutosaveInterval(seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0) throw new Error("autosave interval must be a number of seconds >= 0");
+    this.autosaveSeconds = seconds;
+    this.scheduleAutosave();
+  }
+
+  private scheduleAutosave(): void {
+    clearInterval(this.autosaveTimer);
+    this.autosaveTimer = undefined;
+    if (this.autosaveSeconds <= 0) return;
+    this.autosaveTimer = setInterval(() => {
+      if (this.runState !== "running" || !this.disk || this.disk.secure) return;
+      this.checkpoint({ autosave: true }).catch((e: Error) => this.notice("warning", `Autosave failed: ${e.message}`));
+    }, this.autosaveSeconds * 1000);
+  }
+
+  private async dropOlderAutosaves(keep: string): Promise<void> {
+    const older = (await this.checkpoints().list()).filter((c) => c.label === AUTOSAVE_LABEL && c.id !== keep);
+    for (const c of older) await this.checkpoints().remove(c.id, this.disk);
+  }
+
+  /**
+   * Checkpoint operations stop and restart the emulator internally; the run state the user sees
+   * should not blink to "paused" for those milliseconds, so stop/start events are held back and
+   * the state is settled once the operation is over.
+   */
+  private serializeCheckpoint<T>(op: () => Promise<T>): Promise<T> {
+    const fn = async () => {
+      this.internalStops += 1;
+      try {
+        return await op();
+      } finally {
+        this.internalStops -= 1;
+        if (this.emulator && this.internalStops === 0) {
+          const running = this.emulator.is_running();
+          if (running && this.runState !== "running") this.runningSince = performance.now();
+          this.setState(running ? "running" : "paused");
+        }
+      }
+    };
+    const next = this.checkpointQueue.then(fn, fn);
+    this.checkpointQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private checkpoints(): CheckpointController {
+    this.controller ??= new CheckpointController((event) => this.emit(event));
+    return this.controller;
+  }
+
+  private machine(): Machine {
+    if (!this.emulator || !this.identity) throw new Error("Checkpoints need the built-in guest running: boot it first");
+    if (!this.disk) throw new Error("Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
+    if (this.disk.secure) {
+      throw new Error(
+        this.disk.lockedElsewhere
+          ? "This tab runs on a temporary disk because the disk is open in another tab: checkpoints are off"
+          : "Checkpoints are off in a secure session: nothing of it may reach storage",
+      );
+    }
+    return { emulator: this.emulator as unknown as Machine["emulator"], disk: this.disk, identity: this.identity };
+  }
+
   stats(): Stats {
     const uptimeMs = this.uptimeBeforeMs + (this.runState === "running" ? performance.now() - this.runningSince : 0);
     return { state: this.runState, uptimeMs: Math.round(uptimeMs), mips: this.runState === "running" ? this.mips : 0 };
@@ -165,6 +301,12 @@ export class EmulatorService implements EmulatorApi {
       return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, disk) };
     }
     const guest = await loadGuest(guestUrl, progress);
+    this.identity = {
+      memoryBytes: config.memoryMiB * MIB,
+      vgaMemoryBytes: config.vgaMemoryMiB * MIB,
+      v86Version: V86_VERSION,
+      guestImageId: guest.manifest.inputsHash,
+    };
     const disk = guest.manifest.files.disk;
     const diskUrl = new URL(disk.path, guest.baseUrl).href;
     let hda: V86File;
@@ -222,6 +364,7 @@ export class EmulatorService implements EmulatorApi {
       const timeout = setTimeout(() => reject(new LoadError("The emulator did not start within 30 s")), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
       emulator.add_listener("emulator-started", () => {
+        if (this.emulator === emulator && this.internalStops > 0) return;
         clearTimeout(timeout);
         this.runningSince = performance.now();
         this.lastCount = { at: this.runningSince, instructions: emulator.get_instruction_counter() };
@@ -229,7 +372,7 @@ export class EmulatorService implements EmulatorApi {
         resolve(emulator);
       });
       emulator.add_listener("emulator-stopped", () => {
-        if (this.emulator !== emulator) return;
+        if (this.emulator !== emulator || this.internalStops > 0) return;
         this.uptimeBeforeMs += performance.now() - this.runningSince;
         this.setState("paused");
       });

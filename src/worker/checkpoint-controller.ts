@@ -1,0 +1,185 @@
+/**
+ * Checkpoints of the running machine, from the emulator worker's side. The emulator is stopped only
+ * for what must happen at one instant (device state, RAM copy, disk layer switch); hashing,
+ * compression and IndexedDB writes run in the capture worker while the guest runs on.
+ */
+import * as Comlink from "comlink";
+import type { CaptureWorkerApi } from "../checkpoint/capture-worker";
+import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../checkpoint/engine";
+import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
+import type { CheckpointInfo, CheckpointOptions, CheckpointResult, EmulatorEvent } from "../shared/protocol";
+import type { DiskSession } from "./disk-session";
+
+export const AUTOSAVE_LABEL = "autosave";
+
+export interface Machine {
+  emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
+  disk: DiskSession;
+  identity: MachineIdentity;
+}
+
+function newId(): string {
+  return `cp-${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
+}
+
+export class CheckpointController {
+  private readonly capture: Comlink.Remote<CaptureWorkerApi>;
+  /** RAM copies come back from the capture worker and are reused: no 128 MiB allocation per checkpoint. */
+  private spare: Uint8Array | undefined;
+  /** Frozen disk layers of checkpoints still being written: no manifest names them yet. */
+  private readonly pendingLayers = new Set<string>();
+  /** The checkpoint the running machine descends from (tree parent of the next one). */
+  current: string | null = null;
+  private writes = new Set<Promise<unknown>>();
+
+  constructor(private readonly emit: (event: EmulatorEvent) => void) {
+    const worker = new Worker(new URL("../checkpoint/capture-worker.ts", import.meta.url), { type: "module", name: "checkpoint-writer" });
+    this.capture = Comlink.wrap<CaptureWorkerApi>(worker);
+  }
+
+  /** Resolves when every checkpoint started so far is stored (or failed). */
+  async idle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  async take(machine: Machine, options: CheckpointOptions = {}): Promise<CheckpointResult> {
+    const t0 = performance.now();
+    const id = newId();
+    const { emulator, disk } = machine;
+    const wasRunning = emulator.is_running();
+    // Write-behind runs while the guest still runs, so the flush inside the pause is small.
+    await disk.flush();
+    await emulator.stop();
+    let deviceState: ArrayBuffer;
+    let ram: Uint8Array;
+    let diskLayerId: string;
+    try {
+      await disk.disk.whenIdle();
+      deviceState = await saveDeviceState(emulator);
+      ram = copyRam(emulator, this.spare);
+      this.spare = undefined;
+      diskLayerId = await disk.freezeAndContinue();
+    } finally {
+      if (wasRunning) await emulator.run();
+    }
+    const pauseMs = performance.now() - t0;
+    this.emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
+    this.pendingLayers.add(diskLayerId);
+    const parent = this.current;
+    const write = this.capture
+      .capture(
+        {
+          id,
+          parent,
+          label: options.label?.trim() || (options.autosave ? AUTOSAVE_LABEL : "Checkpoint"),
+          machine: machine.identity,
+          diskLayerId,
+          thumbnail: options.thumbnail ?? null,
+        },
+        Comlink.transfer(ram, [ram.buffer]),
+        Comlink.transfer(deviceState, [deviceState]),
+        Comlink.proxy((p: { done: number; total: number }) => this.emit({ type: "checkpoint", phase: "writing", id, done: p.done, total: p.total })),
+      )
+      .finally(() => this.pendingLayers.delete(diskLayerId));
+    this.writes.add(write);
+    try {
+      const result = await write;
+      this.spare = result.ram;
+      if (!options.autosave) this.current = id;
+      this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
+      await this.publishList();
+      return {
+        id,
+        pauseMs: Math.round(pauseMs * 10) / 10,
+        persistMs: Math.round(performance.now() - t0),
+        storedBytes: result.manifest.sizes.storedBytes,
+        newBytes: result.manifest.sizes.newBytes,
+      };
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.emit({ type: "checkpoint", phase: "failed", id, error: message });
+      throw new Error(`The checkpoint could not be saved: ${message}. Earlier checkpoints are unaffected.`);
+    } finally {
+      this.writes.delete(write);
+    }
+  }
+
+  /** Loads and verifies first, touching the machine only when everything is in hand. */
+  async restore(machine: Machine, id: string): Promise<void> {
+    const staging = this.spare;
+    this.spare = undefined;
+    const loaded = await this.capture.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined);
+    try {
+      checkRestorable(loaded.manifest, machine.identity);
+      const { emulator, disk } = machine;
+      await emulator.stop();
+      await disk.disk.whenIdle();
+      if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
+      restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram));
+      await emulator.run();
+      this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
+    } finally {
+      this.spare = loaded.ram;
+    }
+    await this.publishList();
+  }
+
+  async list(): Promise<CheckpointInfo[]> {
+    const list = await this.capture.list();
+    return list.map((c) => ({
+      id: c.id,
+      parent: c.parent,
+      label: c.label,
+      created: c.created,
+      autosave: c.label === AUTOSAVE_LABEL,
+      thumbnail: c.thumbnail,
+      ramBytes: c.sizes.ramBytes,
+      storedBytes: c.sizes.storedBytes,
+      ownBytes: c.ownBytes,
+      sharedBytes: c.sharedBytes,
+      diskLayerId: c.diskLayerId,
+      current: c.id === this.current,
+    }));
+  }
+
+  async label(id: string, label: string): Promise<void> {
+    await this.capture.label(id, label);
+    await this.publishList();
+  }
+
+  /** Deletes, then reclaims chunks and disk layers nothing references any more. */
+  async remove(id: string, disk: DiskSession | undefined): Promise<void> {
+    await this.capture.remove(id);
+    if (this.current === id) this.current = null;
+    await this.collectGarbage(disk);
+    await this.publishList();
+  }
+
+  async collectGarbage(disk: DiskSession | undefined): Promise<void> {
+    const gc = await this.capture.gc();
+    if (!disk) return;
+    const referenced = new Set([...gc.referencedDiskLayerIds, ...this.pendingLayers]);
+    await disk.dropUnreferencedLayers(referenced);
+  }
+
+  /** The newest autosave, if any: what a reload resumes. */
+  async latestAutosave(): Promise<CheckpointInfo | undefined> {
+    return (await this.list()).filter((c) => c.autosave).sort((a, b) => b.created - a.created)[0];
+  }
+
+  exportFile(id: string): Promise<Blob> {
+    return this.capture.exportFile(id);
+  }
+
+  async importFile(file: Blob): Promise<CheckpointInfo> {
+    const { id } = await this.capture.importFile(file);
+    await this.publishList();
+    const info = (await this.list()).find((c) => c.id === id);
+    if (!info) throw new Error("the imported checkpoint is not listed");
+    return info;
+  }
+
+  async publishList(): Promise<void> {
+    this.emit({ type: "checkpoints", list: await this.list() });
+  }
+}
