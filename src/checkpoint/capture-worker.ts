@@ -13,6 +13,7 @@ import { collectGarbage, deleteCheckpoint, labelCheckpoint, listCheckpoints, typ
 import type { CheckpointManifest } from "./manifest";
 import { loadCheckpoint } from "./restore";
 import { CheckpointStore } from "./store";
+import type { ShareResult } from "../shared/protocol";
 import { LayerStore } from "../disk/layer-store";
 import { diskSectionImporter, diskSections } from "./disk-sections";
 import { exportCheckpointBlob, importCheckpoint, parseContainer } from "./export-format";
@@ -93,6 +94,16 @@ const api = {
   async remove(id: string): Promise<{ releasedDiskLayerIds: string[] }> {
     return deleteCheckpoint(await store(), id);
   },
+
+  // --- sharing (src/share): implemented by the share integration ---
+  async share(_id: string, _appUrl: string, _onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<ShareResult> {
+    throw new Error("Sharing is not available yet");
+  },
+
+  async openShare(_link: string, _onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<string> {
+    throw new Error("Opening share links is not available yet");
+  },
+  // --- end sharing ---
 
   async gc(options?: Omit<GcOptions, "locks">): Promise<GcResult> {
     return collectGarbage(await store(), options);

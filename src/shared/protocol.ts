@@ -100,10 +100,36 @@ export interface CheckpointResult {
   newBytes: number;
 }
 
+export type RestoreMode = "eager" | "lazy";
+
+export interface RestoreOptions {
+  /** lazy: the guest resumes before its RAM is loaded; pages load on first touch. Default: lazy when available. */
+  mode?: RestoreMode;
+}
+
 export interface RestoreResult {
   id: string;
+  mode: RestoreMode;
   /** From the call until the guest runs again. */
   restoreMs: number;
+  /** Why a lazy restore was not possible, when eager was used instead. */
+  lazyUnavailable?: string;
+}
+
+/** While a lazy restore is loading RAM in the background. */
+export interface LazyStatus {
+  active: boolean;
+  residentPages: number;
+  totalPages: number;
+  faults: number;
+}
+
+export interface ShareResult {
+  /** `<app URL>#share=<manifest name>.<key>`: the key never leaves the fragment. */
+  link: string;
+  uploadedBytes: number;
+  skippedBytes: number;
+  uploadMs: number;
 }
 
 export type CheckpointPhase = "paused" | "resumed" | "writing" | "done" | "failed";
@@ -117,7 +143,9 @@ export type EmulatorEvent =
   | { type: "disk"; disk: DiskInfo }
   | { type: "notice"; level: NoticeLevel; message: string }
   | { type: "checkpoint"; phase: CheckpointPhase; id: string; pauseMs?: number; done?: number; total?: number; error?: string }
-  | { type: "checkpoints"; list: CheckpointInfo[] };
+  | { type: "checkpoints"; list: CheckpointInfo[] }
+  | { type: "lazy"; status: LazyStatus }
+  | { type: "share"; phase: "upload" | "download"; done: number; total: number };
 
 export type EventListener = (event: EmulatorEvent) => void;
 
@@ -146,7 +174,12 @@ export interface EmulatorApi {
   /** Pauses for a moment, then writes the checkpoint in the background; resolves when it is stored. */
   checkpoint(options?: CheckpointOptions): Promise<CheckpointResult>;
   /** Stops the machine, loads the checkpoint (verified), resumes; refuses incompatible ones. */
-  restore(id: string): Promise<RestoreResult>;
+  restore(id: string, options?: RestoreOptions): Promise<RestoreResult>;
+  lazyStatus(): LazyStatus;
+  /** Uploads what the store lacks of a checkpoint (encrypted) and returns its share link. */
+  shareCheckpoint(id: string, appUrl: string): Promise<ShareResult>;
+  /** Opens a share link: fetches, decrypts and verifies the checkpoint and boots into it. */
+  openShare(link: string, config: MachineConfig): Promise<RestoreResult>;
   listCheckpoints(): Promise<CheckpointInfo[]>;
   labelCheckpoint(id: string, label: string): Promise<void>;
   /** Deletes and reclaims chunks and disk layers nothing else uses. */
@@ -155,7 +188,7 @@ export interface EmulatorApi {
   exportCheckpoint(id: string): Promise<Blob>;
   importCheckpoint(file: Blob): Promise<CheckpointInfo>;
   /** Boots the machine straight into a stored checkpoint (e.g. the autosave after a reload). */
-  bootFromCheckpoint(config: MachineConfig, id: string): Promise<RestoreResult>;
+  bootFromCheckpoint(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult>;
   /** Period of automatic saves of the running session in seconds; 0 turns them off. */
   setAutosaveInterval(seconds: number): void;
 }

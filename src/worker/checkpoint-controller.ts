@@ -7,7 +7,16 @@ import * as Comlink from "comlink";
 import type { CaptureWorkerApi } from "../checkpoint/capture-worker";
 import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../checkpoint/engine";
 import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
-import type { CheckpointInfo, CheckpointOptions, CheckpointResult, EmulatorEvent } from "../shared/protocol";
+import type {
+  CheckpointInfo,
+  CheckpointOptions,
+  CheckpointResult,
+  EmulatorEvent,
+  LazyStatus,
+  RestoreMode,
+  RestoreOptions,
+  ShareResult,
+} from "../shared/protocol";
 import type { DiskSession } from "./disk-session";
 
 export const AUTOSAVE_LABEL = "autosave";
@@ -104,8 +113,32 @@ export class CheckpointController {
     }
   }
 
-  /** Loads and verifies first, touching the machine only when everything is in hand. */
-  async restore(machine: Machine, id: string): Promise<void> {
+  /**
+   * Restores `id`. Eager: loads and verifies everything first, touching the machine only when all is
+   * in hand. Lazy (when the instrumented wasm is loaded): resumes first, pages load on first touch.
+   */
+  async restore(machine: Machine, id: string, options: RestoreOptions = {}): Promise<{ mode: RestoreMode; lazyUnavailable?: string }> {
+    await this.restoreEager(machine, id);
+    return options.mode === "lazy" ? { mode: "eager", lazyUnavailable: "lazy restore is not built yet" } : { mode: "eager" };
+  }
+
+  lazyStatus(): LazyStatus {
+    return { active: false, residentPages: 0, totalPages: 0, faults: 0 };
+  }
+
+  /** Encrypts and uploads what the store lacks; returns the link. */
+  async share(id: string, appUrl: string): Promise<ShareResult> {
+    return this.capture.share(id, appUrl, Comlink.proxy((p: { phase: "upload" | "download"; done: number; total: number }) => this.emit({ type: "share", ...p })));
+  }
+
+  /** Downloads, decrypts and verifies a shared checkpoint into the local store; returns its id. */
+  async openShare(link: string): Promise<string> {
+    const id = await this.capture.openShare(link, Comlink.proxy((p: { phase: "upload" | "download"; done: number; total: number }) => this.emit({ type: "share", ...p })));
+    await this.publishList();
+    return id;
+  }
+
+  private async restoreEager(machine: Machine, id: string): Promise<void> {
     const staging = this.spare;
     this.spare = undefined;
     const loaded = await this.capture.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined);

@@ -14,8 +14,11 @@ import type {
   EmulatorApi,
   EmulatorEvent,
   EventListener,
+  LazyStatus,
   NoticeLevel,
+  RestoreOptions,
   RestoreResult,
+  ShareResult,
   RunState,
   Stats,
 } from "../shared/protocol";
@@ -175,21 +178,34 @@ export class EmulatorService implements EmulatorApi {
     });
   }
 
-  restore(id: string): Promise<RestoreResult> {
+  restore(id: string, options?: RestoreOptions): Promise<RestoreResult> {
     return this.serializeCheckpoint(async () => {
       const t0 = performance.now();
-      await this.checkpoints().restore(this.machine(), id);
+      const outcome = await this.checkpoints().restore(this.machine(), id, options);
       this.screen?.invalidate();
       this.runningSince = performance.now();
-      return { id, restoreMs: Math.round(performance.now() - t0) };
+      return { id, ...outcome, restoreMs: Math.round(performance.now() - t0) };
     });
   }
 
-  async bootFromCheckpoint(config: MachineConfig, id: string): Promise<RestoreResult> {
+  async bootFromCheckpoint(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult> {
     const t0 = performance.now();
     await this.boot(config);
-    const result = await this.restore(id);
+    const result = await this.restore(id, options);
     return { ...result, restoreMs: Math.round(performance.now() - t0) };
+  }
+
+  lazyStatus(): LazyStatus {
+    return this.checkpoints().lazyStatus();
+  }
+
+  async shareCheckpoint(id: string, appUrl: string): Promise<ShareResult> {
+    return this.checkpoints().share(id, appUrl);
+  }
+
+  async openShare(link: string, config: MachineConfig): Promise<RestoreResult> {
+    const id = await this.checkpoints().openShare(link);
+    return this.bootFromCheckpoint(config, id);
   }
 
   listCheckpoints(): Promise<CheckpointInfo[]> {
