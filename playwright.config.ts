@@ -1,7 +1,14 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 import { launchOptions } from "./scripts/lib/chromium.mjs";
 
 const port = Number(process.env.SNAP86_TEST_PORT ?? 4317);
+// The checkpoint store for share tests: its own port and a throwaway data dir (tests tamper with
+// it), and the preview's /store proxy pointed at it. Workers re-read this file: same values.
+const storePort = Number(process.env.SNAP86_TEST_STORE_PORT ?? 4318);
+process.env.SNAP86_TEST_STORE_DIR ??= join(tmpdir(), `snap86-e2e-store-${storePort}`);
+const storeEnv = { SNAP86_STORE_PORT: String(storePort), SNAP86_STORE_DIR: process.env.SNAP86_TEST_STORE_DIR };
 
 export default defineConfig({
   testDir: "tests/e2e",
@@ -15,12 +22,23 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },
     launchOptions: launchOptions(),
-    trace: "retain-on-failure",
+    // Traces of the worker-scoped shared page outlive the test that started them; keep them off.
+    trace: "off",
   },
-  webServer: {
-    command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
-    url: `http://127.0.0.1:${port}/guest/guest.json`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 60_000,
-  },
+  webServer: [
+    {
+      command: `npx vite preview --port ${port} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${port}/guest/guest.json`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+      env: storeEnv,
+    },
+    {
+      command: "npm run --silent store",
+      port: storePort,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+      env: storeEnv,
+    },
+  ],
 });

@@ -4,7 +4,7 @@
  */
 import type { MachineConfig } from "../shared/machine-config";
 import { DEFAULT_CONFIG } from "../shared/machine-config";
-import type { CheckpointInfo, CheckpointOptions, CheckpointResult, DiskInfo, RestoreResult, Stats } from "../shared/protocol";
+import type { CheckpointInfo, CheckpointOptions, CheckpointResult, DiskInfo, RestoreOptions, RestoreResult, ShareResult, Stats } from "../shared/protocol";
 import type { EmulatorClient } from "./emulator-client";
 import { runCommand, type RunResult } from "./run-command";
 
@@ -40,7 +40,7 @@ export interface Snap86Api {
   wipeDisk(): Promise<void>;
   /** Takes a checkpoint (brief pause, then written in the background); resolves once stored. */
   checkpoint(options?: CheckpointOptions): Promise<CheckpointResult>;
-  restore(id: string): Promise<RestoreResult>;
+  restore(id: string, options?: RestoreOptions): Promise<RestoreResult>;
   checkpoints(): Promise<CheckpointInfo[]>;
   labelCheckpoint(id: string, label: string): Promise<void>;
   deleteCheckpoint(id: string): Promise<void>;
@@ -48,6 +48,12 @@ export interface Snap86Api {
   importCheckpoint(file: Blob): Promise<CheckpointInfo>;
   /** Seconds between automatic saves of the running session (0 = off). */
   setAutosaveInterval(seconds: number): Promise<void>;
+  /** Uploads the checkpoint (encrypted) to the store; the link opens it in any browser. */
+  share(id: string): Promise<ShareResult>;
+  /** Opens a share link: imports the checkpoint and boots into it (default machine config). */
+  openShare(link: string, config?: Partial<MachineConfig>): Promise<RestoreResult>;
+  /** v86's own full save_state + restore_state timing, for benchmarks. */
+  measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }>;
 }
 
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
@@ -131,13 +137,16 @@ export function createAutomationApi(client: EmulatorClient, onBoot: (config: Mac
     flushDisk: () => client.remote.flushDisk(),
     wipeDisk: () => client.remote.wipeDisk(),
     checkpoint: (options) => client.remote.checkpoint(options),
-    restore: (id) => client.remote.restore(id),
+    restore: (id, options) => client.remote.restore(id, options),
     checkpoints: () => client.remote.listCheckpoints(),
     labelCheckpoint: (id, label) => client.remote.labelCheckpoint(id, label),
     deleteCheckpoint: (id) => client.remote.deleteCheckpoint(id),
     exportCheckpoint: (id) => client.remote.exportCheckpoint(id),
     importCheckpoint: (file) => client.remote.importCheckpoint(file),
     setAutosaveInterval: async (seconds) => client.remote.setAutosaveInterval(seconds),
+    share: (id) => client.remote.shareCheckpoint(id, `${location.origin}${location.pathname}`),
+    openShare: (link, config) => client.remote.openShare(link, { ...DEFAULT_CONFIG, ...config }),
+    measureV86State: () => client.remote.measureV86State(),
   };
   return api;
 }

@@ -25,6 +25,17 @@ export function commandLine(command: string, id: string): string {
 }
 
 /**
+ * The shell's echo of the typed marker text. A long line wraps in the shell's line editor, which
+ * then puts line breaks, backspaces or cursor escapes between any two characters of the echo.
+ */
+function echoedTail(id: string): RegExp {
+  const noise = "(?:\\r|\\n|\\x08|\\x1b\\[[0-9;]*[A-Za-z]| (?=\\x08))*";
+  const literal = `""_${id}_$?""__"`;
+  const body = [...literal].map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(noise);
+  return new RegExp(body);
+}
+
+/**
  * Extracts the command's output from the transcript that follows the typed line: everything after
  * the shell's echo of that line, up to the marker. `$?` stays literal in the echo, which is what
  * tells the echo and the marker apart.
@@ -32,8 +43,8 @@ export function commandLine(command: string, id: string): string {
 export function extractOutput(transcript: string, id: string): RunResult | undefined {
   const end = new RegExp(`__SNAP86_${id}_(\\d+)__`).exec(transcript);
   if (!end) return undefined;
-  const typedEcho = transcript.lastIndexOf(`$?""__"`, end.index);
-  const nl = transcript.indexOf("\n", typedEcho >= 0 ? typedEcho : 0);
+  const echo = echoedTail(id).exec(transcript.slice(0, end.index));
+  const nl = transcript.indexOf("\n", echo ? echo.index + echo[0].length : 0);
   const start = nl >= 0 && nl < end.index ? nl + 1 : 0;
   const output = transcript
     .slice(start, end.index)

@@ -11,7 +11,7 @@ import { captureCheckpoint, type CaptureMeta, type CaptureProgress, type Capture
 import { initCodec } from "./codec";
 import { collectGarbage, deleteCheckpoint, labelCheckpoint, listCheckpoints, type CheckpointSummary, type GcOptions, type GcResult } from "./gc";
 import type { CheckpointManifest } from "./manifest";
-import { loadCheckpoint } from "./restore";
+import { loadCheckpoint, readDeviceState } from "./restore";
 import { CheckpointStore } from "./store";
 import type { ShareResult } from "../shared/protocol";
 import { LayerStore } from "../disk/layer-store";
@@ -59,6 +59,15 @@ const api = {
     return Comlink.transfer(r, [r.ram.buffer, r.deviceState]);
   },
 
+  /** Manifest and device state only: a lazy restore fetches RAM chunks on demand (src/worker/lazy). */
+  async loadLazy(id: string): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }> {
+    const s = await store();
+    const manifest = await s.getManifest(id);
+    if (!manifest) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
+    const deviceState = await readDeviceState(s, manifest);
+    return Comlink.transfer({ manifest, deviceState }, [deviceState]);
+  },
+
   async list(): Promise<Array<CheckpointSummary & SharingSizes>> {
     const s = await store();
     const [summaries, manifests] = await Promise.all([listCheckpoints(s), s.listManifests()]);
@@ -96,12 +105,17 @@ const api = {
   },
 
   // --- sharing (src/share): implemented by the share integration ---
-  async share(_id: string, _appUrl: string, _onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<ShareResult> {
-    throw new Error("Sharing is not available yet");
+  // Loaded on first use (a separate chunk): the bridge and its deps stay out of every capture.
+  /** Encrypts the checkpoint and uploads what the store lacks; see share-bridge.ts. */
+  async share(id: string, appUrl: string, onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<ShareResult> {
+    const bridge = await import("./share-bridge");
+    return bridge.publishCheckpoint(await bridge.browserShareDeps(store, layers), id, appUrl, onProgress);
   },
 
-  async openShare(_link: string, _onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<string> {
-    throw new Error("Opening share links is not available yet");
+  /** Fetches, verifies and imports a shared checkpoint; returns its id. */
+  async openShare(link: string, onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<string> {
+    const bridge = await import("./share-bridge");
+    return bridge.openSharedCheckpoint(await bridge.browserShareDeps(store, layers), link, onProgress);
   },
   // --- end sharing ---
 

@@ -74,7 +74,7 @@ const CODEC_BY_ID: ChunkCodec[] = ["raw", "zstd"];
  */
 export async function* exportCheckpoint(store: CheckpointStore, id: string, extra?: AsyncIterable<ExtraSection> | Iterable<ExtraSection>): AsyncGenerator<Uint8Array> {
   const m = await store.getManifest(id);
-  if (!m) throw new Error(`no checkpoint ${id}`);
+  if (!m) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
   let crc = 0;
   let count = 0;
   const emit = (b: Uint8Array): Uint8Array => {

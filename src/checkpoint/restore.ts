@@ -86,7 +86,7 @@ export async function loadCheckpoint(
   options?: RestoreOptions,
 ): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer; ram: Uint8Array }> {
   const manifest = await store.getManifest(id);
-  if (!manifest) throw new Error(`no checkpoint ${id}`);
+  if (!manifest) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
   const [deviceState, ram] = await Promise.all([readDeviceState(store, manifest), readRam(store, manifest, staging, options)]);
   return { manifest, deviceState, ram };
 }

@@ -166,7 +166,7 @@ export class CheckpointStore {
   async putManifestLabel(id: string, label: string): Promise<void> {
     const tx = this.db.transaction("manifests", "readwrite");
     const m = await tx.store.get(id);
-    if (!m) throw new Error(`no checkpoint ${id}`);
+    if (!m) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
     await tx.store.put(decodeManifest({ ...m, label }), id);
     await tx.done;
   }

@@ -11,7 +11,8 @@ export type ShareErrorCode =
   | "store-unreachable"
   | "object-missing"
   | "integrity"
-  | "store-refused";
+  | "store-refused"
+  | "guest-mismatch";
 
 export class ShareError extends Error {
   override readonly name = "ShareError";
@@ -40,6 +41,8 @@ export const shareErrors = {
   objectMissing: (name: string) => new ShareError("object-missing", `The shared checkpoint is missing object ${name}`),
   integrity: (name: string) =>
     new ShareError("integrity", `The shared checkpoint is damaged (object ${name} failed its integrity check)`),
+  guestMismatch: (detail: string) =>
+    new ShareError("guest-mismatch", `This shared VM needs a different guest image than this app serves (${detail}), so it cannot be opened here`),
   storeRefused: (status: number, detail: string) =>
     new ShareError("store-refused", `The checkpoint store refused the request (HTTP ${status}${detail ? `: ${detail}` : ""})`),
 };

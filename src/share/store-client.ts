@@ -20,6 +20,7 @@ export interface UploadProgress {
   readonly totalBytes: number;
   /** Already in the store (re-share): never sent. */
   readonly skippedObjects: number;
+  readonly skippedBytes: number;
   readonly uploadedObjects: number;
   readonly uploadedBytes: number;
 }
@@ -81,6 +82,7 @@ export class StoreClient {
       totalObjects: byName.size,
       totalBytes: [...byName.values()].reduce((n, item) => n + item.bytes.byteLength, 0),
       skippedObjects: byName.size - queue.length,
+      skippedBytes: [...byName.values()].reduce((n, item) => n + (lacking.has(item.name) ? 0 : item.bytes.byteLength), 0),
       uploadedObjects: 0,
       uploadedBytes: 0,
     };

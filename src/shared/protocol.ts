@@ -191,4 +191,6 @@ export interface EmulatorApi {
   bootFromCheckpoint(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult>;
   /** Period of automatic saves of the running session in seconds; 0 turns them off. */
   setAutosaveInterval(seconds: number): void;
+  /** For benchmarks: v86's own save_state + restore_state of the whole machine, in place. */
+  measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }>;
 }

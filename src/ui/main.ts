@@ -9,7 +9,7 @@ import { createAutomationApi, type Snap86Api } from "../api/automation";
 import { DEFAULT_CONFIG, driveForImage, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../shared/machine-config";
 import { ScreenCanvas } from "./screen-canvas";
 import { createSerialTerminal } from "./serial-terminal";
-import { showError, showNotice, showProgress, showState, showStats } from "./status-line";
+import { showError, showLazy, showNotice, showProgress, showState, showStats } from "./status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./disk-panel";
 
 declare global {
@@ -75,6 +75,9 @@ client.on((event) => {
     case "disk":
       showDiskInfo(event.disk);
       break;
+    case "lazy":
+      showLazy(event.status);
+      break;
     case "notice":
       if (event.level === "error") showError(event.message);
       else showNotice(event.message);
@@ -107,7 +110,11 @@ secure.addEventListener("change", () => {
 // Last chance to get the guest's writes into IndexedDB before the tab goes away.
 addEventListener("pagehide", () => void client.remote.flushDisk());
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "hidden") void client.remote.flushDisk();
+  if (document.visibilityState !== "hidden") return;
+  void client.remote.flushDisk();
+  // Hidden is the last moment the page is sure to still run (a close or reload may follow):
+  // save the session so the next visit resumes it. The capture pauses the guest only briefly.
+  if (client.state === "running" && !secure.checked) void client.remote.checkpoint({ autosave: true }).catch(() => undefined);
 });
 void requestPersistence();
 void showStorage();
@@ -147,11 +154,45 @@ import { renderThumbnail } from "./thumbnail";
 mountCheckpointPanel(client, { thumbnail: () => renderThumbnail(screen.canvas), onError: showError, onNotice: showNotice });
 // --- end checkpoint panel ---
 
+// --- share links (src/ui/share.ts) ---
+import { mountSharePanel } from "./share";
+const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig() });
+// --- end share links ---
+
 window.snap86 = createAutomationApi(client, boot);
 
+/**
+ * A reload or a reopened tab continues where the last autosave left the machine; if that save
+ * cannot be restored (other memory size, damaged), the guest boots fresh and the page says why.
+ */
+async function resumeOrBoot(): Promise<void> {
+  const config = currentConfig();
+  if (config.disk === "persistent" && params.get("resume") !== "0") {
+    const saved = (await client.remote.listCheckpoints().catch(() => []))
+      .filter((c) => c.autosave)
+      .sort((a, b) => b.created - a.created)[0];
+    if (saved) {
+      try {
+        await client.remote.bootFromCheckpoint(config, saved.id);
+        showNotice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
+        return;
+      } catch (e) {
+        showError(`Could not resume the saved session (${e instanceof Error ? e.message : String(e)}); booting fresh.`);
+      }
+    }
+  }
+  await boot(config);
+}
+
+const autosaveParam = params.get("autosave");
+if (autosaveParam !== null) void client.remote.setAutosaveInterval(Number(autosaveParam));
+
 const imageParam = params.get("image");
-if (imageParam) {
+if (location.hash.startsWith("#share")) {
+  // A share link opens the shared VM instead of resuming or booting this browser's own session.
+  void sharePanel.openLink(location.href);
+} else if (imageParam) {
   void boot(currentConfig({ kind: driveForImage(imageParam), url: imageParam })).catch(() => undefined);
 } else if (params.get("autoboot") !== "0") {
-  void boot(currentConfig()).catch(() => undefined);
+  void resumeOrBoot().catch(() => undefined);
 }

@@ -1,5 +1,5 @@
 /** Status line and progress bar: pure views of the events the worker sends. */
-import type { Progress, RunState, Stats } from "../shared/protocol";
+import type { LazyStatus, Progress, RunState, Stats } from "../shared/protocol";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -57,4 +57,16 @@ export function showNotice(message: string | undefined): void {
   const el = $("notice");
   el.hidden = !message;
   el.textContent = message ?? "";
+}
+
+/** "RAM 37% resident · 812 faults" while a lazy restore is still loading RAM; empty otherwise. */
+export function formatLazy(status: LazyStatus): string {
+  if (!status.active || status.totalPages === 0) return "";
+  const pct = Math.floor((100 * status.residentPages) / status.totalPages);
+  return `RAM ${pct}% resident · ${status.faults} fault${status.faults === 1 ? "" : "s"}`;
+}
+
+export function showLazy(status: LazyStatus): void {
+  const el = document.getElementById("status-lazy");
+  if (el) el.textContent = formatLazy(status);
 }

@@ -18,6 +18,9 @@ import type {
   ShareResult,
 } from "../shared/protocol";
 import type { DiskSession } from "./disk-session";
+import type { LazySupport } from "./lazy/lazy-support";
+import { LazyRestores, type LazyEmulator } from "./lazy/lazy-restores";
+import type { LazyWasmHandle } from "./lazy/load-lazy-wasm";
 
 export const AUTOSAVE_LABEL = "autosave";
 
@@ -25,6 +28,8 @@ export interface Machine {
   emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
   disk: DiskSession;
   identity: MachineIdentity;
+  /** Whether the emulator runs the instrumented wasm (src/worker/lazy/lazy-support.ts). */
+  lazy?: LazySupport;
 }
 
 function newId(): string {
@@ -40,6 +45,8 @@ export class CheckpointController {
   /** The checkpoint the running machine descends from (tree parent of the next one). */
   current: string | null = null;
   private writes = new Set<Promise<unknown>>();
+  /** Lazy restores: the loader worker and the session still filling RAM, if any. */
+  readonly lazy = new LazyRestores((event) => this.emit(event));
 
   constructor(private readonly emit: (event: EmulatorEvent) => void) {
     const worker = new Worker(new URL("../checkpoint/capture-worker.ts", import.meta.url), { type: "module", name: "checkpoint-writer" });
@@ -55,9 +62,12 @@ export class CheckpointController {
     const t0 = performance.now();
     const id = newId();
     const { emulator, disk } = machine;
+    // A capture needs all of RAM: let an unfinished lazy restore's prefetch complete first.
+    await this.lazy.settle();
     const wasRunning = emulator.is_running();
     // Write-behind runs while the guest still runs, so the flush inside the pause is small.
     await disk.flush();
+    const stoppedAt = performance.now();
     await emulator.stop();
     let deviceState: ArrayBuffer;
     let ram: Uint8Array;
@@ -71,7 +81,7 @@ export class CheckpointController {
     } finally {
       if (wasRunning) await emulator.run();
     }
-    const pauseMs = performance.now() - t0;
+    const pauseMs = performance.now() - stoppedAt;
     this.emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
     this.pendingLayers.add(diskLayerId);
     const parent = this.current;
@@ -118,12 +128,35 @@ export class CheckpointController {
    * in hand. Lazy (when the instrumented wasm is loaded): resumes first, pages load on first touch.
    */
   async restore(machine: Machine, id: string, options: RestoreOptions = {}): Promise<{ mode: RestoreMode; lazyUnavailable?: string }> {
+    const support = machine.lazy ?? { available: false, reason: "the emulator was not started with the instrumented wasm" };
+    if (options.mode !== "eager" && support.available) {
+      await this.restoreLazy(machine, id, await support.wasm.handle());
+      return { mode: "lazy" };
+    }
+    // An unfinished lazy session must end with the guest stopped, before eager fills all of RAM.
+    await machine.emulator.stop();
+    this.lazy.abortActive();
     await this.restoreEager(machine, id);
-    return options.mode === "lazy" ? { mode: "eager", lazyUnavailable: "lazy restore is not built yet" } : { mode: "eager" };
+    return support.available ? { mode: "eager" } : { mode: "eager", lazyUnavailable: support.reason };
+  }
+
+  /** Device state now, RAM on first touch and by background prefetch (src/worker/lazy). */
+  private async restoreLazy(machine: Machine, id: string, wasm: LazyWasmHandle): Promise<void> {
+    const loaded = await this.capture.loadLazy(id);
+    checkRestorable(loaded.manifest, machine.identity);
+    const { emulator, disk } = machine;
+    await emulator.stop();
+    this.lazy.abortActive();
+    await disk.disk.whenIdle();
+    if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
+    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded);
+    await emulator.run();
+    this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
+    await this.publishList();
   }
 
   lazyStatus(): LazyStatus {
-    return { active: false, residentPages: 0, totalPages: 0, faults: 0 };
+    return this.lazy.status();
   }
 
   /** Encrypts and uploads what the store lacks; returns the link. */

@@ -29,6 +29,7 @@ import { V86_VERSION } from "../checkpoint/v86-version";
 import type { MachineIdentity } from "../checkpoint/manifest";
 import { loadBlockHashes, loadFirmware, loadGuest, loadGuestManifest } from "./guest-loader";
 import { ScreenBridge } from "./screen-bridge";
+import { detectLazySupport, type LazySupport } from "./lazy/lazy-support";
 import { SerialBatcher } from "./serial-batcher";
 import type { V86File, V86Instance, V86Options, V86ScreenAdapter } from "./v86-types";
 
@@ -47,6 +48,8 @@ export class EmulatorService implements EmulatorApi {
   /** What the running machine was built from, kept for reboot. */
   private options: V86Options | undefined;
   private identity: MachineIdentity | undefined;
+  /** Whether this machine runs the instrumented wasm (lazy restore), or why not. */
+  private lazySupport: LazySupport = { available: false, reason: "the machine is off" };
   private controller: CheckpointController | undefined;
   private autosaveTimer: ReturnType<typeof setInterval> | undefined;
   private autosaveSeconds = DEFAULT_AUTOSAVE_SECONDS;
@@ -234,6 +237,22 @@ export class EmulatorService implements EmulatorApi {
     this.scheduleAutosave();
   }
 
+  measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }> {
+    return this.serializeCheckpoint(async () => {
+      const emulator = this.emulator;
+      if (!emulator) throw new Error("The machine is off");
+      await emulator.stop();
+      await this.disk?.disk.whenIdle();
+      const t0 = performance.now();
+      const state = await emulator.save_state();
+      const t1 = performance.now();
+      await emulator.restore_state(state);
+      const t2 = performance.now();
+      await emulator.run();
+      return { saveMs: t1 - t0, restoreMs: t2 - t1, bytes: state.byteLength };
+    });
+  }
+
   private scheduleAutosave(): void {
     clearInterval(this.autosaveTimer);
     this.autosaveTimer = undefined;
@@ -288,7 +307,7 @@ export class EmulatorService implements EmulatorApi {
           : "Checkpoints are off in a secure session: nothing of it may reach storage",
       );
     }
-    return { emulator: this.emulator as unknown as Machine["emulator"], disk: this.disk, identity: this.identity };
+    return { emulator: this.emulator as unknown as Machine["emulator"], disk: this.disk, identity: this.identity, lazy: this.lazySupport };
   }
 
   stats(): Stats {
@@ -299,8 +318,9 @@ export class EmulatorService implements EmulatorApi {
   private async buildOptions(config: MachineConfig): Promise<V86Options> {
     const progress = (p: { label: string; loaded: number; total: number }) => this.emit({ type: "progress", progress: p });
     const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
+    this.lazySupport = await detectLazySupport();
     const base: Omit<V86Options, "bios" | "vga_bios"> = {
-      wasm_path: wasmUrl,
+      ...(this.lazySupport.available ? { wasm_fn: this.lazySupport.wasm.wasm_fn as V86Options["wasm_fn"] } : { wasm_path: wasmUrl }),
       memory_size: config.memoryMiB * MIB,
       vga_memory_size: config.vgaMemoryMiB * MIB,
       autostart: true,

@@ -35,6 +35,8 @@ export interface LazyRamSessionOptions {
   eagerPages?: readonly number[];
   /** Fill missing pages with 0xCC so a missed path shows up as garbage instead of stale data. */
   poison?: boolean;
+  /** Backing for the residency bits (zeroed, ceil(pages/32)*4 bytes), e.g. shared with a loader. */
+  residencyBuffer?: ArrayBufferLike;
 }
 
 export class LazyRamSession {
@@ -107,7 +109,7 @@ export class LazyRamSession {
 
   #beginLazy(): void {
     const pageCount = this.cpu.memory_size[0] >>> PAGE_SHIFT;
-    this.residency = new ResidencyMap(pageCount);
+    this.residency = new ResidencyMap(pageCount, this.options.residencyBuffer);
     this.stats.faults = 0;
     this.stats.jsFaults = 0;
     this.stats.pagesLoaded = 0;
@@ -116,6 +118,8 @@ export class LazyRamSession {
       const ctx = this.context();
       new Uint8Array(ctx.view.buffer, ctx.ramOffset, pageCount * PAGE_SIZE).fill(0xcc);
     }
+    // Active before the eager loads so a source may provide() the other pages of their chunk.
+    this.#active = true;
     for (const page of this.options.eagerPages ?? [0]) this.load(page);
     this.wasm.setHooks(
       makeLazyImports({
@@ -127,7 +131,6 @@ export class LazyRamSession {
     this.#guards?.uninstall();
     this.#guards = installRamGuards(this.cpu, (start, length) => this.ensureRange(start, length));
     this.#guardPackMemory();
-    this.#active = true;
     this.wasm.setLazy(true);
   }
 
@@ -163,6 +166,36 @@ export class LazyRamSession {
     this.source(page, new Uint8Array(ctx.view.buffer, ctx.ramOffset + page * PAGE_SIZE, PAGE_SIZE));
     map.add(page);
     this.stats.pagesLoaded++;
+  }
+
+  /**
+   * Installs the restored contents of `page` if it is still missing (prefetch, or the other
+   * pages of a chunk a fault brought in). A resident page is never overwritten: the guest may
+   * have changed it since. Returns whether the page was installed.
+   */
+  provide(page: number, bytes: Uint8Array): boolean {
+    const map = this.residency;
+    if (!this.#active || !map || page >= map.pageCount || map.has(page)) return false;
+    const ctx = this.context();
+    new Uint8Array(ctx.view.buffer, ctx.ramOffset + page * PAGE_SIZE, PAGE_SIZE).set(bytes.subarray(0, PAGE_SIZE));
+    map.add(page);
+    this.stats.pagesLoaded++;
+    return true;
+  }
+
+  /**
+   * Drops lazy mode without completing it (a failed fault, or an eager restore replacing this
+   * one): RAM is then partly garbage, so the caller must stop the guest or overwrite all RAM.
+   */
+  abort(): void {
+    if (!this.#active) return;
+    this.wasm.setLazy(false);
+    this.wasm.setHooks(null);
+    this.#guards?.uninstall();
+    this.#guards = null;
+    this.#unguardPackMemory?.();
+    this.#unguardPackMemory = null;
+    this.#active = false;
   }
 
   #fault(page: number): void {

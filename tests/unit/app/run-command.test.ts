@@ -40,6 +40,15 @@ describe("run over serial", () => {
     expect(extractOutput(`${line.trim()}\r\nhi\r\n`, "abc")).toBeUndefined();
   });
 
+  it("finds the echo of a long line the shell's editor wrapped", () => {
+    for (const wrap of ["\r\n", " \b", "\x1b[K\r\n", "\r\n\r\n"]) {
+      const typed = commandLine("echo a-rather-long-command-line", "abc").trim();
+      const cut = typed.length - 3; // inside `"__"`, as in a real capture
+      const transcript = `${typed.slice(0, cut)}${wrap}${typed.slice(cut)}\r\nout\r\n__SNAP86_abc_0__\r\n`;
+      expect(extractOutput(transcript, "abc")).toEqual({ output: "out", exitCode: 0 });
+    }
+  });
+
   it("handles background commands and refuses multi-line input", async () => {
     expect(commandLine("sleep 1 &", "x")).toMatch(/^sleep 1 & echo/);
     await expect(runCommand(new SerialLog(), () => undefined, "a\nb", 10)).rejects.toThrow(/single line/);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShareError } from "../../../src/share/errors";
 import { parseShareLink } from "../../../src/share/link";
 import type { CheckpointValidator } from "../../../src/share/manifest-codec";
-import { openShare, publishShare } from "../../../src/share/share-session";
+import { openShare, publishShare, rawObjects } from "../../../src/share/share-session";
 import { StoreClient } from "../../../src/share/store-client";
 import { mulberry32, mutateString } from "./prng";
 import { startStore, type RunningStore } from "./store-fixture";
@@ -22,7 +22,7 @@ const chunks = Array.from({ length: 6 }, (_, i) => rng.bytes(4096 + i));
 const input = {
   appUrl: "http://localhost:5173/",
   checkpoint: { chunks: chunks.map(sha) },
-  chunks,
+  objects: await rawObjects(chunks),
   base: { url: "/guest/base.img", sha256: "cd".repeat(32), size: 1 << 20 },
 };
 
@@ -39,7 +39,7 @@ afterAll(async () => {
 describe("publish and open a share", () => {
   it("round-trips through the store, lazily, and a re-share with the kept key uploads nothing", async () => {
     const first = await publishShare(client, input);
-    expect(first.progress).toMatchObject({ totalObjects: 6, uploadedObjects: 6, skippedObjects: 0 });
+    expect(first.progress).toMatchObject({ totalObjects: 6, uploadedObjects: 6, skippedObjects: 0, skippedBytes: 0 });
     expect(first.link.startsWith(`${input.appUrl}#share=${first.manifestName}.`)).toBe(true);
 
     const opened = await openShare(client, first.link, isCheckpoint);
@@ -49,7 +49,7 @@ describe("publish and open a share", () => {
     await expect(opened.readChunk("00".repeat(32))).rejects.toMatchObject({ code: "damaged" });
 
     const again = await publishShare(client, { ...input, shareKey: first.shareKey });
-    expect(again.progress).toMatchObject({ uploadedObjects: 0, skippedObjects: 6 });
+    expect(again.progress).toMatchObject({ uploadedObjects: 0, uploadedBytes: 0, skippedObjects: 6, skippedBytes: first.progress.totalBytes });
     expect(again.link).toBe(first.link);
 
     const fresh = await publishShare(client, input);
@@ -58,7 +58,7 @@ describe("publish and open a share", () => {
   });
 
   it("reports a chunk damaged in the store", async () => {
-    const shared = await publishShare(client, { ...input, chunks: [chunks[0]], checkpoint: { chunks: [sha(chunks[0])] } });
+    const shared = await publishShare(client, { ...input, objects: await rawObjects([chunks[0]]), checkpoint: { chunks: [sha(chunks[0])] } });
     const opened = await openShare(client, shared.link, isCheckpoint);
     const name = opened.manifest.objects[sha(chunks[0])];
     await writeFile(join(store.dir, "objects", name.slice(0, 2), name), "garbage");

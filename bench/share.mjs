@@ -1,0 +1,111 @@
+// `npm run bench:share`: share a checkpoint from one browser profile and open the link in a
+// fresh one over a throttled network (CDP: 50 Mbit/s, 20 ms latency on the opening side).
+// Runs its own checkpoint store on a free port (the preview's /store proxy points at it) and
+// counts the bytes it serves, so store traffic is exact even for requests made in workers.
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium } from "playwright-core";
+import { launchOptions } from "../scripts/lib/chromium.mjs";
+import { ROOT } from "../scripts/lib/setup.mjs";
+import { startApp } from "./lib/app-server.mjs";
+import { bootFreshPage } from "./lib/vm.mjs";
+
+const MBIT = 1_000_000 / 8;
+const THROTTLE = { offline: false, latency: 20, downloadThroughput: 50 * MBIT, uploadThroughput: 50 * MBIT };
+
+async function startStore() {
+  const built = spawnSync("npx", ["tsc", "-p", "server/tsconfig.build.json"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  if (built.status !== 0) throw new Error("store build failed");
+  const { createStoreServer } = await import(pathToFileURL(join(ROOT, ".cache/store-build/store-server.js")).href);
+  const dir = await mkdtemp(join(tmpdir(), "snap86-bench-share-"));
+  const server = createStoreServer({ dir });
+  const served = { bytes: 0, requests: 0 };
+  // Counts body bytes of every GET answered (objects and manifests), as sent on the wire.
+  server.prependListener("request", (req, res) => {
+    if (req.method !== "GET") return;
+    const write = res.write.bind(res);
+    const end = res.end.bind(res);
+    const count = (chunk) => {
+      if (chunk && typeof chunk !== "function") served.bytes += Buffer.byteLength(chunk);
+    };
+    res.write = (chunk, ...rest) => (count(chunk), write(chunk, ...rest));
+    res.end = (chunk, ...rest) => (count(chunk), end(chunk, ...rest));
+    served.requests++;
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: server.address().port,
+    served,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const store = await startStore();
+process.env.SNAP86_STORE_PORT = String(store.port); // read by vite.config.ts in the preview
+const app = await startApp();
+const browser = await chromium.launch(launchOptions());
+let result;
+try {
+  const a = await bootFreshPage(browser, app.url);
+  await a.run("echo shared > /root/bench.txt; sync; export BENCH=1");
+  await a.page.evaluate(() => window.snap86.flushDisk());
+  const { id } = await a.page.evaluate(() => window.snap86.checkpoint());
+  const shared = await a.page.evaluate((cid) => window.snap86.share(cid), id);
+  const reshared = await a.page.evaluate((cid) => window.snap86.share(cid), id);
+  console.error(`share: ${JSON.stringify(shared)}\nre-share: ${JSON.stringify(reshared)}`);
+  await a.context.close();
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+  // Non-store traffic (page, guest files, base disk blocks) as Playwright sees it; store traffic is
+  // counted by the store itself.
+  let otherBytes = 0;
+  let storeSeenBytes = 0;
+  context.on("requestfinished", (request) => {
+    void request.sizes().then((s) => {
+      const bytes = s.responseBodySize + s.responseHeadersSize;
+      if (new URL(request.url()).pathname.startsWith("/store/")) storeSeenBytes += bytes;
+      else otherBytes += bytes;
+    }, () => undefined);
+  });
+  store.served.bytes = 0;
+  const t0 = performance.now();
+  await page.goto(shared.link);
+  await page.locator('#share-status[data-state="opened"], #share-status[data-state="failed"]').waitFor({ timeout: 300_000 });
+  const state = await page.locator("#share-status").getAttribute("data-state");
+  if (state !== "opened") throw new Error(`opening failed: ${await page.locator("#error").textContent()}`);
+  const openedMs = performance.now() - t0;
+  await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 120_000 }));
+  const openToShellMs = performance.now() - t0;
+  const storeBytes = store.served.bytes;
+  const check = await page.evaluate(() => window.snap86.run("cat /root/bench.txt; echo $BENCH"));
+  if (check !== "shared\n1") throw new Error(`the opened VM lost its state: ${JSON.stringify(check)}`);
+  console.error(
+    `open: imported+booted ${Math.round(openedMs)} ms, shell ${Math.round(openToShellMs)} ms; store served ${storeBytes} B ` +
+      `(${((storeBytes * 8) / (openedMs / 1000) / 1e6).toFixed(1)} Mbit/s over the open, Playwright saw ${storeSeenBytes} B of it), other ${otherBytes} B`,
+  );
+  await context.close();
+  result = {
+    bench: "share",
+    open_to_shell_ms: Math.round(openToShellMs),
+    bytes_fetched_before_shell: storeBytes + otherBytes,
+    checkpoint_bytes: shared.uploadedBytes + shared.skippedBytes,
+    upload_ms: shared.uploadMs,
+    reshare_upload_bytes: reshared.uploadedBytes,
+  };
+} finally {
+  await browser.close();
+  app.stop();
+  await store.stop();
+}
+console.log(JSON.stringify(result));

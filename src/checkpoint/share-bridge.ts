@@ -1,0 +1,284 @@
+/**
+ * Share links for checkpoints, on the capture worker's side (see docs/share-scheme.md):
+ *  - publish: the checkpoint manifest, every chunk it names (RAM + device state) exactly as
+ *    stored (compressed; verified first, so a damaged chunk is never spread), and its disk
+ *    layer flattened like a .snap86 export (blocks zstd-compressed here) become encrypted store
+ *    objects; only what the store lacks is uploaded; the link carries the key.
+ *  - open: the link is parsed strictly, the envelope fetched, decrypted and validated, every
+ *    object fetched (a few at a time), decrypted, decoded and checked against its content hash,
+ *    then written into the local stores the way importCheckpoint does: chunks and disk layer
+ *    first, the manifest last, so a failure leaves no listed checkpoint and touches nothing else.
+ */
+import type { LayerStore } from "../disk/layer-store";
+import { shareErrors } from "../share/errors";
+import { ShareKeyStore } from "../share/key-store";
+import type { BaseImageIdentity, CheckpointValidator } from "../share/manifest-codec";
+import { decodeFrame, encodeFrame } from "../share/object-frame";
+import { IV_BYTES, TAG_BYTES } from "../share/crypto";
+import { openShare, publishShare, type ShareObject } from "../share/share-session";
+import { StoreClient } from "../share/store-client";
+import { loadGuestManifest } from "../worker/guest-loader";
+import type { ShareResult } from "../shared/protocol";
+import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "./codec";
+import { diskSections } from "./disk-sections";
+import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
+import { verifyChunk, type CheckpointStore, type NewChunk } from "./store";
+
+export interface GuestIdentity {
+  /** guest.json inputsHash: what CheckpointManifest.machine.guestImageId holds. */
+  readonly guestImageId: string;
+  readonly base: BaseImageIdentity;
+}
+
+export interface ShareBridgeDeps {
+  readonly checkpoints: CheckpointStore;
+  readonly layers: LayerStore;
+  readonly client: StoreClient;
+  readonly keys: ShareKeyStore;
+  /** The guest this app serves; asked lazily (a fetch of guest.json in the browser). */
+  readonly guest: () => Promise<GuestIdentity>;
+  /** Objects in flight while opening (default 6, what a browser runs per host anyway). */
+  readonly concurrency?: number;
+}
+
+export interface ShareProgress {
+  phase: "upload" | "download";
+  /** Bytes (sealed, i.e. as they travel). */
+  done: number;
+  total: number;
+}
+
+/** The frozen disk layer of a shared checkpoint, flattened: block index → content hash. */
+export interface SharedDisk {
+  layerId: string;
+  imageId: string;
+  blockSize: number;
+  blocks: Array<[number, string]>;
+}
+
+/** What the share envelope's `checkpoint` field holds for the app. */
+export interface SharedCheckpoint {
+  manifest: CheckpointManifest;
+  disk: SharedDisk | null;
+  /** Sealed bytes of all objects, only so the opening side can show "3.2 of 12 MiB". */
+  sealedBytes: number;
+}
+
+const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
+const CODEC_BY_ID: readonly ChunkCodec[] = ["raw", "zstd"];
+const HASH_RE = /^[0-9a-f]{64}$/;
+const SHARED_KEYS = ["disk", "manifest", "sealedBytes"];
+const DISK_KEYS = ["blockSize", "blocks", "imageId", "layerId"];
+const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
+const WRITE_BATCH = 64;
+
+export const imageIdOf = (base: BaseImageIdentity): string => `sha256:${base.sha256}`;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const hasExactly = (o: Record<string, unknown>, keys: readonly string[]): boolean => {
+  const own = Object.keys(o).sort();
+  return own.length === keys.length && own.every((k, i) => k === keys[i]);
+};
+
+/** Strict validator for untrusted envelopes; the checkpoint manifest goes through decodeManifest. */
+export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value): value is SharedCheckpoint => {
+  if (!isRecord(value) || !hasExactly(value, SHARED_KEYS)) return false;
+  const manifest = decodeManifest(value.manifest); // throws on anything invalid: the codec treats that as "no"
+  if (!Number.isSafeInteger(value.sealedBytes) || (value.sealedBytes as number) < 0) return false;
+  const disk = value.disk;
+  if (disk === null) return manifest.diskLayerId === null;
+  if (!isRecord(disk) || !hasExactly(disk, DISK_KEYS)) return false;
+  if (disk.layerId !== manifest.diskLayerId || typeof disk.imageId !== "string") return false;
+  const blockSize = disk.blockSize;
+  if (typeof blockSize !== "number" || !Number.isInteger(blockSize) || blockSize < 512 || blockSize > MAX_BLOCK_SIZE || (blockSize & (blockSize - 1)) !== 0) return false;
+  if (!Array.isArray(disk.blocks)) return false;
+  const seen = new Set<number>();
+  for (const entry of disk.blocks as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) return false;
+    const [index, hash] = entry as unknown[];
+    if (!Number.isSafeInteger(index) || (index as number) < 0 || seen.has(index as number)) return false;
+    if (typeof hash !== "string" || !HASH_RE.test(hash)) return false;
+    seen.add(index as number);
+  }
+  return true;
+};
+
+function sharable(m: CheckpointManifest, guest: GuestIdentity): void {
+  if (m.machine.guestImageId === "") throw new Error("Only checkpoints of the built-in guest can be shared: this one runs your own image");
+  if (m.machine.guestImageId !== guest.guestImageId) {
+    throw new Error("This checkpoint was made with another build of the guest than this app serves, so a link to it could not be opened: it cannot be shared");
+  }
+}
+
+async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, guest: GuestIdentity): Promise<{ objects: ShareObject[]; disk: SharedDisk | null }> {
+  const objects: ShareObject[] = [];
+  const hashes = [...manifestChunkHashes(m)];
+  for (let i = 0; i < hashes.length; i += WRITE_BATCH) {
+    const batch = hashes.slice(i, i + WRITE_BATCH);
+    const records = await deps.checkpoints.getChunkRecords(batch);
+    for (let j = 0; j < batch.length; j++) {
+      const rec = records[j];
+      await verifyChunk(rec, batch[j], m.id);
+      if (!rec) throw new Error("unreachable");
+      objects.push({ key: batch[j], plaintext: encodeFrame({ codecId: CODEC_IDS[rec.codec], rawLength: rec.rawLength, encoded: new Uint8Array(rec.bytes) }) });
+    }
+  }
+  if (!m.diskLayerId) return { objects, disk: null };
+  const disk: SharedDisk = { layerId: m.diskLayerId, imageId: imageIdOf(guest.base), blockSize: 0, blocks: [] };
+  const known = new Set(hashes);
+  for await (const section of diskSections(deps.layers, m.diskLayerId)) {
+    if (section.kind === "disk-layer") {
+      const meta = JSON.parse(new TextDecoder().decode(section.meta)) as { imageId: string; blockSize: number };
+      if (meta.imageId !== disk.imageId) throw new Error("This checkpoint's disk belongs to another base image than this app serves: it cannot be shared");
+      disk.blockSize = meta.blockSize;
+      continue;
+    }
+    const hash = await sha256Hex(section.bytes);
+    disk.blocks.push([section.blockIndex, hash]);
+    if (known.has(hash)) continue; // same content twice (zeroed blocks, or a block equal to a chunk): one object
+    known.add(hash);
+    const enc = encodeChunk(section.bytes);
+    objects.push({ key: hash, plaintext: encodeFrame({ codecId: CODEC_IDS[enc.codec], rawLength: section.bytes.byteLength, encoded: enc.bytes }) });
+  }
+  return { objects, disk };
+}
+
+export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUrl: string, onProgress?: (p: ShareProgress) => void): Promise<ShareResult> {
+  const m = await deps.checkpoints.getManifest(id);
+  if (!m) throw new Error(`Checkpoint ${id} does not exist`);
+  const guest = await deps.guest();
+  sharable(m, guest);
+  const { objects, disk } = await collectObjects(deps, m, guest);
+  const sealedBytes = objects.reduce((n, o) => n + o.plaintext.byteLength + IV_BYTES + TAG_BYTES, 0);
+  const shareKey = await deps.keys.get(id);
+  const t0 = performance.now();
+  const published = await publishShare(
+    deps.client,
+    { appUrl, checkpoint: { manifest: m, disk, sealedBytes } satisfies SharedCheckpoint, objects, base: guest.base, ...(shareKey ? { shareKey } : {}) },
+    { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }) },
+  );
+  const uploadMs = Math.round(performance.now() - t0);
+  if (!shareKey) await deps.keys.put(id, published.shareKey);
+  return { link: published.link, uploadedBytes: published.progress.uploadedBytes, skippedBytes: published.progress.skippedBytes, uploadMs };
+}
+
+/** Decodes one fetched object and checks it is the content `key` names; throws ShareError. */
+function decodeObject(key: string, plain: Uint8Array, maxRawLength: number): { codec: ChunkCodec; rawLength: number; encoded: Uint8Array; raw: Uint8Array } {
+  const frame = decodeFrame(plain);
+  const codec = frame ? CODEC_BY_ID[frame.codecId] : undefined;
+  if (!frame || !codec || frame.rawLength > maxRawLength) throw shareErrors.damaged(`object for ${key} is malformed`);
+  try {
+    return { codec, rawLength: frame.rawLength, encoded: frame.encoded, raw: decodeChunk(frame.encoded, codec, frame.rawLength) };
+  } catch {
+    throw shareErrors.damaged(`object for ${key} does not decode`);
+  }
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/**
+ * Fetches, verifies and stores a shared checkpoint; returns its id. Throws ShareError for link,
+ * key, store and integrity failures (nothing is listed then, nothing local is changed).
+ */
+export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<string> {
+  const opened = await openShare(deps.client, link, isSharedCheckpoint);
+  const { checkpoint: shared, base } = opened.manifest;
+  const m = decodeManifest(shared.manifest);
+  const guest = await deps.guest();
+  if (base.sha256 !== guest.base.sha256 || base.size !== guest.base.size) {
+    throw shareErrors.guestMismatch(`disk ${base.sha256.slice(0, 12)}…, ${base.size} bytes; this app has ${guest.base.sha256.slice(0, 12)}…`);
+  }
+  if (m.machine.guestImageId !== guest.guestImageId) {
+    throw shareErrors.guestMismatch(`guest build ${m.machine.guestImageId.slice(0, 12) || "a user image"}; this app has ${guest.guestImageId.slice(0, 12)}`);
+  }
+  if (shared.disk && shared.disk.imageId !== imageIdOf(guest.base)) throw shareErrors.guestMismatch(`disk layer on ${shared.disk.imageId.slice(0, 19)}…`);
+  if (await deps.checkpoints.getManifest(m.id)) return m.id; // opened before (or our own link): nothing to fetch
+
+  const needed = manifestChunkHashes(m);
+  const present = await deps.checkpoints.beginWrite(m.id, needed);
+  let layerCreated = false;
+  try {
+    const chunkKeys = [...needed].filter((h) => !present.has(h));
+    const disk = shared.disk && !(await deps.layers.getLayer(shared.disk.layerId)) ? shared.disk : null;
+    const diskKeys = disk ? [...new Set(disk.blocks.map(([, h]) => h))] : [];
+    const total = shared.sealedBytes;
+    let done = 0;
+    const fetched = (plainBytes: number): void => {
+      done += plainBytes + IV_BYTES + TAG_BYTES;
+      onProgress?.({ phase: "download", done, total: Math.max(total, done) });
+    };
+    onProgress?.({ phase: "download", done: 0, total });
+
+    let pending: NewChunk[] = [];
+    const flush = async (): Promise<void> => {
+      const batch = pending;
+      pending = [];
+      await deps.checkpoints.putChunks(batch);
+    };
+    await pool(chunkKeys, deps.concurrency ?? 6, async (hash) => {
+      const plain = await opened.readObject(hash);
+      const obj = decodeObject(hash, plain, m.chunkSize);
+      if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
+      fetched(plain.byteLength);
+      pending.push({ hash, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec });
+      if (pending.length >= WRITE_BATCH) await flush();
+    });
+    await flush();
+
+    if (disk) {
+      const blocks = new Map<string, Uint8Array>();
+      await pool(diskKeys, deps.concurrency ?? 6, async (hash) => {
+        const plain = await opened.readObject(hash);
+        const obj = decodeObject(hash, plain, disk.blockSize);
+        if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);
+        fetched(plain.byteLength);
+        blocks.set(hash, obj.raw);
+      });
+      const ordered = disk.blocks.map(([index, hash]) => [index, blocks.get(hash) as Uint8Array] as const);
+      layerCreated = await deps.layers.importLayer({ id: disk.layerId, imageId: disk.imageId, blockSize: disk.blockSize }, ordered);
+    }
+    await deps.checkpoints.commitManifest(m, m.id);
+    return m.id;
+  } catch (e) {
+    await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
+    if (layerCreated && shared.disk) await deps.layers.deleteLayer(shared.disk.layerId).catch(() => undefined);
+    throw e;
+  }
+}
+
+// --- the browser's dependencies (the capture worker passes its own store getters) ---
+
+/** The emulator's DEFAULT_GUEST_URL: the built-in guest this app serves. */
+const GUEST_URL = "/guest/guest.json";
+let guestPromise: Promise<GuestIdentity> | undefined;
+let keyStorePromise: Promise<ShareKeyStore> | undefined;
+
+function servedGuest(): Promise<GuestIdentity> {
+  guestPromise ??= loadGuestManifest(GUEST_URL).then(({ manifest, baseUrl }) => {
+    const disk = manifest.files.disk;
+    return { guestImageId: manifest.inputsHash, base: { url: new URL(disk.path, baseUrl).pathname, sha256: disk.sha256, size: disk.size } };
+  });
+  guestPromise.catch(() => (guestPromise = undefined)); // a failed fetch is retried next time
+  return guestPromise;
+}
+
+export async function browserShareDeps(checkpoints: () => Promise<CheckpointStore>, layers: () => Promise<LayerStore>): Promise<ShareBridgeDeps> {
+  keyStorePromise ??= ShareKeyStore.open();
+  const [c, l, keys] = await Promise.all([checkpoints(), layers(), keyStorePromise]);
+  return { checkpoints: c, layers: l, keys, client: new StoreClient(), guest: servedGuest };
+}

@@ -1,0 +1,254 @@
+// A lazy restore as the emulator worker runs it: the device state is applied at once, RAM pages
+// arrive on first touch through the blocking fault channel, and the loader's background prefetch
+// fills the rest between ticks until lazy mode can be switched off.
+import type { CheckpointManifest } from "../../checkpoint/manifest";
+import { createFaultBuffers, FaultClient, LazyFaultError } from "./fault-channel";
+import type { LazyCpu } from "./lazy-ram-session";
+import { LazyRamSession } from "./lazy-ram-session";
+import type { LazyWasmHandle } from "./load-lazy-wasm";
+import type { LoaderMessage } from "./loader-session";
+import type { BeginMessage } from "./loader-worker";
+import { PAGE_SIZE } from "./page-walker";
+
+/** The loader worker as this side uses it (a Worker in browsers, a stand-in in tests). */
+export interface LoaderPort {
+  postMessage(message: BeginMessage): void;
+  addEventListener(type: "message", fn: (event: MessageEvent<LoaderMessage>) => void): void;
+  removeEventListener(type: "message", fn: (event: MessageEvent<LoaderMessage>) => void): void;
+}
+
+export interface LazyRestoreInput {
+  cpu: LazyCpu;
+  wasm: LazyWasmHandle;
+  manifest: Pick<CheckpointManifest, "id" | "chunkSize" | "ram">;
+  loader: LoaderPort;
+  /** Calls v86's restore_state with the device state (RAM is left to this session). */
+  restoreState(): void;
+  /** A chunk could not be loaded or verified: the guest must be stopped, the user told. */
+  onFatal(error: LazyFaultError): void;
+  /** Every page is resident and lazy mode is off. */
+  onComplete?(): void;
+}
+
+export interface LazyProgress {
+  active: boolean;
+  residentPages: number;
+  totalPages: number;
+  faults: number;
+  /** Bytes of non-zero chunks fetched for faults (not prefetch). */
+  faultBytes: number;
+}
+
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+/** Zero chunks installed per event-loop turn: a few MiB of memset stays well under a tick. */
+const ZERO_CHUNKS_PER_TURN = 64;
+let nextSession = 1;
+
+export class LazyRestore {
+  readonly session = nextSession++;
+  readonly ram: LazyRamSession;
+  readonly #client: FaultClient;
+  readonly #pagesPerChunk: number;
+  #faultBytes = 0;
+  #prefetchDone = false;
+  #zerosDone = false;
+  #finished = false;
+  #failed = false;
+  #resolveComplete!: () => void;
+  readonly #complete = new Promise<void>((resolve) => (this.#resolveComplete = resolve));
+  readonly #onMessage = (event: MessageEvent<LoaderMessage>): void => this.#message(event.data);
+
+  private constructor(private readonly input: LazyRestoreInput) {
+    const { manifest } = input;
+    if (manifest.chunkSize % PAGE_SIZE !== 0) throw new Error(`chunk size ${manifest.chunkSize} is not a multiple of the page size`);
+    this.#pagesPerChunk = manifest.chunkSize / PAGE_SIZE;
+    const buffers = createFaultBuffers(manifest.chunkSize);
+    this.#client = new FaultClient(buffers);
+    const pageCount = Math.ceil(manifest.ram.length / PAGE_SIZE);
+    this.ram = new LazyRamSession(input.cpu, input.wasm, (page, dest) => this.#fill(page, dest), {
+      residencyBuffer: new SharedArrayBuffer(Math.ceil(pageCount / 32) * 4),
+    });
+    this.#buffers = buffers;
+  }
+  readonly #buffers: ReturnType<typeof createFaultBuffers>;
+
+  /**
+   * Hands the checkpoint to the loader, waits until it can answer faults, then applies the
+   * device state with RAM lazy. The caller has stopped the emulator and runs it afterwards.
+   */
+  static async start(input: LazyRestoreInput): Promise<LazyRestore> {
+    const r = new LazyRestore(input);
+    try {
+      await r.#begin();
+      await r.ram.restoreLazily(() => input.restoreState());
+    } catch (e) {
+      r.abort();
+      throw e;
+    }
+    if (r.input.cpu.memory_size[0] !== input.manifest.ram.length) {
+      r.abort();
+      throw new Error(`checkpoint RAM is ${input.manifest.ram.length} bytes, the machine has ${r.input.cpu.memory_size[0]}`);
+    }
+    r.#pumpZeros();
+    return r;
+  }
+
+  #begin(): Promise<void> {
+    const { loader, manifest } = this.input;
+    loader.addEventListener("message", this.#onMessage);
+    const order: number[] = [];
+    manifest.ram.chunks.forEach((hash, i) => {
+      if (hash) order.push(i);
+    });
+    return new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject };
+      loader.postMessage({ type: "begin", session: this.session, checkpointId: manifest.id, buffers: this.#buffers, order });
+    });
+  }
+  #ready: { resolve(): void; reject(e: Error): void } | null = null;
+
+  get active(): boolean {
+    return !this.#finished && this.ram.active;
+  }
+
+  /** Resolves once every page is resident (or the session was aborted). */
+  complete(): Promise<void> {
+    return this.#complete;
+  }
+
+  progress(): LazyProgress {
+    const map = this.ram.residency;
+    return {
+      active: this.active,
+      residentPages: map?.residentCount ?? 0,
+      totalPages: map?.pageCount ?? 0,
+      faults: this.ram.stats.faults,
+      faultBytes: this.#faultBytes,
+    };
+  }
+
+  /** Ends the session without completing it; RAM must then be overwritten or the guest stopped. */
+  abort(): void {
+    this.ram.abort();
+    this.#end();
+  }
+
+  /** The page source of the RAM session: runs inside the wasm page-walk hook, so it blocks. */
+  #fill(page: number, dest: Uint8Array): void {
+    const chunk = Math.floor(page / this.#pagesPerChunk);
+    const first = chunk * this.#pagesPerChunk;
+    const hash = this.input.manifest.ram.chunks[chunk];
+    let bytes: Uint8Array | null = null;
+    if (hash) {
+      try {
+        bytes = this.#client.request(chunk);
+      } catch (e) {
+        const error = e instanceof LazyFaultError ? e : new LazyFaultError(String(e));
+        this.#fatal(error);
+        throw error;
+      }
+      this.#faultBytes += bytes.byteLength;
+    }
+    const pageBytes = (p: number): Uint8Array => {
+      const off = (p - first) * PAGE_SIZE;
+      if (!bytes || off >= bytes.byteLength) return ZERO_PAGE;
+      const slice = bytes.subarray(off, off + PAGE_SIZE);
+      return slice.byteLength === PAGE_SIZE ? slice : padded(slice);
+    };
+    dest.set(pageBytes(page));
+    // The rest of the chunk is already decoded: installing it now saves up to 7 more faults.
+    for (let p = first; p < first + this.#pagesPerChunk; p++) if (p !== page) this.ram.provide(p, pageBytes(p));
+  }
+
+  #message(m: LoaderMessage): void {
+    if (m.session !== this.session) return;
+    switch (m.type) {
+      case "ready":
+        this.#ready?.resolve();
+        this.#ready = null;
+        return;
+      case "error":
+        if (this.#ready) {
+          this.#ready.reject(new LazyFaultError(m.message));
+          this.#ready = null;
+        } else this.#fatal(new LazyFaultError(m.message));
+        return;
+      case "chunk": {
+        if (this.#finished) return;
+        const first = m.index * this.#pagesPerChunk;
+        for (let k = 0; k < this.#pagesPerChunk; k++) {
+          const off = k * PAGE_SIZE;
+          if (off >= m.bytes.byteLength) this.ram.provide(first + k, ZERO_PAGE);
+          else {
+            const slice = m.bytes.subarray(off, off + PAGE_SIZE);
+            this.ram.provide(first + k, slice.byteLength === PAGE_SIZE ? slice : padded(slice));
+          }
+        }
+        this.#client.consumed();
+        return;
+      }
+      case "prefetched":
+        this.#prefetchDone = true;
+        this.#maybeFinish();
+        return;
+    }
+  }
+
+  /** Zero chunks need no loader: they are installed a slice per event-loop turn. */
+  #pumpZeros(): void {
+    const chunks = this.input.manifest.ram.chunks;
+    let next = 0;
+    const turn = (): void => {
+      if (this.#finished) return;
+      let done = 0;
+      for (; next < chunks.length && done < ZERO_CHUNKS_PER_TURN; next++) {
+        if (chunks[next]) continue;
+        done++;
+        const first = next * this.#pagesPerChunk;
+        for (let k = 0; k < this.#pagesPerChunk; k++) this.ram.provide(first + k, ZERO_PAGE);
+      }
+      if (next < chunks.length) setTimeout(turn, 0);
+      else {
+        this.#zerosDone = true;
+        this.#maybeFinish();
+      }
+    };
+    setTimeout(turn, 0);
+  }
+
+  #maybeFinish(): void {
+    if (this.#finished || !this.#prefetchDone || !this.#zerosDone) return;
+    // Anything prefetch skipped (none expected) is fetched now, then the hook goes off.
+    this.ram.loadAll();
+    if (this.ram.finishIfComplete()) {
+      this.#end();
+      this.input.onComplete?.();
+    }
+  }
+
+  #fatal(error: LazyFaultError): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    // Deferred: this runs inside the wasm hook; the caller stops the machine from a clean stack.
+    setTimeout(() => {
+      this.abort();
+      this.input.onFatal(error);
+    }, 0);
+  }
+
+  #end(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#client.close();
+    this.input.loader.removeEventListener("message", this.#onMessage);
+    this.#ready?.reject(new Error("lazy restore ended"));
+    this.#ready = null;
+    this.#resolveComplete();
+  }
+}
+
+function padded(slice: Uint8Array): Uint8Array {
+  const page = new Uint8Array(PAGE_SIZE);
+  page.set(slice);
+  return page;
+}

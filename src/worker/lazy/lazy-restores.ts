@@ -1,0 +1,103 @@
+// The checkpoint controller's side of lazy restore: one loader worker for the machine's life,
+// at most one active LazyRestore, the 4 Hz status events, and what happens when a chunk fails.
+import type { CheckpointManifest } from "../../checkpoint/manifest";
+import type { EmulatorEvent, LazyStatus } from "../../shared/protocol";
+import type { LazyFaultError } from "./fault-channel";
+import type { LazyCpu } from "./lazy-ram-session";
+import { LazyRestore, type LoaderPort } from "./lazy-restore";
+import type { LazyWasmHandle } from "./load-lazy-wasm";
+
+const STATUS_INTERVAL_MS = 250;
+
+/** What of the V86 wrapper this module touches (v86 0.5.462 property names). */
+export interface LazyEmulator {
+  v86: { cpu: unknown; restore_state(state: ArrayBuffer): void; running: boolean; stopping: boolean };
+  bus: { send(event: string, value?: unknown): void };
+}
+
+export class LazyRestores {
+  #loader: LoaderPort | null = null;
+  #active: LazyRestore | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Set when a chunk failed: the guest's RAM is partly missing until another restore. */
+  #failure: string | null = null;
+
+  constructor(
+    private readonly emit: (event: EmulatorEvent) => void,
+    private readonly makeLoader: () => LoaderPort = () =>
+      new Worker(new URL("./loader-worker.ts", import.meta.url), { type: "module", name: "lazy-loader" }) as unknown as LoaderPort,
+  ) {}
+
+  status(): LazyStatus {
+    const p = this.#active?.progress();
+    if (!p || !p.active) return { active: false, residentPages: p?.totalPages ?? 0, totalPages: p?.totalPages ?? 0, faults: p?.faults ?? 0 };
+    return { active: true, residentPages: p.residentPages, totalPages: p.totalPages, faults: p.faults };
+  }
+
+  /** The active session, for benchmarks and tests. */
+  get active(): LazyRestore | null {
+    return this.#active?.active ? this.#active : null;
+  }
+
+  /**
+   * Before a capture: RAM must be complete. Waits for the background prefetch (the guest keeps
+   * running meanwhile); refuses if the last lazy restore failed.
+   */
+  async settle(): Promise<void> {
+    if (this.#failure) throw new Error(`${this.#failure}. Restore a checkpoint before taking a new one.`);
+    await this.#active?.complete();
+    if (this.#failure) throw new Error(`${this.#failure}. Restore a checkpoint before taking a new one.`);
+  }
+
+  /** Drops an unfinished session; only with the emulator stopped and about to get all of RAM. */
+  abortActive(): void {
+    this.#active?.abort();
+    this.#active = null;
+    this.#failure = null;
+    this.#stopTimer();
+  }
+
+  /** Applies the device state with RAM lazy. The emulator is stopped; the caller runs it. */
+  async start(emulator: LazyEmulator, wasm: LazyWasmHandle, loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer }): Promise<void> {
+    this.abortActive();
+    this.#loader ??= this.makeLoader();
+    const id = loaded.manifest.id;
+    const restore = await LazyRestore.start({
+      cpu: emulator.v86.cpu as LazyCpu,
+      wasm,
+      manifest: loaded.manifest,
+      loader: this.#loader,
+      restoreState: () => emulator.v86.restore_state(loaded.deviceState),
+      onFatal: (error) => this.#fatal(emulator, id, error),
+      onComplete: () => {
+        this.#stopTimer();
+        this.#publish();
+      },
+    });
+    this.#active = restore;
+    this.#stopTimer();
+    this.#timer = setInterval(() => this.#publish(), STATUS_INTERVAL_MS);
+    this.#publish();
+  }
+
+  #fatal(emulator: LazyEmulator, id: string, error: LazyFaultError): void {
+    this.#stopTimer();
+    this.#failure = `Lazy restore of checkpoint ${id} failed: ${error.message}`;
+    // The exception unwound v86's tick, so its loop is dead with `running` still set: settle
+    // the flags and announce the stop as v86 itself would.
+    emulator.v86.running = false;
+    emulator.v86.stopping = false;
+    emulator.bus.send("emulator-stopped");
+    this.emit({ type: "notice", level: "error", message: `${this.#failure}. The machine was stopped so it cannot run on missing memory; restore a checkpoint to continue.` });
+    this.#publish();
+  }
+
+  #publish(): void {
+    this.emit({ type: "lazy", status: this.status() });
+  }
+
+  #stopTimer(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

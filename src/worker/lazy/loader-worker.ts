@@ -1,0 +1,42 @@
+/**
+ * Module worker spawned by the emulator worker for lazy restores. It keeps an event loop free
+ * while the emulator worker blocks in a page fault: it reads chunks from IndexedDB, verifies and
+ * decodes them into shared memory (faults) or posts them (prefetch). One worker serves every
+ * restore of the emulator's lifetime; a new `begin` supersedes the previous session.
+ */
+import zstdWasmUrl from "../../../node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm?url";
+import { initCodec } from "../../checkpoint/codec";
+import { CheckpointStore } from "../../checkpoint/store";
+import { StoreChunkSource } from "./chunk-source";
+import type { FaultBuffers } from "./fault-channel";
+import { runLoaderSession, type LoaderMessage } from "./loader-session";
+
+/** Emulator worker -> loader. */
+export interface BeginMessage {
+  type: "begin";
+  session: number;
+  checkpointId: string;
+  buffers: FaultBuffers;
+  order: number[];
+}
+
+let storePromise: Promise<CheckpointStore> | undefined;
+const store = (): Promise<CheckpointStore> => (storePromise ??= initCodec(zstdWasmUrl).then(() => CheckpointStore.open()));
+
+const post = (message: LoaderMessage, transfer: Transferable[] = []): void => self.postMessage(message, { transfer });
+
+self.addEventListener("message", (event: MessageEvent<BeginMessage>) => {
+  const m = event.data;
+  if (m?.type !== "begin") return;
+  void (async () => {
+    try {
+      const s = await store();
+      const manifest = await s.getManifest(m.checkpointId);
+      if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
+      post({ type: "ready", session: m.session });
+      await runLoaderSession(new StoreChunkSource(s, manifest), { session: m.session, buffers: m.buffers, order: m.order }, post);
+    } catch (e) {
+      post({ type: "error", session: m.session, message: e instanceof Error ? e.message : String(e) });
+    }
+  })();
+});

@@ -1,0 +1,80 @@
+// Lazy page-fault restore in the real app: the guest resumes before its RAM is loaded, pages
+// arrive on first touch from IndexedDB through the loader worker, and what the guest sees must be
+// byte-identical to the moment of the checkpoint (tmpfs contents, a live process's variables).
+import { expect, test, type Vm } from "../fixtures/snap86";
+
+const checkpoint = (vm: Vm, label: string) => vm.page.evaluate((label) => window.snap86.checkpoint({ label }), label);
+const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.restore(id), id);
+
+// A process whose state lives only in its own memory: it rewrites the file every 0.2 s from a
+// variable, so deleting the file and reading it again after a restore proves the process's RAM.
+const KEEPER = `sh -c 'v=$(head -c 48 /dev/urandom | md5sum | cut -c1-32); while :; do echo "$v" > /tmp/keeper.out; sleep 0.2; done' >/dev/null 2>&1 &`;
+
+test("a lazy restore brings back tmpfs data and a running process's memory exactly", async ({ vm }) => {
+  await vm.run("mkdir -p /tmp/lz && mount -t tmpfs -o size=24m tmpfs /tmp/lz 2>/dev/null; true");
+  await vm.run("dd if=/dev/urandom of=/tmp/lz/big bs=1M count=16 2>/dev/null");
+  const bigSum = await vm.run("md5sum /tmp/lz/big");
+  await vm.run(KEEPER);
+  await vm.run("sleep 1");
+  const kept = await vm.run("cat /tmp/keeper.out");
+  expect(kept).toMatch(/^[0-9a-f]{32}$/);
+  const cp = await checkpoint(vm, "lazy-integrity");
+
+  // Change everything the checks look at.
+  await vm.run("pkill -f keeper.out; rm -f /tmp/keeper.out; dd if=/dev/zero of=/tmp/lz/big bs=1M count=16 2>/dev/null");
+  expect(await vm.run("md5sum /tmp/lz/big")).not.toBe(bigSum);
+
+  const restored = await restore(vm, cp.id);
+  expect(restored.mode).toBe("lazy");
+  expect(restored.lazyUnavailable).toBeUndefined();
+  // The keeper rewrites its file from memory: delete it and wait for the process to recreate it.
+  expect(await vm.run("rm -f /tmp/keeper.out; sleep 1; cat /tmp/keeper.out")).toBe(kept);
+  expect(await vm.run("md5sum /tmp/lz/big")).toBe(bigSum);
+  // Background prefetch finishes and lazy mode switches off; the status line empties.
+  await expect(vm.page.locator("#status-lazy")).toHaveText("", { timeout: 60_000 });
+  expect(await vm.run("md5sum /tmp/lz/big")).toBe(bigSum);
+  await expect(vm.page.locator("#status-state")).toHaveText("running");
+  await vm.run("pkill -f keeper.out; umount /tmp/lz; true");
+});
+
+test("the status line shows resident RAM and faults while a lazy restore loads", async ({ vm }) => {
+  const cp = await checkpoint(vm, "lazy-status");
+  const seen = vm.page.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const el = document.getElementById("status-lazy")!;
+        const check = () => (/resident/.test(el.textContent ?? "") ? resolve(el.textContent!) : undefined);
+        new MutationObserver(check).observe(el, { childList: true, characterData: true, subtree: true });
+        setTimeout(() => resolve(el.textContent ?? ""), 20_000);
+      }),
+  );
+  await restore(vm, cp.id);
+  expect(await seen).toMatch(/^RAM \d+% resident · \d+ faults?$/);
+});
+
+test("repeated lazy restores under a CPU-heavy guest stay exact; a capture mid-restore is complete", async ({ vm }) => {
+  await vm.run("dd if=/dev/urandom of=/tmp/rep bs=1M count=4 2>/dev/null");
+  const sum = await vm.run("md5sum /tmp/rep");
+  await vm.run("sh -c 'while :; do md5sum /bin/busybox >/dev/null; done' >/dev/null 2>&1 &");
+  await vm.run(KEEPER);
+  await vm.run("sleep 1");
+  const kept = await vm.run("cat /tmp/keeper.out");
+  const cp = await checkpoint(vm, "lazy-busy");
+  for (let i = 0; i < 5; i++) {
+    await vm.run(`echo round-${i} > /tmp/rep; rm -f /tmp/keeper.out`);
+    const r = await restore(vm, cp.id);
+    expect(r.mode).toBe("lazy");
+    expect(await vm.run("md5sum /tmp/rep")).toBe(sum);
+    expect(await vm.run("rm -f /tmp/keeper.out; sleep 0.6; cat /tmp/keeper.out")).toBe(kept);
+  }
+  // Right after a lazy restore, a capture must wait for all of RAM: restoring it eagerly must
+  // give the same guest.
+  await restore(vm, cp.id);
+  const second = await checkpoint(vm, "taken-while-lazy");
+  await vm.run("echo changed > /tmp/rep");
+  const eager = await vm.page.evaluate((id) => window.snap86.restore(id, { mode: "eager" }), second.id);
+  expect(eager.mode).toBe("eager");
+  expect(await vm.run("md5sum /tmp/rep")).toBe(sum);
+  expect(await vm.run("rm -f /tmp/keeper.out; sleep 0.6; cat /tmp/keeper.out")).toBe(kept);
+  await vm.run("pkill -f keeper.out; pkill -f 'md5sum /bin/busybox'; true");
+});

@@ -1,0 +1,93 @@
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Browser, Page } from "@playwright/test";
+import { expect, openApp, test, vmOf } from "../fixtures/snap86";
+
+// Set by playwright.config.ts: the data dir of the store the preview's /store proxy reaches.
+const storeDir = process.env.SNAP86_TEST_STORE_DIR ?? "";
+
+async function objectFiles(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const root = join(storeDir, "objects");
+  for (const shard of await readdir(root).catch(() => [])) {
+    for (const name of await readdir(join(root, shard))) out.set(join(root, shard, name), (await stat(join(root, shard, name))).size);
+  }
+  return out;
+}
+
+/** Opens a link in a fresh page of `browser`'s new context (a new profile: empty IndexedDB). */
+async function openLinkFresh(browser: Browser, link: string): Promise<{ page: Page; state: string | undefined; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  const status = page.locator("#share-status");
+  await expect(status).toHaveAttribute("data-state", /opened|failed/, { timeout: 150_000 });
+  return { page, state: (await status.getAttribute("data-state")) ?? undefined, close: () => context.close() };
+}
+
+test("a share link opens the VM in another browser profile, with its disk and memory", async ({ browser }) => {
+  test.setTimeout(420_000);
+  expect(storeDir).not.toBe("");
+  const a = await (await browser.newContext()).newPage();
+  await openApp(a);
+  await a.evaluate(() => window.snap86.boot({}).then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
+  const vmA = vmOf(a);
+  const fileSecret = `file-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  const varSecret = `var-${Math.random().toString(36).slice(2)}`;
+  await vmA.run(`echo ${fileSecret} > /root/shared.txt; sync`);
+  await vmA.run(`export SNAP86_SHARED=${varSecret}`);
+  await a.evaluate(() => window.snap86.flushDisk());
+  const { id } = await a.evaluate(() => window.snap86.checkpoint());
+
+  const before = await objectFiles();
+  const shared = await a.evaluate((cid) => window.snap86.share(cid), id);
+  expect(shared.link).toMatch(/#share=[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/);
+  expect(shared.uploadedBytes).toBeGreaterThan(0);
+  const uploaded = [...(await objectFiles())].filter(([path]) => !before.has(path));
+  expect(uploaded.length).toBeGreaterThan(0);
+
+  // Re-sharing the same checkpoint reuses its key: same objects, same link, nothing uploaded.
+  const again = await a.evaluate((cid) => window.snap86.share(cid), id);
+  expect(again).toMatchObject({ link: shared.link, uploadedBytes: 0, skippedBytes: shared.uploadedBytes });
+
+  // The UI path: the Share button shares the current checkpoint and shows the same link.
+  await a.locator("#share-button").click();
+  await expect(a.locator("#share-link")).toHaveValue(shared.link);
+
+  // B: a fresh profile opens the link by navigating to it.
+  const b = await openLinkFresh(browser, shared.link);
+  expect(b.state, (await b.page.locator("#error").textContent()) ?? "").toBe("opened");
+  await b.page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 60_000 }));
+  const vmB = vmOf(b.page);
+  expect(await vmB.run("cat /root/shared.txt")).toBe(fileSecret);
+  expect(await vmB.run("echo $SNAP86_SHARED")).toBe(varSecret);
+  expect((await b.page.evaluate(() => window.snap86.checkpoints())).map((c) => c.id)).toContain(id);
+  await b.close();
+
+  // One stored object damaged on the store's disk: a fresh opener refuses it as damaged.
+  const [victim] = uploaded.sort((x, y) => y[1] - x[1])[0];
+  const original = await readFile(victim);
+  await writeFile(victim, original.subarray(0, original.byteLength >> 1));
+  try {
+    const c = await openLinkFresh(browser, shared.link);
+    expect(c.state).toBe("failed");
+    await expect(c.page.locator("#error")).toContainText("failed its integrity check");
+    expect(await c.page.evaluate(() => window.snap86.checkpoints())).toEqual([]);
+    await c.close();
+  } finally {
+    await writeFile(victim, original);
+  }
+
+  // A link with another key, and a malformed link, each say what is wrong.
+  const dot = shared.link.lastIndexOf(".");
+  const key = shared.link.slice(dot + 1);
+  const wrongKey = `${shared.link.slice(0, dot + 1)}${key[0] === "A" ? "B" : "A"}${key.slice(1)}`;
+  const w = await openLinkFresh(browser, wrongKey);
+  expect(w.state).toBe("failed");
+  await expect(w.page.locator("#error")).toContainText("This link's key does not open this checkpoint");
+  await w.close();
+  const m = await openLinkFresh(browser, `${shared.link.slice(0, shared.link.indexOf("#"))}#share=not-a-link`);
+  expect(m.state).toBe("failed");
+  await expect(m.page.locator("#error")).toContainText("This share link is malformed");
+  await m.close();
+});

@@ -1,0 +1,166 @@
+import "fake-indexeddb/auto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureCheckpoint } from "../../../src/checkpoint/capture";
+import { initCodec } from "../../../src/checkpoint/codec";
+import { loadCheckpoint } from "../../../src/checkpoint/restore";
+import {
+  isSharedCheckpoint,
+  openSharedCheckpoint,
+  publishCheckpoint,
+  type GuestIdentity,
+  type ShareBridgeDeps,
+  type ShareProgress,
+} from "../../../src/checkpoint/share-bridge";
+import { LayerStore } from "../../../src/disk/layer-store";
+import { ShareKeyStore } from "../../../src/share/key-store";
+import { openShare } from "../../../src/share/share-session";
+import { StoreClient } from "../../../src/share/store-client";
+import { captureInput, makeDeviceState, makeRam, MACHINE, openTestStore } from "../checkpoint/fixtures";
+import { startStore, type RunningStore } from "./store-fixture";
+
+const BLOCK = 4096;
+const GUEST: GuestIdentity = { guestImageId: MACHINE.guestImageId, base: { url: "/guest/disk.img", sha256: "ab".repeat(32), size: 1 << 24 } };
+const APP = "http://app.test/";
+
+let n = 0;
+const unique = (what: string) => `${what}-${process.pid}-${++n}-${Math.random().toString(36).slice(2)}`;
+
+let store: RunningStore;
+beforeAll(async () => {
+  await initCodec();
+  store = await startStore();
+});
+afterAll(async () => {
+  await store.stop();
+});
+
+async function side(guest: GuestIdentity = GUEST, client = new StoreClient({ baseUrl: store.baseUrl })): Promise<ShareBridgeDeps> {
+  return {
+    checkpoints: await openTestStore(),
+    layers: await LayerStore.open(unique("layers")),
+    keys: await ShareKeyStore.open(unique("keys")),
+    client,
+    guest: async () => guest,
+  };
+}
+
+const block = (fill: number, salt = 0) => {
+  const b = new Uint8Array(BLOCK).fill(fill);
+  b[0] = salt;
+  return b;
+};
+
+/** A checkpoint on a two-layer disk chain: block 3 is overwritten by the child, block 9 zeroed. */
+async function sharer(): Promise<{ deps: ShareBridgeDeps; id: string; ram: Uint8Array; disk: Map<number, Uint8Array> }> {
+  const deps = await side();
+  const imageId = `sha256:${GUEST.base.sha256}`;
+  const parent = await deps.layers.createLayer({ parent: null, imageId, blockSize: BLOCK });
+  await deps.layers.writeBlocks(parent.id, [[1, block(1)], [3, block(3)], [9, block(9)]], 3);
+  await deps.layers.freeze(parent.id);
+  const child = await deps.layers.createChild(parent.id);
+  await deps.layers.writeBlocks(child.id, [[3, block(33, 7)], [9, new Uint8Array(BLOCK)], [12, new Uint8Array(BLOCK)]], 3);
+  await deps.layers.freeze(child.id);
+  const id = unique("ck").slice(0, 40);
+  const ram = makeRam(7);
+  await captureCheckpoint(deps.checkpoints, captureInput(id, ram, { diskLayerId: child.id, deviceState: makeDeviceState(8) }));
+  const disk = new Map([[1, block(1)], [3, block(33, 7)], [9, new Uint8Array(BLOCK)], [12, new Uint8Array(BLOCK)]]);
+  return { deps, id, ram, disk };
+}
+
+async function listedIds(deps: ShareBridgeDeps): Promise<string[]> {
+  return (await deps.checkpoints.listManifests()).map((m) => m.id);
+}
+
+describe("share bridge: publish and open a checkpoint through the store", () => {
+  it("round-trips RAM, device state and the flattened disk into fresh stores; re-share uploads nothing", async () => {
+    const a = await sharer();
+    const uploads: ShareProgress[] = [];
+    const first = await publishCheckpoint(a.deps, a.id, APP, (p) => uploads.push(p));
+    expect(first.link.startsWith(`${APP}#share=`)).toBe(true);
+    expect(first.uploadedBytes).toBeGreaterThan(0);
+    expect(first.skippedBytes).toBe(0);
+    expect(uploads.at(-1)).toMatchObject({ phase: "upload", done: first.uploadedBytes });
+
+    const b = await side();
+    const downloads: ShareProgress[] = [];
+    const id = await openSharedCheckpoint(b, first.link, (p) => downloads.push(p));
+    expect(id).toBe(a.id);
+    expect(await listedIds(b)).toEqual([a.id]);
+    const loaded = await loadCheckpoint(b.checkpoints, id);
+    expect(Buffer.compare(loaded.ram, a.ram)).toBe(0);
+    expect(Buffer.compare(new Uint8Array(loaded.deviceState), new Uint8Array(makeDeviceState(8)))).toBe(0);
+    // The disk arrives flattened into one layer with the checkpoint's layer id.
+    const layerId = loaded.manifest.diskLayerId!;
+    expect((await b.layers.ancestry(layerId)).length).toBe(1);
+    expect((await b.layers.blockIndices(layerId)).sort((x, y) => x - y)).toEqual([...a.disk.keys()]);
+    for (const [index, bytes] of a.disk) expect(Buffer.compare((await b.layers.readBlock(layerId, index))!, bytes)).toBe(0);
+    // Progress is in sealed bytes and ends at the total the sharer announced (what was uploaded).
+    expect(downloads.at(-1)).toEqual({ phase: "download", done: first.uploadedBytes, total: first.uploadedBytes });
+
+    const again = await publishCheckpoint(a.deps, a.id, APP);
+    expect(again).toMatchObject({ link: first.link, uploadedBytes: 0, skippedBytes: first.uploadedBytes });
+    // Opening again is a no-op that returns the same checkpoint.
+    expect(await openSharedCheckpoint(b, first.link)).toBe(a.id);
+  });
+
+  it("a tampered object fails with the integrity message and leaves the opener's stores as they were", async () => {
+    const a = await sharer();
+    const { link } = await publishCheckpoint(a.deps, a.id, APP);
+    const { manifest } = await openShare(a.deps.client, link, isSharedCheckpoint);
+    const names = Object.values(manifest.objects);
+    const victim = names[names.length >> 1];
+    await writeFile(join(store.dir, "objects", victim.slice(0, 2), victim), "tampered");
+    const b = await side();
+    await captureCheckpoint(b.checkpoints, captureInput("local-one", makeRam(3)));
+    await expect(openSharedCheckpoint(b, link)).rejects.toMatchObject({ code: "integrity", message: expect.stringMatching(/failed its integrity check/) });
+    expect(await listedIds(b)).toEqual(["local-one"]);
+    expect(await b.checkpoints.db.getAll("pending")).toEqual([]);
+    expect(await b.layers.listLayers()).toEqual([]);
+    // A truncated object is caught the same way.
+    await writeFile(join(store.dir, "objects", victim.slice(0, 2), victim), "");
+    await expect(openSharedCheckpoint(b, link)).rejects.toMatchObject({ code: "integrity" });
+  });
+
+  it("wrong key, malformed link, other guest and a store that is down each fail with their own message", async () => {
+    const a = await sharer();
+    const { link } = await publishCheckpoint(a.deps, a.id, APP);
+    const b = await side();
+    const dot = link.lastIndexOf(".");
+    const [head, key] = [link.slice(0, dot), link.slice(dot + 1)];
+    const otherKey = (key[0] === "A" ? "B" : "A") + key.slice(1);
+    await expect(openSharedCheckpoint(b, `${head}.${otherKey}`)).rejects.toMatchObject({ code: "wrong-key" });
+    await expect(openSharedCheckpoint(b, `${APP}#share=nothex.${key}`)).rejects.toMatchObject({ code: "link-malformed", message: "This share link is malformed" });
+    const otherGuest = await side({ ...GUEST, base: { ...GUEST.base, sha256: "cd".repeat(32) } });
+    await expect(openSharedCheckpoint(otherGuest, link)).rejects.toMatchObject({ code: "guest-mismatch" });
+    const down = await side(GUEST, new StoreClient({ baseUrl: "http://127.0.0.1:9/store" }));
+    await expect(openSharedCheckpoint(down, link)).rejects.toMatchObject({ code: "store-unreachable" });
+    await expect(publishCheckpoint({ ...a.deps, client: down.client }, a.id, APP)).rejects.toMatchObject({ code: "store-unreachable" });
+    for (const deps of [b, otherGuest, down]) expect(await listedIds(deps)).toEqual([]);
+  });
+
+  it("refuses to share a checkpoint of a user's own image or of another guest build", async () => {
+    const deps = await side();
+    await captureCheckpoint(deps.checkpoints, captureInput("own", makeRam(1), { diskLayerId: null, machine: { ...MACHINE, guestImageId: "" } }));
+    await expect(publishCheckpoint(deps, "own", APP)).rejects.toThrow(/built-in guest/);
+    await captureCheckpoint(deps.checkpoints, captureInput("old", makeRam(1), { diskLayerId: null, machine: { ...MACHINE, guestImageId: "older-build" } }));
+    await expect(publishCheckpoint(deps, "old", APP)).rejects.toThrow(/another build of the guest/);
+    await expect(publishCheckpoint(deps, "nope", APP)).rejects.toThrow(/does not exist/);
+  });
+
+  it("the envelope validator accepts what publish makes and refuses inconsistent disks", async () => {
+    const deps = await side();
+    await captureCheckpoint(deps.checkpoints, captureInput("v", makeRam(2), { diskLayerId: "layer-v" }));
+    const manifest = (await deps.checkpoints.getManifest("v"))!;
+    const disk = { layerId: "layer-v", imageId: "sha256:x", blockSize: 4096, blocks: [[1, "ab".repeat(32)]] };
+    expect(isSharedCheckpoint({ manifest, disk, sealedBytes: 10 })).toBe(true);
+    expect(isSharedCheckpoint({ manifest, disk: null, sealedBytes: 10 })).toBe(false); // manifest names a layer
+    expect(isSharedCheckpoint({ manifest, disk: { ...disk, layerId: "other" }, sealedBytes: 10 })).toBe(false);
+    expect(isSharedCheckpoint({ manifest, disk: { ...disk, blockSize: 3000 }, sealedBytes: 10 })).toBe(false);
+    expect(isSharedCheckpoint({ manifest, disk: { ...disk, blocks: [[1, "ab".repeat(32)], [1, "cd".repeat(32)]] }, sealedBytes: 10 })).toBe(false);
+    expect(isSharedCheckpoint({ manifest, disk: { ...disk, blocks: [[-1, "ab".repeat(32)]] }, sealedBytes: 10 })).toBe(false);
+    expect(isSharedCheckpoint({ manifest, disk, sealedBytes: 10, extra: 1 })).toBe(false);
+    expect(() => isSharedCheckpoint({ manifest: { ...manifest, formatVersion: 9 }, disk, sealedBytes: 10 })).toThrow();
+  });
+});
