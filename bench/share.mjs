@@ -21,7 +21,7 @@ async function startStore() {
   if (built.status !== 0) throw new Error("store build failed");
   const { createStoreServer } = await import(pathToFileURL(join(ROOT, ".cache/store-build/store-server.js")).href);
   const dir = await mkdtemp(join(tmpdir(), "snap86-bench-share-"));
-  const server = createStoreServer({ dir });
+  const server = createStoreServer({ dir, log: process.env.SNAP86_STORE_LOG === "1" ? (line) => console.error(line) : undefined });
   const served = { bytes: 0, requests: 0 };
   // Counts body bytes of every GET answered (objects and manifests), as sent on the wire.
   server.prependListener("request", (req, res) => {
@@ -66,7 +66,8 @@ try {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+  // SNAP86_BENCH_NO_THROTTLE=1 only to check that the throttle reaches the workers' fetches.
+  if (process.env.SNAP86_BENCH_NO_THROTTLE !== "1") await cdp.send("Network.emulateNetworkConditions", THROTTLE);
   // Non-store traffic (page, guest files, base disk blocks) as Playwright sees it; store traffic is
   // counted by the store itself.
   let otherBytes = 0;

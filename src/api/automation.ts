@@ -6,6 +6,8 @@ import type { MachineConfig } from "../shared/machine-config";
 import { DEFAULT_CONFIG } from "../shared/machine-config";
 import type { CheckpointInfo, CheckpointOptions, CheckpointResult, DiskInfo, RestoreOptions, RestoreResult, ShareResult, Stats } from "../shared/protocol";
 import type { EmulatorClient } from "./emulator-client";
+import type { ResetController, ResetOutcome } from "../reboot/reset-controller";
+import type { StandbyStatus } from "../reboot/standby";
 import { runCommand, type RunResult } from "./run-command";
 
 export interface WaitOptions {
@@ -52,6 +54,19 @@ export interface Snap86Api {
   share(id: string): Promise<ShareResult>;
   /** Opens a share link: imports the checkpoint and boots into it (default machine config). */
   openShare(link: string, config?: Partial<MachineConfig>): Promise<RestoreResult>;
+  /**
+   * Back to the golden (clean booted) state in milliseconds: session disk, RAM, autosaves and the
+   * page's serial output are wiped. Uses the standby machine when one is ready.
+   */
+  reset(): Promise<ResetOutcome>;
+  /** The golden checkpoint of the running config (taken now if missing; the shell must be up). */
+  ensureGolden(): Promise<CheckpointInfo>;
+  /** Standby: switch on/off, and wait until a spare machine is ready (or preparing failed). */
+  setStandby(enabled: boolean): Promise<void>;
+  standbyStatus(): StandbyStatus;
+  waitForStandby(options?: WaitOptions): Promise<StandbyStatus>;
+  /** For tests of the session wipe: is this text anywhere in guest RAM? */
+  ramContains(text: string): Promise<boolean>;
   /** v86's own full save_state + restore_state timing, for benchmarks. */
   measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }>;
 }
@@ -65,7 +80,11 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-export function createAutomationApi(client: EmulatorClient, onBoot: (config: MachineConfig) => Promise<void>): Snap86Api {
+export function createAutomationApi(
+  client: EmulatorClient,
+  onBoot: (config: MachineConfig) => Promise<void>,
+  resets: ResetController,
+): Snap86Api {
   // Commands share one console: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -147,6 +166,22 @@ export function createAutomationApi(client: EmulatorClient, onBoot: (config: Mac
     share: (id) => client.remote.shareCheckpoint(id, `${location.origin}${location.pathname}`),
     openShare: (link, config) => client.remote.openShare(link, { ...DEFAULT_CONFIG, ...config }),
     measureV86State: () => client.remote.measureV86State(),
+    reset: () => resets.reset(),
+    ensureGolden: () => client.remote.ensureGolden(),
+    setStandby: async (enabled) => {
+      await resets.standby.setEnabled(enabled);
+      if (enabled) resets.refreshStandby();
+    },
+    standbyStatus: () => resets.standby.status,
+    async waitForStandby(options) {
+      const deadline = performance.now() + (options?.timeoutMs ?? DEFAULT_SHELL_TIMEOUT_MS);
+      while (resets.standby.status === "preparing" || (resets.standby.enabled && resets.standby.status === "off")) {
+        if (performance.now() > deadline) throw new Error("The standby machine was not ready in time");
+        await sleep(50);
+      }
+      return resets.standby.status;
+    },
+    ramContains: (text) => client.remote.ramContains(text),
   };
   return api;
 }

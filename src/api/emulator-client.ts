@@ -1,6 +1,8 @@
 /**
- * The main thread's single handle on the emulator worker. It owns the Comlink bridge, keeps the
- * serial transcript and the last run state, and fans events out to the UI and automation API.
+ * The main thread's single handle on the emulator. It owns the Comlink bridge to the worker that
+ * runs the machine the user sees, keeps the serial transcript and the last run state, and fans
+ * events out to the UI and automation API. A standby machine can be swapped in (`adopt`): the UI
+ * and API keep talking to this client and never notice the worker changed.
  */
 import * as Comlink from "comlink";
 import type { EmulatorApi, EmulatorEvent, RunState } from "../shared/protocol";
@@ -8,23 +10,54 @@ import { SerialLog } from "./serial-log";
 
 type Handler = (event: EmulatorEvent) => void;
 
+export interface EmulatorWorker {
+  worker: Worker;
+  remote: Comlink.Remote<EmulatorApi>;
+}
+
+export function spawnEmulatorWorker(name = "emulator"): EmulatorWorker {
+  const worker = new Worker(new URL("../worker/index.ts", import.meta.url), { type: "module", name });
+  return { worker, remote: Comlink.wrap<EmulatorApi>(worker) };
+}
+
 export class EmulatorClient {
-  readonly remote: Comlink.Remote<EmulatorApi>;
   readonly serial = new SerialLog();
   private handlers = new Set<Handler>();
-  private worker: Worker;
+  private current: EmulatorWorker;
+  /** Events of a worker that was swapped out are dropped: only the current machine speaks. */
+  private generation = 0;
   state: RunState = "off";
   lastError: string | undefined;
 
   constructor() {
-    this.worker = new Worker(new URL("../worker/index.ts", import.meta.url), { type: "module", name: "emulator" });
-    this.remote = Comlink.wrap<EmulatorApi>(this.worker);
-    void this.remote.subscribe(Comlink.proxy((event: EmulatorEvent) => this.dispatch(event)));
+    this.current = spawnEmulatorWorker();
+    this.listen(this.current);
+  }
+
+  get remote(): Comlink.Remote<EmulatorApi> {
+    return this.current.remote;
+  }
+
+  /** Makes `next` the machine the page shows; returns the previous one for the caller to dispose of. */
+  adopt(next: EmulatorWorker): EmulatorWorker {
+    const previous = this.current;
+    this.current = next;
+    this.listen(next);
+    return previous;
   }
 
   on(handler: Handler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
+  }
+
+  private listen(target: EmulatorWorker): void {
+    const generation = ++this.generation;
+    void target.remote.subscribe(
+      Comlink.proxy((event: EmulatorEvent) => {
+        if (generation === this.generation) this.dispatch(event);
+      }),
+    );
   }
 
   private dispatch(event: EmulatorEvent): void {

@@ -99,13 +99,19 @@ export function copyRam(emulator: EngineEmulator, staging?: Uint8Array): Uint8Ar
  * synchronously (decompress chunks before calling this). After it returns v86 clears the TLB
  * and JIT cache, as for a normal restore.
  */
-export function restoreDeviceState(emulator: EngineEmulator, state: ArrayBuffer, fillRam: (ram: Uint8Array) => void): void {
+export function restoreDeviceState(
+  emulator: EngineEmulator,
+  state: ArrayBuffer,
+  fillRam: (ram: Uint8Array) => void,
+  /** The caller writes every byte of RAM (a full image): zeroing first would only cost time. */
+  fillsAll = false,
+): void {
   const cpu = emulator.v86.cpu;
   let called = false;
   const unpack = (): void => {
     called = true;
     const ram = ramView(emulator);
-    ram.fill(0);
+    if (!fillsAll) ram.fill(0);
     fillRam(ram);
   };
   withOverride(cpu, "unpack_memory", unpack, () => emulator.v86.restore_state(state));

@@ -26,11 +26,12 @@ export interface CheckpointSummary {
   diskLayerId: string | null;
   sizes: CheckpointManifest["sizes"];
   thumbnail: CheckpointManifest["thumbnail"];
+  machine: CheckpointManifest["machine"];
 }
 
 export async function listCheckpoints(store: CheckpointStore): Promise<CheckpointSummary[]> {
   const all = await store.listManifests();
-  return all.map(({ id, parent, label, created, diskLayerId, sizes, thumbnail }) => ({ id, parent, label, created, diskLayerId, sizes, thumbnail }));
+  return all.map(({ id, parent, label, created, diskLayerId, sizes, thumbnail, machine }) => ({ id, parent, label, created, diskLayerId, sizes, thumbnail, machine }));
 }
 
 export async function labelCheckpoint(store: CheckpointStore, id: string, label: string): Promise<void> {

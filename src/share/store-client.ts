@@ -8,6 +8,8 @@ export interface StoreClientOptions {
   /** Defaults to "/store", which Vite proxies to the store in dev and preview. */
   readonly baseUrl?: string;
   readonly fetch?: typeof globalThis.fetch;
+  /** Extra attempts after a network error or a proxy's 502-504 (default 2). */
+  readonly retries?: number;
 }
 
 export interface UploadItem {
@@ -38,15 +40,18 @@ export interface ByteRangeRequest {
 }
 
 const MISSING_BATCH = 5_000;
+const RETRY_BASE_MS = 200;
 
 export class StoreClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof globalThis.fetch;
+  private readonly retries: number;
 
   constructor(options: StoreClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? "/store").replace(/\/+$/, "");
     // Bound so a detached `fetch` is never called with the wrong `this` (browsers throw).
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.retries = Math.max(0, Math.floor(options.retries ?? 2));
   }
 
   /** Names from `names` that the store lacks, in first-seen order. */
@@ -148,8 +153,24 @@ export class StoreClient {
     await response.body?.cancel();
   }
 
-  /** fetch with status mapping; `missingName` turns a 404 into "missing object". */
+  /**
+   * `attempt` with retries: every store request is idempotent (content-addressed PUTs, GETs, the
+   * missing query), and a proxy in front of the store drops the odd request under load (seen as
+   * a failed PUT through Vite's preview proxy), so "unreachable" is only believed after retries.
+   */
   private async request(path: string, init: RequestInit, missingName?: string): Promise<Response> {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.attempt(path, init, missingName);
+      } catch (error) {
+        if (!(error instanceof ShareError) || error.code !== "store-unreachable" || retry >= this.retries || init.signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 4 ** retry));
+      }
+    }
+  }
+
+  /** One fetch with status mapping; `missingName` turns a 404 into "missing object". */
+  private async attempt(path: string, init: RequestInit, missingName?: string): Promise<Response> {
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.baseUrl}/${path}`, init);

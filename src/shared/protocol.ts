@@ -71,6 +71,10 @@ export interface CheckpointInfo {
   created: number;
   /** Periodic / page-hide save of the running session, replaced by the next one. */
   autosave: boolean;
+  /** The clean booted state of its image and machine config that resets return to. */
+  golden: boolean;
+  /** Same value for checkpoints that fit the same machine (guest image, memory, VGA, v86). */
+  machineKey: string;
   thumbnail: { mime: string; base64: string } | null;
   /** Guest RAM size, compressed bytes it references, and how many of those it alone added. */
   ramBytes: number;
@@ -191,6 +195,19 @@ export interface EmulatorApi {
   bootFromCheckpoint(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult>;
   /** Period of automatic saves of the running session in seconds; 0 turns them off. */
   setAutosaveInterval(seconds: number): void;
+  /**
+   * The golden checkpoint of the running machine's image and config: found, or taken now (call it
+   * once the shell answers after a cold boot). Stale goldens of an older guest build are deleted.
+   */
+  ensureGolden(): Promise<CheckpointInfo>;
+  /** Session wipe: drop the session's disk and autosaves, restore the golden state, resume. */
+  reset(): Promise<{ resetMs: number }>;
+  /** Makes this worker a standby: boots, restores the golden checkpoint, stays paused. */
+  prepareStandby(config: MachineConfig, goldenId: string): Promise<void>;
+  /** Deletes this machine's session disk and powers off (a machine its standby replaced). */
+  discardSession(): Promise<void>;
+  /** For tests of the session wipe: does guest RAM contain this text (UTF-8) anywhere? */
+  ramContains(text: string): Promise<boolean>;
   /** For benchmarks: v86's own save_state + restore_state of the whole machine, in place. */
   measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }>;
 }

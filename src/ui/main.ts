@@ -11,6 +11,8 @@ import { ScreenCanvas } from "./screen-canvas";
 import { createSerialTerminal } from "./serial-terminal";
 import { showError, showLazy, showNotice, showProgress, showState, showStats } from "./status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./disk-panel";
+import { ResetController } from "../reboot/reset-controller";
+import { Standby, standbyFits } from "../reboot/standby";
 
 declare global {
   interface Window {
@@ -32,6 +34,34 @@ for (const mib of new Set([...MEMORY_CHOICES_MIB, initialMemory].sort((a, b) => 
 
 let pickedFile: File | undefined;
 
+const standbyBox = $<HTMLInputElement>("standby");
+const standbyParam = params.get("standby");
+const deviceMemory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+standbyBox.checked = standbyParam !== null ? standbyParam === "1" : standbyFits(initialMemory, deviceMemory);
+const standby = new Standby(standbyBox.checked, (status, error) => {
+  $("standby-status").textContent = status === "off" ? "" : status;
+  if (error) showNotice(`Standby machine could not be prepared: ${error}`);
+});
+const resets = new ResetController(client, standby);
+resets.onClear(() => terminal.reset());
+standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.checked).then(() => resets.refreshStandby()));
+
+/**
+ * The first time a machine config reaches the shell, its clean state becomes the golden
+ * checkpoint that Reset returns to (and the standby is restored from).
+ */
+async function prepareGolden(config: MachineConfig): Promise<void> {
+  if (config.image || config.disk === "secure") return;
+  try {
+    await window.snap86.waitForShell();
+    const golden = await client.remote.ensureGolden();
+    resets.goldenReady(config, golden.id);
+    $<HTMLButtonElement>("reset").disabled = false;
+  } catch (e) {
+    if (client.state === "running") showNotice(`The clean booted state could not be saved: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 async function boot(config: MachineConfig): Promise<void> {
   showError(undefined);
   showNotice(undefined);
@@ -43,6 +73,7 @@ async function boot(config: MachineConfig): Promise<void> {
     showError(message);
     throw new Error(message);
   }
+  void prepareGolden(config);
 }
 
 const secure = $<HTMLInputElement>("disk-secure");
@@ -101,6 +132,8 @@ const togglePause = () => (client.state === "paused" ? client.remote.resume() : 
 $("power").addEventListener("click", () => void togglePower().catch(() => undefined));
 $("pause").addEventListener("click", () => void togglePause());
 $("reboot").addEventListener("click", () => void client.remote.reboot());
+const reset = () => resets.reset().catch((e: Error) => showError(e.message));
+$("reset").addEventListener("click", () => void reset());
 
 $("disk-wipe").addEventListener("click", () => void client.remote.wipeDisk().catch((e: Error) => showError(e.message)));
 // Switching where writes go needs a fresh disk, so the machine restarts in the new mode.
@@ -141,7 +174,7 @@ $("image-form").addEventListener("submit", (e) => {
 
 document.addEventListener("keydown", (e) => {
   if (!e.altKey || e.target === screen.canvas) return;
-  const action = { p: togglePower, r: () => client.remote.reboot(), " ": togglePause }[e.key.toLowerCase()];
+  const action = { p: togglePower, r: () => client.remote.reboot(), x: reset, " ": togglePause }[e.key.toLowerCase()];
   if (action) {
     e.preventDefault();
     void action();
@@ -159,7 +192,7 @@ import { mountSharePanel } from "./share";
 const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig() });
 // --- end share links ---
 
-window.snap86 = createAutomationApi(client, boot);
+window.snap86 = createAutomationApi(client, boot, resets);
 
 /**
  * A reload or a reopened tab continues where the last autosave left the machine; if that save
@@ -174,6 +207,7 @@ async function resumeOrBoot(): Promise<void> {
     if (saved) {
       try {
         await client.remote.bootFromCheckpoint(config, saved.id);
+        void prepareGolden(config);
         showNotice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
         return;
       } catch (e) {

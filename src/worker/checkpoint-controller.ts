@@ -18,11 +18,18 @@ import type {
   ShareResult,
 } from "../shared/protocol";
 import type { DiskSession } from "./disk-session";
+import type { GoldenImage } from "../reboot/reset";
 import type { LazySupport } from "./lazy/lazy-support";
 import { LazyRestores, type LazyEmulator } from "./lazy/lazy-restores";
 import type { LazyWasmHandle } from "./lazy/load-lazy-wasm";
 
 export const AUTOSAVE_LABEL = "autosave";
+/** The clean booted checkpoint of an image + machine config (see src/reboot). */
+export const GOLDEN_LABEL = "golden";
+
+export function machineKey(m: MachineIdentity): string {
+  return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
+}
 
 export interface Machine {
   emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
@@ -42,6 +49,8 @@ export class CheckpointController {
   private spare: Uint8Array | undefined;
   /** Frozen disk layers of checkpoints still being written: no manifest names them yet. */
   private readonly pendingLayers = new Set<string>();
+  /** The golden checkpoint, decompressed, for resets (see src/reboot). */
+  private golden: GoldenImage | undefined;
   /** The checkpoint the running machine descends from (tree parent of the next one). */
   current: string | null = null;
   private writes = new Set<Promise<unknown>>();
@@ -71,6 +80,7 @@ export class CheckpointController {
     await emulator.stop();
     let deviceState: ArrayBuffer;
     let ram: Uint8Array;
+    let goldenState: ArrayBuffer | undefined;
     let diskLayerId: string;
     try {
       await disk.disk.whenIdle();
@@ -78,6 +88,7 @@ export class CheckpointController {
       ram = copyRam(emulator, this.spare);
       this.spare = undefined;
       diskLayerId = await disk.freezeAndContinue();
+      if (options.label === GOLDEN_LABEL) goldenState = deviceState.slice(0);
     } finally {
       if (wasRunning) await emulator.run();
     }
@@ -103,7 +114,9 @@ export class CheckpointController {
     this.writes.add(write);
     try {
       const result = await write;
-      this.spare = result.ram;
+      // The golden image stays decompressed in memory: resets copy it back without any I/O.
+      if (goldenState) this.golden = { id, diskLayerId, deviceState: goldenState, ram: result.ram };
+      else this.spare = result.ram;
       if (!options.autosave) this.current = id;
       this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
       await this.publishList();
@@ -181,13 +194,22 @@ export class CheckpointController {
       await emulator.stop();
       await disk.disk.whenIdle();
       if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
-      restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram));
+      restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
       await emulator.run();
       this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
     } finally {
       this.spare = loaded.ram;
     }
     await this.publishList();
+  }
+
+  /** The golden checkpoint in memory: kept from its capture, or loaded (verified) once from IndexedDB. */
+  async goldenImage(info: CheckpointInfo): Promise<GoldenImage> {
+    if (this.golden?.id === info.id) return this.golden;
+    const loaded = await this.capture.load(info.id);
+    if (!loaded.manifest.diskLayerId) throw new Error("the golden checkpoint has no disk layer");
+    this.golden = { id: info.id, diskLayerId: loaded.manifest.diskLayerId, deviceState: loaded.deviceState, ram: loaded.ram };
+    return this.golden;
   }
 
   async list(): Promise<CheckpointInfo[]> {
@@ -198,6 +220,8 @@ export class CheckpointController {
       label: c.label,
       created: c.created,
       autosave: c.label === AUTOSAVE_LABEL,
+      golden: c.label === GOLDEN_LABEL,
+      machineKey: machineKey(c.machine),
       thumbnail: c.thumbnail,
       ramBytes: c.sizes.ramBytes,
       storedBytes: c.sizes.storedBytes,

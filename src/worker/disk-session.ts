@@ -24,6 +24,8 @@ export interface DiskSessionInit {
   file: GuestDiskFile;
   blockHashes: BlockHashList;
   secure: boolean;
+  /** Start on a new session layer instead of continuing the newest one (a standby machine). */
+  freshSession?: boolean;
   notice: (level: NoticeLevel, message: string) => void;
 }
 
@@ -146,6 +148,13 @@ export class DiskSession {
   async close(): Promise<void> {
     await this.overlay.close();
   }
+
+  /** Forgets the session's disk changes for good (a machine replaced by its standby). */
+  async discard(): Promise<void> {
+    await this.disk.whenIdle();
+    this.overlay.discard();
+    if (!this.secure) await this.store.deleteLayer(this.overlay.layer.id).catch(() => undefined);
+  }
 }
 
 /** Clean blocks kept in memory: reads of recently used data then never wait for IndexedDB. */
@@ -162,9 +171,11 @@ function overlayOptions(init: DiskSessionInit) {
 
 async function openSessionOverlay(store: LayerStore, base: HttpBaseImage, init: DiskSessionInit) {
   if (init.secure) return { overlay: await Overlay.secure(base, null, null), lockedElsewhere: false };
-  const sessions = (await store.listLayers())
-    .filter((l) => l.imageId === base.imageId && !l.frozen && l.label === SESSION_LABEL)
-    .sort((a, b) => b.created - a.created);
+  const sessions = init.freshSession
+    ? []
+    : (await store.listLayers())
+        .filter((l) => l.imageId === base.imageId && !l.frozen && l.label === SESSION_LABEL)
+        .sort((a, b) => b.created - a.created);
   const layer = sessions[0] ?? (await store.createLayer({ parent: null, imageId: base.imageId, blockSize: base.blockSize, label: SESSION_LABEL }));
   try {
     return { overlay: await openWritableOverlay(store, layer.id, base, overlayOptions(init)), lockedElsewhere: false };

@@ -24,7 +24,9 @@ import type {
 } from "../shared/protocol";
 import { fetchWithProgress, LoadError } from "./fetch-with-progress";
 import { DiskSession } from "./disk-session";
-import { AUTOSAVE_LABEL, CheckpointController, type Machine } from "./checkpoint-controller";
+import { AUTOSAVE_LABEL, CheckpointController, GOLDEN_LABEL, machineKey, type Machine } from "./checkpoint-controller";
+import { resetToGolden } from "../reboot/reset";
+import { ramView, type EngineEmulator } from "../checkpoint/engine";
 import { V86_VERSION } from "../checkpoint/v86-version";
 import type { MachineIdentity } from "../checkpoint/manifest";
 import { loadBlockHashes, loadFirmware, loadGuest, loadGuestManifest } from "./guest-loader";
@@ -56,6 +58,10 @@ export class EmulatorService implements EmulatorApi {
   /** One checkpoint operation at a time: a capture and a restore must never interleave. */
   private checkpointQueue: Promise<unknown> = Promise.resolve();
   private internalStops = 0;
+  /** A paused spare machine: no autosaves, its own fresh session disk. */
+  private standby = false;
+  private goldenInfo: CheckpointInfo | undefined;
+  private goldenPending: Promise<CheckpointInfo> | undefined;
   private disk: DiskSession | undefined;
   private listener: EventListener | undefined;
   private runState: RunState = "off";
@@ -220,6 +226,7 @@ export class EmulatorService implements EmulatorApi {
   }
 
   deleteCheckpoint(id: string): Promise<void> {
+    if (this.goldenInfo?.id === id) this.goldenInfo = undefined;
     return this.serializeCheckpoint(() => this.checkpoints().remove(id, this.disk));
   }
 
@@ -253,10 +260,109 @@ export class EmulatorService implements EmulatorApi {
     });
   }
 
+  /** Concurrent callers (the page after boot, a test fixture) share one capture. */
+  ensureGolden(): Promise<CheckpointInfo> {
+    this.goldenPending ??= this.findOrTakeGolden().finally(() => {
+      this.goldenPending = undefined;
+    });
+    return this.goldenPending;
+  }
+
+  private async findOrTakeGolden(): Promise<CheckpointInfo> {
+    const existing = await this.findGolden();
+    if (existing) return existing;
+    if (!this.identity) throw new Error("The machine is off: boot the built-in guest first");
+    const taken = await this.checkpoint({ label: GOLDEN_LABEL });
+    const identity = this.identity;
+    // A golden of an older guest build (same label, other image) can never be used again.
+    for (const c of await this.checkpoints().list()) {
+      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${identity.guestImageId}/`)) {
+        await this.checkpoints().remove(c.id, this.disk).catch(() => undefined);
+      }
+    }
+    const info = (await this.checkpoints().list()).find((c) => c.id === taken.id);
+    if (!info) throw new Error("the golden checkpoint was not stored");
+    return info;
+  }
+
+  reset(): Promise<{ resetMs: number }> {
+    return this.serializeCheckpoint(async () => {
+      const t0 = performance.now();
+      const golden = await this.findGolden();
+      if (!golden) throw new Error("No clean booted state yet: it is saved when the shell first answers after a cold boot");
+      const image = await this.checkpoints().goldenImage(golden);
+      const machine = this.machine();
+      await resetToGolden(machine, image);
+      this.checkpoints().current = golden.id;
+      this.screen?.invalidate();
+      this.uptimeBeforeMs = 0;
+      this.runningSince = performance.now();
+      const resetMs = performance.now() - t0;
+      void this.dropSessionCheckpoints();
+      return { resetMs };
+    });
+  }
+
+  async prepareStandby(config: MachineConfig, goldenId: string): Promise<void> {
+    this.standby = true;
+    clearInterval(this.autosaveTimer);
+    await this.boot(config);
+    const golden = (await this.checkpoints().list()).find((c) => c.id === goldenId);
+    if (!golden) throw new Error(`golden checkpoint ${goldenId} is gone`);
+    await this.serializeCheckpoint(async () => {
+      const image = await this.checkpoints().goldenImage(golden);
+      await resetToGolden(this.machine(), image, true);
+      this.checkpoints().current = golden.id;
+    });
+  }
+
+  async discardSession(): Promise<void> {
+    // A checkpoint being written must finish first: its writer is a worker of this worker.
+    await this.controller?.idle();
+    const emulator = this.emulator;
+    const disk = this.disk;
+    this.emulator = undefined;
+    this.disk = undefined;
+    clearInterval(this.autosaveTimer);
+    this.stopTimers();
+    await emulator?.destroy();
+    await disk?.discard();
+    this.setState("off");
+  }
+
+  ramContains(text: string): Promise<boolean> {
+    const emulator = this.emulator;
+    if (!emulator) throw new Error("The machine is off");
+    const needle = new TextEncoder().encode(text);
+    const ram = ramView(emulator as unknown as EngineEmulator);
+    // indexOf on the first byte, then compare: fast enough for 128 MiB in a test.
+    for (let i = ram.indexOf(needle[0]); i >= 0 && i <= ram.length - needle.length; i = ram.indexOf(needle[0], i + 1)) {
+      let j = 1;
+      while (j < needle.length && ram[i + j] === needle[j]) j++;
+      if (j === needle.length) return Promise.resolve(true);
+    }
+    return Promise.resolve(false);
+  }
+
+  /** Cached: listing every checkpoint costs IndexedDB reads a reset should not wait for. */
+  private async findGolden(): Promise<CheckpointInfo | undefined> {
+    if (!this.identity) return undefined;
+    const key = machineKey(this.identity);
+    if (this.goldenInfo?.machineKey === key) return this.goldenInfo;
+    this.goldenInfo = (await this.checkpoints().list()).filter((c) => c.golden && c.machineKey === key).sort((a, b) => b.created - a.created)[0];
+    return this.goldenInfo;
+  }
+
+  /** Autosaves belong to the session a reset wipes; checkpoints the user took and labelled stay. */
+  private async dropSessionCheckpoints(): Promise<void> {
+    const stale = (await this.checkpoints().list()).filter((c) => c.autosave);
+    for (const c of stale) await this.deleteCheckpoint(c.id).catch(() => undefined);
+  }
+
   private scheduleAutosave(): void {
     clearInterval(this.autosaveTimer);
     this.autosaveTimer = undefined;
-    if (this.autosaveSeconds <= 0) return;
+    if (this.autosaveSeconds <= 0 || this.standby) return;
     this.autosaveTimer = setInterval(() => {
       if (this.runState !== "running" || !this.disk || this.disk.secure) return;
       this.checkpoint({ autosave: true }).catch((e: Error) => this.notice("warning", `Autosave failed: ${e.message}`));
@@ -354,6 +460,7 @@ export class EmulatorService implements EmulatorApi {
         file: disk,
         blockHashes: await loadBlockHashes(guest.baseUrl, guest.manifest),
         secure: config.disk === "secure",
+        freshSession: this.standby,
         notice: (level, message) => this.notice(level, message),
       });
       hda = this.disk.disk;

@@ -110,6 +110,20 @@ describe("StoreClient", () => {
     store = await startStore(); // for afterEach
   });
 
+  it("retries a request a proxy dropped, and gives up after the configured retries", async () => {
+    let calls = 0;
+    const flaky = new StoreClient({
+      baseUrl: store.baseUrl,
+      fetch: async (input, init) => (++calls === 1 ? new Response("", { status: 502 }) : fetch(input, init)),
+    });
+    expect(await flaky.missing(["ab".repeat(32)])).toEqual(["ab".repeat(32)]);
+    expect(calls).toBe(2);
+    let downCalls = 0;
+    const down = new StoreClient({ retries: 1, fetch: async () => (downCalls++, new Response("", { status: 503 })) });
+    expect((await shareErrorOf(down.missing(["ab".repeat(32)]))).code).toBe("store-unreachable");
+    expect(downCalls).toBe(2);
+  });
+
   it("passes the store's refusal through (payload too large)", async () => {
     await store.stop();
     store = await startStore({ maxObjectBytes: 10 });

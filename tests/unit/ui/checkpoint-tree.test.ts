@@ -4,7 +4,7 @@ import { buildCheckpointTree } from "../../../src/ui/checkpoint-tree";
 
 function cp(id: string, parent: string | null, created: number, extra: Partial<CheckpointInfo> = {}): CheckpointInfo {
   return {
-    id, parent, label: id, created, autosave: false, thumbnail: null, ramBytes: 0, storedBytes: 0,
+    id, parent, label: id, created, autosave: false, golden: false, machineKey: "m", thumbnail: null, ramBytes: 0, storedBytes: 0,
     ownBytes: 0, sharedBytes: 0, diskLayerId: null, current: false, ...extra,
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * The warm standby: a second emulator worker holding the golden state, restored and paused, so a
+ * reset is a switch instead of a restore. Costs a second guest's RAM, so it is on by default only
+ * where the device has room for it.
+ */
+import { spawnEmulatorWorker, type EmulatorWorker } from "../api/emulator-client";
+import type { MachineConfig } from "../shared/machine-config";
+
+export type StandbyStatus = "off" | "preparing" | "ready" | "failed";
+
+/**
+ * Default: on when two guests' worth of memory (machine + standby, each also holding the golden
+ * image) stays under an eighth of the device's memory. navigator.deviceMemory is coarse (GiB,
+ * capped at 8) and missing in some browsers: then off.
+ */
+export function standbyFits(guestMiB: number, deviceMemoryGiB: number | undefined): boolean {
+  if (!deviceMemoryGiB) return false;
+  return 4 * guestMiB <= (deviceMemoryGiB * 1024) / 8 || (deviceMemoryGiB >= 8 && guestMiB <= 256);
+}
+
+export class Standby {
+  private ready: EmulatorWorker | undefined;
+  private preparing: Promise<void> | undefined;
+  status: StandbyStatus = "off";
+
+  constructor(
+    public enabled: boolean,
+    private readonly onStatus: (status: StandbyStatus, error?: string) => void,
+  ) {}
+
+  /** Starts preparing a spare for `goldenId` unless one is ready or on its way. */
+  prepare(config: MachineConfig, goldenId: string): void {
+    if (!this.enabled || this.ready || this.preparing) return;
+    const spare = spawnEmulatorWorker("standby");
+    this.setStatus("preparing");
+    this.preparing = spare.remote
+      .prepareStandby(config, goldenId)
+      .then(
+        () => {
+          if (!this.enabled) return dispose(spare);
+          this.ready = spare;
+          this.setStatus("ready");
+        },
+        (e: Error) => {
+          void dispose(spare);
+          this.setStatus("failed", e.message);
+        },
+      )
+      .finally(() => {
+        this.preparing = undefined;
+      });
+  }
+
+  /** The prepared spare, if there is one now (never waits: a reset must not). */
+  take(): EmulatorWorker | undefined {
+    const spare = this.ready;
+    this.ready = undefined;
+    if (spare) this.setStatus(this.enabled ? "preparing" : "off");
+    return spare;
+  }
+
+  /** Resolves once the current preparation (if any) is over. */
+  async settled(): Promise<void> {
+    await this.preparing;
+  }
+
+  async setEnabled(enabled: boolean): Promise<void> {
+    this.enabled = enabled;
+    if (!enabled) {
+      const spare = this.take();
+      if (spare) await dispose(spare);
+      this.setStatus("off");
+    }
+  }
+
+  private setStatus(status: StandbyStatus, error?: string): void {
+    this.status = status;
+    this.onStatus(status, error);
+  }
+}
+
+export async function dispose(machine: EmulatorWorker): Promise<void> {
+  try {
+    await machine.remote.discardSession();
+  } finally {
+    machine.worker.terminate();
+  }
+}
