@@ -28,8 +28,8 @@ export class Standby {
     private readonly onStatus: (status: StandbyStatus, error?: string) => void,
   ) {}
 
-  /** Starts preparing a spare for `goldenId` unless one is ready or on its way. */
-  prepare(config: MachineConfig, goldenId: string): void {
+  /** Starts preparing a spare for `goldenId` unless one is ready or on its way; retries once. */
+  prepare(config: MachineConfig, goldenId: string, attempt = 1): void {
     if (!this.enabled || this.ready || this.preparing) return;
     const spare = spawnEmulatorWorker("standby");
     this.setStatus("preparing");
@@ -43,11 +43,13 @@ export class Standby {
         },
         (e: Error) => {
           void dispose(spare);
+          if (attempt < 2) return "retry" as const;
           this.setStatus("failed", e.message);
         },
       )
-      .finally(() => {
+      .then((outcome) => {
         this.preparing = undefined;
+        if (outcome === "retry") this.prepare(config, goldenId, attempt + 1);
       });
   }
 

@@ -66,7 +66,13 @@ export function formatLazy(status: LazyStatus): string {
   return `RAM ${pct}% resident · ${status.faults} fault${status.faults === 1 ? "" : "s"}`;
 }
 
-export function showLazy(status: LazyStatus): void {
+export function showLazy(status: LazyStatus & { faultBytes?: number }): void {
   const el = document.getElementById("status-lazy");
-  if (el) el.textContent = formatLazy(status);
+  if (!el) return;
+  el.textContent = formatLazy(status);
+  // Exact figures for scripts (bench:lazy), kept after the restore completes.
+  el.dataset.faults = String(status.faults);
+  el.dataset.resident = String(status.residentPages);
+  el.dataset.faultBytes = String(status.faultBytes ?? 0);
+  el.dataset.active = String(status.active);
 }

@@ -37,7 +37,8 @@ import type { V86File, V86Instance, V86Options, V86ScreenAdapter } from "./v86-t
 
 const MIB = 1024 * 1024;
 const STATS_INTERVAL_MS = 1000;
-const START_TIMEOUT_MS = 30_000;
+/** Generous: a standby machine starts while another guest keeps both cores busy. */
+const START_TIMEOUT_MS = 120_000;
 export const DEFAULT_GUEST_URL = "/guest/guest.json";
 /** What a hard kill of the browser can lose at most; the page also saves when it is hidden. */
 export const DEFAULT_AUTOSAVE_SECONDS = 30;
@@ -504,7 +505,7 @@ export class EmulatorService implements EmulatorApi {
         },
       });
       this.screen = screen;
-      const timeout = setTimeout(() => reject(new LoadError("The emulator did not start within 30 s")), START_TIMEOUT_MS);
+      const timeout = setTimeout(() => reject(new LoadError(`The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
       emulator.add_listener("emulator-started", () => {
         if (this.emulator === emulator && this.internalStops > 0) return;

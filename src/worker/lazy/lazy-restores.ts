@@ -9,6 +9,11 @@ import type { LazyWasmHandle } from "./load-lazy-wasm";
 
 const STATUS_INTERVAL_MS = 250;
 
+export interface LazyStatusDetail extends LazyStatus {
+  /** Bytes of non-zero chunks fetched because the guest touched them (not prefetch). */
+  faultBytes: number;
+}
+
 /** What of the V86 wrapper this module touches (v86 0.5.462 property names). */
 export interface LazyEmulator {
   v86: { cpu: unknown; restore_state(state: ArrayBuffer): void; running: boolean; stopping: boolean };
@@ -28,10 +33,13 @@ export class LazyRestores {
       new Worker(new URL("./loader-worker.ts", import.meta.url), { type: "module", name: "lazy-loader" }) as unknown as LoaderPort,
   ) {}
 
-  status(): LazyStatus {
+  /** LazyStatus plus the bytes faults fetched (benchmarks read it from the status line). */
+  status(): LazyStatusDetail {
     const p = this.#active?.progress();
-    if (!p || !p.active) return { active: false, residentPages: p?.totalPages ?? 0, totalPages: p?.totalPages ?? 0, faults: p?.faults ?? 0 };
-    return { active: true, residentPages: p.residentPages, totalPages: p.totalPages, faults: p.faults };
+    if (!p || !p.active) {
+      return { active: false, residentPages: p?.totalPages ?? 0, totalPages: p?.totalPages ?? 0, faults: p?.faults ?? 0, faultBytes: p?.faultBytes ?? 0 };
+    }
+    return { active: true, residentPages: p.residentPages, totalPages: p.totalPages, faults: p.faults, faultBytes: p.faultBytes };
   }
 
   /** The active session, for benchmarks and tests. */
@@ -51,10 +59,12 @@ export class LazyRestores {
 
   /** Drops an unfinished session; only with the emulator stopped and about to get all of RAM. */
   abortActive(): void {
+    const wasActive = this.#active?.active ?? false;
     this.#active?.abort();
     this.#active = null;
     this.#failure = null;
     this.#stopTimer();
+    if (wasActive) this.#publish();
   }
 
   /** Applies the device state with RAM lazy. The emulator is stopped; the caller runs it. */

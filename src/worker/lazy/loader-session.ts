@@ -21,6 +21,24 @@ export interface LoaderSessionOptions {
   window?: number;
   /** Decoded chunks kept so a fault on a chunk still queued for the emulator costs no read. */
   cacheChunks?: number;
+  /** Chunks the guest faulted on soon after an earlier restore of this checkpoint: prefetched first. */
+  workingSet?: readonly number[];
+  /** Called with each chunk a fault asked for (to learn the working set). */
+  onDemand?(index: number): void;
+}
+
+/** `order` with the working set's chunks (those in `order`) moved to the front, in their order. */
+export function prefetchOrder(order: readonly number[], workingSet: readonly number[] = []): number[] {
+  const listed = new Set(order);
+  const first: number[] = [];
+  const seen = new Set<number>();
+  for (const i of workingSet) {
+    if (listed.has(i) && !seen.has(i)) {
+      seen.add(i);
+      first.push(i);
+    }
+  }
+  return [...first, ...order.filter((i) => !seen.has(i))];
 }
 
 export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionOptions, post: (m: LoaderMessage, transfer?: Transferable[]) => void): Promise<void> {
@@ -30,15 +48,19 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
     cache.set(index, bytes);
     if (cache.size > cacheLimit) cache.delete(cache.keys().next().value as number);
   };
-  const demand = serveFaults(opts.buffers, async (index) => cache.get(index) ?? source.read(index));
+  const demand = serveFaults(opts.buffers, async (index) => {
+    opts.onDemand?.(index);
+    return cache.get(index) ?? source.read(index);
+  });
+  const order = prefetchOrder(opts.order, opts.workingSet);
   const prefetch = (async () => {
     const batch = opts.batch ?? 16;
     const window = opts.window ?? 128;
     let sent = 0;
-    for (let from = 0; from < opts.order.length; from += batch) {
+    for (let from = 0; from < order.length; from += batch) {
       await waitForWindow(opts.buffers, sent, window);
       if (isClosed(opts.buffers)) return;
-      const indices = opts.order.slice(from, from + batch);
+      const indices = order.slice(from, from + batch);
       const chunks = await source.readMany(indices);
       chunks.forEach((bytes, k) => {
         remember(indices[k], bytes);

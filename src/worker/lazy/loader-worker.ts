@@ -10,6 +10,7 @@ import { CheckpointStore } from "../../checkpoint/store";
 import { StoreChunkSource } from "./chunk-source";
 import type { FaultBuffers } from "./fault-channel";
 import { runLoaderSession, type LoaderMessage } from "./loader-session";
+import { recordWorkingSet, WorkingSetStore } from "./working-set-store";
 
 /** Emulator worker -> loader. */
 export interface BeginMessage {
@@ -22,6 +23,8 @@ export interface BeginMessage {
 
 let storePromise: Promise<CheckpointStore> | undefined;
 const store = (): Promise<CheckpointStore> => (storePromise ??= initCodec(zstdWasmUrl).then(() => CheckpointStore.open()));
+let workingSetsPromise: Promise<WorkingSetStore> | undefined;
+const workingSets = (): Promise<WorkingSetStore> => (workingSetsPromise ??= WorkingSetStore.open());
 
 const post = (message: LoaderMessage, transfer: Transferable[] = []): void => self.postMessage(message, { transfer });
 
@@ -33,8 +36,14 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage>) => {
       const s = await store();
       const manifest = await s.getManifest(m.checkpointId);
       if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
+      const ws = await workingSets();
+      const workingSet = await ws.get(m.checkpointId).catch(() => []);
       post({ type: "ready", session: m.session });
-      await runLoaderSession(new StoreChunkSource(s, manifest), { session: m.session, buffers: m.buffers, order: m.order }, post);
+      await runLoaderSession(
+        new StoreChunkSource(s, manifest),
+        { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: recordWorkingSet(ws, m.checkpointId) },
+        post,
+      );
     } catch (e) {
       post({ type: "error", session: m.session, message: e instanceof Error ? e.message : String(e) });
     }
