@@ -78,3 +78,50 @@ test("repeated lazy restores under a CPU-heavy guest stay exact; a capture mid-r
   expect(await vm.run("rm -f /tmp/keeper.out; sleep 0.6; cat /tmp/keeper.out")).toBe(kept);
   await vm.run("pkill -f keeper.out; pkill -f 'md5sum /bin/busybox'; true");
 });
+
+/** Overwrites, in the page's IndexedDB, every RAM chunk only checkpoint `id` references; returns how many. */
+function damageOwnChunks(vm: Vm, id: string): Promise<number> {
+  return vm.page.evaluate(async (id) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open("snap86-checkpoints");
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const req = <T,>(r: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+    type M = { id: string; ram: { chunks: (string | null)[] }; deviceState: { chunks: (string | null)[] } };
+    const manifests = (await req(db.transaction("manifests").objectStore("manifests").getAll())) as M[];
+    const others = new Set(manifests.filter((m) => m.id !== id).flatMap((m) => [...m.ram.chunks, ...m.deviceState.chunks]));
+    const own = manifests.find((m) => m.id === id)!.ram.chunks.filter((h): h is string => !!h && !others.has(h));
+    const tx = db.transaction("chunks", "readwrite");
+    for (const h of own) {
+      const bytes = new Uint8Array(((await req(tx.objectStore("chunks").get(h))) as ArrayBuffer).slice(0));
+      for (let i = 0; i < bytes.length; i += 97) bytes[i] ^= 0x5a;
+      tx.objectStore("chunks").put(bytes.buffer, h);
+    }
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    return own.length;
+  }, id);
+}
+
+test("a damaged chunk stops the machine with a notice naming the checkpoint, never runs on garbage", async ({ vm }) => {
+  const good = await checkpoint(vm, "lazy-good");
+  await vm.run("dd if=/dev/urandom of=/tmp/doomed bs=1M count=2 2>/dev/null");
+  const bad = await checkpoint(vm, "lazy-doomed");
+  expect(await damageOwnChunks(vm, bad.id)).toBeGreaterThan(8);
+  await vm.run("rm -f /tmp/doomed");
+
+  const r = await restore(vm, bad.id);
+  expect(r.mode).toBe("lazy");
+  // Touching the file faults in a damaged chunk (or prefetch meets one first): either way, stop.
+  await vm.page.evaluate(() => window.snap86.type("md5sum /tmp/doomed\n"));
+  await expect(vm.page.locator("#error")).toContainText(`checkpoint ${bad.id} is damaged`, { timeout: 60_000 });
+  await expect(vm.page.locator("#status-state")).toHaveText("paused");
+  // Nothing may capture the half-loaded RAM.
+  await expect(checkpoint(vm, "must-fail")).rejects.toThrow(/Restore a checkpoint/);
+
+  const back = await restore(vm, good.id);
+  expect(back.mode).toBe("lazy");
+  expect(await vm.run("ls /tmp/doomed 2>&1")).toContain("No such file");
+  await vm.page.evaluate((id) => window.snap86.deleteCheckpoint(id), bad.id);
+});
