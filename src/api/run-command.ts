@@ -32,7 +32,7 @@ function echoedTail(id: string): RegExp {
   const noise = "(?:\\r|\\n|\\x08|\\x1b\\[[0-9;]*[A-Za-z]| (?=\\x08))*";
   const literal = `""_${id}_$?""__"`;
   const body = [...literal].map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(noise);
-  return new RegExp(body);
+  return new RegExp(body, "g");
 }
 
 /**
@@ -43,8 +43,10 @@ function echoedTail(id: string): RegExp {
 export function extractOutput(transcript: string, id: string): RunResult | undefined {
   const end = new RegExp(`__SNAP86_${id}_(\\d+)__`).exec(transcript);
   if (!end) return undefined;
-  const echo = echoedTail(id).exec(transcript.slice(0, end.index));
-  const nl = transcript.indexOf("\n", echo ? echo.index + echo[0].length : 0);
+  // The last echo: the line editor may redraw the whole line (prompt and all) while it is typed.
+  let echoEnd = 0;
+  for (const m of transcript.slice(0, end.index).matchAll(echoedTail(id))) echoEnd = m.index + m[0].length;
+  const nl = transcript.indexOf("\n", echoEnd);
   const start = nl >= 0 && nl < end.index ? nl + 1 : 0;
   const output = transcript
     .slice(start, end.index)

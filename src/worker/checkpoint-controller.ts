@@ -146,9 +146,10 @@ export class CheckpointController {
       await this.restoreLazy(machine, id, await support.wasm.handle());
       return { mode: "lazy" };
     }
-    // An unfinished lazy session must end with the guest stopped, before eager fills all of RAM.
-    await machine.emulator.stop();
-    this.lazy.abortActive();
+    // RAM must be complete before an eager restore, which leaves the machine untouched if the
+    // checkpoint turns out damaged: finish a running lazy session (the guest runs meanwhile).
+    if (this.lazy.active && !this.lazy.failed) await this.lazy.settle().catch(() => undefined);
+    if (this.lazy.active || this.lazy.failed) await this.endLazy(machine.emulator);
     await this.restoreEager(machine, id);
     return support.available ? { mode: "eager" } : { mode: "eager", lazyUnavailable: support.reason };
   }
@@ -166,6 +167,13 @@ export class CheckpointController {
     await emulator.run();
     this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
     await this.publishList();
+  }
+
+  /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
+  async endLazy(emulator: Machine["emulator"]): Promise<void> {
+    if (!this.lazy.active && !this.lazy.failed) return;
+    await emulator.stop();
+    this.lazy.abortActive();
   }
 
   lazyStatus(): LazyStatus {

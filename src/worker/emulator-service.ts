@@ -176,6 +176,8 @@ export class EmulatorService implements EmulatorApi {
     if (!emulator || !disk) throw new Error("Wipe needs the built-in guest running");
     await emulator.stop();
     await disk.wipe();
+    // Autosaves froze layers of the session being wiped: they go with it (and their layers).
+    if (this.controller) await this.dropSessionCheckpoints();
     this.emit({ type: "disk", disk: disk.info() });
     await this.reboot();
   }
@@ -271,7 +273,11 @@ export class EmulatorService implements EmulatorApi {
 
   private async findOrTakeGolden(): Promise<CheckpointInfo> {
     const existing = await this.findGolden();
-    if (existing) return existing;
+    if (existing) {
+      // Loaded now, in the background, so the first reset does not wait for IndexedDB.
+      void this.checkpoints().goldenImage(existing).catch(() => undefined);
+      return existing;
+    }
     if (!this.identity) throw new Error("The machine is off: boot the built-in guest first");
     const taken = await this.checkpoint({ label: GOLDEN_LABEL });
     const identity = this.identity;
@@ -293,6 +299,8 @@ export class EmulatorService implements EmulatorApi {
       if (!golden) throw new Error("No clean booted state yet: it is saved when the shell first answers after a cold boot");
       const image = await this.checkpoints().goldenImage(golden);
       const machine = this.machine();
+      // Pages a lazy restore would still load must not land on top of the golden RAM.
+      await this.checkpoints().endLazy(machine.emulator);
       await resetToGolden(machine, image);
       this.checkpoints().current = golden.id;
       this.screen?.invalidate();

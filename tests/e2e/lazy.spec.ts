@@ -8,7 +8,14 @@ const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.r
 
 // A process whose state lives only in its own memory: it rewrites the file every 0.2 s from a
 // variable, so deleting the file and reading it again after a restore proves the process's RAM.
+/** Deletes the keeper's file and prints it once the keeper has rewritten it (slow under load). */
+const KEPT = "rm -f /tmp/keeper.out; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 0.5; [ -s /tmp/keeper.out ] && break; done; cat /tmp/keeper.out";
 const KEEPER = `sh -c 'v=$(head -c 48 /dev/urandom | md5sum | cut -c1-32); while :; do echo "$v" > /tmp/keeper.out; sleep 0.2; done' >/dev/null 2>&1 &`;
+
+// On failure, the guest's last console output (a kernel oops would show there).
+test.afterEach(async ({ vm }, info) => {
+  if (info.status !== info.expectedStatus) console.log((await vm.page.evaluate(() => window.snap86.serialText())).slice(-6000));
+});
 
 test("a lazy restore brings back tmpfs data and a running process's memory exactly", async ({ vm }) => {
   await vm.run("mkdir -p /tmp/lz && mount -t tmpfs -o size=24m tmpfs /tmp/lz 2>/dev/null; true");
@@ -28,7 +35,7 @@ test("a lazy restore brings back tmpfs data and a running process's memory exact
   expect(restored.mode).toBe("lazy");
   expect(restored.lazyUnavailable).toBeUndefined();
   // The keeper rewrites its file from memory: delete it and wait for the process to recreate it.
-  expect(await vm.run("rm -f /tmp/keeper.out; sleep 1; cat /tmp/keeper.out")).toBe(kept);
+  expect(await vm.run(KEPT)).toBe(kept);
   expect(await vm.run("md5sum /tmp/lz/big")).toBe(bigSum);
   // Background prefetch finishes and lazy mode switches off; the status line empties.
   await expect(vm.page.locator("#status-lazy")).toHaveText("", { timeout: 60_000 });
@@ -65,7 +72,7 @@ test("repeated lazy restores under a CPU-heavy guest stay exact; a capture mid-r
     const r = await restore(vm, cp.id);
     expect(r.mode).toBe("lazy");
     expect(await vm.run("md5sum /tmp/rep")).toBe(sum);
-    expect(await vm.run("rm -f /tmp/keeper.out; sleep 0.6; cat /tmp/keeper.out")).toBe(kept);
+    expect(await vm.run(KEPT)).toBe(kept);
   }
   // Right after a lazy restore, a capture must wait for all of RAM: restoring it eagerly must
   // give the same guest.
@@ -75,7 +82,7 @@ test("repeated lazy restores under a CPU-heavy guest stay exact; a capture mid-r
   const eager = await vm.page.evaluate((id) => window.snap86.restore(id, { mode: "eager" }), second.id);
   expect(eager.mode).toBe("eager");
   expect(await vm.run("md5sum /tmp/rep")).toBe(sum);
-  expect(await vm.run("rm -f /tmp/keeper.out; sleep 0.6; cat /tmp/keeper.out")).toBe(kept);
+  expect(await vm.run(KEPT)).toBe(kept);
   await vm.run("pkill -f keeper.out; pkill -f 'md5sum /bin/busybox'; true");
 });
 

@@ -17,7 +17,8 @@ export interface LazyStatusDetail extends LazyStatus {
 /** What of the V86 wrapper this module touches (v86 0.5.462 property names). */
 export interface LazyEmulator {
   v86: { cpu: unknown; restore_state(state: ArrayBuffer): void; running: boolean; stopping: boolean };
-  bus: { send(event: string, value?: unknown): void };
+  /** The bus end v86 itself sends on: listeners of the V86 wrapper hear it. */
+  emulator_bus: { send(event: string, value?: unknown): void };
 }
 
 export class LazyRestores {
@@ -40,6 +41,11 @@ export class LazyRestores {
       return { active: false, residentPages: p?.totalPages ?? 0, totalPages: p?.totalPages ?? 0, faults: p?.faults ?? 0, faultBytes: p?.faultBytes ?? 0 };
     }
     return { active: true, residentPages: p.residentPages, totalPages: p.totalPages, faults: p.faults, faultBytes: p.faultBytes };
+  }
+
+  /** The last lazy restore failed; the guest is stopped with RAM partly missing. */
+  get failed(): boolean {
+    return this.#failure !== null;
   }
 
   /** The active session, for benchmarks and tests. */
@@ -97,7 +103,7 @@ export class LazyRestores {
     // the flags and announce the stop as v86 itself would.
     emulator.v86.running = false;
     emulator.v86.stopping = false;
-    emulator.bus.send("emulator-stopped");
+    emulator.emulator_bus.send("emulator-stopped");
     this.emit({ type: "notice", level: "error", message: `${this.#failure}. The machine was stopped so it cannot run on missing memory; restore a checkpoint to continue.` });
     this.#publish();
   }

@@ -49,6 +49,14 @@ describe("run over serial", () => {
     }
   });
 
+  it("takes the last echo when the line editor redraws the typed line", () => {
+    const typed = commandLine("printf x", "abc").trim();
+    const transcript = `${typed.slice(0, 10)}\r\nsnap86:~# ${typed}\r\nx__SNAP86_abc_0__\r\n`;
+    const redrawn = `${typed}\r\nsnap86:~# ${typed}\r\nx__SNAP86_abc_0__\r\n`;
+    expect(extractOutput(transcript, "abc")?.output).toBe("x");
+    expect(extractOutput(redrawn, "abc")?.output).toBe("x");
+  });
+
   it("handles background commands and refuses multi-line input", async () => {
     expect(commandLine("sleep 1 &", "x")).toMatch(/^sleep 1 & echo/);
     await expect(runCommand(new SerialLog(), () => undefined, "a\nb", 10)).rejects.toThrow(/single line/);
