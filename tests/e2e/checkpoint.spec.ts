@@ -1,4 +1,4 @@
-import { expect, openApp, test, vmOf, type Vm } from "../fixtures/snap86";
+import { bootVm, expect, openApp, test, vmOf, type Vm } from "../fixtures/snap86";
 
 const checkpoint = (vm: Vm, label: string) => vm.page.evaluate((label) => window.snap86.checkpoint({ label }), label);
 const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.restore(id, { mode: "eager" }), id);
@@ -102,9 +102,7 @@ test("a damaged checkpoint is refused with a clear message and nothing is lost",
 test("restore after a page reload, and a reload resumes the autosaved session", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const vm = vmOf(page);
-  await openApp(page);
-  await page.evaluate(() => window.snap86.boot().then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
+  const vm = await bootVm(page);
   await vm.run("export PHASE=saved; echo kept > /root/reload.txt; sync");
   const cp = await checkpoint(vm, "before reload");
   await vm.run("export PHASE=autosaved");
@@ -128,9 +126,7 @@ test("restore after a page reload, and a reload resumes the autosaved session", 
 test("a page closed while writing a checkpoint leaves earlier ones intact and no partial one", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const vm = vmOf(page);
-  await openApp(page);
-  await page.evaluate(() => window.snap86.boot().then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
+  const vm = await bootVm(page);
   await vm.run("export GEN=one");
   const first = await checkpoint(vm, "complete");
   await vm.run("dd if=/dev/urandom of=/tmp/big bs=1M count=24 2>/dev/null");
