@@ -7,13 +7,15 @@ import { startApp } from "../bench/lib/app-server.mjs";
 const app = await startApp();
 const browser = await chromium.launch(launchOptions());
 try {
-  const page = await browser.newPage({ viewport: { width: 1480, height: 640 } });
+  const page = await browser.newPage({ viewport: { width: 1480, height: 960 } });
   await page.goto(`${app.url}/`);
   await page.waitForFunction(() => typeof window.snap86 === "object");
   await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 120_000 }));
   await page.evaluate(() => window.snap86.run("clear; uname -a; free -m; df -h /"));
   await page.locator("#screen").click();
   await page.keyboard.type("ls /\n");
+  await page.evaluate(() => window.snap86.ensureGolden());
+  await page.evaluate(() => window.snap86.checkpoint({ label: "after ls" }));
   await page.waitForTimeout(1500);
   await page.screenshot({ path: "docs/screenshot.png" });
   console.log("wrote docs/screenshot.png");

@@ -84,6 +84,8 @@ export function createAutomationApi(
   client: EmulatorClient,
   onBoot: (config: MachineConfig) => Promise<void>,
   resets: ResetController,
+  /** A picture of the screen for checkpoints taken through the API (the page renders it). */
+  thumbnail: () => Promise<CheckpointOptions["thumbnail"]> = async () => undefined,
 ): Snap86Api {
   // Commands share one console: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -155,7 +157,10 @@ export function createAutomationApi(
     diskInfo: () => client.remote.diskInfo(),
     flushDisk: () => client.remote.flushDisk(),
     wipeDisk: () => client.remote.wipeDisk(),
-    checkpoint: (options) => client.remote.checkpoint(options),
+    checkpoint: async (options) => {
+      const picture = options?.thumbnail ?? (await thumbnail().catch(() => undefined));
+      return client.remote.checkpoint({ ...options, ...(picture ? { thumbnail: picture } : {}) });
+    },
     restore: (id, options) => client.remote.restore(id, options),
     checkpoints: () => client.remote.listCheckpoints(),
     labelCheckpoint: (id, label) => client.remote.labelCheckpoint(id, label),

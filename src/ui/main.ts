@@ -192,7 +192,7 @@ import { mountSharePanel } from "./share";
 const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig() });
 // --- end share links ---
 
-window.snap86 = createAutomationApi(client, boot, resets);
+window.snap86 = createAutomationApi(client, boot, resets, () => renderThumbnail(screen.canvas));
 
 /**
  * A reload or a reopened tab continues where the last autosave left the machine; if that save
