@@ -17,7 +17,8 @@ export default defineConfig({
   fullyParallel: false,
   timeout: 180_000,
   expect: { timeout: 30_000 },
-  reporter: [["list"], ["json", { outputFile: "test-results/e2e.json" }]],
+  // Outside test-results/, which Playwright empties when it starts: scripts/test.mjs sums both.
+  reporter: [["list"], ["json", { outputFile: ".cache/test-results/e2e.json" }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },

@@ -2,16 +2,20 @@
 // production build, then one summary line "N passed, N failed" over both.
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "./lib/ports.mjs";
 import { ROOT, setup, sh } from "./lib/setup.mjs";
 
+
 setup();
-const results = join(ROOT, "test-results");
+const results = join(ROOT, ".cache", "test-results");
 rmSync(results, { recursive: true, force: true });
+process.env.SNAP86_TEST_PORT ??= String(await freePort());
+process.env.SNAP86_TEST_STORE_PORT ??= String(await freePort());
 
 const unitStatus = sh("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "unit.json")}`]);
 const buildStatus = sh("npx", ["vite", "build", "--logLevel", "warn"]);
 const e2eArgs = ["playwright", "test", ...process.argv.slice(2)];
-const e2eStatus = buildStatus === 0 ? sh("npx", e2eArgs, { env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: join(results, "e2e.json") } }) : 1;
+const e2eStatus = buildStatus === 0 ? sh("npx", e2eArgs) : 1;
 
 function count(file, pick) {
   try {

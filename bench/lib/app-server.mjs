@@ -1,18 +1,8 @@
 // Serves a production build of the app on a free loopback port for a benchmark run.
 import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/lib/ports.mjs";
 import { ROOT, setup } from "../../scripts/lib/setup.mjs";
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
