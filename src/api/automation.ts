@@ -4,7 +4,7 @@
  */
 import type { MachineConfig } from "../shared/machine-config";
 import { DEFAULT_CONFIG } from "../shared/machine-config";
-import type { CheckpointInfo, CheckpointOptions, CheckpointResult, DiskInfo, RestoreOptions, RestoreResult, ShareResult, Stats } from "../shared/protocol";
+import type { CheckpointInfo, CheckpointOptions, CheckpointResult, DiskInfo, LazyStatus, RestoreOptions, RestoreResult, ShareResult, Stats } from "../shared/protocol";
 import type { EmulatorClient } from "./emulator-client";
 import type { ResetController, ResetOutcome } from "../reboot/reset-controller";
 import type { StandbyStatus } from "../reboot/standby";
@@ -65,6 +65,8 @@ export interface Snap86Api {
   setStandby(enabled: boolean): Promise<void>;
   standbyStatus(): StandbyStatus;
   waitForStandby(options?: WaitOptions): Promise<StandbyStatus>;
+  /** While a lazy restore loads RAM: resident pages and faults so far. */
+  lazyStatus(): Promise<LazyStatus>;
   /** For tests of the session wipe: is this text anywhere in guest RAM? */
   ramContains(text: string): Promise<boolean>;
   /** v86's own full save_state + restore_state timing, for benchmarks. */
@@ -187,6 +189,7 @@ export function createAutomationApi(
       return resets.standby.status;
     },
     ramContains: (text) => client.remote.ramContains(text),
+    lazyStatus: () => client.remote.lazyStatus(),
   };
   return api;
 }

@@ -142,7 +142,9 @@ export class CheckpointController {
    */
   async restore(machine: Machine, id: string, options: RestoreOptions = {}): Promise<{ mode: RestoreMode; lazyUnavailable?: string }> {
     const support = machine.lazy ?? { available: false, reason: "the emulator was not started with the instrumented wasm" };
-    if (options.mode !== "eager" && support.available) {
+    // Lazy only when asked for: an intermittent guest crash after lazy restores (about 1 in 20,
+    // not yet explained) keeps it off by default until it is found.
+    if (options.mode === "lazy" && support.available) {
       await this.restoreLazy(machine, id, await support.wasm.handle());
       return { mode: "lazy" };
     }

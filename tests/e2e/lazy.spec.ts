@@ -4,7 +4,7 @@
 import { expect, test, type Vm } from "../fixtures/snap86";
 
 const checkpoint = (vm: Vm, label: string) => vm.page.evaluate((label) => window.snap86.checkpoint({ label }), label);
-const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.restore(id), id);
+const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.restore(id, { mode: "lazy" }), id);
 
 // A process whose state lives only in its own memory: it rewrites the file every 0.2 s from a
 // variable, so deleting the file and reading it again after a restore proves the process's RAM.
