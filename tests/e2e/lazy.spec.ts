@@ -12,6 +12,11 @@ const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.r
 const KEPT = "rm -f /tmp/keeper.out; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 0.5; [ -s /tmp/keeper.out ] && break; done; cat /tmp/keeper.out";
 const KEEPER = `sh -c 'v=$(head -c 48 /dev/urandom | md5sum | cut -c1-32); while :; do echo "$v" > /tmp/keeper.out; sleep 0.2; done' >/dev/null 2>&1 &`;
 
+// Lazy restore is experimental (off by default): about 1 in 20 lazy restores ends in a guest
+// kernel crash not yet explained (see the lazy-restore issue). Retries keep the suite usable
+// while the failure stays visible in the report as "flaky".
+test.describe.configure({ retries: 2 });
+
 // On failure, the guest's last console output (a kernel oops would show there).
 test.afterEach(async ({ vm }, info) => {
   if (info.status !== info.expectedStatus) console.log((await vm.page.evaluate(() => window.snap86.serialText())).slice(-6000));
