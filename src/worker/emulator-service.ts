@@ -29,7 +29,7 @@ import { resetToGolden } from "../reboot/reset";
 import { ramView, type EngineEmulator } from "../checkpoint/engine";
 import { V86_VERSION } from "../checkpoint/v86-version";
 import type { MachineIdentity } from "../checkpoint/manifest";
-import { loadBlockHashes, loadFirmware, loadGuest, loadGuestManifest } from "./guest-loader";
+import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "./guest-loader";
 import { ScreenBridge } from "./screen-bridge";
 import { detectLazySupport, type LazySupport } from "./lazy/lazy-support";
 import { SerialBatcher } from "./serial-batcher";
@@ -50,6 +50,8 @@ export class EmulatorService implements EmulatorApi {
   private emulator: V86Instance | undefined;
   /** What the running machine was built from, kept for reboot. */
   private options: V86Options | undefined;
+  /** The built-in guest's kernel: a machine booted for a restore gets it later, for reboot. */
+  private kernel: Promise<KernelFiles> | undefined;
   private identity: MachineIdentity | undefined;
   /** Whether this machine runs the instrumented wasm (lazy restore), or why not. */
   private lazySupport: LazySupport = { available: false, reason: "the machine is off" };
@@ -83,12 +85,16 @@ export class EmulatorService implements EmulatorApi {
     this.screen?.invalidate();
   }
 
-  async boot(input: MachineConfig): Promise<void> {
+  /**
+   * `forRestore`: a checkpoint is restored right after, so the guest must not start running and
+   * the kernel is not needed before it (fetched in the background, for a later reboot).
+   */
+  async boot(input: MachineConfig, forRestore = false): Promise<void> {
     const config = validateMachineConfig(input);
     await this.powerOff();
     this.setState("loading");
     try {
-      const options = await this.buildOptions(config);
+      const options = await this.buildOptions(config, forRestore);
       this.options = options;
       this.emulator = await this.start(options);
       if (this.controller) this.controller.current = null;
@@ -117,8 +123,10 @@ export class EmulatorService implements EmulatorApi {
    */
   async reboot(): Promise<void> {
     const emulator = this.emulator;
-    const options = this.options;
+    let options = this.options;
     if (!emulator || !options) throw new Error("The machine is off: boot it first");
+    // A machine restored from a checkpoint was started without its kernel: a cold boot needs it.
+    if (!options.bzimage && this.kernel) options = this.options = { ...options, ...kernelOptions(await this.kernel), autostart: true };
     this.emulator = undefined;
     await emulator.stop();
     await this.disk?.disk.whenIdle();
@@ -202,7 +210,7 @@ export class EmulatorService implements EmulatorApi {
 
   async bootFromCheckpoint(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult> {
     const t0 = performance.now();
-    await this.boot(config);
+    await this.boot(config, true);
     const result = await this.restore(id, options);
     return { ...result, restoreMs: Math.round(performance.now() - t0) };
   }
@@ -315,7 +323,7 @@ export class EmulatorService implements EmulatorApi {
   async prepareStandby(config: MachineConfig, goldenId: string): Promise<void> {
     this.standby = true;
     clearInterval(this.autosaveTimer);
-    await this.boot(config);
+    await this.boot(config, true);
     const golden = (await this.checkpoints().list()).find((c) => c.id === goldenId);
     if (!golden) throw new Error(`golden checkpoint ${goldenId} is gone`);
     await this.serializeCheckpoint(async () => {
@@ -430,7 +438,7 @@ export class EmulatorService implements EmulatorApi {
     return { state: this.runState, uptimeMs: Math.round(uptimeMs), mips: this.runState === "running" ? this.mips : 0 };
   }
 
-  private async buildOptions(config: MachineConfig): Promise<V86Options> {
+  private async buildOptions(config: MachineConfig, forRestore: boolean): Promise<V86Options> {
     const progress = (p: { label: string; loaded: number; total: number }) => this.emit({ type: "progress", progress: p });
     const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
     this.lazySupport = await detectLazySupport();
@@ -438,7 +446,7 @@ export class EmulatorService implements EmulatorApi {
       ...(this.lazySupport.available ? { wasm_fn: this.lazySupport.wasm.wasm_fn as V86Options["wasm_fn"] } : { wasm_path: wasmUrl }),
       memory_size: config.memoryMiB * MIB,
       vga_memory_size: config.vgaMemoryMiB * MIB,
-      autostart: true,
+      autostart: !forRestore,
       disable_keyboard: true, // v86's keyboard adapter listens on window; keys come via keyboardInput
       disable_mouse: true,
       disable_speaker: true,
@@ -451,7 +459,12 @@ export class EmulatorService implements EmulatorApi {
       ]);
       return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, disk) };
     }
-    const guest = await loadGuest(guestUrl, progress);
+    const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
+    const kernel = loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress);
+    kernel.catch(() => undefined); // awaited below, or by reboot()
+    this.kernel = kernel;
+    const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : kernel]);
+    const guest = { manifest, baseUrl, bios, vgaBios };
     this.identity = {
       memoryBytes: config.memoryMiB * MIB,
       vgaMemoryBytes: config.vgaMemoryMiB * MIB,
@@ -478,9 +491,7 @@ export class EmulatorService implements EmulatorApi {
       ...base,
       bios: { buffer: guest.bios },
       vga_bios: { buffer: guest.vgaBios },
-      bzimage: { buffer: guest.bzimage },
-      initrd: { buffer: guest.initrd },
-      cmdline: guest.manifest.cmdline,
+      ...(kernelFiles ? kernelOptions(kernelFiles) : {}),
       hda,
     };
   }
@@ -523,6 +534,14 @@ export class EmulatorService implements EmulatorApi {
         this.setState("running");
         resolve(emulator);
       });
+      if (!options.autostart) {
+        // Booted for a restore: ready once loaded, and it never ran (no BIOS, no kernel).
+        emulator.add_listener("emulator-loaded", () => {
+          clearTimeout(timeout);
+          this.setState("paused");
+          resolve(emulator);
+        });
+      }
       emulator.add_listener("emulator-stopped", () => {
         if (this.emulator !== emulator || this.internalStops > 0) return;
         this.uptimeBeforeMs += performance.now() - this.runningSince;
@@ -563,6 +582,10 @@ export class EmulatorService implements EmulatorApi {
   private emit(event: EmulatorEvent): void {
     this.listener?.(event);
   }
+}
+
+function kernelOptions(k: KernelFiles): Pick<V86Options, "bzimage" | "initrd" | "cmdline"> {
+  return { bzimage: { buffer: k.bzimage }, initrd: { buffer: k.initrd }, cmdline: k.cmdline };
 }
 
 function driveOption(kind: DriveKind, file: V86File): Pick<V86Options, "hda" | "cdrom" | "fda"> {

@@ -6,15 +6,6 @@ import { parseBlockHashList, parseGuestManifest, type BlockHashList, type GuestF
 import type { Progress } from "../shared/protocol";
 import { fetchWithProgress, LoadError, sha256Hex } from "./fetch-with-progress";
 
-export interface LoadedGuest {
-  manifest: GuestManifest;
-  baseUrl: string;
-  bios: ArrayBuffer;
-  vgaBios: ArrayBuffer;
-  bzimage: ArrayBuffer;
-  initrd: ArrayBuffer;
-}
-
 export async function loadGuestManifest(guestUrl: string): Promise<{ manifest: GuestManifest; baseUrl: string }> {
   let response: Response;
   try {
@@ -55,15 +46,19 @@ export async function loadFirmware(baseUrl: string, manifest: GuestManifest, onP
   return { bios, vgaBios };
 }
 
-export async function loadGuest(guestUrl: string, onProgress: (p: Progress) => void): Promise<LoadedGuest> {
-  const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
-  const [{ bios, vgaBios }, bzimage, initrd] = await Promise.all([
-    loadFirmware(baseUrl, manifest, onProgress),
+export interface KernelFiles {
+  bzimage: ArrayBuffer;
+  initrd: ArrayBuffer;
+  cmdline: string;
+}
+
+export function loadKernel(baseUrl: string, manifest: GuestManifest, onProgress: (p: Progress) => void): Promise<KernelFiles> {
+  return Promise.all([
     loadVerified(baseUrl, manifest.files.bzimage, "kernel", onProgress),
     loadVerified(baseUrl, manifest.files.initrd, "initrd", onProgress),
-  ]);
-  return { manifest, baseUrl, bios, vgaBios, bzimage, initrd };
+  ]).then(([bzimage, initrd]) => ({ bzimage, initrd, cmdline: manifest.cmdline }));
 }
+
 
 /** The per-block sha256 list of the root disk, checked against guest.json. */
 export async function loadBlockHashes(baseUrl: string, manifest: GuestManifest): Promise<BlockHashList> {
