@@ -61,9 +61,11 @@ test("delete removes a checkpoint and frees its own bytes", async ({ vm }) => {
 });
 
 test("a damaged checkpoint is refused with a clear message and nothing is lost", async ({ vm }) => {
-  await vm.run("export KEEP=still-here");
+  // Random bytes in tmpfs give this checkpoint chunks no other checkpoint shares: damaging a
+  // shared chunk would damage those checkpoints too (chunks are content-addressed).
+  await vm.run("export KEEP=still-here; dd if=/dev/urandom of=/tmp/unique bs=64k count=8 2>/dev/null");
   const cp = await checkpoint(vm, "to damage");
-  // Flip bytes of one RAM chunk this checkpoint uses, as a failing disk or a tampering hand would.
+  // Flip bytes of one RAM chunk only this checkpoint uses, as a failing disk or a tampering hand would.
   await vm.page.evaluate(async (id) => {
     const open = (name: string) =>
       new Promise<IDBDatabase>((resolve, reject) => {
@@ -72,14 +74,22 @@ test("a damaged checkpoint is refused with a clear message and nothing is lost",
         r.onerror = () => reject(r.error);
       });
     const db = await open("snap86-checkpoints");
+    const all = <T,>(store: string) =>
+      new Promise<T[]>((resolve, reject) => {
+        const r = db.transaction(store).objectStore(store).getAll();
+        r.onsuccess = () => resolve(r.result as T[]);
+        r.onerror = () => reject(r.error);
+      });
     const get = <T,>(store: string, key: string) =>
       new Promise<T>((resolve, reject) => {
         const r = db.transaction(store).objectStore(store).get(key);
         r.onsuccess = () => resolve(r.result as T);
         r.onerror = () => reject(r.error);
       });
-    const manifest = await get<{ ram: { chunks: (string | null)[] } }>("manifests", id);
-    const hash = manifest.ram.chunks.find((h) => h !== null)!;
+    type M = { id: string; ram: { chunks: (string | null)[] } };
+    const manifests = await all<M>("manifests");
+    const elsewhere = new Set(manifests.filter((m) => m.id !== id).flatMap((m) => m.ram.chunks));
+    const hash = manifests.find((m) => m.id === id)!.ram.chunks.find((h) => h !== null && !elsewhere.has(h))!;
     const rec = await get<{ bytes: ArrayBuffer }>("chunks", hash);
     const bytes = new Uint8Array(rec.bytes);
     for (let i = 8; i < bytes.length; i += 97) bytes[i] ^= 0x5a;
@@ -97,6 +107,7 @@ test("a damaged checkpoint is refused with a clear message and nothing is lost",
   expect(message).toMatch(/damaged/);
   // The running machine was not touched.
   expect(await vm.run("echo $KEEP")).toBe("still-here");
+  await vm.page.evaluate((id) => window.snap86.deleteCheckpoint(id), cp.id);
 });
 
 test("restore after a page reload, and a reload resumes the autosaved session", async ({ browser }) => {
