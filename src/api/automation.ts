@@ -86,8 +86,8 @@ export function createAutomationApi(
   client: EmulatorClient,
   onBoot: (config: MachineConfig) => Promise<void>,
   resets: ResetController,
-  /** A picture of the screen for checkpoints taken through the API (the page renders it). */
-  thumbnail: () => Promise<CheckpointOptions["thumbnail"]> = async () => undefined,
+  /** A picture of the screen for checkpoints taken through the API (synchronous: see checkpoint). */
+  thumbnail: () => CheckpointOptions["thumbnail"] = () => undefined,
 ): Snap86Api {
   // Commands share one console: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -159,8 +159,9 @@ export function createAutomationApi(
     diskInfo: () => client.remote.diskInfo(),
     flushDisk: () => client.remote.flushDisk(),
     wipeDisk: () => client.remote.wipeDisk(),
-    checkpoint: async (options) => {
-      const picture = options?.thumbnail ?? (await thumbnail().catch(() => undefined));
+    // Sent in the same turn as the call: a checkpoint asked for before a reset captures the old session.
+    checkpoint: (options) => {
+      const picture = options?.thumbnail ?? thumbnail();
       return client.remote.checkpoint({ ...options, ...(picture ? { thumbnail: picture } : {}) });
     },
     restore: (id, options) => client.remote.restore(id, options),

@@ -184,7 +184,7 @@ document.addEventListener("keydown", (e) => {
 // --- checkpoint panel (src/ui/checkpoint-panel.ts) ---
 import { mountCheckpointPanel } from "./checkpoint-panel";
 import { renderThumbnail } from "./thumbnail";
-mountCheckpointPanel(client, { thumbnail: () => renderThumbnail(screen.canvas), onError: showError, onNotice: showNotice });
+mountCheckpointPanel(client, { thumbnail: async () => renderThumbnail(screen.canvas), onError: showError, onNotice: showNotice });
 // --- end checkpoint panel ---
 
 // --- share links (src/ui/share.ts) ---

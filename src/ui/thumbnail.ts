@@ -31,35 +31,27 @@ export function thumbnailDataUrl(t: { mime: string; base64: string }): string {
   return `data:${t.mime};base64,${t.base64}`;
 }
 
-/** Undefined when the canvas is empty or the browser cannot encode; a checkpoint without a picture is fine. */
-export async function renderThumbnail(source: HTMLCanvasElement, maxWidth = THUMBNAIL_WIDTH): Promise<Thumbnail | undefined> {
+/**
+ * Undefined when the canvas is empty or the browser cannot encode; a checkpoint without a picture
+ * is fine. Synchronous on purpose: a checkpoint asked for just before a reset must reach the
+ * machine before the reset does, so nothing may be awaited in between.
+ */
+export function renderThumbnail(source: HTMLCanvasElement, maxWidth = THUMBNAIL_WIDTH): Thumbnail | undefined {
   const { width, height } = thumbnailSize(source.width, source.height, maxWidth);
   if (!width) return undefined;
   try {
-    const blob = await scaledBlob(source, width, height);
-    const mime = blob && thumbnailMime(blob.type);
-    if (!blob || !mime) return undefined;
-    return { mime, base64: bytesToBase64(new Uint8Array(await blob.arrayBuffer())) };
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext("2d");
+    if (!ctx) return undefined;
+    ctx.imageSmoothingQuality = "high";
+    ctx.drawImage(source, 0, 0, width, height);
+    const url = canvas.toDataURL("image/webp", 0.8);
+    const match = /^data:([^;,]+);base64,(.*)$/.exec(url);
+    const mime = match && thumbnailMime(match[1]);
+    return mime && match ? { mime, base64: match[2] } : undefined;
   } catch {
     return undefined;
   }
-}
-
-async function scaledBlob(source: HTMLCanvasElement, width: number, height: number): Promise<Blob | null> {
-  if (typeof OffscreenCanvas !== "undefined") {
-    const canvas = new OffscreenCanvas(width, height);
-    const ctx = canvas.getContext("2d");
-    if (!ctx) return null;
-    ctx.imageSmoothingQuality = "high";
-    ctx.drawImage(source, 0, 0, width, height);
-    return canvas.convertToBlob({ type: "image/webp", quality: 0.8 });
-  }
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return null;
-  ctx.imageSmoothingQuality = "high";
-  ctx.drawImage(source, 0, 0, width, height);
-  return new Promise((resolve) => canvas.toBlob(resolve, "image/webp", 0.8));
 }
