@@ -74,7 +74,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   const emptyEl = q<HTMLElement>(".empty");
   const fileInput = q<HTMLInputElement>("#checkpoint-import");
   const importButton = q<HTMLButtonElement>("#checkpoint-import-button");
-  const { remote } = host;
+  // Always `host.remote`, never a copy: a reset can swap in the standby machine's worker.
 
   let list: CheckpointInfo[] = [];
   let status: CheckpointStatus = IDLE_STATUS;
@@ -110,7 +110,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
 
   async function refresh(): Promise<void> {
     try {
-      setList(await remote.listCheckpoints());
+      setList(await host.remote.listCheckpoints());
     } catch (e) {
       // With the machine off the worker may have no store open yet: an empty list is the truth then.
       if (isOn(host.state)) report(e);
@@ -202,7 +202,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
       // Show the new name at once; the refresh brings the worker's truth.
       list = list.map((x) => (x.id === c.id ? { ...x, label } : x));
       render();
-      remote.labelCheckpoint(c.id, label).catch(report).finally(() => void refresh());
+      host.remote.labelCheckpoint(c.id, label).catch(report).finally(() => void refresh());
     };
     input.addEventListener("keydown", (e) => {
       if (e.key === "Enter") finish(true);
@@ -275,7 +275,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
       const thumbnail = await options.thumbnail?.().catch(() => undefined);
       showStatus({ busy: true, text: "Pausing the machine…" });
       try {
-        const result = await remote.checkpoint(thumbnail ? { label, thumbnail } : { label });
+        const result = await host.remote.checkpoint(thumbnail ? { label, thumbnail } : { label });
         reported.add(result.id);
         showStatus(resultStatus(label, result));
       } catch (e) {
@@ -288,14 +288,14 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   async function restoreCheckpoint(c: CheckpointInfo): Promise<void> {
     await run(async () => {
       options.onError(undefined);
-      const r = await remote.restore(c.id);
+      const r = await host.remote.restore(c.id);
       options.onNotice(`Restored “${c.label}” in ${Math.round(r.restoreMs)} ms`);
     });
   }
 
   async function exportCheckpoint(c: CheckpointInfo): Promise<void> {
     try {
-      const blob = await remote.exportCheckpoint(c.id);
+      const blob = await host.remote.exportCheckpoint(c.id);
       const url = URL.createObjectURL(blob);
       const a = el("a");
       a.href = url;
@@ -314,7 +314,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   async function deleteCheckpoint(c: CheckpointInfo): Promise<void> {
     confirmingId = undefined;
     try {
-      await remote.deleteCheckpoint(c.id);
+      await host.remote.deleteCheckpoint(c.id);
       list = list.filter((x) => x.id !== c.id);
       render();
       importButton.focus();
@@ -331,7 +331,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
     }
     await run(async () => {
       options.onError(undefined);
-      const info = await remote.importCheckpoint(file);
+      const info = await host.remote.importCheckpoint(file);
       options.onNotice(`Imported “${info.label}”`);
     });
   }
