@@ -98,7 +98,9 @@ export function createAutomationApi(
   };
 
   const runWithStatus = (command: string, options?: WaitOptions) =>
-    serialized(() => {
+    serialized(async () => {
+      // A machine that is just starting (or was just swapped in) reports "running" shortly.
+      if (client.state === "loading") await client.whenState("running").catch(() => undefined);
       if (client.state !== "running") {
         return Promise.reject(new Error(`The machine is ${client.state}: boot or resume it before run()`));
       }

@@ -42,8 +42,31 @@ export class EmulatorClient {
   adopt(next: EmulatorWorker): EmulatorWorker {
     const previous = this.current;
     this.current = next;
+    // Unknown until the new machine reports: it must not inherit the old one's "running".
+    this.state = "loading";
     this.listen(next);
     return previous;
+  }
+
+  /**
+   * Resolves once the machine reports `state`. Events travel on their own message port, so they
+   * can arrive after the reply of the call that caused them: wait for the event, not the reply.
+   */
+  whenState(state: RunState, timeoutMs = 5_000): Promise<void> {
+    if (this.state === state) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`The machine did not become ${state} (it is ${this.state})`));
+      }, timeoutMs);
+      const off = this.on((event) => {
+        if (event.type === "state" && event.state === state) {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+    });
   }
 
   on(handler: Handler): () => void {

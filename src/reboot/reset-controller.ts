@@ -49,6 +49,7 @@ export class ResetController {
       const old = this.client.adopt(spare);
       try {
         await spare.remote.resume();
+        await this.client.whenState("running");
         void dispose(old);
         usedStandby = true;
       } catch {
