@@ -211,8 +211,16 @@ export class EmulatorService implements EmulatorApi {
   async bootFromCheckpoint(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult> {
     const t0 = performance.now();
     await this.boot(config, true);
-    const result = await this.restore(id, options);
-    return { ...result, restoreMs: Math.round(performance.now() - t0) };
+    try {
+      const result = await this.restore(id, options);
+      return { ...result, restoreMs: Math.round(performance.now() - t0) };
+    } catch (e) {
+      // The machine never ran and has no kernel: off, with the reason, rather than a dead machine.
+      const message = e instanceof Error ? e.message : String(e);
+      await this.powerOff();
+      this.setState("error", message);
+      throw new Error(message);
+    }
   }
 
   lazyStatus(): LazyStatus {
