@@ -31,6 +31,9 @@ async function measure(vm) {
     // Four passes per timing: a pass takes 0.15-0.7 s, too close to /proc/uptime's 10 ms steps.
     await vm.run("rm -f /root/dd.bin; sync");
     writes.push(await timedMibps(vm, PASSES, `for p in 1 2 3 4; do dd if=/tmp/src of=/root/dd.bin bs=1M conv=fsync 2>/dev/null; done`));
+    // The overlay stores written blocks in IndexedDB behind the guest's back (write-behind, on the
+    // emulator's thread); let that finish so the read timing measures reads, not the last writes.
+    await vm.page.evaluate(() => window.snap86.flushDisk());
     reads.push(await timedMibps(vm, PASSES, `for p in 1 2 3 4; do echo 3 > /proc/sys/vm/drop_caches; dd if=/root/dd.bin of=/dev/null bs=1M 2>/dev/null; done`));
   }
   return { write: median(writes), read: median(reads) };
