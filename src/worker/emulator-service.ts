@@ -184,8 +184,10 @@ export class EmulatorService implements EmulatorApi {
     if (!emulator || !disk) throw new Error("Wipe needs the built-in guest running");
     await emulator.stop();
     await disk.wipe();
-    // Autosaves froze layers of the session being wiped: they go with it (and their layers).
-    if (this.controller) await this.dropSessionCheckpoints();
+    // Autosaves froze layers of the session being wiped: they go with it (and their layers), and
+    // so do layers frozen by a capture that never finished (a tab closed while it was written).
+    await this.dropSessionCheckpoints();
+    await this.checkpoints().collectGarbage(disk);
     this.emit({ type: "disk", disk: disk.info() });
     await this.reboot();
   }
