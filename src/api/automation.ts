@@ -97,20 +97,13 @@ export function createAutomationApi(
     return next;
   };
 
-  const runWithStatus = (command: string, options?: WaitOptions) =>
-    serialized(async () => {
-      // A machine that is just starting (or was just swapped in) reports "running" shortly.
-      if (client.state === "loading") await client.whenState("running").catch(() => undefined);
-      if (client.state !== "running") {
-        return Promise.reject(new Error(`The machine is ${client.state}: boot or resume it before run()`));
-      }
-      return runCommand(
-        client.serial,
-        (text) => void client.remote.serialInput(text),
-        command,
-        options?.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
-      );
-    });
+  const runNow = async (command: string, options?: WaitOptions) => {
+    // A machine that is just starting (or was just swapped in) reports "running" shortly.
+    if (client.state === "loading") await client.whenState("running").catch(() => undefined);
+    if (client.state !== "running") throw new Error(`The machine is ${client.state}: boot or resume it before run()`);
+    return runCommand(client.serial, (text) => void client.remote.serialInput(text), command, options?.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS);
+  };
+  const runWithStatus = (command: string, options?: WaitOptions) => serialized(() => runNow(command, options));
 
   const api: Snap86Api = {
     boot: (config) => onBoot({ ...DEFAULT_CONFIG, ...config }),
@@ -128,12 +121,20 @@ export function createAutomationApi(
           await sleep(50); // still loading, or paused by someone else: wait without spinning
           continue;
         }
-        try {
-          await runWithStatus("true", { timeoutMs: Math.min(1500, left) });
-          return;
-        } catch {
-          // not answering yet; ask again
-        }
+        let answered = false;
+        await serialized(async () => {
+          try {
+            await runNow("true", { timeoutMs: Math.min(1500, left) });
+            answered = true;
+          } catch {
+            return; // not answering yet; ask again
+          }
+          // The first answer after a cold boot of the pristine disk is the clean state: save it as
+          // the golden checkpoint now, before any command queued behind this one changes it. The
+          // worker refuses quietly when a golden exists or the boot was not clean.
+          await client.remote.ensureGolden().catch(() => undefined);
+        });
+        if (answered) return;
       }
     },
     async waitForSerial(pattern, options) {

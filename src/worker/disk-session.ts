@@ -92,6 +92,11 @@ export class DiskSession {
     this.disk.attach(this.overlay);
   }
 
+  /** Nothing written yet, straight on the base image: a boot from here is a boot of the pristine image. */
+  isEmptyOnBase(): boolean {
+    return this.overlay.layer.parent === null && this.overlay.stats().blocks === 0;
+  }
+
   /** The id of the layer the guest writes to now. */
   get layerId(): string {
     return this.overlay.layer.id;

@@ -65,6 +65,10 @@ export class EmulatorService implements EmulatorApi {
   private standby = false;
   private goldenInfo: CheckpointInfo | undefined;
   private goldenPending: Promise<CheckpointInfo> | undefined;
+  /** This machine cold-booted the pristine disk and nothing has been restored into it since. */
+  private cleanBoot = false;
+  /** The disk was just wiped: the reboot that follows is a boot of the pristine disk. */
+  private wiped = false;
   private disk: DiskSession | undefined;
   private listener: EventListener | undefined;
   private runState: RunState = "off";
@@ -96,6 +100,7 @@ export class EmulatorService implements EmulatorApi {
     try {
       const options = await this.buildOptions(config, forRestore);
       this.options = options;
+      this.cleanBoot = !forRestore && !!this.disk && this.disk.isEmptyOnBase();
       this.emulator = await this.start(options);
       if (this.controller) this.controller.current = null;
       this.scheduleAutosave();
@@ -125,6 +130,8 @@ export class EmulatorService implements EmulatorApi {
     const emulator = this.emulator;
     let options = this.options;
     if (!emulator || !options) throw new Error("The machine is off: boot it first");
+    this.cleanBoot = this.wiped || (!!this.disk && this.disk.isEmptyOnBase());
+    this.wiped = false;
     // A machine restored from a checkpoint was started without its kernel: a cold boot needs it.
     if (!options.bzimage && this.kernel) options = this.options = { ...options, ...kernelOptions(await this.kernel), autostart: true };
     this.emulator = undefined;
@@ -184,6 +191,7 @@ export class EmulatorService implements EmulatorApi {
     if (!emulator || !disk) throw new Error("Wipe needs the built-in guest running");
     await emulator.stop();
     await disk.wipe();
+    this.wiped = true;
     // Autosaves froze layers of the session being wiped: they go with it (and their layers), and
     // so do layers frozen by a capture that never finished (a tab closed while it was written).
     await this.dropSessionCheckpoints();
@@ -203,6 +211,7 @@ export class EmulatorService implements EmulatorApi {
   restore(id: string, options?: RestoreOptions): Promise<RestoreResult> {
     return this.serializeCheckpoint(async () => {
       const t0 = performance.now();
+      this.cleanBoot = false;
       const outcome = await this.checkpoints().restore(this.machine(), id, options);
       this.screen?.invalidate();
       this.runningSince = performance.now();
@@ -296,6 +305,10 @@ export class EmulatorService implements EmulatorApi {
       void this.checkpoints().goldenImage(existing).catch(() => undefined);
       return existing;
     }
+    if (!this.cleanBoot) {
+      throw new Error("A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");
+    }
+    this.cleanBoot = false;
     if (!this.identity) throw new Error("The machine is off: boot the built-in guest first");
     const taken = await this.checkpoint({ label: GOLDEN_LABEL });
     const identity = this.identity;
