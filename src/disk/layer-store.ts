@@ -86,6 +86,15 @@ export class LayerStore {
     return this.db.getAll("layers");
   }
 
+  async relabel(id: string, label: string): Promise<void> {
+    const tx = this.db.transaction("layers", "readwrite");
+    const meta = await tx.store.get(id);
+    if (!meta) throw new LayerError(`disk layer ${id} does not exist`);
+    meta.label = label;
+    await tx.store.put(meta);
+    await tx.done;
+  }
+
   async freeze(id: string): Promise<LayerMeta> {
     const tx = this.db.transaction("layers", "readwrite");
     const meta = await tx.store.get(id);

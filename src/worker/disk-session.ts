@@ -5,6 +5,7 @@
  * image, so a reload continues on the same disk.
  */
 import {
+  acquireLayerLock,
   HttpBaseImage,
   LayerLockedError,
   LayerStore,
@@ -12,12 +13,15 @@ import {
   openWritableOverlay,
   V86Disk,
   wipe,
+  type LayerMeta,
   type StorageFullError,
 } from "../disk";
 import type { BlockHashList, GuestDiskFile } from "../shared/guest-manifest";
 import type { DiskInfo, NoticeLevel } from "../shared/protocol";
 
 export const SESSION_LABEL = "session";
+/** A standby machine's layers: not the session a reload continues, until the standby is used. */
+export const STANDBY_LABEL = "standby";
 
 export interface DiskSessionInit {
   url: string;
@@ -92,6 +96,20 @@ export class DiskSession {
     this.disk.attach(this.overlay);
   }
 
+  /** "session", or "standby" for a spare machine until it is put to use. */
+  private get label(): string {
+    return this.init.freshSession && !this.promoted ? STANDBY_LABEL : SESSION_LABEL;
+  }
+
+  private promoted = false;
+
+  /** The standby became the machine the user works on: a reload must continue its disk. */
+  async promoteToSession(): Promise<void> {
+    if (this.promoted || !this.init.freshSession || this.secure) return;
+    this.promoted = true;
+    await this.store.relabel(this.overlay.layer.id, SESSION_LABEL);
+  }
+
   /** Nothing written yet, straight on the base image: a boot from here is a boot of the pristine image. */
   isEmptyOnBase(): boolean {
     return this.overlay.layer.parent === null && this.overlay.stats().blocks === 0;
@@ -113,7 +131,7 @@ export class DiskSession {
     await old.flush();
     await this.store.freeze(old.layer.id);
     await old.close();
-    const child = await this.store.createChild(old.layer.id, SESSION_LABEL);
+    const child = await this.store.createChild(old.layer.id, this.label);
     this.overlay = await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init));
     this.disk.attach(this.overlay);
     return old.layer.id;
@@ -127,7 +145,7 @@ export class DiskSession {
     if (this.secure) throw new Error("Checkpoints are not available in a secure session");
     await this.disk.whenIdle();
     const old = this.overlay;
-    const child = await this.store.createChild(frozenLayerId, SESSION_LABEL);
+    const child = await this.store.createChild(frozenLayerId, this.label);
     old.discard();
     this.overlay = await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init));
     this.disk.attach(this.overlay);
@@ -176,12 +194,13 @@ function overlayOptions(init: DiskSessionInit) {
 
 async function openSessionOverlay(store: LayerStore, base: HttpBaseImage, init: DiskSessionInit) {
   if (init.secure) return { overlay: await Overlay.secure(base, null, null), lockedElsewhere: false };
+  const all = await store.listLayers();
+  if (!init.freshSession) await dropAbandonedStandbys(store, all);
   const sessions = init.freshSession
     ? []
-    : (await store.listLayers())
-        .filter((l) => l.imageId === base.imageId && !l.frozen && l.label === SESSION_LABEL)
-        .sort((a, b) => b.created - a.created);
-  const layer = sessions[0] ?? (await store.createLayer({ parent: null, imageId: base.imageId, blockSize: base.blockSize, label: SESSION_LABEL }));
+    : all.filter((l) => l.imageId === base.imageId && !l.frozen && l.label === SESSION_LABEL).sort((a, b) => b.created - a.created);
+  const label = init.freshSession ? STANDBY_LABEL : SESSION_LABEL;
+  const layer = sessions[0] ?? (await store.createLayer({ parent: null, imageId: base.imageId, blockSize: base.blockSize, label }));
   try {
     return { overlay: await openWritableOverlay(store, layer.id, base, overlayOptions(init)), lockedElsewhere: false };
   } catch (e) {
@@ -191,5 +210,19 @@ async function openSessionOverlay(store: LayerStore, base: HttpBaseImage, init: 
       "This disk is open in another tab. This tab runs on a temporary copy of the clean image: nothing it writes is saved.",
     );
     return { overlay: await Overlay.secure(base, null, null), lockedElsewhere: true };
+  }
+}
+
+/** Standby layers of pages that are gone (nobody holds their lock) are never used again. */
+async function dropAbandonedStandbys(store: LayerStore, layers: readonly LayerMeta[]): Promise<void> {
+  for (const l of layers) {
+    if (l.frozen || l.label !== STANDBY_LABEL) continue;
+    const lock = await acquireLayerLock(l.id);
+    if (!lock) continue;
+    try {
+      await store.deleteLayer(l.id).catch(() => undefined);
+    } finally {
+      lock.release();
+    }
   }
 }

@@ -120,6 +120,12 @@ export class EmulatorService implements EmulatorApi {
   async resume(): Promise<void> {
     if (!this.emulator || this.runState !== "paused") return;
     await this.emulator.run();
+    if (this.standby) {
+      // A standby being switched in: from now on it is the user's machine.
+      this.standby = false;
+      this.scheduleAutosave();
+      void this.disk?.promoteToSession().catch(() => undefined);
+    }
   }
 
   /**
