@@ -87,19 +87,19 @@ export class LayerStore {
   }
 
   async relabel(id: string, label: string): Promise<void> {
-    const tx = this.db.transaction("layers", "readwrite");
-    const meta = await tx.store.get(id);
-    if (!meta) throw new LayerError(`disk layer ${id} does not exist`);
-    meta.label = label;
-    await tx.store.put(meta);
-    await tx.done;
+    await this.updateMeta(id, (meta) => (meta.label = label));
   }
 
-  async freeze(id: string): Promise<LayerMeta> {
+  freeze(id: string): Promise<LayerMeta> {
+    return this.updateMeta(id, (meta) => (meta.frozen = true));
+  }
+
+  /** Read-modify-write of one layer's metadata in a single transaction. */
+  private async updateMeta(id: string, change: (meta: LayerMeta) => void): Promise<LayerMeta> {
     const tx = this.db.transaction("layers", "readwrite");
     const meta = await tx.store.get(id);
     if (!meta) throw new LayerError(`disk layer ${id} does not exist`);
-    meta.frozen = true;
+    change(meta);
     await tx.store.put(meta);
     await tx.done;
     return meta;

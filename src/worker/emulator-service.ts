@@ -105,11 +105,16 @@ export class EmulatorService implements EmulatorApi {
       if (this.controller) this.controller.current = null;
       this.scheduleAutosave();
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      await this.powerOff();
-      this.setState("error", message);
-      throw new Error(message);
+      throw await this.failBoot(e);
     }
+  }
+
+  /** Powers off and shows why; returns the error for the caller to throw. */
+  private async failBoot(e: unknown): Promise<Error> {
+    const message = e instanceof Error ? e.message : String(e);
+    await this.powerOff();
+    this.setState("error", message);
+    return new Error(message);
   }
 
   async pause(): Promise<void> {
@@ -233,10 +238,7 @@ export class EmulatorService implements EmulatorApi {
       return { ...result, restoreMs: Math.round(performance.now() - t0) };
     } catch (e) {
       // The machine never ran and has no kernel: off, with the reason, rather than a dead machine.
-      const message = e instanceof Error ? e.message : String(e);
-      await this.powerOff();
-      this.setState("error", message);
-      throw new Error(message);
+      throw await this.failBoot(e);
     }
   }
 

@@ -188,7 +188,11 @@ export class LazyRamSession {
    * one): RAM is then partly garbage, so the caller must stop the guest or overwrite all RAM.
    */
   abort(): void {
-    if (!this.#active) return;
+    if (this.#active) this.#tearDown();
+  }
+
+  /** Hook flag off, hooks and JS guards removed: the emulator runs as if lazy mode never was. */
+  #tearDown(): void {
     this.wasm.setLazy(false);
     this.wasm.setHooks(null);
     this.#guards?.uninstall();
@@ -224,13 +228,7 @@ export class LazyRamSession {
   finishIfComplete(): boolean {
     if (!this.#active) return true;
     if (!this.residency?.complete) return false;
-    this.wasm.setLazy(false);
-    this.wasm.setHooks(null);
-    this.#guards?.uninstall();
-    this.#guards = null;
-    this.#unguardPackMemory?.();
-    this.#unguardPackMemory = null;
-    this.#active = false;
+    this.#tearDown();
     this.cpu.full_clear_tlb();
     this.cpu.jit_clear_cache();
     return true;
