@@ -2,6 +2,7 @@
  * Owns the one V86 instance of this worker and implements the EmulatorApi the main thread calls.
  * Everything v86-specific stays in src/worker; the rest of the app sees events and plain data.
  */
+import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
 import type { DriveKind, ImageSource, MachineConfig } from "../shared/machine-config";
@@ -557,6 +558,8 @@ export class EmulatorService implements EmulatorApi {
       this.screen = screen;
       const timeout = setTimeout(() => reject(new LoadError(`The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
+      // Before any restore can run: v86's set_tsc would move the guest clock on every restore.
+      emulator.add_listener("emulator-loaded", () => keepTscContinuous(emulator.v86.cpu as unknown as TscCpu));
       emulator.add_listener("emulator-started", () => {
         if (this.emulator === emulator && this.internalStops > 0) return;
         clearTimeout(timeout);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { V86 } from "v86";
 import { ensureLazyWasm, LAZY_WASM_PATH } from "./ensure-lazy-wasm";
+import { keepTscContinuous, type TscCpu } from "../../../../src/worker/continuous-tsc";
 import type { LazyCpu } from "../../../../src/worker/lazy/lazy-ram-session";
 import type { V86WasmFn } from "../../../../src/worker/lazy/load-lazy-wasm";
 
@@ -81,7 +82,10 @@ export class NodeGuest {
     });
     this.cpu = new Promise((resolve) => {
       this.emulator.add_listener("emulator-loaded", () => {
-        resolve((this.emulator as unknown as { v86: { cpu: Cpu } }).v86.cpu);
+        const cpu = (this.emulator as unknown as { v86: { cpu: Cpu } }).v86.cpu;
+        // As the app's worker does: restores must not move the guest's clock (see continuous-tsc.ts).
+        keepTscContinuous(cpu as unknown as TscCpu);
+        resolve(cpu);
       });
     });
   }
