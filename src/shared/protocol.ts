@@ -107,7 +107,7 @@ export interface CheckpointResult {
 export type RestoreMode = "eager" | "lazy";
 
 export interface RestoreOptions {
-  /** lazy: the guest resumes before its RAM is loaded; pages load on first touch (experimental: off by default). */
+  /** lazy (the default where the instrumented wasm loaded): the guest resumes before its RAM is loaded, pages load on first touch; eager: all RAM loaded and verified first. */
   mode?: RestoreMode;
 }
 

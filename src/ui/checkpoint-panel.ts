@@ -74,6 +74,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   const emptyEl = q<HTMLElement>(".empty");
   const fileInput = q<HTMLInputElement>("#checkpoint-import");
   const importButton = q<HTMLButtonElement>("#checkpoint-import-button");
+  const restoreMode = q<HTMLSelectElement>("#restore-mode");
   // Always `host.remote`, never a copy: a reset can swap in the standby machine's worker.
 
   let list: CheckpointInfo[] = [];
@@ -288,8 +289,9 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   async function restoreCheckpoint(c: CheckpointInfo): Promise<void> {
     await run(async () => {
       options.onError(undefined);
-      const r = await host.remote.restore(c.id);
-      options.onNotice(`Restored “${c.label}” in ${Math.round(r.restoreMs)} ms`);
+      const r = await host.remote.restore(c.id, { mode: restoreMode.value === "eager" ? "eager" : "lazy" });
+      const how = r.mode === "lazy" ? " (lazily: RAM loads in the background)" : r.lazyUnavailable ? ` (eager: lazy restore unavailable, ${r.lazyUnavailable})` : "";
+      options.onNotice(`Restored “${c.label}” in ${Math.round(r.restoreMs)} ms${how}`);
     });
   }
 

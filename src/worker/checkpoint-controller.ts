@@ -142,9 +142,8 @@ export class CheckpointController {
    */
   async restore(machine: Machine, id: string, options: RestoreOptions = {}): Promise<{ mode: RestoreMode; lazyUnavailable?: string }> {
     const support = machine.lazy ?? { available: false, reason: "the emulator was not started with the instrumented wasm" };
-    // Lazy only when asked for: an intermittent guest crash after lazy restores (about 1 in 20,
-    // not yet explained) keeps it off by default until it is found.
-    if (options.mode === "lazy" && support.available) {
+    // Lazy unless eager was asked for (or the instrumented wasm is unavailable).
+    if (options.mode !== "eager" && support.available) {
       await this.restoreLazy(machine, id, await support.wasm.handle());
       return { mode: "lazy" };
     }
