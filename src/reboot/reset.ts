@@ -13,6 +13,9 @@ export interface GoldenImage {
   deviceState: ArrayBuffer;
   /** Full RAM image, zeros included. */
   ram: Uint8Array;
+  /** Content hash per RAM chunk (the manifest's), so lazy restores can reuse identical chunks. */
+  chunks: readonly (string | null)[];
+  chunkSize: number;
 }
 
 export interface ResettableMachine {

@@ -19,6 +19,7 @@ import type {
 } from "../shared/protocol";
 import type { DiskSession } from "./disk-session";
 import type { GoldenImage } from "../reboot/reset";
+import { localChunks } from "./lazy/local-chunks";
 import type { LazySupport } from "./lazy/lazy-support";
 import { LazyRestores, type LazyEmulator } from "./lazy/lazy-restores";
 import type { LazyWasmHandle } from "./lazy/load-lazy-wasm";
@@ -115,7 +116,7 @@ export class CheckpointController {
     try {
       const result = await write;
       // The golden image stays decompressed in memory: resets copy it back without any I/O.
-      if (goldenState) this.golden = { id, diskLayerId, deviceState: goldenState, ram: result.ram };
+      if (goldenState) this.golden = { id, diskLayerId, deviceState: goldenState, ram: result.ram, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
       else this.spare = result.ram;
       if (!options.autosave) this.current = id;
       this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
@@ -164,10 +165,11 @@ export class CheckpointController {
     this.lazy.abortActive();
     await disk.disk.whenIdle();
     if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
-    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded);
+    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [this.golden] : []));
     await emulator.run();
     this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
-    await this.publishList();
+    // Not awaited: the list (all manifests and sizes from IndexedDB) is for the UI, not the restore.
+    void this.publishList().catch(() => undefined);
   }
 
   /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
@@ -216,9 +218,11 @@ export class CheckpointController {
   async goldenImage(info: CheckpointInfo): Promise<GoldenImage> {
     if (this.golden?.id === info.id) return this.golden;
     const loaded = await this.capture.load(info.id);
-    if (!loaded.manifest.diskLayerId) throw new Error("the golden checkpoint has no disk layer");
-    this.golden = { id: info.id, diskLayerId: loaded.manifest.diskLayerId, deviceState: loaded.deviceState, ram: loaded.ram };
-    return this.golden;
+    const m = loaded.manifest;
+    if (!m.diskLayerId) throw new Error("the golden checkpoint has no disk layer");
+    const golden: GoldenImage = { id: info.id, diskLayerId: m.diskLayerId, deviceState: loaded.deviceState, ram: loaded.ram, chunks: m.ram.chunks, chunkSize: m.chunkSize };
+    this.golden = golden;
+    return golden;
   }
 
   async list(): Promise<CheckpointInfo[]> {

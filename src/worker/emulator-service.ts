@@ -474,6 +474,8 @@ export class EmulatorService implements EmulatorApi {
     const progress = (p: { label: string; loaded: number; total: number }) => this.emit({ type: "progress", progress: p });
     const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
     this.lazySupport = await detectLazySupport();
+    // The loader worker and its IndexedDB handles take tens of ms to start: not on the first restore's path.
+    if (this.lazySupport.available) this.checkpoints().lazy.warm();
     const base: Omit<V86Options, "bios" | "vga_bios"> = {
       ...(this.lazySupport.available ? { wasm_fn: this.lazySupport.wasm.wasm_fn as V86Options["wasm_fn"] } : { wasm_path: wasmUrl }),
       memory_size: config.memoryMiB * MIB,

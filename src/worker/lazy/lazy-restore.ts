@@ -7,12 +7,13 @@ import type { LazyCpu } from "./lazy-ram-session";
 import { LazyRamSession } from "./lazy-ram-session";
 import type { LazyWasmHandle } from "./load-lazy-wasm";
 import type { LoaderMessage } from "./loader-session";
-import type { BeginMessage } from "./loader-worker";
+import type { BeginMessage, WarmMessage } from "./loader-worker";
+import type { LocalChunks } from "./local-chunks";
 import { PAGE_SIZE } from "./page-walker";
 
 /** The loader worker as this side uses it (a Worker in browsers, a stand-in in tests). */
 export interface LoaderPort {
-  postMessage(message: BeginMessage): void;
+  postMessage(message: BeginMessage | WarmMessage): void;
   addEventListener(type: "message", fn: (event: MessageEvent<LoaderMessage>) => void): void;
   removeEventListener(type: "message", fn: (event: MessageEvent<LoaderMessage>) => void): void;
 }
@@ -28,6 +29,8 @@ export interface LazyRestoreInput {
   onFatal(error: LazyFaultError): void;
   /** Every page is resident and lazy mode is off. */
   onComplete?(): void;
+  /** Chunks already decoded in this worker (by content hash): used instead of the loader. */
+  local?: LocalChunks;
 }
 
 export interface LazyProgress {
@@ -40,8 +43,8 @@ export interface LazyProgress {
 }
 
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
-/** Zero chunks installed per event-loop turn: a few MiB of memset stays well under a tick. */
-const ZERO_CHUNKS_PER_TURN = 64;
+/** Zero or in-memory chunks installed per event-loop turn: 2 MiB of copying stays well under a tick. */
+const CHUNKS_PER_TURN = 64;
 let nextSession = 1;
 
 export class LazyRestore {
@@ -89,16 +92,17 @@ export class LazyRestore {
       r.abort();
       throw new Error(`checkpoint RAM is ${input.manifest.ram.length} bytes, the machine has ${r.input.cpu.memory_size[0]}`);
     }
-    r.#pumpZeros();
+    r.#pumpLocal();
     return r;
   }
 
   #begin(): Promise<void> {
     const { loader, manifest } = this.input;
     loader.addEventListener("message", this.#onMessage);
+    // The loader prefetches only what this worker cannot fill from memory.
     const order: number[] = [];
     manifest.ram.chunks.forEach((hash, i) => {
-      if (hash) order.push(i);
+      if (hash && !this.#localBytes(hash)) order.push(i);
     });
     return new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
@@ -139,7 +143,9 @@ export class LazyRestore {
     const first = chunk * this.#pagesPerChunk;
     const hash = this.input.manifest.ram.chunks[chunk];
     let bytes: Uint8Array | null = null;
-    if (hash) {
+    const local = hash ? this.#localBytes(hash) : undefined;
+    if (local) bytes = local;
+    else if (hash) {
       try {
         bytes = this.#client.request(chunk);
       } catch (e) {
@@ -194,18 +200,28 @@ export class LazyRestore {
     }
   }
 
-  /** Zero chunks need no loader: they are installed a slice per event-loop turn. */
-  #pumpZeros(): void {
+  /** Same hash, same bytes (and so the same length): content addressing makes this safe. */
+  #localBytes(hash: string): Uint8Array | undefined {
+    return this.input.local?.(hash);
+  }
+
+  /** Zero chunks and chunks held in memory need no loader: installed a slice per event-loop turn. */
+  #pumpLocal(): void {
     const chunks = this.input.manifest.ram.chunks;
     let next = 0;
     const turn = (): void => {
       if (this.#finished) return;
       let done = 0;
-      for (; next < chunks.length && done < ZERO_CHUNKS_PER_TURN; next++) {
-        if (chunks[next]) continue;
+      for (; next < chunks.length && done < CHUNKS_PER_TURN; next++) {
+        const hash = chunks[next];
+        const bytes = hash ? this.#localBytes(hash) : undefined;
+        if (hash && !bytes) continue;
         done++;
         const first = next * this.#pagesPerChunk;
-        for (let k = 0; k < this.#pagesPerChunk; k++) this.ram.provide(first + k, ZERO_PAGE);
+        for (let k = 0; k < this.#pagesPerChunk; k++) {
+          const page = bytes?.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE);
+          this.ram.provide(first + k, page && page.byteLength === PAGE_SIZE ? page : page ? padded(page) : ZERO_PAGE);
+        }
       }
       if (next < chunks.length) setTimeout(turn, 0);
       else {

@@ -6,6 +6,7 @@ import type { LazyFaultError } from "./fault-channel";
 import type { LazyCpu } from "./lazy-ram-session";
 import { LazyRestore, type LoaderPort } from "./lazy-restore";
 import type { LazyWasmHandle } from "./load-lazy-wasm";
+import type { LocalChunks } from "./local-chunks";
 
 const STATUS_INTERVAL_MS = 250;
 
@@ -33,6 +34,13 @@ export class LazyRestores {
     private readonly makeLoader: () => LoaderPort = () =>
       new Worker(new URL("./loader-worker.ts", import.meta.url), { type: "module", name: "lazy-loader" }) as unknown as LoaderPort,
   ) {}
+
+  /** Starts the loader worker ahead of the first lazy restore (it opens its stores on "warm"). */
+  warm(): void {
+    if (this.#loader) return;
+    this.#loader = this.makeLoader();
+    this.#loader.postMessage({ type: "warm" });
+  }
 
   /** LazyStatus plus the bytes faults fetched (benchmarks read it from the status line). */
   status(): LazyStatusDetail {
@@ -74,7 +82,7 @@ export class LazyRestores {
   }
 
   /** Applies the device state with RAM lazy. The emulator is stopped; the caller runs it. */
-  async start(emulator: LazyEmulator, wasm: LazyWasmHandle, loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer }): Promise<void> {
+  async start(emulator: LazyEmulator, wasm: LazyWasmHandle, loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer }, local?: LocalChunks): Promise<void> {
     this.abortActive();
     this.#loader ??= this.makeLoader();
     const id = loaded.manifest.id;
@@ -83,6 +91,7 @@ export class LazyRestores {
       wasm,
       manifest: loaded.manifest,
       loader: this.#loader,
+      ...(local ? { local } : {}),
       restoreState: () => emulator.v86.restore_state(loaded.deviceState),
       onFatal: (error) => this.#fatal(emulator, id, error),
       onComplete: () => {

@@ -41,34 +41,67 @@ export function prefetchOrder(order: readonly number[], workingSet: readonly num
   return [...first, ...order.filter((i) => !seen.has(i))];
 }
 
+/** Working-set chunks read at once when a session begins: the guest will want them within moments. */
+const WORKING_SET_LIMIT = 512;
+const WORKING_SET_BATCH = 32;
+
 export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionOptions, post: (m: LoaderMessage, transfer?: Transferable[]) => void): Promise<void> {
   const cache = new Map<number, Uint8Array>();
-  const cacheLimit = opts.cacheChunks ?? 256;
+  const cacheLimit = Math.max(opts.cacheChunks ?? 256, Math.min(opts.workingSet?.length ?? 0, WORKING_SET_LIMIT));
   const remember = (index: number, bytes: Uint8Array): void => {
     cache.set(index, bytes);
     if (cache.size > cacheLimit) cache.delete(cache.keys().next().value as number);
   };
+  // Reads under way, so a fault on a chunk prefetch is already reading waits for that read.
+  const inflight = new Map<number, Promise<Uint8Array>>();
+  const read = (indices: readonly number[]): Promise<Uint8Array[]> => {
+    const p = source.readMany(indices);
+    indices.forEach((index, k) => {
+      const one = p.then((all) => all[k]);
+      one.catch(() => undefined); // the batch's own caller sees the error
+      inflight.set(index, one);
+    });
+    void p.then(
+      (all) => all.forEach((bytes, k) => remember(indices[k], bytes)),
+      () => undefined,
+    ).finally(() => indices.forEach((i) => inflight.delete(i)));
+    return p;
+  };
   const demand = serveFaults(opts.buffers, async (index) => {
     opts.onDemand?.(index);
-    return cache.get(index) ?? source.read(index);
+    return cache.get(index) ?? inflight.get(index) ?? source.read(index);
   });
   const order = prefetchOrder(opts.order, opts.workingSet);
+  const listed = new Set(opts.order);
+  const hot = [...new Set((opts.workingSet ?? []).filter((i) => listed.has(i)))].slice(0, WORKING_SET_LIMIT);
   const prefetch = (async () => {
     const batch = opts.batch ?? 16;
     const window = opts.window ?? 128;
     let sent = 0;
-    for (let from = 0; from < order.length; from += batch) {
-      await waitForWindow(opts.buffers, sent, window);
-      if (isClosed(opts.buffers)) return;
-      const indices = order.slice(from, from + batch);
-      const chunks = await source.readMany(indices);
+    const send = (indices: readonly number[], chunks: readonly Uint8Array[]): void => {
       chunks.forEach((bytes, k) => {
-        remember(indices[k], bytes);
         // A copy crosses: the cached one stays usable for faults.
         const copy = bytes.slice();
         post({ type: "chunk", session: opts.session, index: indices[k], bytes: copy }, [copy.buffer]);
         sent++;
       });
+    };
+    // The recorded working set: every read started at once (in parallel batches), so the first
+    // faults find their chunks in flight or decoded instead of queueing behind prefetch.
+    const hotBatches: number[][] = [];
+    for (let i = 0; i < hot.length; i += WORKING_SET_BATCH) hotBatches.push(hot.slice(i, i + WORKING_SET_BATCH));
+    const hotReads = hotBatches.map((indices) => read(indices));
+    for (let b = 0; b < hotBatches.length; b++) {
+      const chunks = await hotReads[b];
+      if (isClosed(opts.buffers)) return;
+      send(hotBatches[b], chunks);
+    }
+    const rest = order.slice(hot.length);
+    for (let from = 0; from < rest.length; from += batch) {
+      await waitForWindow(opts.buffers, sent, window);
+      if (isClosed(opts.buffers)) return;
+      const indices = rest.slice(from, from + batch);
+      send(indices, await read(indices));
     }
     post({ type: "prefetched", session: opts.session });
   })();

@@ -28,8 +28,18 @@ const workingSets = (): Promise<WorkingSetStore> => (workingSetsPromise ??= Work
 
 const post = (message: LoaderMessage, transfer: Transferable[] = []): void => self.postMessage(message, { transfer });
 
-self.addEventListener("message", (event: MessageEvent<BeginMessage>) => {
+/** Emulator worker -> loader, ahead of the first restore: open the stores now. */
+export interface WarmMessage {
+  type: "warm";
+}
+
+self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage>) => {
   const m = event.data;
+  if (m?.type === "warm") {
+    void store().catch(() => undefined);
+    void workingSets().catch(() => undefined);
+    return;
+  }
   if (m?.type !== "begin") return;
   void (async () => {
     try {
@@ -41,7 +51,7 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage>) => {
       post({ type: "ready", session: m.session });
       await runLoaderSession(
         new StoreChunkSource(s, manifest),
-        { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: recordWorkingSet(ws, m.checkpointId) },
+        { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: recordWorkingSet(ws, m.checkpointId, undefined, workingSet) },
         post,
       );
     } catch (e) {

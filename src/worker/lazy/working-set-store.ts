@@ -14,6 +14,9 @@ export const RECORD_MS = 5000;
 export const MAX_CHUNKS = 8192;
 
 export class WorkingSetStore {
+  /** What this loader learned, usable at once: a restore right after another must not wait for the write. */
+  readonly #recent = new Map<string, number[]>();
+
   private constructor(private readonly db: IDBPDatabase<WorkingSetSchema>) {}
 
   static async open(name: string = WORKING_SET_DB): Promise<WorkingSetStore> {
@@ -26,7 +29,12 @@ export class WorkingSetStore {
   }
 
   async get(checkpointId: string): Promise<number[]> {
-    return (await this.db.get("workingSets", checkpointId))?.chunks ?? [];
+    return this.#recent.get(checkpointId) ?? (await this.db.get("workingSets", checkpointId))?.chunks ?? [];
+  }
+
+  /** Makes a set known to get() before (and whether or not) it reaches IndexedDB. */
+  remember(checkpointId: string, chunks: readonly number[]): void {
+    this.#recent.set(checkpointId, [...chunks]);
   }
 
   /** Newly faulted chunks first, then what was known before; duplicates dropped. */
@@ -34,16 +42,24 @@ export class WorkingSetStore {
     if (faulted.length === 0) return;
     const before = await this.get(checkpointId);
     const chunks = [...new Set([...faulted, ...before])].slice(0, MAX_CHUNKS);
+    this.#recent.set(checkpointId, chunks);
     await this.db.put("workingSets", { chunks, updated: Date.now() }, checkpointId);
   }
 }
 
-/** Collects fault order for RECORD_MS, then stores it. */
-export function recordWorkingSet(store: WorkingSetStore, checkpointId: string, windowMs: number = RECORD_MS): (index: number) => void {
+/**
+ * Collects fault order for RECORD_MS: known to the store's get() as it grows (merged with what
+ * was known before), written to IndexedDB when the window closes.
+ */
+export function recordWorkingSet(store: WorkingSetStore, checkpointId: string, windowMs: number = RECORD_MS, before: readonly number[] = []): (index: number) => void {
   const start = performance.now();
   const seen: number[] = [];
+  const known = new Set<number>();
   setTimeout(() => void store.merge(checkpointId, seen).catch(() => undefined), windowMs);
   return (index) => {
-    if (seen.length < MAX_CHUNKS && performance.now() - start < windowMs) seen.push(index);
+    if (known.has(index) || seen.length >= MAX_CHUNKS || performance.now() - start >= windowMs) return;
+    known.add(index);
+    seen.push(index);
+    store.remember(checkpointId, [...seen, ...before.filter((i) => !known.has(i))].slice(0, MAX_CHUNKS));
   };
 }

@@ -12,6 +12,7 @@ import type { LazyFaultError } from "../../../src/worker/lazy/fault-channel";
 import type { LazyCpu } from "../../../src/worker/lazy/lazy-ram-session";
 import { LazyRestore, type LoaderPort } from "../../../src/worker/lazy/lazy-restore";
 import type { LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
+import { localChunks } from "../../../src/worker/lazy/local-chunks";
 import type { LazyImports } from "../../../src/worker/lazy/page-walker";
 import { V86_OFFSETS } from "../../../src/worker/lazy/page-walker";
 
@@ -188,5 +189,35 @@ describe("LazyRestore", () => {
     expect(fatal[0].message).toMatch(/cp-unit/);
     expect(m.wasm.isLazy()).toBe(false); // aborted: the hook is off
     await r.complete();
+  });
+
+  it("fills chunks held in memory (same content hash) without the loader, faults and prefetch alike", async () => {
+    // Every chunk the loader would serve is "damaged": only the in-memory image may be used.
+    const loader = startLoader({ damaged: [...Array(CHUNKS).keys()], prefetchDelayMs: 0 });
+    worker = loader.worker;
+    const m = fakeMachine();
+    const image = new Uint8Array(CHUNKS * CHUNK);
+    // The in-memory image holds the same chunks at other places (content addressing, not position).
+    const imageHashes = hashes.map((_, i) => hashes[(i + 3) % CHUNKS]);
+    imageHashes.forEach((h, i) => h && image.set(chunkBytes((i + 3) % CHUNKS)!, i * CHUNK));
+    const fatal: LazyFaultError[] = [];
+    const r = await LazyRestore.start({
+      cpu: m.cpu,
+      wasm: m.wasm,
+      manifest: { id: "cp-unit", chunkSize: CHUNK, ram: { length: CHUNKS * CHUNK, chunks: hashes } },
+      loader: loader.port,
+      restoreState: () => m.cpu.unpack_memory(null, null),
+      onFatal: (e) => fatal.push(e),
+      local: localChunks([{ ram: image, chunks: imageHashes, chunkSize: CHUNK }]),
+    });
+    m.hooks()!.snap86_page_walk(5 * CHUNK + 4096, 0);
+    expect(m.ram.subarray(5 * CHUNK, 6 * CHUNK)).toEqual(chunkBytes(5));
+    expect(r.progress()).toMatchObject({ faults: 1, faultBytes: 0 });
+    await r.complete();
+    expect(fatal).toEqual([]);
+    const want = new Uint8Array(CHUNKS * CHUNK);
+    for (let page = 0; page < CHUNKS * 8; page++) want.set(expected(page), page * 4096);
+    expect(Buffer.compare(m.ram, want)).toBe(0);
+    expect(m.wasm.isLazy()).toBe(false);
   });
 });
