@@ -14,6 +14,7 @@ import type { CheckpointManifest } from "./manifest";
 import { loadCheckpoint, readDeviceState } from "./restore";
 import { CheckpointStore } from "./store";
 import type { ShareResult } from "../shared/protocol";
+import type { PreparedShare } from "./share-bridge";
 import { LayerStore } from "../disk/layer-store";
 import { diskSectionImporter, diskSections } from "./disk-sections";
 import { exportCheckpointBlob, importCheckpoint, parseContainer } from "./export-format";
@@ -116,6 +117,15 @@ const api = {
   async openShare(link: string, onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<string> {
     const bridge = await import("./share-bridge");
     return bridge.openSharedCheckpoint(await bridge.browserShareDeps(store, layers), link, onProgress);
+  },
+  /**
+   * A lazy open's first half: device state and disk layer fetched and stored, RAM left to the
+   * lazy-restore loader (which lists the checkpoint once all of it is stored).
+   */
+  async prepareShare(link: string, onProgress?: (p: { phase: "upload" | "download"; done: number; total: number }) => void): Promise<PreparedShare> {
+    const bridge = await import("./share-bridge");
+    const prepared = await bridge.prepareSharedCheckpoint(await bridge.browserShareDeps(store, layers), link, onProgress);
+    return prepared.kind === "lazy" ? Comlink.transfer(prepared, [prepared.deviceState]) : prepared;
   },
   // --- end sharing ---
 

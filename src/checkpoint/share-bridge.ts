@@ -22,6 +22,7 @@ import type { ShareResult } from "../shared/protocol";
 import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "./codec";
 import { diskSections } from "./disk-sections";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
+import { readDeviceState } from "./restore";
 import { verifyChunk, type CheckpointStore, type NewChunk } from "./store";
 
 export interface GuestIdentity {
@@ -39,6 +40,8 @@ export interface ShareBridgeDeps {
   readonly guest: () => Promise<GuestIdentity>;
   /** Objects in flight while opening (default 6, what a browser runs per host anyway). */
   readonly concurrency?: number;
+  /** RAM chunks the guest touched first after restores of a checkpoint (this browser's record). */
+  readonly workingSet?: (checkpointId: string) => Promise<number[]>;
 }
 
 export interface ShareProgress {
@@ -62,12 +65,16 @@ export interface SharedCheckpoint {
   disk: SharedDisk | null;
   /** Sealed bytes of all objects, only so the opening side can show "3.2 of 12 MiB". */
   sealedBytes: number;
+  /** RAM chunk indices the guest touched first after earlier restores (prefetched first); optional. */
+  workingSet?: number[];
 }
 
 const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
 const CODEC_BY_ID: readonly ChunkCodec[] = ["raw", "zstd"];
 const HASH_RE = /^[0-9a-f]{64}$/;
 const SHARED_KEYS = ["disk", "manifest", "sealedBytes"];
+const SHARED_KEYS_WITH_WORKING_SET = ["disk", "manifest", "sealedBytes", "workingSet"];
+const MAX_WORKING_SET = 65536;
 const DISK_KEYS = ["blockSize", "blocks", "imageId", "layerId"];
 const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
 const WRITE_BATCH = 64;
@@ -82,7 +89,11 @@ const hasExactly = (o: Record<string, unknown>, keys: readonly string[]): boolea
 
 /** Strict validator for untrusted envelopes; the checkpoint manifest goes through decodeManifest. */
 export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value): value is SharedCheckpoint => {
-  if (!isRecord(value) || !hasExactly(value, SHARED_KEYS)) return false;
+  if (!isRecord(value) || !(hasExactly(value, SHARED_KEYS) || hasExactly(value, SHARED_KEYS_WITH_WORKING_SET))) return false;
+  if (value.workingSet !== undefined) {
+    const ws = value.workingSet;
+    if (!Array.isArray(ws) || ws.length > MAX_WORKING_SET || !ws.every((i) => Number.isSafeInteger(i) && (i as number) >= 0)) return false;
+  }
   const manifest = decodeManifest(value.manifest); // throws on anything invalid: the codec treats that as "no"
   if (!Number.isSafeInteger(value.sealedBytes) || (value.sealedBytes as number) < 0) return false;
   const disk = value.disk;
@@ -151,10 +162,12 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   const { objects, disk } = await collectObjects(deps, m, guest);
   const sealedBytes = objects.reduce((n, o) => n + o.plaintext.byteLength + IV_BYTES + TAG_BYTES, 0);
   const shareKey = await deps.keys.get(id);
+  const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
+  const checkpoint: SharedCheckpoint = { manifest: m, disk, sealedBytes, ...(workingSet.length > 0 ? { workingSet: workingSet.slice(0, MAX_WORKING_SET) } : {}) };
   const t0 = performance.now();
   const published = await publishShare(
     deps.client,
-    { appUrl, checkpoint: { manifest: m, disk, sealedBytes } satisfies SharedCheckpoint, objects, base: guest.base, ...(shareKey ? { shareKey } : {}) },
+    { appUrl, checkpoint, objects, base: guest.base, ...(shareKey ? { shareKey } : {}) },
     { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }) },
   );
   const uploadMs = Math.round(performance.now() - t0);
@@ -191,11 +204,8 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-/**
- * Fetches, verifies and stores a shared checkpoint; returns its id. Throws ShareError for link,
- * key, store and integrity failures (nothing is listed then, nothing local is changed).
- */
-export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<string> {
+/** A link checked against this app's guest: the share session and the checkpoint it names. */
+async function openChecked(deps: ShareBridgeDeps, link: string) {
   const opened = await openShare(deps.client, link, isSharedCheckpoint);
   const { checkpoint: shared, base } = opened.manifest;
   const m = decodeManifest(shared.manifest);
@@ -207,57 +217,186 @@ export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, 
     throw shareErrors.guestMismatch(`guest build ${m.machine.guestImageId.slice(0, 12) || "a user image"}; this app has ${guest.guestImageId.slice(0, 12)}`);
   }
   if (shared.disk && shared.disk.imageId !== imageIdOf(guest.base)) throw shareErrors.guestMismatch(`disk layer on ${shared.disk.imageId.slice(0, 19)}…`);
+  return { opened, shared, m };
+}
+
+type Opened = Awaited<ReturnType<typeof openChecked>>;
+
+/** Fetches one checkpoint chunk object, verified against its content hash; the local record to store. */
+async function fetchChunk(opened: Opened["opened"], hash: string, chunkSize: number): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
+  const plain = await opened.readObject(hash);
+  const obj = decodeObject(hash, plain, chunkSize);
+  if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
+  return { hash, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec, raw: obj.raw, sealedBytes: plain.byteLength + IV_BYTES + TAG_BYTES };
+}
+
+/**
+ * Fetches `hashes` (those the local store lacks) a few at a time and stores them in batches.
+ * Objects stream in as they are verified; `fetched` reports sealed bytes.
+ */
+async function fetchChunksInto(deps: ShareBridgeDeps, opened: Opened["opened"], hashes: readonly string[], chunkSize: number, fetched: (sealedBytes: number) => void): Promise<void> {
+  let pending: NewChunk[] = [];
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    await deps.checkpoints.putChunks(batch);
+  };
+  await pool(hashes, deps.concurrency ?? 6, async (hash) => {
+    const { raw: _raw, sealedBytes, ...record } = await fetchChunk(opened, hash, chunkSize);
+    fetched(sealedBytes);
+    pending.push(record);
+    if (pending.length >= WRITE_BATCH) await flush();
+  });
+  await flush();
+}
+
+/** Fetches the shared disk layer (if this browser lacks it) and imports it; returns whether it was created. */
+async function importSharedDisk(deps: ShareBridgeDeps, opened: Opened["opened"], shared: SharedCheckpoint, fetched: (sealedBytes: number) => void): Promise<boolean> {
+  const disk = shared.disk && !(await deps.layers.getLayer(shared.disk.layerId)) ? shared.disk : null;
+  if (!disk) return false;
+  const blocks = new Map<string, Uint8Array>();
+  await pool([...new Set(disk.blocks.map(([, h]) => h))], deps.concurrency ?? 6, async (hash) => {
+    const plain = await opened.readObject(hash);
+    const obj = decodeObject(hash, plain, disk.blockSize);
+    if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);
+    fetched(plain.byteLength + IV_BYTES + TAG_BYTES);
+    blocks.set(hash, obj.raw);
+  });
+  const ordered = disk.blocks.map(([index, hash]) => [index, blocks.get(hash) as Uint8Array] as const);
+  return deps.layers.importLayer({ id: disk.layerId, imageId: disk.imageId, blockSize: disk.blockSize }, ordered);
+}
+
+/**
+ * Fetches, verifies and stores a shared checkpoint; returns its id. Throws ShareError for link,
+ * key, store and integrity failures (nothing is listed then, nothing local is changed).
+ */
+export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<string> {
+  const { opened, shared, m } = await openChecked(deps, link);
   if (await deps.checkpoints.getManifest(m.id)) return m.id; // opened before (or our own link): nothing to fetch
 
   const needed = manifestChunkHashes(m);
   const present = await deps.checkpoints.beginWrite(m.id, needed);
   let layerCreated = false;
   try {
-    const chunkKeys = [...needed].filter((h) => !present.has(h));
-    const disk = shared.disk && !(await deps.layers.getLayer(shared.disk.layerId)) ? shared.disk : null;
-    const diskKeys = disk ? [...new Set(disk.blocks.map(([, h]) => h))] : [];
     const total = shared.sealedBytes;
     let done = 0;
-    const fetched = (plainBytes: number): void => {
-      done += plainBytes + IV_BYTES + TAG_BYTES;
+    const fetched = (sealedBytes: number): void => {
+      done += sealedBytes;
       onProgress?.({ phase: "download", done, total: Math.max(total, done) });
     };
     onProgress?.({ phase: "download", done: 0, total });
-
-    let pending: NewChunk[] = [];
-    const flush = async (): Promise<void> => {
-      const batch = pending;
-      pending = [];
-      await deps.checkpoints.putChunks(batch);
-    };
-    await pool(chunkKeys, deps.concurrency ?? 6, async (hash) => {
-      const plain = await opened.readObject(hash);
-      const obj = decodeObject(hash, plain, m.chunkSize);
-      if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
-      fetched(plain.byteLength);
-      pending.push({ hash, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec });
-      if (pending.length >= WRITE_BATCH) await flush();
-    });
-    await flush();
-
-    if (disk) {
-      const blocks = new Map<string, Uint8Array>();
-      await pool(diskKeys, deps.concurrency ?? 6, async (hash) => {
-        const plain = await opened.readObject(hash);
-        const obj = decodeObject(hash, plain, disk.blockSize);
-        if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);
-        fetched(plain.byteLength);
-        blocks.set(hash, obj.raw);
-      });
-      const ordered = disk.blocks.map(([index, hash]) => [index, blocks.get(hash) as Uint8Array] as const);
-      layerCreated = await deps.layers.importLayer({ id: disk.layerId, imageId: disk.imageId, blockSize: disk.blockSize }, ordered);
-    }
+    await fetchChunksInto(deps, opened, [...needed].filter((h) => !present.has(h)), m.chunkSize, fetched);
+    layerCreated = await importSharedDisk(deps, opened, shared, fetched);
     await deps.checkpoints.commitManifest(m, m.id);
     return m.id;
   } catch (e) {
     await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
     if (layerCreated && shared.disk) await deps.layers.deleteLayer(shared.disk.layerId).catch(() => undefined);
     throw e;
+  }
+}
+
+/** What a lazy open needs before the guest can run; RAM chunks come later from the loader. */
+export type PreparedShare =
+  | { kind: "local"; id: string }
+  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer; workingSet: number[] };
+
+/**
+ * The first half of a lazy open: the device state and the disk layer are fetched, verified and
+ * stored (the guest cannot run without them), RAM is not. The checkpoint stays an unlisted
+ * pending write until finishSharedRam has stored every RAM chunk; nothing is listed before.
+ */
+export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<PreparedShare> {
+  const { opened, shared, m } = await openChecked(deps, link);
+  if (await deps.checkpoints.getManifest(m.id)) return { kind: "local", id: m.id };
+  const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
+  let layerCreated = false;
+  try {
+    const deviceHashes = [...new Set(m.deviceState.chunks.filter((h): h is string => !!h && !present.has(h)))];
+    let done = 0;
+    const total = shared.sealedBytes;
+    const fetched = (sealedBytes: number): void => {
+      done += sealedBytes;
+      onProgress?.({ phase: "download", done, total: Math.max(total, done) });
+    };
+    await fetchChunksInto(deps, opened, deviceHashes, m.chunkSize, fetched);
+    layerCreated = await importSharedDisk(deps, opened, shared, fetched);
+    const deviceState = await readDeviceState(deps.checkpoints, m);
+    return { kind: "lazy", manifest: m, deviceState, workingSet: shared.workingSet ?? [] };
+  } catch (e) {
+    await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
+    if (layerCreated && shared.disk) await deps.layers.deleteLayer(shared.disk.layerId).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * RAM chunks of a shared checkpoint for the lazy-restore loader: from this browser's store when
+ * present (another checkpoint had the same content), else fetched, verified and stored, so the
+ * checkpoint is complete locally once every chunk went through here; then its manifest is
+ * committed and it is listed.
+ */
+export class SharedRamSource {
+  readonly #stored = new Set<string>();
+  #committed = false;
+
+  private constructor(
+    private readonly deps: ShareBridgeDeps,
+    private readonly opened: Opened["opened"],
+    readonly manifest: CheckpointManifest,
+  ) {}
+
+  static async open(deps: ShareBridgeDeps, link: string): Promise<SharedRamSource> {
+    const { opened, m } = await openChecked(deps, link);
+    return new SharedRamSource(deps, opened, m);
+  }
+
+  #hash(index: number): string {
+    const hash = this.manifest.ram.chunks[index];
+    if (!hash) throw new Error(`RAM chunk ${index} of checkpoint ${this.manifest.id} is zero or out of range: nothing to load`);
+    return hash;
+  }
+
+  async read(index: number): Promise<Uint8Array> {
+    return (await this.readMany([index]))[0];
+  }
+
+  async readMany(indices: readonly number[]): Promise<Uint8Array[]> {
+    const hashes = indices.map((i) => this.#hash(i));
+    const local = await this.deps.checkpoints.getChunkRecords(hashes);
+    const toStore: NewChunk[] = [];
+    const out = await Promise.all(
+      hashes.map(async (hash, k) => {
+        const length = Math.min(this.manifest.chunkSize, this.manifest.ram.length - indices[k] * this.manifest.chunkSize);
+        if (local[k]) {
+          this.#stored.add(hash);
+          return verifyChunk(local[k], hash, this.manifest.id, length);
+        }
+        const { raw, sealedBytes: _sealed, ...record } = await fetchChunk(this.opened, hash, this.manifest.chunkSize);
+        if (raw.byteLength !== length) throw shareErrors.damaged(`object for chunk ${hash} has ${raw.byteLength} bytes, ${length} expected`);
+        toStore.push(record);
+        return raw;
+      }),
+    );
+    if (toStore.length > 0) {
+      await this.deps.checkpoints.putChunks(toStore);
+      for (const r of toStore) this.#stored.add(r.hash);
+    }
+    return out;
+  }
+
+  /** Lists the checkpoint once every RAM chunk is stored; returns whether it is (now) listed. */
+  async commitIfComplete(): Promise<boolean> {
+    if (this.#committed) return true;
+    const missing = this.manifest.ram.chunks.filter((h): h is string => !!h && !this.#stored.has(h));
+    if (missing.length > 0) {
+      // Chunks read before this session (or deduplicated) may be stored already.
+      const records = await this.deps.checkpoints.getChunkRecords([...new Set(missing)]);
+      if (records.some((r) => !r)) return false;
+    }
+    await this.deps.checkpoints.commitManifest(this.manifest, this.manifest.id);
+    this.#committed = true;
+    return true;
   }
 }
 
@@ -280,5 +419,9 @@ function servedGuest(): Promise<GuestIdentity> {
 export async function browserShareDeps(checkpoints: () => Promise<CheckpointStore>, layers: () => Promise<LayerStore>): Promise<ShareBridgeDeps> {
   keyStorePromise ??= ShareKeyStore.open();
   const [c, l, keys] = await Promise.all([checkpoints(), layers(), keyStorePromise]);
-  return { checkpoints: c, layers: l, keys, client: new StoreClient(), guest: servedGuest };
+  const workingSet = async (id: string): Promise<number[]> => {
+    const { WorkingSetStore } = await import("../worker/lazy/working-set-store");
+    return (await WorkingSetStore.open()).get(id);
+  };
+  return { checkpoints: c, layers: l, keys, client: new StoreClient(), guest: servedGuest, workingSet };
 }

@@ -20,6 +20,7 @@ import type {
 import type { DiskSession } from "./disk-session";
 import type { GoldenImage } from "../reboot/reset";
 import { localChunks } from "./lazy/local-chunks";
+import type { PreparedShare } from "../checkpoint/share-bridge";
 import type { LazySupport } from "./lazy/lazy-support";
 import { LazyRestores, type LazyEmulator } from "./lazy/lazy-restores";
 import type { LazyWasmHandle } from "./lazy/load-lazy-wasm";
@@ -170,6 +171,25 @@ export class CheckpointController {
     this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
     // Not awaited: the list (all manifests and sizes from IndexedDB) is for the UI, not the restore.
     void this.publishList().catch(() => undefined);
+  }
+
+  /** Fetches what a shared checkpoint needs before it can run (not its RAM); see share-bridge. */
+  prepareShare(link: string): Promise<PreparedShare> {
+    return this.capture.prepareShare(link, Comlink.proxy((p: { phase: "upload" | "download"; done: number; total: number }) => this.emit({ type: "share", ...p })));
+  }
+
+  /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
+  async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, link: string, wasm: LazyWasmHandle): Promise<void> {
+    checkRestorable(prepared.manifest, machine.identity);
+    const { emulator, disk } = machine;
+    await emulator.stop();
+    this.lazy.abortActive();
+    await disk.disk.whenIdle();
+    if (prepared.manifest.diskLayerId) await disk.branchFrom(prepared.manifest.diskLayerId);
+    this.lazy.onShareStored = () => void this.publishList().catch(() => undefined);
+    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, prepared, localChunks(this.golden ? [this.golden] : []), { link, workingSet: prepared.workingSet });
+    await emulator.run();
+    this.current = prepared.manifest.id;
   }
 
   /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */

@@ -3,6 +3,7 @@
  * Everything v86-specific stays in src/worker; the rest of the app sees events and plain data.
  */
 import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
+import type { PreparedShare } from "../checkpoint/share-bridge";
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
 import type { DriveKind, ImageSource, MachineConfig } from "../shared/machine-config";
@@ -251,9 +252,57 @@ export class EmulatorService implements EmulatorApi {
     return this.checkpoints().share(id, appUrl);
   }
 
+  /**
+   * Opens a share link. With lazy restore available, only the device state and the disk layer
+   * are fetched first; the guest then runs while its RAM arrives on first touch and by prefetch
+   * (the checkpoint is listed once all of it is stored). Otherwise the whole checkpoint is
+   * downloaded and restored eagerly. A bad link leaves a running machine untouched.
+   */
   async openShare(link: string, config: MachineConfig): Promise<RestoreResult> {
-    const id = await this.checkpoints().openShare(link);
-    return this.bootFromCheckpoint(config, id);
+    const t0 = performance.now();
+    const controller = this.checkpoints();
+    // With no machine to lose, the (kernel-less) machine starts while the first objects download.
+    const booting = this.emulator ? undefined : this.boot(config, true);
+    booting?.catch(() => undefined);
+    let prepared: PreparedShare;
+    try {
+      prepared = await controller.prepareShare(link);
+    } catch (e) {
+      if (booting) throw await this.failBoot(e);
+      throw e;
+    }
+    const ready = prepared;
+    return this.afterBoot(
+      booting,
+      config,
+      async () => {
+        if (ready.kind === "local") return this.restore(ready.id);
+        const support = this.lazySupport;
+        if (!support.available) {
+          // No lazy restore here: download the rest of the checkpoint, then restore it eagerly.
+          return this.restore(await controller.openShare(link), { mode: "eager" });
+        }
+        return this.serializeCheckpoint(async () => {
+          this.cleanBoot = false;
+          await controller.restoreShared(this.machine(), ready, link, await support.wasm.handle());
+          this.screen?.invalidate();
+          this.runningSince = performance.now();
+          return { id: ready.manifest.id, mode: "lazy" as const, restoreMs: 0 };
+        });
+      },
+      t0,
+    );
+  }
+
+  /** Finishes a boot-for-restore (started before, or now) and runs `restore`; failures power off. */
+  private async afterBoot(booting: Promise<void> | undefined, config: MachineConfig, restore: () => Promise<RestoreResult>, t0: number): Promise<RestoreResult> {
+    try {
+      await (booting ?? this.boot(config, true));
+      const result = await restore();
+      return { ...result, restoreMs: Math.round(performance.now() - t0) };
+    } catch (e) {
+      throw await this.failBoot(e);
+    }
   }
 
   listCheckpoints(): Promise<CheckpointInfo[]> {

@@ -31,6 +31,8 @@ export interface LazyRestoreInput {
   onComplete?(): void;
   /** Chunks already decoded in this worker (by content hash): used instead of the loader. */
   local?: LocalChunks;
+  /** A share link: the loader fetches RAM from the checkpoint store and keeps it in this browser. */
+  share?: { link: string; workingSet: readonly number[] };
 }
 
 export interface LazyProgress {
@@ -106,7 +108,15 @@ export class LazyRestore {
     });
     return new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
-      loader.postMessage({ type: "begin", session: this.session, checkpointId: manifest.id, buffers: this.#buffers, order });
+      const share = this.input.share;
+      loader.postMessage({
+        type: "begin",
+        session: this.session,
+        checkpointId: manifest.id,
+        buffers: this.#buffers,
+        order,
+        ...(share ? { share: share.link, workingSet: [...share.workingSet] } : {}),
+      });
     });
   }
   #ready: { resolve(): void; reject(e: Error): void } | null = null;
@@ -197,6 +207,8 @@ export class LazyRestore {
         this.#prefetchDone = true;
         this.#maybeFinish();
         return;
+      case "stored":
+        return; // LazyRestores hears it (it may come after this session ended)
     }
   }
 

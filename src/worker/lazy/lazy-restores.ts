@@ -37,9 +37,20 @@ export class LazyRestores {
 
   /** Starts the loader worker ahead of the first lazy restore (it opens its stores on "warm"). */
   warm(): void {
-    if (this.#loader) return;
-    this.#loader = this.makeLoader();
-    this.#loader.postMessage({ type: "warm" });
+    this.#ensureLoader().postMessage({ type: "warm" });
+  }
+
+  /** Called when a shared checkpoint opened lazily is complete in this browser (and listed). */
+  onShareStored: (() => void) | undefined;
+
+  #ensureLoader(): LoaderPort {
+    if (this.#loader) return this.#loader;
+    const loader = this.makeLoader();
+    loader.addEventListener("message", (event) => {
+      if (event.data.type === "stored") this.onShareStored?.();
+    });
+    this.#loader = loader;
+    return loader;
   }
 
   /** LazyStatus plus the bytes faults fetched (benchmarks read it from the status line). */
@@ -82,16 +93,23 @@ export class LazyRestores {
   }
 
   /** Applies the device state with RAM lazy. The emulator is stopped; the caller runs it. */
-  async start(emulator: LazyEmulator, wasm: LazyWasmHandle, loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer }, local?: LocalChunks): Promise<void> {
+  async start(
+    emulator: LazyEmulator,
+    wasm: LazyWasmHandle,
+    loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
+    local?: LocalChunks,
+    share?: { link: string; workingSet: readonly number[] },
+  ): Promise<void> {
     this.abortActive();
-    this.#loader ??= this.makeLoader();
+    const loader = this.#ensureLoader();
     const id = loaded.manifest.id;
     const restore = await LazyRestore.start({
       cpu: emulator.v86.cpu as LazyCpu,
       wasm,
       manifest: loaded.manifest,
-      loader: this.#loader,
+      loader,
       ...(local ? { local } : {}),
+      ...(share ? { share } : {}),
       restoreState: () => emulator.v86.restore_state(loaded.deviceState),
       onFatal: (error) => this.#fatal(emulator, id, error),
       onComplete: () => {

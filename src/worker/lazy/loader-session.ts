@@ -8,6 +8,8 @@ export type LoaderMessage =
   | { type: "ready"; session: number }
   | { type: "chunk"; session: number; index: number; bytes: Uint8Array }
   | { type: "prefetched"; session: number }
+  /** A shared checkpoint's RAM is all stored in this browser: it is listed now. */
+  | { type: "stored"; session: number }
   | { type: "error"; session: number; message: string };
 
 export interface LoaderSessionOptions {
@@ -25,6 +27,8 @@ export interface LoaderSessionOptions {
   workingSet?: readonly number[];
   /** Called with each chunk a fault asked for (to learn the working set). */
   onDemand?(index: number): void;
+  /** After every chunk went through the source (a shared checkpoint then commits its manifest). */
+  onPrefetched?(): Promise<void>;
 }
 
 /** `order` with the working set's chunks (those in `order`) moved to the front, in their order. */
@@ -104,6 +108,7 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
       send(indices, await read(indices));
     }
     post({ type: "prefetched", session: opts.session });
+    await opts.onPrefetched?.();
   })();
   prefetch.catch((e: unknown) => post({ type: "error", session: opts.session, message: e instanceof Error ? e.message : String(e) }));
   await Promise.allSettled([demand, prefetch]);

@@ -7,7 +7,8 @@
 import zstdWasmUrl from "../../../node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm?url";
 import { initCodec } from "../../checkpoint/codec";
 import { CheckpointStore } from "../../checkpoint/store";
-import { StoreChunkSource } from "./chunk-source";
+import { LayerStore } from "../../disk/layer-store";
+import { StoreChunkSource, type ChunkSource } from "./chunk-source";
 import type { FaultBuffers } from "./fault-channel";
 import { runLoaderSession, type LoaderMessage } from "./loader-session";
 import { recordWorkingSet, WorkingSetStore } from "./working-set-store";
@@ -19,10 +20,16 @@ export interface BeginMessage {
   checkpointId: string;
   buffers: FaultBuffers;
   order: number[];
+  /** A share link: RAM chunks come from the checkpoint store over the network (and are kept here). */
+  share?: string;
+  /** Working set known to the emulator worker (a share's), used when this browser has none. */
+  workingSet?: number[];
 }
 
 let storePromise: Promise<CheckpointStore> | undefined;
 const store = (): Promise<CheckpointStore> => (storePromise ??= initCodec(zstdWasmUrl).then(() => CheckpointStore.open()));
+let layersPromise: Promise<LayerStore> | undefined;
+const layers = (): Promise<LayerStore> => (layersPromise ??= LayerStore.open());
 let workingSetsPromise: Promise<WorkingSetStore> | undefined;
 const workingSets = (): Promise<WorkingSetStore> => (workingSetsPromise ??= WorkingSetStore.open());
 
@@ -44,14 +51,28 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage
   void (async () => {
     try {
       const s = await store();
-      const manifest = await s.getManifest(m.checkpointId);
-      if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
       const ws = await workingSets();
-      const workingSet = await ws.get(m.checkpointId).catch(() => []);
+      const known = await ws.get(m.checkpointId).catch(() => []);
+      const workingSet = known.length > 0 ? known : (m.workingSet ?? []);
+      let source: ChunkSource;
+      let onPrefetched: (() => Promise<void>) | undefined;
+      if (m.share) {
+        const bridge = await import("../../checkpoint/share-bridge");
+        const shared = await bridge.SharedRamSource.open(await bridge.browserShareDeps(store, layers), m.share);
+        if (shared.manifest.id !== m.checkpointId) throw new Error(`the link names checkpoint ${shared.manifest.id}, not ${m.checkpointId}`);
+        source = shared;
+        onPrefetched = async () => {
+          if (await shared.commitIfComplete()) post({ type: "stored", session: m.session });
+        };
+      } else {
+        const manifest = await s.getManifest(m.checkpointId);
+        if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
+        source = new StoreChunkSource(s, manifest);
+      }
       post({ type: "ready", session: m.session });
       await runLoaderSession(
-        new StoreChunkSource(s, manifest),
-        { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: recordWorkingSet(ws, m.checkpointId, undefined, workingSet) },
+        source,
+        { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: recordWorkingSet(ws, m.checkpointId, undefined, workingSet), onPrefetched },
         post,
       );
     } catch (e) {
