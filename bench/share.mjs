@@ -77,6 +77,7 @@ try {
       const bytes = s.responseBodySize + s.responseHeadersSize;
       if (new URL(request.url()).pathname.startsWith("/store/")) storeSeenBytes += bytes;
       else otherBytes += bytes;
+      if (process.env.SNAP86_BENCH_VERBOSE === "1" && bytes > 50_000) console.error(`  ${bytes} B ${request.url().slice(0, 120)}`);
     }, () => undefined);
   });
   store.served.bytes = 0;
@@ -89,11 +90,13 @@ try {
   await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 120_000 }));
   const openToShellMs = performance.now() - t0;
   const storeBytes = store.served.bytes;
+  const lazy = await page.evaluate(() => ({ ...document.getElementById("status-lazy")?.dataset }));
   const check = await page.evaluate(() => window.snap86.run("cat /root/bench.txt; echo $BENCH"));
   if (check !== "shared\n1") throw new Error(`the opened VM lost its state: ${JSON.stringify(check)}`);
   console.error(
     `open: imported+booted ${Math.round(openedMs)} ms, shell ${Math.round(openToShellMs)} ms; store served ${storeBytes} B ` +
-      `(${((storeBytes * 8) / (openedMs / 1000) / 1e6).toFixed(1)} Mbit/s over the open, Playwright saw ${storeSeenBytes} B of it), other ${otherBytes} B`,
+      `(${((storeBytes * 8) / (openedMs / 1000) / 1e6).toFixed(1)} Mbit/s over the open, Playwright saw ${storeSeenBytes} B of it), other ${otherBytes} B; ` +
+      `lazy at the shell: ${JSON.stringify(lazy)}`,
   );
   await context.close();
   result = {

@@ -223,8 +223,8 @@ async function openChecked(deps: ShareBridgeDeps, link: string) {
 type Opened = Awaited<ReturnType<typeof openChecked>>;
 
 /** Fetches one checkpoint chunk object, verified against its content hash; the local record to store. */
-async function fetchChunk(opened: Opened["opened"], hash: string, chunkSize: number): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
-  const plain = await opened.readObject(hash);
+async function fetchChunk(opened: Opened["opened"], hash: string, chunkSize: number, priority?: "high" | "low"): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
+  const plain = await opened.readObject(hash, undefined, priority);
   const obj = decodeObject(hash, plain, chunkSize);
   if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
   return { hash, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec, raw: obj.raw, sealedBytes: plain.byteLength + IV_BYTES + TAG_BYTES };
@@ -296,6 +296,28 @@ export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, 
   }
 }
 
+const PREFETCH_FETCHES = 4;
+
+/** At most `size` tasks at once, the rest in FIFO order. */
+class Slots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+}
+
 /** What a lazy open needs before the guest can run; RAM chunks come later from the loader. */
 export type PreparedShare =
   | { kind: "local"; id: string }
@@ -339,6 +361,8 @@ export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: strin
 export class SharedRamSource {
   readonly #stored = new Set<string>();
   #committed = false;
+  /** Prefetch fetches in flight at most: the browser's per-host connections stay free for faults. */
+  readonly #prefetchSlots = new Slots(PREFETCH_FETCHES);
 
   private constructor(
     private readonly deps: ShareBridgeDeps,
@@ -357,11 +381,17 @@ export class SharedRamSource {
     return hash;
   }
 
+  /** A fault: fetched at once, with high priority. */
   async read(index: number): Promise<Uint8Array> {
-    return (await this.readMany([index]))[0];
+    return (await this.#read([index], true))[0];
   }
 
-  async readMany(indices: readonly number[]): Promise<Uint8Array[]> {
+  /** Prefetch: a few fetches at a time, low priority. */
+  readMany(indices: readonly number[]): Promise<Uint8Array[]> {
+    return this.#read(indices, false);
+  }
+
+  async #read(indices: readonly number[], demand: boolean): Promise<Uint8Array[]> {
     const hashes = indices.map((i) => this.#hash(i));
     const local = await this.deps.checkpoints.getChunkRecords(hashes);
     const toStore: NewChunk[] = [];
@@ -372,7 +402,8 @@ export class SharedRamSource {
           this.#stored.add(hash);
           return verifyChunk(local[k], hash, this.manifest.id, length);
         }
-        const { raw, sealedBytes: _sealed, ...record } = await fetchChunk(this.opened, hash, this.manifest.chunkSize);
+        const fetch = () => fetchChunk(this.opened, hash, this.manifest.chunkSize, demand ? "high" : "low");
+        const { raw, sealedBytes: _sealed, ...record } = demand ? await fetch() : await this.#prefetchSlots.run(fetch);
         if (raw.byteLength !== length) throw shareErrors.damaged(`object for chunk ${hash} has ${raw.byteLength} bytes, ${length} expected`);
         toStore.push(record);
         return raw;

@@ -67,7 +67,7 @@ export interface OpenedShare<T> {
    * Fetches one object by key: checked against its store name, then decrypted and authenticated.
    * The caller still checks the content against `key` (it knows the plaintext's encoding).
    */
-  readObject(key: string, signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>>;
+  readObject(key: string, signal?: AbortSignal, priority?: "high" | "low"): Promise<Uint8Array<ArrayBuffer>>;
   /** readObject for objects whose plaintext is the content: also checks sha256(plaintext) == key. */
   readChunk(plainHash: string, signal?: AbortSignal): Promise<Uint8Array>;
 }
@@ -79,10 +79,10 @@ export async function openShare<T>(store: StoreClient, link: string, validate: C
   const keys = await deriveShareKeys(parsed.link.key);
   const sealedManifest = await store.getManifest(parsed.link.manifest, signal);
   const manifest = await decodeShareManifest(keys, sealedManifest, parsed.link.manifest, validate);
-  const readObject = async (key: string, objectSignal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>> => {
+  const readObject = async (key: string, objectSignal?: AbortSignal, priority?: "high" | "low"): Promise<Uint8Array<ArrayBuffer>> => {
     const name = Object.hasOwn(manifest.objects, key) ? manifest.objects[key] : undefined;
     if (name === undefined) throw shareErrors.damaged(`object ${key} is not in the share manifest`);
-    const sealed = await store.getObject(name, { signal: objectSignal });
+    const sealed = await store.getObject(name, { ...(objectSignal ? { signal: objectSignal } : {}), ...(priority ? { priority } : {}) });
     try {
       return await openSealed(keys, sealed, "object");
     } catch {

@@ -127,10 +127,12 @@ export class StoreClient {
    * Whole objects are checked against their name (sha256) before being returned. A range
    * cannot be checked on its own; its consumer must authenticate what it builds from it.
    */
-  async getObject(name: string, options: { range?: ByteRangeRequest; signal?: AbortSignal } = {}): Promise<Uint8Array<ArrayBuffer>> {
-    const { range, signal } = options;
+  async getObject(name: string, options: { range?: ByteRangeRequest; signal?: AbortSignal; priority?: "high" | "low" | "auto" } = {}): Promise<Uint8Array<ArrayBuffer>> {
+    const { range, signal, priority } = options;
     const headers: Record<string, string> = range ? { Range: `bytes=${range.start}-${range.end}` } : {};
-    const response = await this.request(`objects/${name}`, { headers, signal }, name);
+    // Fetch priority (Chromium): a guest blocked on a page fault outranks background prefetch.
+    const init: RequestInit & { priority?: string } = { headers, signal, ...(priority ? { priority } : {}) };
+    const response = await this.request(`objects/${name}`, init, name);
     const bytes = await this.readBytes(response);
     if (range) {
       if (response.status !== 206) throw shareErrors.storeRefused(response.status, "range request not honoured");

@@ -20,6 +20,7 @@ import type {
 import type { DiskSession } from "./disk-session";
 import type { GoldenImage } from "../reboot/reset";
 import { localChunks } from "./lazy/local-chunks";
+import { WorkingSetStore } from "./lazy/working-set-store";
 import type { PreparedShare } from "../checkpoint/share-bridge";
 import type { LazySupport } from "./lazy/lazy-support";
 import { LazyRestores, type LazyEmulator } from "./lazy/lazy-restores";
@@ -75,6 +76,8 @@ export class CheckpointController {
     const { emulator, disk } = machine;
     // A capture needs all of RAM: let an unfinished lazy restore's prefetch complete first.
     await this.lazy.settle();
+    // What the guest used in the last seconds: a restore of this checkpoint prefetches it first.
+    const hot = this.lazy.hotChunks();
     const wasRunning = emulator.is_running();
     // Write-behind runs while the guest still runs, so the flush inside the pause is small.
     await disk.flush();
@@ -120,6 +123,7 @@ export class CheckpointController {
       if (goldenState) this.golden = { id, diskLayerId, deviceState: goldenState, ram: result.ram, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
       else this.spare = result.ram;
       if (!options.autosave) this.current = id;
+      if (hot.length > 0) await this.rememberWorkingSet(id, hot);
       this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
       await this.publishList();
       return {
@@ -201,6 +205,18 @@ export class CheckpointController {
 
   lazyStatus(): LazyStatus {
     return this.lazy.status();
+  }
+
+  private workingSets: Promise<WorkingSetStore> | undefined;
+
+  /** Best effort: a lost working set only costs prefetch order. */
+  private async rememberWorkingSet(id: string, chunks: number[]): Promise<void> {
+    try {
+      this.workingSets ??= WorkingSetStore.open();
+      await (await this.workingSets).merge(id, chunks);
+    } catch {
+      this.workingSets = undefined;
+    }
   }
 
   /** Encrypts and uploads what the store lacks; returns the link. */

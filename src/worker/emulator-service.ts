@@ -3,6 +3,8 @@
  * Everything v86-specific stays in src/worker; the rest of the app sees events and plain data.
  */
 import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
+import { WalkRecorder, type RecorderCpu } from "./lazy/walk-recorder";
+import { DEFAULT_CHUNK_SIZE } from "../checkpoint/chunks";
 import type { PreparedShare } from "../checkpoint/share-bridge";
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
@@ -52,8 +54,8 @@ export class EmulatorService implements EmulatorApi {
   private emulator: V86Instance | undefined;
   /** What the running machine was built from, kept for reboot. */
   private options: V86Options | undefined;
-  /** The built-in guest's kernel: a machine booted for a restore gets it later, for reboot. */
-  private kernel: Promise<KernelFiles> | undefined;
+  /** The built-in guest's kernel, fetched on first use: a machine booted for a restore needs it only to reboot. */
+  private kernel: (() => Promise<KernelFiles>) | undefined;
   private identity: MachineIdentity | undefined;
   /** Whether this machine runs the instrumented wasm (lazy restore), or why not. */
   private lazySupport: LazySupport = { available: false, reason: "the machine is off" };
@@ -146,7 +148,7 @@ export class EmulatorService implements EmulatorApi {
     this.cleanBoot = this.wiped || (!!this.disk && this.disk.isEmptyOnBase());
     this.wiped = false;
     // A machine restored from a checkpoint was started without its kernel: a cold boot needs it.
-    if (!options.bzimage && this.kernel) options = this.options = { ...options, ...kernelOptions(await this.kernel), autostart: true };
+    if (!options.bzimage && this.kernel) options = this.options = { ...options, ...kernelOptions(await this.kernel()), autostart: true };
     this.emulator = undefined;
     await emulator.stop();
     await this.disk?.disk.whenIdle();
@@ -543,10 +545,11 @@ export class EmulatorService implements EmulatorApi {
       return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, disk) };
     }
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
-    const kernel = loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress);
-    kernel.catch(() => undefined); // awaited below, or by reboot()
-    this.kernel = kernel;
-    const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : kernel]);
+    // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its
+    // 7 MiB off the network while a shared checkpoint's first chunks are wanted.
+    let kernel: Promise<KernelFiles> | undefined;
+    this.kernel = () => (kernel ??= loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress));
+    const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : this.kernel()]);
     const guest = { manifest, baseUrl, bios, vgaBios };
     this.identity = {
       memoryBytes: config.memoryMiB * MIB,
@@ -610,7 +613,10 @@ export class EmulatorService implements EmulatorApi {
       const timeout = setTimeout(() => reject(new LoadError(`The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
       // Before any restore can run: v86's set_tsc would move the guest clock on every restore.
-      emulator.add_listener("emulator-loaded", () => keepTscContinuous(emulator.v86.cpu as unknown as TscCpu));
+      emulator.add_listener("emulator-loaded", () => {
+        keepTscContinuous(emulator.v86.cpu as unknown as TscCpu);
+        this.recordWalks(emulator);
+      });
       emulator.add_listener("emulator-started", () => {
         if (this.emulator === emulator && this.internalStops > 0) return;
         clearTimeout(timeout);
@@ -634,6 +640,19 @@ export class EmulatorService implements EmulatorApi {
       });
       this.statsTimer = setInterval(() => this.sampleStats(emulator), STATS_INTERVAL_MS);
     });
+  }
+
+  /** With the instrumented wasm, the machine's page walks feed the working set of its checkpoints. */
+  private recordWalks(emulator: V86Instance): void {
+    const support = this.lazySupport;
+    if (!support.available) return;
+    void support.wasm.handle().then(
+      (handle) => {
+        if (this.emulator !== emulator && this.emulator !== undefined) return;
+        this.checkpoints().lazy.attachRecorder(new WalkRecorder(emulator.v86.cpu as unknown as RecorderCpu, handle, DEFAULT_CHUNK_SIZE));
+      },
+      () => undefined,
+    );
   }
 
   private stopTimers(): void {

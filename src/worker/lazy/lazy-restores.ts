@@ -7,6 +7,7 @@ import type { LazyCpu } from "./lazy-ram-session";
 import { LazyRestore, type LoaderPort } from "./lazy-restore";
 import type { LazyWasmHandle } from "./load-lazy-wasm";
 import type { LocalChunks } from "./local-chunks";
+import type { WalkRecorder } from "./walk-recorder";
 
 const STATUS_INTERVAL_MS = 250;
 
@@ -28,12 +29,26 @@ export class LazyRestores {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Set when a chunk failed: the guest's RAM is partly missing until another restore. */
   #failure: string | null = null;
+  /** Holds the page-walk hook whenever no lazy restore does (see walk-recorder.ts). */
+  #recorder: WalkRecorder | null = null;
 
   constructor(
     private readonly emit: (event: EmulatorEvent) => void,
     private readonly makeLoader: () => LoaderPort = () =>
       new Worker(new URL("./loader-worker.ts", import.meta.url), { type: "module", name: "lazy-loader" }) as unknown as LoaderPort,
   ) {}
+
+  /** A new machine with the instrumented wasm: its walks are recorded from now on. */
+  attachRecorder(recorder: WalkRecorder | null): void {
+    this.#recorder?.disarm();
+    this.#recorder = recorder;
+    if (!this.#active?.active) recorder?.arm();
+  }
+
+  /** RAM chunks the running guest used in the last seconds (empty without a recorder). */
+  hotChunks(): number[] {
+    return this.#recorder?.hotChunks() ?? [];
+  }
 
   /** Starts the loader worker ahead of the first lazy restore (it opens its stores on "warm"). */
   warm(): void {
@@ -89,6 +104,7 @@ export class LazyRestores {
     this.#active = null;
     this.#failure = null;
     this.#stopTimer();
+    this.#recorder?.arm();
     if (wasActive) this.#publish();
   }
 
@@ -101,9 +117,12 @@ export class LazyRestores {
     share?: { link: string; workingSet: readonly number[] },
   ): Promise<void> {
     this.abortActive();
+    this.#recorder?.disarm();
     const loader = this.#ensureLoader();
     const id = loaded.manifest.id;
-    const restore = await LazyRestore.start({
+    let restore: LazyRestore;
+    try {
+      restore = await LazyRestore.start({
       cpu: emulator.v86.cpu as LazyCpu,
       wasm,
       manifest: loaded.manifest,
@@ -114,9 +133,14 @@ export class LazyRestores {
       onFatal: (error) => this.#fatal(emulator, id, error),
       onComplete: () => {
         this.#stopTimer();
+        this.#recorder?.arm();
         this.#publish();
       },
-    });
+      });
+    } catch (e) {
+      this.#recorder?.arm();
+      throw e;
+    }
     this.#active = restore;
     this.#stopTimer();
     this.#timer = setInterval(() => this.#publish(), STATUS_INTERVAL_MS);

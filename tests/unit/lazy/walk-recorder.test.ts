@@ -1,0 +1,49 @@
+// The recorder holds the page-walk hook between lazy restores and stamps the chunks each walk
+// reads; a capture asks it for the chunks of the last seconds.
+import { describe, expect, it, vi } from "vitest";
+import type { LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
+import { V86_OFFSETS, type LazyImports } from "../../../src/worker/lazy/page-walker";
+import { FLUSH_INTERVAL_MS, WalkRecorder } from "../../../src/worker/lazy/walk-recorder";
+
+const CHUNK = 32 * 1024;
+const RAM = 64 * CHUNK;
+
+function machine() {
+  const memory = new WebAssembly.Memory({ initial: (RAM + 65536) / 65536 + 1 });
+  new DataView(memory.buffer).setUint32(V86_OFFSETS.memorySize, RAM, true); // CR0 = 0: paging off, linear = physical
+  let hooks: LazyImports | null = null;
+  let lazy = false;
+  const cpu = { wasm_memory: memory, mem8: { byteOffset: 65536 }, memory_size: [RAM], full_clear_tlb: vi.fn() };
+  const wasm: LazyWasmHandle = { exports: {}, memory, setLazy: (on) => void (lazy = on), isLazy: () => lazy, setHooks: (h) => void (hooks = h) };
+  return { cpu, wasm, hooks: () => hooks };
+}
+
+describe("WalkRecorder", () => {
+  it("stamps walked chunks, lists the recent ones newest first, and gives the hook back", () => {
+    vi.useFakeTimers();
+    try {
+      const m = machine();
+      let now = 1000;
+      const r = new WalkRecorder(m.cpu, m.wasm, CHUNK, () => now);
+      r.arm();
+      expect(m.wasm.isLazy()).toBe(true);
+      expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(1);
+      m.hooks()!.snap86_page_walk(5 * CHUNK + 100, 0);
+      now = 3000;
+      m.hooks()!.snap86_page_walk(9 * CHUNK, 1);
+      now = 9000;
+      m.hooks()!.snap86_page_walk(2 * CHUNK, 0);
+      expect(r.hotChunks(6500)).toEqual([2, 9]); // chunk 5 was walked 8 s ago
+      expect(r.hotChunks(60_000)).toEqual([2, 9, 5]);
+      vi.advanceTimersByTime(FLUSH_INTERVAL_MS * 2);
+      expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(3); // flushed so steady pages are walked again
+      r.disarm();
+      expect(m.wasm.isLazy()).toBe(false);
+      expect(m.hooks()).toBeNull();
+      vi.advanceTimersByTime(FLUSH_INTERVAL_MS * 2);
+      expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
