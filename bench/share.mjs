@@ -47,21 +47,9 @@ async function startStore() {
   };
 }
 
-const store = await startStore();
-process.env.SNAP86_STORE_PORT = String(store.port); // read by vite.config.ts in the preview
-const app = await startApp();
-const browser = await chromium.launch(launchOptions());
-let result;
-try {
-  const a = await bootFreshPage(browser, app.url);
-  await a.run("echo shared > /root/bench.txt; sync; export BENCH=1");
-  await a.page.evaluate(() => window.snap86.flushDisk());
-  const { id } = await a.page.evaluate(() => window.snap86.checkpoint());
-  const shared = await a.page.evaluate((cid) => window.snap86.share(cid), id);
-  const reshared = await a.page.evaluate((cid) => window.snap86.share(cid), id);
-  console.error(`share: ${JSON.stringify(shared)}\nre-share: ${JSON.stringify(reshared)}`);
-  await a.context.close();
 
+/** Opens `link` in a fresh, throttled profile; times the shell's first answer and counts bytes. */
+async function openAndMeasure(link, what) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -82,11 +70,12 @@ try {
   });
   store.served.bytes = 0;
   const t0 = performance.now();
-  await page.goto(shared.link);
+  await page.goto(link);
   await page.locator('#share-status[data-state="opened"], #share-status[data-state="failed"]').waitFor({ timeout: 300_000 });
   const state = await page.locator("#share-status").getAttribute("data-state");
   if (state !== "opened") throw new Error(`opening failed: ${await page.locator("#error").textContent()}`);
   const openedMs = performance.now() - t0;
+  const bytesAtOpened = store.served.bytes;
   await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 120_000 }));
   const openToShellMs = performance.now() - t0;
   const storeBytes = store.served.bytes;
@@ -94,18 +83,50 @@ try {
   const check = await page.evaluate(() => window.snap86.run("cat /root/bench.txt; echo $BENCH"));
   if (check !== "shared\n1") throw new Error(`the opened VM lost its state: ${JSON.stringify(check)}`);
   console.error(
-    `open: imported+booted ${Math.round(openedMs)} ms, shell ${Math.round(openToShellMs)} ms; store served ${storeBytes} B ` +
+    `open (${what}): running after ${Math.round(openedMs)} ms (${bytesAtOpened} B from the store by then), shell ${Math.round(openToShellMs)} ms; store served ${storeBytes} B ` +
       `(${((storeBytes * 8) / (openedMs / 1000) / 1e6).toFixed(1)} Mbit/s over the open, Playwright saw ${storeSeenBytes} B of it), other ${otherBytes} B; ` +
       `lazy at the shell: ${JSON.stringify(lazy)}`,
   );
   await context.close();
+  return { openToShellMs: Math.round(openToShellMs), storeBytes, otherBytes };
+}
+
+const store = await startStore();
+process.env.SNAP86_STORE_PORT = String(store.port); // read by vite.config.ts in the preview
+const app = await startApp();
+const browser = await chromium.launch(launchOptions());
+let result;
+try {
+  const a = await bootFreshPage(browser, app.url);
+  await a.run("echo shared > /root/bench.txt; sync; export BENCH=1");
+  await a.page.evaluate(() => window.snap86.flushDisk());
+  const { id } = await a.page.evaluate(() => window.snap86.checkpoint());
+  const shared = await a.page.evaluate((cid) => window.snap86.share(cid), id);
+  const reshared = await a.page.evaluate((cid) => window.snap86.share(cid), id);
+  console.error(`share: ${JSON.stringify(shared)}\nre-share: ${JSON.stringify(reshared)}`);
+
+  // Second link: a checkpoint its author restored once before sharing, so the working set in
+  // the link is the faults of a real restore rather than the walks recorded before the capture.
+  await a.run("echo shared > /root/bench.txt; sync; export BENCH=1");
+  const second = await a.page.evaluate(() => window.snap86.checkpoint());
+  await a.page.evaluate((cid) => window.snap86.restore(cid, { mode: "lazy" }).then(() => window.snap86.run("true")), second.id);
+  await a.page.waitForTimeout(6000); // the restore's faults are recorded for 5 s (working-set-store.ts)
+  const sharedKnown = await a.page.evaluate((cid) => window.snap86.share(cid), second.id);
+  await a.context.close();
+
+  const first = await openAndMeasure(shared.link, "never restored");
+  const known = await openAndMeasure(sharedKnown.link, "restored once by its author");
   result = {
     bench: "share",
-    open_to_shell_ms: Math.round(openToShellMs),
-    bytes_fetched_before_shell: storeBytes + otherBytes,
-    checkpoint_bytes: shared.uploadedBytes + shared.skippedBytes,
+    open_to_shell_ms: first.openToShellMs,
+    bytes_fetched_before_shell: first.storeBytes,
+    checkpoint_bytes: shared.uploadedBytes + shared.skippedBytes - shared.packBytes,
+    pack_bytes: shared.packBytes,
     upload_ms: shared.uploadMs,
     reshare_upload_bytes: reshared.uploadedBytes,
+    other_bytes_before_shell: first.otherBytes,
+    known_working_set_open_to_shell_ms: known.openToShellMs,
+    known_working_set_bytes_fetched_before_shell: known.storeBytes,
   };
 } finally {
   await browser.close();

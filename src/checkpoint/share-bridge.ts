@@ -165,14 +165,16 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
   const checkpoint: SharedCheckpoint = { manifest: m, disk, sealedBytes, ...(workingSet.length > 0 ? { workingSet: workingSet.slice(0, MAX_WORKING_SET) } : {}) };
   const t0 = performance.now();
+  // The working set's chunks, in the order the guest wanted them, also travel as one pack.
+  const packKeys = workingSet.map((i) => m.ram.chunks[i]).filter((h): h is string => !!h);
   const published = await publishShare(
     deps.client,
-    { appUrl, checkpoint, objects, base: guest.base, ...(shareKey ? { shareKey } : {}) },
+    { appUrl, checkpoint, objects, base: guest.base, packKeys, ...(shareKey ? { shareKey } : {}) },
     { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }) },
   );
   const uploadMs = Math.round(performance.now() - t0);
   if (!shareKey) await deps.keys.put(id, published.shareKey);
-  return { link: published.link, uploadedBytes: published.progress.uploadedBytes, skippedBytes: published.progress.skippedBytes, uploadMs };
+  return { link: published.link, uploadedBytes: published.progress.uploadedBytes, skippedBytes: published.progress.skippedBytes, packBytes: published.packBytes, uploadMs };
 }
 
 /** Decodes one fetched object and checks it is the content `key` names; throws ShareError. */
@@ -364,15 +366,63 @@ export class SharedRamSource {
   /** Prefetch fetches in flight at most: the browser's per-host connections stay free for faults. */
   readonly #prefetchSlots = new Slots(PREFETCH_FETCHES);
 
+  /** Stores still under way: the manifest is committed only after all of them. */
+  readonly #writes = new Set<Promise<unknown>>();
+
   private constructor(
     private readonly deps: ShareBridgeDeps,
     private readonly opened: Opened["opened"],
     readonly manifest: CheckpointManifest,
+    /** Chunks this browser held when the open began (other checkpoints with the same content). */
+    private readonly present: ReadonlySet<string>,
   ) {}
 
   static async open(deps: ShareBridgeDeps, link: string): Promise<SharedRamSource> {
     const { opened, m } = await openChecked(deps, link);
-    return new SharedRamSource(deps, opened, m);
+    // Registers (again) the pending write prepareSharedCheckpoint began, and says what is here.
+    const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
+    const source = new SharedRamSource(deps, opened, m, new Set(present.keys()));
+    source.#streamPack();
+    return source;
+  }
+
+  /** Pack entries by chunk hash: resolves with the bytes, or undefined if the pack failed (fetch it alone). */
+  readonly #packed = new Map<string, { done: Promise<Uint8Array | undefined>; resolve(bytes: Uint8Array | undefined): void; bytes?: Uint8Array }>();
+
+  /** The working set in one request: each chunk usable as soon as its part has arrived. */
+  #streamPack(): void {
+    const pack = this.opened.manifest.pack;
+    if (!pack) return;
+    for (const [key] of pack.entries) {
+      if (this.present.has(key) || this.#packed.has(key)) continue;
+      let resolve!: (bytes: Uint8Array | undefined) => void;
+      const done = new Promise<Uint8Array | undefined>((r) => (resolve = r));
+      this.#packed.set(key, { done, resolve });
+    }
+    void this.opened
+      .readPack(async (key, plain) => {
+        const slot = this.#packed.get(key);
+        if (!slot || slot.bytes) return;
+        try {
+          const obj = decodeObject(key, plain, this.manifest.chunkSize);
+          if ((await sha256Hex(obj.raw)) !== key) throw shareErrors.damaged(`object for chunk ${key} has other content`);
+          slot.bytes = obj.raw;
+          this.#storeInBackground({ hash: key, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec });
+          slot.resolve(obj.raw);
+        } catch {
+          slot.resolve(undefined); // fetched on its own later, where a real error surfaces
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        for (const slot of this.#packed.values()) if (!slot.bytes) slot.resolve(undefined);
+      });
+  }
+
+  #storeInBackground(record: NewChunk): void {
+    const write = this.deps.checkpoints.putChunks([record]).then(() => void this.#stored.add(record.hash));
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write)).catch(() => undefined);
   }
 
   #hash(index: number): string {
@@ -393,32 +443,66 @@ export class SharedRamSource {
 
   async #read(indices: readonly number[], demand: boolean): Promise<Uint8Array[]> {
     const hashes = indices.map((i) => this.#hash(i));
-    const local = await this.deps.checkpoints.getChunkRecords(hashes);
-    const toStore: NewChunk[] = [];
-    const out = await Promise.all(
+    // Only chunks known to be here are looked up: a fault on a missing one goes straight out.
+    const maybeLocal = hashes.map((h) => this.present.has(h) || (this.#stored.has(h) && !this.#fetching.has(h)));
+    const lookups = hashes.filter((_, k) => maybeLocal[k]);
+    const found = lookups.length > 0 ? await this.deps.checkpoints.getChunkRecords(lookups) : [];
+    let next = 0;
+    const local = maybeLocal.map((m) => (m ? found[next++] : undefined));
+    return Promise.all(
       hashes.map(async (hash, k) => {
         const length = Math.min(this.manifest.chunkSize, this.manifest.ram.length - indices[k] * this.manifest.chunkSize);
         if (local[k]) {
           this.#stored.add(hash);
           return verifyChunk(local[k], hash, this.manifest.id, length);
         }
-        const fetch = () => fetchChunk(this.opened, hash, this.manifest.chunkSize, demand ? "high" : "low");
-        const { raw, sealedBytes: _sealed, ...record } = demand ? await fetch() : await this.#prefetchSlots.run(fetch);
+        const packed = this.#packed.get(hash);
+        // A fault takes the pack's copy if it is here already; prefetch waits for the pack.
+        const fromPack = packed?.bytes ?? (!demand && packed ? await packed.done : undefined);
+        if (fromPack) this.#packed.delete(hash); // the loader keeps what it needs; the pack's copy can go
+        const raw = fromPack ?? (demand ? await this.#fetch(hash, "high") : await this.#prefetchSlots.run(() => this.#fetchOrLocal(hash, length)));
         if (raw.byteLength !== length) throw shareErrors.damaged(`object for chunk ${hash} has ${raw.byteLength} bytes, ${length} expected`);
-        toStore.push(record);
         return raw;
       }),
     );
-    if (toStore.length > 0) {
-      await this.deps.checkpoints.putChunks(toStore);
-      for (const r of toStore) this.#stored.add(r.hash);
-    }
-    return out;
   }
+
+  /** Fetches under way by hash: a fault on a chunk prefetch is already fetching waits for that fetch. */
+  readonly #fetching = new Map<string, Promise<Uint8Array>>();
+
+  /** One network fetch per chunk at a time; stored here as soon as it is verified. */
+  #fetch(hash: string, priority: "high" | "low"): Promise<Uint8Array> {
+    const running = this.#fetching.get(hash);
+    if (running) return running;
+    const p = (async () => {
+      const { raw, sealedBytes: _sealed, ...record } = await fetchChunk(this.opened, hash, this.manifest.chunkSize, priority);
+      // Stored in the background: the guest waits for the bytes, not for IndexedDB.
+      this.#storeInBackground(record);
+      return raw;
+    })();
+    this.#fetching.set(hash, p);
+    void p.finally(() => this.#fetching.delete(hash)).catch(() => undefined);
+    return p;
+  }
+
+  /** Prefetch, once its turn comes: a fault may have brought the chunk in meanwhile. */
+  async #fetchOrLocal(hash: string, length: number): Promise<Uint8Array> {
+    const running = this.#fetching.get(hash);
+    if (running) return running;
+    if (this.#stored.has(hash)) {
+      const [record] = await this.deps.checkpoints.getChunkRecords([hash]);
+      if (record) return verifyChunk(record, hash, this.manifest.id, length);
+    }
+    return this.#fetch(hash, "low");
+  }
+
+  /** Faults must not wait behind queued prefetch (see loader-session). */
+  readonly demandBypassesPrefetch = true;
 
   /** Lists the checkpoint once every RAM chunk is stored; returns whether it is (now) listed. */
   async commitIfComplete(): Promise<boolean> {
     if (this.#committed) return true;
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
     const missing = this.manifest.ram.chunks.filter((h): h is string => !!h && !this.#stored.has(h));
     if (missing.length > 0) {
       // Chunks read before this session (or deduplicated) may be stored already.

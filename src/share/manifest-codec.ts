@@ -21,12 +21,22 @@ export interface ShareManifest<T> {
   readonly checkpoint: T;
   readonly objects: Readonly<Record<string, string>>;
   readonly base: BaseImageIdentity;
+  /** Optional: some objects again, concatenated in one object, so an opener gets them in one request. */
+  readonly pack?: SharePack;
+}
+
+/** `name` is a store object holding, back to back, the sealed objects of `entries` ([key, sealed length]). */
+export interface SharePack {
+  readonly name: string;
+  readonly entries: ReadonlyArray<readonly [key: string, length: number]>;
 }
 
 export type CheckpointValidator<T> = (value: unknown) => value is T;
 
 const MAX_URL_LENGTH = 4096;
 const TOP_LEVEL_KEYS = ["base", "checkpoint", "objects", "version"];
+const TOP_LEVEL_KEYS_WITH_PACK = ["base", "checkpoint", "objects", "pack", "version"];
+const MAX_PACK_ENTRIES = 65536;
 
 export async function encodeShareManifest<T>(keys: ShareKeys, manifest: Omit<ShareManifest<T>, "version">): Promise<SealedObject> {
   const envelope: ShareManifest<T> = {
@@ -34,6 +44,7 @@ export async function encodeShareManifest<T>(keys: ShareKeys, manifest: Omit<Sha
     checkpoint: manifest.checkpoint,
     objects: manifest.objects,
     base: { url: manifest.base.url, sha256: manifest.base.sha256, size: manifest.base.size },
+    ...(manifest.pack ? { pack: manifest.pack } : {}),
   };
   // Refuse to publish what we would refuse to open.
   validateEnvelope(envelope, (value): value is T => value === manifest.checkpoint);
@@ -78,7 +89,8 @@ function validateEnvelope<T>(value: unknown, validateCheckpoint: CheckpointValid
   const damaged = (what: string): ShareError => shareErrors.damaged(`manifest ${what} is invalid`);
   if (!isRecord(value)) throw damaged("envelope");
   const keys = Object.keys(value).sort();
-  if (keys.length !== TOP_LEVEL_KEYS.length || keys.some((k, i) => k !== TOP_LEVEL_KEYS[i])) throw damaged("field set");
+  const expected = keys.includes("pack") ? TOP_LEVEL_KEYS_WITH_PACK : TOP_LEVEL_KEYS;
+  if (keys.length !== expected.length || keys.some((k, i) => k !== expected[i])) throw damaged("field set");
   if (value.version !== SHARE_MANIFEST_VERSION) throw shareErrors.unknownVersion(value.version);
   const { checkpoint, objects, base } = value;
   let checkpointOk = false;
@@ -100,7 +112,24 @@ function validateEnvelope<T>(value: unknown, validateCheckpoint: CheckpointValid
   if (typeof url !== "string" || url.length === 0 || url.length > MAX_URL_LENGTH) throw damaged("base image url");
   if (typeof sha256 !== "string" || !SHA256_HEX.test(sha256)) throw damaged("base image sha256");
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw damaged("base image size");
-  return { version: SHARE_MANIFEST_VERSION, checkpoint: checkpoint as T, objects: objectMap, base: { url, sha256, size } };
+  const pack = value.pack === undefined ? undefined : validatePack(value.pack, objectMap);
+  if (value.pack !== undefined && !pack) throw damaged("pack");
+  return { version: SHARE_MANIFEST_VERSION, checkpoint: checkpoint as T, objects: objectMap, base: { url, sha256, size }, ...(pack ? { pack } : {}) };
+}
+
+function validatePack(value: unknown, objects: Record<string, string>): SharePack | undefined {
+  if (!isRecord(value) || Object.keys(value).length !== 2) return undefined;
+  const { name, entries } = value;
+  if (typeof name !== "string" || !SHA256_HEX.test(name) || !Array.isArray(entries) || entries.length > MAX_PACK_ENTRIES) return undefined;
+  const out: Array<readonly [string, number]> = [];
+  for (const entry of entries as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) return undefined;
+    const [key, length] = entry as unknown[];
+    // Only objects the manifest names: each is checked against that name when it arrives.
+    if (typeof key !== "string" || !(key in objects) || !Number.isSafeInteger(length) || (length as number) <= 0) return undefined;
+    out.push([key, length as number]);
+  }
+  return { name, entries: out };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -143,6 +143,14 @@ export class StoreClient {
   }
 
   /** Sealed manifest bytes, checked against their name. */
+  /** An object's bytes as they arrive, unverified: the caller checks what it builds from them. */
+  async getObjectStream(name: string, options: { signal?: AbortSignal; priority?: "high" | "low" | "auto" } = {}): Promise<ReadableStream<Uint8Array>> {
+    const init: RequestInit & { priority?: string } = { ...(options.signal ? { signal: options.signal } : {}), ...(options.priority ? { priority: options.priority } : {}) };
+    const response = await this.request(`objects/${name}`, init, name);
+    if (!response.body) throw shareErrors.storeRefused(response.status, "answer has no body");
+    return response.body;
+  }
+
   async getManifest(name: string, signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>> {
     const response = await this.request(`manifests/${name}`, { signal }, name);
     const bytes = await this.readBytes(response);

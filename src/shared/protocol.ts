@@ -134,6 +134,8 @@ export interface ShareResult {
   uploadedBytes: number;
   skippedBytes: number;
   uploadMs: number;
+  /** Part of the bytes above: the pack (the working set again, as one object an opener fetches first). */
+  packBytes: number;
 }
 
 export type CheckpointPhase = "paused" | "resumed" | "writing" | "done" | "failed";

@@ -8,6 +8,11 @@ export interface ChunkSource {
   read(index: number): Promise<Uint8Array>;
   /** Several chunks at once (one transaction / request): prefetch reads in batches. */
   readMany(indices: readonly number[]): Promise<Uint8Array[]>;
+  /**
+   * True where prefetch reads queue (a network source with few connections): a fault then reads
+   * on its own instead of waiting for a prefetch batch that holds its chunk.
+   */
+  readonly demandBypassesPrefetch?: boolean;
 }
 
 /** Chunks of one checkpoint in the local store. */

@@ -7,13 +7,13 @@ import type { LazyCpu } from "./lazy-ram-session";
 import { LazyRamSession } from "./lazy-ram-session";
 import type { LazyWasmHandle } from "./load-lazy-wasm";
 import type { LoaderMessage } from "./loader-session";
-import type { BeginMessage, WarmMessage } from "./loader-worker";
+import type { BeginMessage, TouchedMessage, WarmMessage } from "./loader-worker";
 import type { LocalChunks } from "./local-chunks";
 import { PAGE_SIZE } from "./page-walker";
 
 /** The loader worker as this side uses it (a Worker in browsers, a stand-in in tests). */
 export interface LoaderPort {
-  postMessage(message: BeginMessage | WarmMessage): void;
+  postMessage(message: BeginMessage | WarmMessage | TouchedMessage): void;
   addEventListener(type: "message", fn: (event: MessageEvent<LoaderMessage>) => void): void;
   removeEventListener(type: "message", fn: (event: MessageEvent<LoaderMessage>) => void): void;
 }
@@ -154,8 +154,11 @@ export class LazyRestore {
     const hash = this.input.manifest.ram.chunks[chunk];
     let bytes: Uint8Array | null = null;
     const local = hash ? this.#localBytes(hash) : undefined;
-    if (local) bytes = local;
-    else if (hash) {
+    if (local) {
+      bytes = local;
+      // Served from memory, but another browser (a share) would fetch it: part of the working set.
+      this.input.loader.postMessage({ type: "touched", session: this.session, index: chunk });
+    } else if (hash) {
       try {
         bytes = this.#client.request(chunk);
       } catch (e) {

@@ -73,7 +73,7 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
   };
   const demand = serveFaults(opts.buffers, async (index) => {
     opts.onDemand?.(index);
-    return cache.get(index) ?? inflight.get(index) ?? source.read(index);
+    return cache.get(index) ?? (source.demandBypassesPrefetch ? undefined : inflight.get(index)) ?? source.read(index);
   });
   const order = prefetchOrder(opts.order, opts.workingSet);
   const listed = new Set(opts.order);

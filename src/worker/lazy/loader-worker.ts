@@ -11,7 +11,7 @@ import { LayerStore } from "../../disk/layer-store";
 import { StoreChunkSource, type ChunkSource } from "./chunk-source";
 import type { FaultBuffers } from "./fault-channel";
 import { runLoaderSession, type LoaderMessage } from "./loader-session";
-import { recordWorkingSet, WorkingSetStore } from "./working-set-store";
+import { RECORD_MS, recordWorkingSet, WorkingSetStore } from "./working-set-store";
 
 /** Emulator worker -> loader. */
 export interface BeginMessage {
@@ -40,8 +40,22 @@ export interface WarmMessage {
   type: "warm";
 }
 
-self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage>) => {
+/** Emulator worker -> loader: a fault it filled from memory, still part of the working set. */
+export interface TouchedMessage {
+  type: "touched";
+  session: number;
+  index: number;
+}
+
+/** The working-set recorder of each running session. */
+const recorders = new Map<number, (index: number) => void>();
+
+self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage | TouchedMessage>) => {
   const m = event.data;
+  if (m?.type === "touched") {
+    recorders.get(m.session)?.(m.index);
+    return;
+  }
   if (m?.type === "warm") {
     void store().catch(() => undefined);
     void workingSets().catch(() => undefined);
@@ -69,12 +83,11 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage
         if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
         source = new StoreChunkSource(s, manifest);
       }
+      const record = recordWorkingSet(ws, m.checkpointId, undefined, workingSet);
+      recorders.set(m.session, record);
+      setTimeout(() => recorders.delete(m.session), RECORD_MS + 1000);
       post({ type: "ready", session: m.session });
-      await runLoaderSession(
-        source,
-        { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: recordWorkingSet(ws, m.checkpointId, undefined, workingSet), onPrefetched },
-        post,
-      );
+      await runLoaderSession(source, { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: record, onPrefetched }, post);
     } catch (e) {
       post({ type: "error", session: m.session, message: e instanceof Error ? e.message : String(e) });
     }

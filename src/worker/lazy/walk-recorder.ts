@@ -9,9 +9,9 @@ import type { LazyWasmHandle } from "./load-lazy-wasm";
 import { walkPages, type WalkContext } from "./page-walker";
 
 /** How often the TLB is flushed so active pages are walked (and stamped) again. */
-export const FLUSH_INTERVAL_MS = 2000;
+export const FLUSH_INTERVAL_MS = 1000;
 /** Chunks walked this long before a capture count as its working set. */
-export const HOT_WINDOW_MS = 5000;
+export const HOT_WINDOW_MS = 1500;
 /** At most this many chunks (the most recent) make the working set: 32 MiB of 32 KiB chunks. */
 const MAX_HOT_CHUNKS = 1024;
 

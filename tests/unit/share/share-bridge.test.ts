@@ -8,6 +8,8 @@ import { loadCheckpoint } from "../../../src/checkpoint/restore";
 import {
   isSharedCheckpoint,
   openSharedCheckpoint,
+  prepareSharedCheckpoint,
+  SharedRamSource,
   publishCheckpoint,
   type GuestIdentity,
   type ShareBridgeDeps,
@@ -74,6 +76,38 @@ async function listedIds(deps: ShareBridgeDeps): Promise<string[]> {
 }
 
 describe("share bridge: publish and open a checkpoint through the store", () => {
+  it("opens lazily: device state and disk first, RAM chunk by chunk (pack first), listed only once all of it is stored", async () => {
+    const a = await sharer();
+    const manifest = (await a.deps.checkpoints.getManifest(a.id))!;
+    const nonZero = manifest.ram.chunks.flatMap((h, i) => (h ? [i] : []));
+    const workingSet = [nonZero[3], nonZero[0]];
+    const { link, packBytes } = await publishCheckpoint({ ...a.deps, workingSet: async () => workingSet }, a.id, APP);
+    expect(packBytes).toBeGreaterThan(0);
+
+    const b = await side();
+    const prepared = await prepareSharedCheckpoint(b, link);
+    if (prepared.kind !== "lazy") throw new Error("expected a lazy open");
+    expect(prepared.workingSet).toEqual(workingSet);
+    expect(Buffer.compare(new Uint8Array(prepared.deviceState), new Uint8Array(makeDeviceState(8)))).toBe(0);
+    expect(await listedIds(b)).toEqual([]); // RAM is not here yet
+    const layerId = prepared.manifest.diskLayerId!;
+    for (const [index, bytes] of a.disk) expect(Buffer.compare((await b.layers.readBlock(layerId, index))!, bytes)).toBe(0);
+
+    const source = await SharedRamSource.open(b, link);
+    expect(source.demandBypassesPrefetch).toBe(true);
+    const first = await source.read(nonZero[3]); // a fault
+    expect(Buffer.compare(first, a.ram.subarray(nonZero[3] * manifest.chunkSize, (nonZero[3] + 1) * manifest.chunkSize))).toBe(0);
+    expect(await source.commitIfComplete()).toBe(false);
+    const rest = await source.readMany(nonZero); // prefetch
+    nonZero.forEach((i, k) => expect(Buffer.compare(rest[k], a.ram.subarray(i * manifest.chunkSize, (i + 1) * manifest.chunkSize))).toBe(0));
+    expect(await source.commitIfComplete()).toBe(true);
+    expect(await listedIds(b)).toEqual([a.id]);
+    const loaded = await loadCheckpoint(b.checkpoints, a.id);
+    expect(Buffer.compare(loaded.ram, a.ram)).toBe(0);
+    // Opened again: the checkpoint is local now, nothing to fetch.
+    expect(await prepareSharedCheckpoint(b, link)).toEqual({ kind: "local", id: a.id });
+  });
+
   it("round-trips RAM, device state and the flattened disk into fresh stores; re-share uploads nothing", async () => {
     const a = await sharer();
     const uploads: ShareProgress[] = [];

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShareError } from "../../../src/share/errors";
@@ -55,6 +55,32 @@ describe("publish and open a share", () => {
     const fresh = await publishShare(client, input);
     expect(fresh.progress.uploadedObjects).toBe(6); // a new key shares nothing with the old one
     expect(fresh.link).not.toBe(first.link);
+  });
+
+  it("packs the wanted objects in order into one object that streams out verified, and refuses a tampered pack", async () => {
+    const wanted = [sha(chunks[4]), sha(chunks[1]), "ff".repeat(32), sha(chunks[4])];
+    const shared = await publishShare(client, { ...input, packKeys: wanted });
+    const opened = await openShare(client, shared.link, isCheckpoint);
+    const pack = opened.manifest.pack!;
+    expect(pack.entries.map(([k]) => k)).toEqual([sha(chunks[4]), sha(chunks[1])]); // unknown and repeated keys dropped
+    expect(shared.packBytes).toBe(pack.entries.reduce((n, [, l]) => n + l, 0));
+    const got: Array<[string, Uint8Array]> = [];
+    await opened.readPack((key, plain) => got.push([key, plain]));
+    expect(got).toEqual([
+      [sha(chunks[4]), chunks[4]],
+      [sha(chunks[1]), chunks[1]],
+    ]);
+    // Re-sharing with the kept key: the pack is the same object, nothing is uploaded.
+    const again = await publishShare(client, { ...input, packKeys: wanted, shareKey: shared.shareKey });
+    expect(again.progress.uploadedBytes).toBe(0);
+
+    const path = join(store.dir, "objects", pack.name.slice(0, 2), pack.name);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 1] ^= 1; // the second object's last byte
+    await writeFile(path, bytes);
+    const seen: string[] = [];
+    await expect(opened.readPack((key) => seen.push(key))).rejects.toMatchObject({ code: "damaged" });
+    expect(seen).toEqual([sha(chunks[4])]); // what arrived intact before the damage was handed over
   });
 
   it("reports a chunk damaged in the store", async () => {
