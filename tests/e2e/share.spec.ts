@@ -65,10 +65,12 @@ test("a share link opens the VM in another browser profile, with its disk and me
   await expect.poll(async () => (await b.page.evaluate(() => window.snap86.checkpoints())).map((c) => c.id), { timeout: 120_000 }).toContain(id);
   await b.close();
 
-  // One stored object damaged on the store's disk: a fresh opener refuses it as damaged.
-  const [victim] = uploaded.sort((x, y) => y[1] - x[1])[0];
-  const original = await readFile(victim);
-  await writeFile(victim, original.subarray(0, original.byteLength >> 1));
+  // The two largest stored objects damaged on the store's disk: the pack (the working set in one
+  // object; an opener falls back to fetching its parts one by one) and one object the opener
+  // must have. A fresh opener refuses the VM as damaged.
+  const victims = uploaded.sort((x, y) => y[1] - x[1]).slice(0, 2).map(([path]) => path);
+  const originals = await Promise.all(victims.map((v) => readFile(v)));
+  await Promise.all(victims.map((v, i) => writeFile(v, originals[i].subarray(0, originals[i].byteLength >> 1))));
   try {
     const c = await openLinkFresh(browser, shared.link);
     // Device state and disk are checked before the guest runs ("failed"); a RAM chunk when the
@@ -78,7 +80,7 @@ test("a share link opens the VM in another browser profile, with its disk and me
     expect(await c.page.evaluate(() => window.snap86.checkpoints())).toEqual([]);
     await c.close();
   } finally {
-    await writeFile(victim, original);
+    await Promise.all(victims.map((v, i) => writeFile(v, originals[i])));
   }
 
   // A link with another key, and a malformed link, each say what is wrong.
