@@ -10,7 +10,7 @@ import { launchOptions } from "../scripts/lib/chromium.mjs";
 import { median, startApp } from "./lib/app-server.mjs";
 import { bootFreshPage } from "./lib/vm.mjs";
 
-const REPS = Number(process.env.SNAP86_BENCH_RUNS ?? 3);
+const REPS = Number(process.env.SNAP86_BENCH_RUNS ?? 5);
 const LOOP = "i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done; echo $i";
 
 /** restore() then run("true"), timed inside the page (no Playwright round trips in the figures). */

@@ -22,6 +22,7 @@ import type { GoldenImage } from "../reboot/reset";
 import { localChunks } from "./lazy/local-chunks";
 import { WorkingSetStore } from "./lazy/working-set-store";
 import type { PreparedShare } from "../checkpoint/share-bridge";
+import type { CheckpointManifest } from "../checkpoint/manifest";
 import type { LazySupport } from "./lazy/lazy-support";
 import { LazyRestores, type LazyEmulator } from "./lazy/lazy-restores";
 import type { LazyWasmHandle } from "./lazy/load-lazy-wasm";
@@ -123,7 +124,8 @@ export class CheckpointController {
       if (goldenState) this.golden = { id, diskLayerId, deviceState: goldenState, ram: result.ram, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
       else this.spare = result.ram;
       if (!options.autosave) this.current = id;
-      if (hot.length > 0) await this.rememberWorkingSet(id, hot);
+      // Not awaited: the checkpoint is complete without it (a restore before it lands just has no prefetch order).
+      if (hot.length > 0) void this.rememberWorkingSet(id, hot);
       this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
       await this.publishList();
       return {
@@ -163,7 +165,7 @@ export class CheckpointController {
 
   /** Device state now, RAM on first touch and by background prefetch (src/worker/lazy). */
   private async restoreLazy(machine: Machine, id: string, wasm: LazyWasmHandle): Promise<void> {
-    const loaded = await this.capture.loadLazy(id);
+    const loaded = await this.loadDeviceState(id);
     checkRestorable(loaded.manifest, machine.identity);
     const { emulator, disk } = machine;
     await emulator.stop();
@@ -195,6 +197,19 @@ export class CheckpointController {
     await emulator.run();
     this.current = prepared.manifest.id;
   }
+
+  /**
+   * Manifest and device state for a lazy restore; the last one is kept (a few MiB) because going
+   * back to the same checkpoint is the common case, and reading it is on the restore's path.
+   * v86's restore_state only reads the buffer (set_state copies into device memory), so it is reused.
+   */
+  private async loadDeviceState(id: string): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }> {
+    if (this.lastDeviceState?.manifest.id === id) return this.lastDeviceState;
+    const loaded = await this.capture.loadLazy(id);
+    this.lastDeviceState = loaded;
+    return loaded;
+  }
+  private lastDeviceState: { manifest: CheckpointManifest; deviceState: ArrayBuffer } | undefined;
 
   /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
   async endLazy(emulator: Machine["emulator"]): Promise<void> {
@@ -282,12 +297,14 @@ export class CheckpointController {
   }
 
   async label(id: string, label: string): Promise<void> {
+    if (this.lastDeviceState?.manifest.id === id) this.lastDeviceState = undefined;
     await this.capture.label(id, label);
     await this.publishList();
   }
 
   /** Deletes, then reclaims chunks and disk layers nothing references any more. */
   async remove(id: string, disk: DiskSession | undefined): Promise<void> {
+    if (this.lastDeviceState?.manifest.id === id) this.lastDeviceState = undefined;
     await this.capture.remove(id);
     if (this.current === id) this.current = null;
     await this.collectGarbage(disk);

@@ -43,3 +43,64 @@ export class StoreChunkSource implements ChunkSource {
     return Promise.all(records.map((rec, k) => verifyChunk(rec, hashes[k], this.manifest.id, this.#length(indices[k]))));
   }
 }
+
+/**
+ * Decoded chunks by content hash, kept across restores in the loader worker: restoring the same
+ * checkpoint again (a test suite resetting to it, a user going back and forth) finds its working
+ * set in memory instead of IndexedDB. Least recently used chunks go first.
+ */
+export class DecodedChunkCache {
+  readonly #chunks = new Map<string, Uint8Array>();
+  #bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(hash: string): Uint8Array | undefined {
+    const bytes = this.#chunks.get(hash);
+    if (bytes) {
+      this.#chunks.delete(hash);
+      this.#chunks.set(hash, bytes);
+    }
+    return bytes;
+  }
+
+  put(hash: string, bytes: Uint8Array): void {
+    if (this.#chunks.has(hash) || bytes.byteLength > this.maxBytes) return;
+    this.#chunks.set(hash, bytes);
+    this.#bytes += bytes.byteLength;
+    for (const [oldest, old] of this.#chunks) {
+      if (this.#bytes <= this.maxBytes) break;
+      this.#chunks.delete(oldest);
+      this.#bytes -= old.byteLength;
+    }
+  }
+}
+
+/** `source` with `cache` in front (chunks of `manifest`, looked up by hash). */
+export function cachedChunkSource(source: ChunkSource, manifest: Pick<CheckpointManifest, "ram">, cache: DecodedChunkCache): ChunkSource {
+  const hashOf = (index: number): string | null => manifest.ram.chunks[index] ?? null;
+  const readMany = async (indices: readonly number[]): Promise<Uint8Array[]> => {
+    const out: Array<Uint8Array | undefined> = indices.map((i) => {
+      const h = hashOf(i);
+      return h ? cache.get(h) : undefined;
+    });
+    const missing = indices.filter((_, k) => !out[k]);
+    if (missing.length > 0) {
+      const read = await source.readMany(missing);
+      let next = 0;
+      indices.forEach((index, k) => {
+        if (out[k]) return;
+        const bytes = read[next++];
+        out[k] = bytes;
+        const h = hashOf(index);
+        if (h) cache.put(h, bytes);
+      });
+    }
+    return out as Uint8Array[];
+  };
+  return {
+    readMany,
+    read: async (index) => (await readMany([index]))[0],
+    ...(source.demandBypassesPrefetch ? { demandBypassesPrefetch: true } : {}),
+  };
+}

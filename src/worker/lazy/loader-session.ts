@@ -92,8 +92,10 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
     };
     // The recorded working set: every read started at once (in parallel batches), so the first
     // faults find their chunks in flight or decoded instead of queueing behind prefetch.
+    // Growing batches: the first faults come in working-set order, so the first chunks must not
+    // wait for a large read to finish.
     const hotBatches: number[][] = [];
-    for (let i = 0; i < hot.length; i += WORKING_SET_BATCH) hotBatches.push(hot.slice(i, i + WORKING_SET_BATCH));
+    for (let i = 0, size = 2; i < hot.length; i += size, size = Math.min(size * 2, WORKING_SET_BATCH)) hotBatches.push(hot.slice(i, i + size));
     const hotReads = hotBatches.map((indices) => read(indices));
     for (let b = 0; b < hotBatches.length; b++) {
       const chunks = await hotReads[b];

@@ -6,9 +6,10 @@
  */
 import zstdWasmUrl from "../../../node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm?url";
 import { initCodec } from "../../checkpoint/codec";
+import type { CheckpointManifest } from "../../checkpoint/manifest";
 import { CheckpointStore } from "../../checkpoint/store";
 import { LayerStore } from "../../disk/layer-store";
-import { StoreChunkSource, type ChunkSource } from "./chunk-source";
+import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkSource } from "./chunk-source";
 import type { FaultBuffers } from "./fault-channel";
 import { runLoaderSession, type LoaderMessage } from "./loader-session";
 import { RECORD_MS, recordWorkingSet, WorkingSetStore } from "./working-set-store";
@@ -24,6 +25,8 @@ export interface BeginMessage {
   share?: string;
   /** Working set known to the emulator worker (a share's), used when this browser has none. */
   workingSet?: number[];
+  /** The checkpoint's manifest as the emulator worker has it: no IndexedDB read before "ready". */
+  manifest?: CheckpointManifest;
 }
 
 let storePromise: Promise<CheckpointStore> | undefined;
@@ -46,6 +49,9 @@ export interface TouchedMessage {
   session: number;
   index: number;
 }
+
+/** 32 MiB of decoded chunks kept across restores (working sets are a few MiB). */
+const decoded = new DecodedChunkCache(32 * 1024 * 1024);
 
 /** The working-set recorder of each running session. */
 const recorders = new Map<number, (index: number) => void>();
@@ -79,9 +85,9 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage
           if (await shared.commitIfComplete()) post({ type: "stored", session: m.session });
         };
       } else {
-        const manifest = await s.getManifest(m.checkpointId);
+        const manifest = m.manifest?.id === m.checkpointId ? m.manifest : await s.getManifest(m.checkpointId);
         if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
-        source = new StoreChunkSource(s, manifest);
+        source = cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded);
       }
       const record = recordWorkingSet(ws, m.checkpointId, undefined, workingSet);
       recorders.set(m.session, record);
