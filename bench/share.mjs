@@ -68,6 +68,7 @@ async function openAndMeasure(link, what) {
       if (process.env.SNAP86_BENCH_VERBOSE === "1" && bytes > 50_000) console.error(`  ${bytes} B ${request.url().slice(0, 120)}`);
     }, () => undefined);
   });
+  if (process.env.SNAP86_BENCH_VERBOSE === "1") page.on("console", (m) => m.text().startsWith("PREP") && console.error(m.text()));
   store.served.bytes = 0;
   const t0 = performance.now();
   await page.goto(link);

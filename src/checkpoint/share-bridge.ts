@@ -299,6 +299,8 @@ export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, 
 }
 
 const PREFETCH_FETCHES = 4;
+const QUIET_MS = 300;
+const MAX_QUIET_WAIT_MS = 3000;
 
 /** At most `size` tasks at once, the rest in FIFO order. */
 class Slots {
@@ -389,6 +391,9 @@ export class SharedRamSource {
   /** Pack entries by chunk hash: resolves with the bytes, or undefined if the pack failed (fetch it alone). */
   readonly #packed = new Map<string, { done: Promise<Uint8Array | undefined>; resolve(bytes: Uint8Array | undefined): void; bytes?: Uint8Array }>();
 
+  /** Settles when the pack has streamed (or failed): other prefetch waits, the pack gets the bandwidth. */
+  #packDone: Promise<void> = Promise.resolve();
+
   /** The working set in one request: each chunk usable as soon as its part has arrived. */
   #streamPack(): void {
     const pack = this.opened.manifest.pack;
@@ -399,7 +404,7 @@ export class SharedRamSource {
       const done = new Promise<Uint8Array | undefined>((r) => (resolve = r));
       this.#packed.set(key, { done, resolve });
     }
-    void this.opened
+    this.#packDone = this.opened
       .readPack(async (key, plain) => {
         const slot = this.#packed.get(key);
         if (!slot || slot.bytes) return;
@@ -416,7 +421,8 @@ export class SharedRamSource {
       .catch(() => undefined)
       .finally(() => {
         for (const slot of this.#packed.values()) if (!slot.bytes) slot.resolve(undefined);
-      });
+      })
+      .then(() => undefined);
   }
 
   #storeInBackground(record: NewChunk): void {
@@ -460,11 +466,29 @@ export class SharedRamSource {
         // A fault takes the pack's copy if it is here already; prefetch waits for the pack.
         const fromPack = packed?.bytes ?? (!demand && packed ? await packed.done : undefined);
         if (fromPack) this.#packed.delete(hash); // the loader keeps what it needs; the pack's copy can go
+        if (demand && !fromPack) this.#lastDemand = performance.now();
         const raw = fromPack ?? (demand ? await this.#fetch(hash, "high") : await this.#prefetchSlots.run(() => this.#fetchOrLocal(hash, length)));
         if (raw.byteLength !== length) throw shareErrors.damaged(`object for chunk ${hash} has ${raw.byteLength} bytes, ${length} expected`);
         return raw;
       }),
     );
+  }
+
+  /** When the guest last waited on the network (a fault that missed the pack). */
+  #lastDemand = 0;
+  readonly #openedAt = performance.now();
+
+  /**
+   * Bulk prefetch starts once the guest has gone QUIET_MS without a network fault: until then
+   * the link belongs to what the guest is waiting for (REAP: working set first, the rest after).
+   */
+  async #quiet(): Promise<void> {
+    for (;;) {
+      // A guest that keeps faulting must not starve the prefetch forever (a capture waits for it).
+      const wait = Math.min(this.#lastDemand + QUIET_MS, this.#openedAt + MAX_QUIET_WAIT_MS) - performance.now();
+      if (wait <= 0) return;
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   /** Fetches under way by hash: a fault on a chunk prefetch is already fetching waits for that fetch. */
@@ -487,6 +511,8 @@ export class SharedRamSource {
 
   /** Prefetch, once its turn comes: a fault may have brought the chunk in meanwhile. */
   async #fetchOrLocal(hash: string, length: number): Promise<Uint8Array> {
+    await this.#packDone;
+    await this.#quiet();
     const running = this.#fetching.get(hash);
     if (running) return running;
     if (this.#stored.has(hash)) {
