@@ -77,8 +77,8 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage
       let source: ChunkSource;
       let onPrefetched: (() => Promise<void>) | undefined;
       if (m.share) {
-        const bridge = await import("../../checkpoint/share-bridge");
-        const shared = await bridge.SharedRamSource.open(await bridge.browserShareDeps(store, layers), m.share);
+        const [bridge, { SharedRamSource }] = await Promise.all([import("../../checkpoint/share-bridge"), import("../../checkpoint/shared-ram-source")]);
+        const shared = await SharedRamSource.open(await bridge.browserShareDeps(store, layers), m.share);
         if (shared.manifest.id !== m.checkpointId) throw new Error(`the link names checkpoint ${shared.manifest.id}, not ${m.checkpointId}`);
         source = shared;
         onPrefetched = async () => {

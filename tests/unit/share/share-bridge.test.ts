@@ -9,12 +9,12 @@ import {
   isSharedCheckpoint,
   openSharedCheckpoint,
   prepareSharedCheckpoint,
-  SharedRamSource,
   publishCheckpoint,
   type GuestIdentity,
   type ShareBridgeDeps,
   type ShareProgress,
 } from "../../../src/checkpoint/share-bridge";
+import { SharedRamSource } from "../../../src/checkpoint/shared-ram-source";
 import { LayerStore } from "../../../src/disk/layer-store";
 import { ShareKeyStore } from "../../../src/share/key-store";
 import { openShare } from "../../../src/share/share-session";
