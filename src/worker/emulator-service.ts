@@ -3,6 +3,7 @@
  * Everything v86-specific stays in src/worker; the rest of the app sees events and plain data.
  */
 import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
+import { GoldenCheckpoints } from "../reboot/golden-checkpoints";
 import { WalkRecorder, type RecorderCpu } from "./lazy/walk-recorder";
 import { DEFAULT_CHUNK_SIZE } from "../checkpoint/chunks";
 import type { PreparedShare } from "../checkpoint/share-bridge";
@@ -67,8 +68,19 @@ export class EmulatorService implements EmulatorApi {
   private internalStops = 0;
   /** A paused spare machine: no autosaves, its own fresh session disk. */
   private standby = false;
-  private goldenInfo: CheckpointInfo | undefined;
-  private goldenPending: Promise<CheckpointInfo> | undefined;
+  private readonly golden = new GoldenCheckpoints({
+    machineKey: () => (this.identity ? machineKey(this.identity) : undefined),
+    guestImageId: () => this.identity?.guestImageId,
+    list: () => this.checkpoints().list(),
+    remove: (id) => this.checkpoints().remove(id, this.disk),
+    consumeCleanBoot: () => {
+      const clean = this.cleanBoot;
+      this.cleanBoot = false;
+      return clean;
+    },
+    take: () => this.checkpoint({ label: GOLDEN_LABEL }),
+    preload: (info) => void this.checkpoints().goldenImage(info).catch(() => undefined),
+  });
   /** This machine cold-booted the pristine disk and nothing has been restored into it since. */
   private cleanBoot = false;
   /** The disk was just wiped: the reboot that follows is a boot of the pristine disk. */
@@ -316,7 +328,7 @@ export class EmulatorService implements EmulatorApi {
   }
 
   deleteCheckpoint(id: string): Promise<void> {
-    if (this.goldenInfo?.id === id) this.goldenInfo = undefined;
+    this.golden.forget(id);
     return this.serializeCheckpoint(() => this.checkpoints().remove(id, this.disk));
   }
 
@@ -352,41 +364,13 @@ export class EmulatorService implements EmulatorApi {
 
   /** Concurrent callers (the page after boot, a test fixture) share one capture. */
   ensureGolden(): Promise<CheckpointInfo> {
-    this.goldenPending ??= this.findOrTakeGolden().finally(() => {
-      this.goldenPending = undefined;
-    });
-    return this.goldenPending;
-  }
-
-  private async findOrTakeGolden(): Promise<CheckpointInfo> {
-    const existing = await this.findGolden();
-    if (existing) {
-      // Loaded now, in the background, so the first reset does not wait for IndexedDB.
-      void this.checkpoints().goldenImage(existing).catch(() => undefined);
-      return existing;
-    }
-    if (!this.cleanBoot) {
-      throw new Error("A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");
-    }
-    this.cleanBoot = false;
-    if (!this.identity) throw new Error("The machine is off: boot the built-in guest first");
-    const taken = await this.checkpoint({ label: GOLDEN_LABEL });
-    const identity = this.identity;
-    // A golden of an older guest build (same label, other image) can never be used again.
-    for (const c of await this.checkpoints().list()) {
-      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${identity.guestImageId}/`)) {
-        await this.checkpoints().remove(c.id, this.disk).catch(() => undefined);
-      }
-    }
-    const info = (await this.checkpoints().list()).find((c) => c.id === taken.id);
-    if (!info) throw new Error("the golden checkpoint was not stored");
-    return info;
+    return this.golden.ensure();
   }
 
   reset(): Promise<{ resetMs: number }> {
     return this.serializeCheckpoint(async () => {
       const t0 = performance.now();
-      const golden = await this.findGolden();
+      const golden = await this.golden.find();
       if (!golden) throw new Error("No clean booted state yet: it is saved when the shell first answers after a cold boot");
       const image = await this.checkpoints().goldenImage(golden);
       const machine = this.machine();
@@ -442,15 +426,6 @@ export class EmulatorService implements EmulatorApi {
       if (j === needle.length) return Promise.resolve(true);
     }
     return Promise.resolve(false);
-  }
-
-  /** Cached: listing every checkpoint costs IndexedDB reads a reset should not wait for. */
-  private async findGolden(): Promise<CheckpointInfo | undefined> {
-    if (!this.identity) return undefined;
-    const key = machineKey(this.identity);
-    if (this.goldenInfo?.machineKey === key) return this.goldenInfo;
-    this.goldenInfo = (await this.checkpoints().list()).filter((c) => c.golden && c.machineKey === key).sort((a, b) => b.created - a.created)[0];
-    return this.goldenInfo;
   }
 
   /** Autosaves belong to the session a reset wipes; checkpoints the user took and labelled stay. */

@@ -1,0 +1,63 @@
+// Which checkpoint a reset returns to, and when one may be taken.
+import { describe, expect, it } from "vitest";
+import { GoldenCheckpoints, type GoldenHost } from "../../../src/reboot/golden-checkpoints";
+import type { CheckpointInfo } from "../../../src/shared/protocol";
+
+const KEY = "guest-a/134217728/8388608/0.5.462";
+const info = (id: string, golden: boolean, machineKey = KEY, created = 1): CheckpointInfo =>
+  ({ id, golden, machineKey, created, label: golden ? "golden" : "x", autosave: false }) as CheckpointInfo;
+
+function host(list: CheckpointInfo[], clean: boolean) {
+  let cleanBoot = clean;
+  const calls = { list: 0, take: 0, removed: [] as string[], preloaded: [] as string[] };
+  const h: GoldenHost = {
+    machineKey: () => KEY,
+    guestImageId: () => "guest-a",
+    list: async () => (calls.list++, [...list]),
+    remove: async (id) => {
+      calls.removed.push(id);
+      list = list.filter((c) => c.id !== id);
+    },
+    consumeCleanBoot: () => {
+      const c = cleanBoot;
+      cleanBoot = false;
+      return c;
+    },
+    take: async () => {
+      calls.take++;
+      list.push(info("new", true, KEY, 9));
+      return { id: "new", pauseMs: 1, persistMs: 1, storedBytes: 1, newBytes: 1 };
+    },
+    preload: (c) => void calls.preloaded.push(c.id),
+  };
+  return { h, calls };
+}
+
+describe("GoldenCheckpoints", () => {
+  it("takes the golden once on a clean boot, shared by concurrent callers, and drops goldens of older guest builds", async () => {
+    const { h, calls } = host([info("old-build", true, "guest-old/1/1/0.5.462"), info("user", false)], true);
+    const g = new GoldenCheckpoints(h);
+    const [a, b] = await Promise.all([g.ensure(), g.ensure()]);
+    expect(a.id).toBe("new");
+    expect(b.id).toBe("new");
+    expect(calls.take).toBe(1);
+    expect(calls.removed).toEqual(["old-build"]);
+  });
+
+  it("refuses to take one after a boot of a used disk, and finds an existing one without taking", async () => {
+    const used = host([info("user", false)], false);
+    await expect(new GoldenCheckpoints(used.h).ensure()).rejects.toThrow(/wipe the disk once/);
+    expect(used.calls.take).toBe(0);
+
+    const existing = host([info("g1", true, KEY, 1), info("g2", true, KEY, 5)], false);
+    const g = new GoldenCheckpoints(existing.h);
+    expect((await g.ensure()).id).toBe("g2"); // the newest
+    expect(existing.calls.preloaded).toEqual(["g2"]);
+    const lists = existing.calls.list;
+    expect((await g.find())?.id).toBe("g2");
+    expect(existing.calls.list).toBe(lists); // cached
+    g.forget("g2");
+    await g.find();
+    expect(existing.calls.list).toBe(lists + 1);
+  });
+});
