@@ -285,7 +285,11 @@ export class LazyRestore {
  */
 const channel = typeof MessageChannel === "function" ? new MessageChannel() : undefined;
 const queued: Array<() => void> = [];
-if (channel) channel.port1.onmessage = () => queued.shift()?.();
+if (channel) {
+  channel.port1.onmessage = () => queued.shift()?.();
+  // Node (tests): an open port would keep the process alive.
+  (channel.port1 as unknown as { unref?: () => void }).unref?.();
+}
 function nextTask(fn: () => void): void {
   if (!channel) {
     setTimeout(fn, 0);
