@@ -46,7 +46,12 @@ describe.skipIf(!guestAvailable())("repeated in-place lazy restores under load (
     const kept = await guest.run("cat /tmp/keeper.out");
     expect(kept).toMatch(/^[0-9a-f]{32}\n$/);
     const dmesgBefore = await guest.run("dmesg | wc -l");
-    const uptime = async (): Promise<number> => Number((await guest.run("cut -d' ' -f1 /proc/uptime", 60_000)).trim());
+    const uptime = async (): Promise<number> => {
+      const out = await guest.run("cut -d' ' -f1 /proc/uptime", 60_000);
+      const seconds = /^(\d+\.\d+)$/m.exec(out);
+      if (!seconds) throw new Error(`no uptime in ${JSON.stringify(out)}; serial tail ${JSON.stringify(guest.serial.slice(-600))}`);
+      return Number(seconds[1]);
+    };
     const savedUptime = await uptime();
 
     await guest.emulator.stop();
