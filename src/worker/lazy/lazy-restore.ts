@@ -169,15 +169,15 @@ export class LazyRestore {
       }
       this.#faultBytes += bytes.byteLength;
     }
-    const pageBytes = (p: number): Uint8Array => {
-      const off = (p - first) * PAGE_SIZE;
-      if (!bytes || off >= bytes.byteLength) return ZERO_PAGE;
-      const slice = bytes.subarray(off, off + PAGE_SIZE);
-      return slice.byteLength === PAGE_SIZE ? slice : padded(slice);
-    };
-    dest.set(pageBytes(page));
+    dest.set(chunkPage(bytes, page - first));
     // The rest of the chunk is already decoded: installing it now saves up to 7 more faults.
-    for (let p = first; p < first + this.#pagesPerChunk; p++) if (p !== page) this.ram.provide(p, pageBytes(p));
+    this.#provideChunk(chunk, bytes, page);
+  }
+
+  /** Installs the pages of chunk `index` that are still missing (all but `except`). */
+  #provideChunk(index: number, bytes: Uint8Array | null | undefined, except = -1): void {
+    const first = index * this.#pagesPerChunk;
+    for (let k = 0; k < this.#pagesPerChunk; k++) if (first + k !== except) this.ram.provide(first + k, chunkPage(bytes, k));
   }
 
   #message(m: LoaderMessage): void {
@@ -195,15 +195,7 @@ export class LazyRestore {
         return;
       case "chunk": {
         if (this.#finished) return;
-        const first = m.index * this.#pagesPerChunk;
-        for (let k = 0; k < this.#pagesPerChunk; k++) {
-          const off = k * PAGE_SIZE;
-          if (off >= m.bytes.byteLength) this.ram.provide(first + k, ZERO_PAGE);
-          else {
-            const slice = m.bytes.subarray(off, off + PAGE_SIZE);
-            this.ram.provide(first + k, slice.byteLength === PAGE_SIZE ? slice : padded(slice));
-          }
-        }
+        this.#provideChunk(m.index, m.bytes);
         this.#client.consumed();
         return;
       }
@@ -233,11 +225,7 @@ export class LazyRestore {
         const bytes = hash ? this.#localBytes(hash) : undefined;
         if (hash && !bytes) continue;
         done++;
-        const first = next * this.#pagesPerChunk;
-        for (let k = 0; k < this.#pagesPerChunk; k++) {
-          const page = bytes?.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE);
-          this.ram.provide(first + k, page && page.byteLength === PAGE_SIZE ? page : page ? padded(page) : ZERO_PAGE);
-        }
+        this.#provideChunk(next, bytes);
       }
       if (next < chunks.length) nextTask(turn);
       else {
@@ -301,6 +289,14 @@ function nextTask(fn: () => void): void {
 
 function isFullManifest(m: Partial<CheckpointManifest>): m is CheckpointManifest {
   return typeof m.formatVersion === "number" && m.deviceState !== undefined && m.machine !== undefined;
+}
+
+/** Page `k` of a decoded chunk: zeros for a zero chunk or past its end (the last chunk of RAM may be short). */
+function chunkPage(bytes: Uint8Array | null | undefined, k: number): Uint8Array {
+  const off = k * PAGE_SIZE;
+  if (!bytes || off >= bytes.byteLength) return ZERO_PAGE;
+  const slice = bytes.subarray(off, off + PAGE_SIZE);
+  return slice.byteLength === PAGE_SIZE ? slice : padded(slice);
 }
 
 function padded(slice: Uint8Array): Uint8Array {
