@@ -21,7 +21,7 @@ import type { DiskSession } from "./disk-session";
 import type { GoldenImage } from "../reboot/reset";
 import { localChunks } from "./lazy/local-chunks";
 import { WorkingSetStore } from "./lazy/working-set-store";
-import type { PreparedShare } from "../checkpoint/share-bridge";
+import type { PreparedShare, ShareProgress } from "../checkpoint/share-bridge";
 import type { CheckpointManifest } from "../checkpoint/manifest";
 import type { LazySupport } from "./lazy/lazy-support";
 import { LazyRestores, type LazyEmulator } from "./lazy/lazy-restores";
@@ -166,35 +166,43 @@ export class CheckpointController {
   /** Device state now, RAM on first touch and by background prefetch (src/worker/lazy). */
   private async restoreLazy(machine: Machine, id: string, wasm: LazyWasmHandle): Promise<void> {
     const loaded = await this.loadDeviceState(id);
+    await this.runLazily(machine, loaded, wasm);
+    this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
+    // Not awaited: the list (all manifests and sizes from IndexedDB) is for the UI, not the restore.
+    void this.publishList().catch(() => undefined);
+  }
+
+  /** Stops the machine, moves its disk onto the checkpoint's layer, applies the device state with RAM lazy, runs. */
+  private async runLazily(
+    machine: Machine,
+    loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
+    wasm: LazyWasmHandle,
+    share?: { link: string; workingSet: readonly number[] },
+  ): Promise<void> {
     checkRestorable(loaded.manifest, machine.identity);
     const { emulator, disk } = machine;
     await emulator.stop();
     this.lazy.abortActive();
     await disk.disk.whenIdle();
     if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
-    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [this.golden] : []));
+    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [this.golden] : []), share);
     await emulator.run();
-    this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
-    // Not awaited: the list (all manifests and sizes from IndexedDB) is for the UI, not the restore.
-    void this.publishList().catch(() => undefined);
+  }
+
+  /** Share upload/download progress from the capture worker, as events for the page. */
+  private shareProgress() {
+    return Comlink.proxy((p: ShareProgress) => this.emit({ type: "share", ...p }));
   }
 
   /** Fetches what a shared checkpoint needs before it can run (not its RAM); see share-bridge. */
   prepareShare(link: string): Promise<PreparedShare> {
-    return this.capture.prepareShare(link, Comlink.proxy((p: { phase: "upload" | "download"; done: number; total: number }) => this.emit({ type: "share", ...p })));
+    return this.capture.prepareShare(link, this.shareProgress());
   }
 
   /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
   async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, link: string, wasm: LazyWasmHandle): Promise<void> {
-    checkRestorable(prepared.manifest, machine.identity);
-    const { emulator, disk } = machine;
-    await emulator.stop();
-    this.lazy.abortActive();
-    await disk.disk.whenIdle();
-    if (prepared.manifest.diskLayerId) await disk.branchFrom(prepared.manifest.diskLayerId);
     this.lazy.onShareStored = () => void this.publishList().catch(() => undefined);
-    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, prepared, localChunks(this.golden ? [this.golden] : []), { link, workingSet: prepared.workingSet });
-    await emulator.run();
+    await this.runLazily(machine, prepared, wasm, { link, workingSet: prepared.workingSet });
     this.current = prepared.manifest.id;
   }
 
@@ -236,12 +244,12 @@ export class CheckpointController {
 
   /** Encrypts and uploads what the store lacks; returns the link. */
   async share(id: string, appUrl: string): Promise<ShareResult> {
-    return this.capture.share(id, appUrl, Comlink.proxy((p: { phase: "upload" | "download"; done: number; total: number }) => this.emit({ type: "share", ...p })));
+    return this.capture.share(id, appUrl, this.shareProgress());
   }
 
   /** Downloads, decrypts and verifies a shared checkpoint into the local store; returns its id. */
   async openShare(link: string): Promise<string> {
-    const id = await this.capture.openShare(link, Comlink.proxy((p: { phase: "upload" | "download"; done: number; total: number }) => this.emit({ type: "share", ...p })));
+    const id = await this.capture.openShare(link, this.shareProgress());
     await this.publishList();
     return id;
   }
