@@ -3,7 +3,7 @@
 // page-walk hook (CPU accesses) and the JS guards (device DMA, physical helpers).
 import { installRamGuards, type GuardedCpu, type RamGuards } from "./js-ram-guards";
 import type { LazyWasmHandle } from "./load-lazy-wasm";
-import { makeLazyImports, PAGE_SHIFT, PAGE_SIZE, type WalkContext } from "./page-walker";
+import { currentWalkContext, makeLazyImports, PAGE_SHIFT, PAGE_SIZE, type WalkContext } from "./page-walker";
 import { ResidencyMap } from "./residency-map";
 
 /** The parts of v86's CPU object this module uses beyond the guarded RAM paths. */
@@ -60,10 +60,7 @@ export class LazyRamSession {
 
   /** Wasm memory grows during boot; views must follow the current buffer. */
   context(): WalkContext {
-    const buffer = this.cpu.wasm_memory.buffer;
-    if (!this.#ctx || this.#ctx.view.buffer !== buffer) {
-      this.#ctx = { view: new DataView(buffer), ramOffset: this.cpu.mem8.byteOffset };
-    }
+    this.#ctx = currentWalkContext(this.cpu, this.#ctx);
     return this.#ctx;
   }
 

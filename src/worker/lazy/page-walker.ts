@@ -31,6 +31,12 @@ export interface WalkContext {
   ramOffset: number;
 }
 
+/** `previous` while it still views v86's wasm memory (which grows during boot), else a fresh context. */
+export function currentWalkContext(cpu: { wasm_memory: WebAssembly.Memory; mem8: { byteOffset: number } }, previous: WalkContext | null): WalkContext {
+  const buffer = cpu.wasm_memory.buffer;
+  return previous && previous.view.buffer === buffer ? previous : { view: new DataView(buffer), ramOffset: cpu.mem8.byteOffset };
+}
+
 const u32 = (ctx: WalkContext, wasmAddr: number): number => ctx.view.getUint32(wasmAddr, true);
 
 export function memorySize(ctx: WalkContext): number {

@@ -6,7 +6,7 @@
 // first: even the first lazy restore of a fresh checkpoint (or a share of it) prefetches them
 // first instead of faulting on them one by one.
 import type { LazyWasmHandle } from "./load-lazy-wasm";
-import { walkPages, type WalkContext } from "./page-walker";
+import { currentWalkContext, walkPages, type WalkContext } from "./page-walker";
 
 /** How often the TLB is flushed so active pages are walked (and stamped) again. */
 export const FLUSH_INTERVAL_MS = 1000;
@@ -79,8 +79,7 @@ export class WalkRecorder {
   }
 
   #context(): WalkContext {
-    const buffer = this.cpu.wasm_memory.buffer;
-    if (!this.#ctx || this.#ctx.view.buffer !== buffer) this.#ctx = { view: new DataView(buffer), ramOffset: this.cpu.mem8.byteOffset };
+    this.#ctx = currentWalkContext(this.cpu, this.#ctx);
     return this.#ctx;
   }
 }
