@@ -269,15 +269,18 @@ async function importSharedDisk(deps: ShareBridgeDeps, opened: Opened["opened"],
 }
 
 /**
- * Fetches, verifies and stores a shared checkpoint; returns its id. Throws ShareError for link,
- * key, store and integrity failures (nothing is listed then, nothing local is changed).
+ * Registers the checkpoint's write, fetches the chunks `which` picks (among those this browser
+ * lacks) and the disk layer, then runs `finish`. On any failure the pending write is dropped and
+ * a layer created here is deleted: nothing is listed, nothing that was there before is touched.
  */
-export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<string> {
-  const { opened, shared, m } = await openChecked(deps, link);
-  if (await deps.checkpoints.getManifest(m.id)) return m.id; // opened before (or our own link): nothing to fetch
-
-  const needed = manifestChunkHashes(m);
-  const present = await deps.checkpoints.beginWrite(m.id, needed);
+async function fetchShared<T>(
+  deps: ShareBridgeDeps,
+  { opened, shared, m }: Opened,
+  which: (m: CheckpointManifest, present: ReadonlyMap<string, number>) => string[],
+  finish: () => Promise<T>,
+  onProgress?: (p: ShareProgress) => void,
+): Promise<T> {
+  const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
   let layerCreated = false;
   try {
     const total = shared.sealedBytes;
@@ -286,16 +289,30 @@ export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, 
       done += sealedBytes;
       onProgress?.({ phase: "download", done, total: Math.max(total, done) });
     };
-    onProgress?.({ phase: "download", done: 0, total });
-    await fetchChunksInto(deps, opened, [...needed].filter((h) => !present.has(h)), m.chunkSize, fetched);
+    await fetchChunksInto(deps, opened, which(m, present), m.chunkSize, fetched);
     layerCreated = await importSharedDisk(deps, opened, shared, fetched);
-    await deps.checkpoints.commitManifest(m, m.id);
-    return m.id;
+    return await finish();
   } catch (e) {
     await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
     if (layerCreated && shared.disk) await deps.layers.deleteLayer(shared.disk.layerId).catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * Fetches, verifies and stores a shared checkpoint; returns its id. Throws ShareError for link,
+ * key, store and integrity failures (nothing is listed then, nothing local is changed).
+ */
+export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<string> {
+  const checked = await openChecked(deps, link);
+  const { m } = checked;
+  if (await deps.checkpoints.getManifest(m.id)) return m.id; // opened before (or our own link): nothing to fetch
+  onProgress?.({ phase: "download", done: 0, total: checked.shared.sealedBytes });
+  const all = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [...manifestChunkHashes(manifest)].filter((h) => !present.has(h));
+  return fetchShared(deps, checked, all, async () => {
+    await deps.checkpoints.commitManifest(m, m.id);
+    return m.id;
+  }, onProgress);
 }
 
 /** What a lazy open needs before the guest can run; RAM chunks come later from the loader. */
@@ -306,30 +323,19 @@ export type PreparedShare =
 /**
  * The first half of a lazy open: the device state and the disk layer are fetched, verified and
  * stored (the guest cannot run without them), RAM is not. The checkpoint stays an unlisted
- * pending write until finishSharedRam has stored every RAM chunk; nothing is listed before.
+ * pending write until SharedRamSource has stored every RAM chunk; nothing is listed before.
  */
 export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<PreparedShare> {
-  const { opened, shared, m } = await openChecked(deps, link);
+  const checked = await openChecked(deps, link);
+  const { m, shared } = checked;
   if (await deps.checkpoints.getManifest(m.id)) return { kind: "local", id: m.id };
-  const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
-  let layerCreated = false;
-  try {
-    const deviceHashes = [...new Set(m.deviceState.chunks.filter((h): h is string => !!h && !present.has(h)))];
-    let done = 0;
-    const total = shared.sealedBytes;
-    const fetched = (sealedBytes: number): void => {
-      done += sealedBytes;
-      onProgress?.({ phase: "download", done, total: Math.max(total, done) });
-    };
-    await fetchChunksInto(deps, opened, deviceHashes, m.chunkSize, fetched);
-    layerCreated = await importSharedDisk(deps, opened, shared, fetched);
+  const deviceOnly = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [
+    ...new Set(manifest.deviceState.chunks.filter((h): h is string => !!h && !present.has(h))),
+  ];
+  return fetchShared(deps, checked, deviceOnly, async () => {
     const deviceState = await readDeviceState(deps.checkpoints, m);
-    return { kind: "lazy", manifest: m, deviceState, workingSet: shared.workingSet ?? [] };
-  } catch (e) {
-    await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
-    if (layerCreated && shared.disk) await deps.layers.deleteLayer(shared.disk.layerId).catch(() => undefined);
-    throw e;
-  }
+    return { kind: "lazy" as const, manifest: m, deviceState, workingSet: shared.workingSet ?? [] };
+  }, onProgress);
 }
 
 // --- the browser's dependencies (the capture worker passes its own store getters) ---
