@@ -118,6 +118,13 @@ const expected = (page: number): Uint8Array => {
   return c ? c.subarray(off, off + 4096) : new Uint8Array(4096);
 };
 
+/** All of the test checkpoint's RAM, as a complete restore must leave it. */
+function restoredRam(): Uint8Array {
+  const want = new Uint8Array(CHUNKS * CHUNK);
+  for (let page = 0; page < CHUNKS * 8; page++) want.set(expected(page), page * 4096);
+  return want;
+}
+
 describe("LazyRestore", () => {
   let worker: Worker | undefined;
   afterEach(async () => {
@@ -164,9 +171,7 @@ describe("LazyRestore", () => {
     expect(m.wasm.isLazy()).toBe(false);
     expect(m.tlbClears()).toBeGreaterThan(0);
     expect(r.progress()).toMatchObject({ active: false, residentPages: CHUNKS * 8, totalPages: CHUNKS * 8 });
-    const want = new Uint8Array(CHUNKS * CHUNK);
-    for (let page = 0; page < CHUNKS * 8; page++) want.set(expected(page), page * 4096);
-    expect(Buffer.compare(m.ram, want)).toBe(0);
+    expect(Buffer.compare(m.ram, restoredRam())).toBe(0);
   });
 
   it("a damaged chunk stops with an error naming the checkpoint instead of handing the guest garbage", async () => {
@@ -215,9 +220,7 @@ describe("LazyRestore", () => {
     expect(r.progress()).toMatchObject({ faults: 1, faultBytes: 0 });
     await r.complete();
     expect(fatal).toEqual([]);
-    const want = new Uint8Array(CHUNKS * CHUNK);
-    for (let page = 0; page < CHUNKS * 8; page++) want.set(expected(page), page * 4096);
-    expect(Buffer.compare(m.ram, want)).toBe(0);
+    expect(Buffer.compare(m.ram, restoredRam())).toBe(0);
     expect(m.wasm.isLazy()).toBe(false);
   });
 });
