@@ -43,6 +43,8 @@ test("a share link opens the VM in another browser profile, with its disk and me
   const shared = await a.evaluate((cid) => window.snap86.share(cid), id);
   expect(shared.link).toMatch(/#share=[0-9a-f]{64}\.[A-Za-z0-9_-]{43}$/);
   expect(shared.uploadedBytes).toBeGreaterThan(0);
+  // The walks recorded before the capture became the checkpoint's working set, shipped as a pack.
+  expect(shared.packBytes).toBeGreaterThan(0);
   const uploaded = [...(await objectFiles())].filter(([path]) => !before.has(path));
   expect(uploaded.length).toBeGreaterThan(0);
 
