@@ -22,6 +22,7 @@ import type { ShareResult } from "../shared/protocol";
 import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "./codec";
 import { diskSections } from "./disk-sections";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
+import { buildPackParts, PACK_PAGE_SIZE } from "./page-pack";
 import { readDeviceState } from "./restore";
 import { verifyChunk, type CheckpointStore, type NewChunk } from "./store";
 
@@ -40,7 +41,7 @@ export interface ShareBridgeDeps {
   readonly guest: () => Promise<GuestIdentity>;
   /** Objects in flight while opening (default 6, what a browser runs per host anyway). */
   readonly concurrency?: number;
-  /** RAM chunks the guest touched first after restores of a checkpoint (this browser's record). */
+  /** RAM pages the guest touched first after restores of a checkpoint, or before its capture (this browser's record). */
   readonly workingSet?: (checkpointId: string) => Promise<number[]>;
 }
 
@@ -65,16 +66,12 @@ export interface SharedCheckpoint {
   disk: SharedDisk | null;
   /** Sealed bytes of all objects, only so the opening side can show "3.2 of 12 MiB". */
   sealedBytes: number;
-  /** RAM chunk indices the guest touched first after earlier restores (prefetched first); optional. */
-  workingSet?: number[];
 }
 
 const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
 const CODEC_BY_ID: readonly ChunkCodec[] = ["raw", "zstd"];
 const HASH_RE = /^[0-9a-f]{64}$/;
 const SHARED_KEYS = ["disk", "manifest", "sealedBytes"];
-const SHARED_KEYS_WITH_WORKING_SET = ["disk", "manifest", "sealedBytes", "workingSet"];
-const MAX_WORKING_SET = 65536;
 const DISK_KEYS = ["blockSize", "blocks", "imageId", "layerId"];
 const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
 const WRITE_BATCH = 64;
@@ -89,11 +86,7 @@ const hasExactly = (o: Record<string, unknown>, keys: readonly string[]): boolea
 
 /** Strict validator for untrusted envelopes; the checkpoint manifest goes through decodeManifest. */
 export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value): value is SharedCheckpoint => {
-  if (!isRecord(value) || !(hasExactly(value, SHARED_KEYS) || hasExactly(value, SHARED_KEYS_WITH_WORKING_SET))) return false;
-  if (value.workingSet !== undefined) {
-    const ws = value.workingSet;
-    if (!Array.isArray(ws) || ws.length > MAX_WORKING_SET || !ws.every((i) => Number.isSafeInteger(i) && (i as number) >= 0)) return false;
-  }
+  if (!isRecord(value) || !hasExactly(value, SHARED_KEYS)) return false;
   const manifest = decodeManifest(value.manifest); // throws on anything invalid: the codec treats that as "no"
   if (!Number.isSafeInteger(value.sealedBytes) || (value.sealedBytes as number) < 0) return false;
   const disk = value.disk;
@@ -162,19 +155,38 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   const { objects, disk } = await collectObjects(deps, m, guest);
   const sealedBytes = objects.reduce((n, o) => n + o.plaintext.byteLength + IV_BYTES + TAG_BYTES, 0);
   const shareKey = await deps.keys.get(id);
-  const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
-  const checkpoint: SharedCheckpoint = { manifest: m, disk, sealedBytes, ...(workingSet.length > 0 ? { workingSet: workingSet.slice(0, MAX_WORKING_SET) } : {}) };
+  const checkpoint: SharedCheckpoint = { manifest: m, disk, sealedBytes };
   const t0 = performance.now();
-  // The working set's chunks, in the order the guest wanted them, also travel as one pack.
-  const packKeys = workingSet.map((i) => m.ram.chunks[i]).filter((h): h is string => !!h);
+  // The working set's pages, in the order the guest wanted them, travel as the pack.
+  const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
+  const packParts = await buildPackParts(m.id, workingSet, ramPageReader(deps, m));
   const published = await publishShare(
     deps.client,
-    { appUrl, checkpoint, objects, base: guest.base, packKeys, ...(shareKey ? { shareKey } : {}) },
+    { appUrl, checkpoint, objects, base: guest.base, packParts, ...(shareKey ? { shareKey } : {}) },
     { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }) },
   );
   const uploadMs = Math.round(performance.now() - t0);
   if (!shareKey) await deps.keys.put(id, published.shareKey);
   return { link: published.link, uploadedBytes: published.progress.uploadedBytes, skippedBytes: published.progress.skippedBytes, packBytes: published.packBytes, uploadMs };
+}
+
+/** Page `n` of the checkpoint's RAM from the local store (null for a zero chunk); decoded chunks are kept while the pack is built. */
+function ramPageReader(deps: ShareBridgeDeps, m: CheckpointManifest): (page: number) => Promise<Uint8Array | null> {
+  const decoded = new Map<number, Uint8Array>();
+  const pagesPerChunk = m.chunkSize / PACK_PAGE_SIZE;
+  return async (page) => {
+    const chunk = Math.floor(page / pagesPerChunk);
+    const hash = m.ram.chunks[chunk];
+    if (!hash) return null;
+    let raw = decoded.get(chunk);
+    if (!raw) {
+      const [record] = await deps.checkpoints.getChunkRecords([hash]);
+      raw = await verifyChunk(record, hash, m.id);
+      decoded.set(chunk, raw);
+    }
+    const at = (page - chunk * pagesPerChunk) * PACK_PAGE_SIZE;
+    return at + PACK_PAGE_SIZE <= raw.byteLength ? raw.subarray(at, at + PACK_PAGE_SIZE) : null;
+  };
 }
 
 /** Decodes one fetched object and checks it is the content `key` names; throws ShareError. */
@@ -318,7 +330,7 @@ export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, 
 /** What a lazy open needs before the guest can run; RAM chunks come later from the loader. */
 export type PreparedShare =
   | { kind: "local"; id: string }
-  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer; workingSet: number[] };
+  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer };
 
 /**
  * The first half of a lazy open: the device state and the disk layer are fetched, verified and
@@ -327,14 +339,14 @@ export type PreparedShare =
  */
 export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<PreparedShare> {
   const checked = await openChecked(deps, link);
-  const { m, shared } = checked;
+  const { m } = checked;
   if (await deps.checkpoints.getManifest(m.id)) return { kind: "local", id: m.id };
   const deviceOnly = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [
     ...new Set(manifest.deviceState.chunks.filter((h): h is string => !!h && !present.has(h))),
   ];
   return fetchShared(deps, checked, deviceOnly, async () => {
     const deviceState = await readDeviceState(deps.checkpoints, m);
-    return { kind: "lazy" as const, manifest: m, deviceState, workingSet: shared.workingSet ?? [] };
+    return { kind: "lazy" as const, manifest: m, deviceState };
   }, onProgress);
 }
 

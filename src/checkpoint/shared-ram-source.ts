@@ -1,10 +1,12 @@
-// RAM of a shared checkpoint as the lazy-restore loader reads it (a ChunkSource): the pack first,
-// faults at once with high priority, the rest once the guest stops waiting; every chunk verified
-// and stored here, and the checkpoint listed once all of it is. See docs/share-scheme.md.
+// RAM of a shared checkpoint as the lazy-restore loader reads it (a ChunkSource): the pack's pages
+// first, faults at once with high priority, the rest once the guest stops waiting; every chunk
+// verified and stored here, every pack page checked against its verified chunk, and the
+// checkpoint listed once all of that is done. See docs/share-scheme.md.
+import type { PackPagesListener, PartialChunk } from "../worker/lazy/chunk-source";
 import { shareErrors } from "../share/errors";
 import { manifestChunkHashes, type CheckpointManifest } from "./manifest";
-import { decodeObject, fetchChunk, openChecked, type Opened, type ShareBridgeDeps } from "./share-bridge";
-import { sha256Hex } from "./codec";
+import { decodePackPart, PACK_PAGE_SIZE } from "./page-pack";
+import { fetchChunk, openChecked, type Opened, type ShareBridgeDeps } from "./share-bridge";
 import { verifyChunk, type NewChunk } from "./store";
 
 const PREFETCH_FETCHES = 4;
@@ -39,6 +41,7 @@ class Slots {
  */
 export class SharedRamSource {
   readonly #stored = new Set<string>();
+  readonly #pagesPerChunk: number;
   #committed = false;
   /** Prefetch fetches in flight at most: the browser's per-host connections stay free for faults. */
   readonly #prefetchSlots = new Slots(PREFETCH_FETCHES);
@@ -52,7 +55,9 @@ export class SharedRamSource {
     readonly manifest: CheckpointManifest,
     /** Chunks this browser held when the open began (other checkpoints with the same content). */
     private readonly present: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.#pagesPerChunk = manifest.chunkSize / PACK_PAGE_SIZE;
+  }
 
   static async open(deps: ShareBridgeDeps, link: string): Promise<SharedRamSource> {
     const { opened, m } = await openChecked(deps, link);
@@ -63,41 +68,84 @@ export class SharedRamSource {
     return source;
   }
 
-  /** Pack entries by chunk hash: resolves with the bytes, or undefined if the pack failed (fetch it alone). */
-  readonly #packed = new Map<string, { done: Promise<Uint8Array | undefined>; resolve(bytes: Uint8Array | undefined): void; bytes?: Uint8Array }>();
+  /**
+   * Pack pages by RAM page, until the chunk they belong to has been verified (by content hash)
+   * and found to hold the same bytes: only then is the pack's word on a page confirmed.
+   */
+  readonly #packPages = new Map<number, Uint8Array>();
+  /** Pack parts that arrived before the loader listened, and the listener once it does. */
+  #pendingParts: Array<{ pages: readonly number[]; data: Uint8Array }> = [];
+  #listener: PackPagesListener | null = null;
 
   /** Settles when the pack has streamed (or failed): other prefetch waits, the pack gets the bandwidth. */
   #packDone: Promise<void> = Promise.resolve();
 
-  /** The working set in one request: each chunk usable as soon as its part has arrived. */
+  /**
+   * The working set's pages in one request, each part usable as soon as it arrived. A part that
+   * fails to decrypt or decode ends the pack: its pages are then fetched with their chunks.
+   */
   #streamPack(): void {
-    const pack = this.opened.manifest.pack;
-    if (!pack) return;
-    for (const [key] of pack.entries) {
-      if (this.present.has(key) || this.#packed.has(key)) continue;
-      let resolve!: (bytes: Uint8Array | undefined) => void;
-      const done = new Promise<Uint8Array | undefined>((r) => (resolve = r));
-      this.#packed.set(key, { done, resolve });
-    }
+    if (!this.opened.manifest.pack) return;
+    const pageCount = Math.ceil(this.manifest.ram.length / PACK_PAGE_SIZE);
     this.#packDone = this.opened
-      .readPack(async (key, plain) => {
-        const slot = this.#packed.get(key);
-        if (!slot || slot.bytes) return;
-        try {
-          const obj = decodeObject(key, plain, this.manifest.chunkSize);
-          if ((await sha256Hex(obj.raw)) !== key) throw shareErrors.damaged(`object for chunk ${key} has other content`);
-          slot.bytes = obj.raw;
-          this.#storeInBackground({ hash: key, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec });
-          slot.resolve(obj.raw);
-        } catch {
-          slot.resolve(undefined); // fetched on its own later, where a real error surfaces
-        }
+      .readPack((plain) => {
+        const part = decodePackPart(plain, this.manifest.id, pageCount);
+        const fresh: number[] = [];
+        const data = new Uint8Array(part.pages.length * PACK_PAGE_SIZE);
+        part.pages.forEach((page, k) => {
+          const hash = this.manifest.ram.chunks[Math.floor(page / this.#pagesPerChunk)];
+          // A zero chunk has no pages to send, and chunks here already need no pack.
+          if (!hash || this.present.has(hash) || this.#packPages.has(page)) return;
+          const bytes = part.data.slice(k * PACK_PAGE_SIZE, (k + 1) * PACK_PAGE_SIZE);
+          this.#packPages.set(page, bytes);
+          data.set(bytes, fresh.length * PACK_PAGE_SIZE);
+          fresh.push(page);
+        });
+        if (fresh.length === 0) return;
+        const pages = { pages: fresh, data: data.subarray(0, fresh.length * PACK_PAGE_SIZE) };
+        if (this.#listener) this.#listener(pages.pages, pages.data);
+        else this.#pendingParts.push(pages);
       })
-      .catch(() => undefined)
-      .finally(() => {
-        for (const slot of this.#packed.values()) if (!slot.bytes) slot.resolve(undefined);
-      })
-      .then(() => undefined);
+      .catch(() => undefined);
+  }
+
+  /** The loader hears each pack part's pages (and those that came before it asked). */
+  onPackPages(listener: PackPagesListener): void {
+    this.#listener = listener;
+    for (const p of this.#pendingParts) listener(p.pages, p.data);
+    this.#pendingParts = [];
+  }
+
+  /**
+   * A fault on `page` that the pack already answered: the chunk with every pack page it has,
+   * and which pages those are; undefined when the page is not in the pack (fetch the chunk).
+   */
+  partial(index: number, page: number): PartialChunk | undefined {
+    if (!this.#packPages.has(page)) return undefined;
+    const first = index * this.#pagesPerChunk;
+    const bytes = new Uint8Array(this.manifest.chunkSize);
+    let pages = 0;
+    for (let k = 0; k < this.#pagesPerChunk; k++) {
+      const p = this.#packPages.get(first + k);
+      if (!p) continue;
+      bytes.set(p, k * PACK_PAGE_SIZE);
+      pages |= 1 << k;
+    }
+    return { bytes, pages };
+  }
+
+  /** The pack's pages of chunk `index` must equal the verified chunk's; then they are confirmed. */
+  #confirmPackPages(index: number, raw: Uint8Array): void {
+    const first = index * this.#pagesPerChunk;
+    for (let k = 0; k < this.#pagesPerChunk; k++) {
+      const p = this.#packPages.get(first + k);
+      if (!p) continue;
+      const at = k * PACK_PAGE_SIZE;
+      if (raw.byteLength < at + PACK_PAGE_SIZE || p.some((b, i) => b !== raw[at + i])) {
+        throw shareErrors.damaged(`the pack's copy of RAM page ${first + k} differs from its chunk`);
+      }
+      this.#packPages.delete(first + k);
+    }
   }
 
   #storeInBackground(record: NewChunk): void {
@@ -137,13 +185,10 @@ export class SharedRamSource {
           this.#stored.add(hash);
           return verifyChunk(local[k], hash, this.manifest.id, length);
         }
-        const packed = this.#packed.get(hash);
-        // A fault takes the pack's copy if it is here already; prefetch waits for the pack.
-        const fromPack = packed?.bytes ?? (!demand && packed ? await packed.done : undefined);
-        if (fromPack) this.#packed.delete(hash); // the loader keeps what it needs; the pack's copy can go
-        if (demand && !fromPack) this.#lastDemand = performance.now();
-        const raw = fromPack ?? (demand ? await this.#fetch(hash, "high") : await this.#prefetchSlots.run(() => this.#fetchOrLocal(hash, length)));
+        if (demand) this.#lastDemand = performance.now();
+        const raw = demand ? await this.#fetch(hash, "high") : await this.#prefetchSlots.run(() => this.#fetchOrLocal(hash, length));
         if (raw.byteLength !== length) throw shareErrors.damaged(`object for chunk ${hash} has ${raw.byteLength} bytes, ${length} expected`);
+        this.#confirmPackPages(indices[k], raw);
         return raw;
       }),
     );
@@ -200,10 +245,22 @@ export class SharedRamSource {
   /** Faults must not wait behind queued prefetch (see loader-session). */
   readonly demandBypassesPrefetch = true;
 
-  /** Lists the checkpoint once every RAM chunk is stored; returns whether it is (now) listed. */
+  /**
+   * Lists the checkpoint once every RAM chunk is stored and every pack page confirmed; returns
+   * whether it is (now) listed. Throws ShareError("damaged") if a pack page was not its chunk's.
+   */
   async commitIfComplete(): Promise<boolean> {
     if (this.#committed) return true;
+    await this.#packDone;
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+    // Pages whose chunk never came through #read (this browser had it, or the pack came late).
+    const unconfirmed = [...new Set([...this.#packPages.keys()].map((page) => Math.floor(page / this.#pagesPerChunk)))];
+    for (const index of unconfirmed) {
+      const hash = this.#hash(index);
+      const [record] = await this.deps.checkpoints.getChunkRecords([hash]);
+      if (!record) return false;
+      this.#confirmPackPages(index, await verifyChunk(record, hash, this.manifest.id));
+    }
     const missing = this.manifest.ram.chunks.filter((h): h is string => !!h && !this.#stored.has(h));
     if (missing.length > 0) {
       // Chunks read before this session (or deduplicated) may be stored already.

@@ -15,7 +15,7 @@ export const SHARE_KEY_BYTES = 32;
 export const IV_BYTES = 12;
 export const TAG_BYTES = 16;
 
-export type SealDomain = "object" | "manifest";
+export type SealDomain = "object" | "manifest" | "pack";
 
 const HKDF_SALT = utf8("snap86 share v1");
 const INFO_DATA = utf8("snap86 object data");

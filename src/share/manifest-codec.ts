@@ -1,8 +1,9 @@
-import { openSealed, sealObject, sha256Hex, type SealedObject, type ShareKeys } from "./crypto";
+import { IV_BYTES, openSealed, sealObject, sha256Hex, TAG_BYTES, type SealedObject, type ShareKeys } from "./crypto";
 import { SHA256_HEX } from "./encoding";
 import { ShareError, shareErrors } from "./errors";
 
-export const SHARE_MANIFEST_VERSION = 1;
+/** 2: the pack holds working-set pages in sealed parts (1 had whole objects). */
+export const SHARE_MANIFEST_VERSION = 2;
 
 /** The disk image the checkpoint runs on; shared by reference, never uploaded. */
 export interface BaseImageIdentity {
@@ -21,14 +22,14 @@ export interface ShareManifest<T> {
   readonly checkpoint: T;
   readonly objects: Readonly<Record<string, string>>;
   readonly base: BaseImageIdentity;
-  /** Optional: some objects again, concatenated in one object, so an opener gets them in one request. */
+  /** Optional: what an opener needs first, in one request (its parts' plaintext is the app's). */
   readonly pack?: SharePack;
 }
 
-/** `name` is a store object holding, back to back, the sealed objects of `entries` ([key, sealed length]). */
+/** `name` is a store object holding, back to back, parts sealed in the "pack" domain, of `parts` bytes each. */
 export interface SharePack {
   readonly name: string;
-  readonly entries: ReadonlyArray<readonly [key: string, length: number]>;
+  readonly parts: readonly number[];
 }
 
 export type CheckpointValidator<T> = (value: unknown) => value is T;
@@ -36,7 +37,7 @@ export type CheckpointValidator<T> = (value: unknown) => value is T;
 const MAX_URL_LENGTH = 4096;
 const TOP_LEVEL_KEYS = ["base", "checkpoint", "objects", "version"];
 const TOP_LEVEL_KEYS_WITH_PACK = ["base", "checkpoint", "objects", "pack", "version"];
-const MAX_PACK_ENTRIES = 65536;
+const MAX_PACK_PARTS = 65536;
 
 export async function encodeShareManifest<T>(keys: ShareKeys, manifest: Omit<ShareManifest<T>, "version">): Promise<SealedObject> {
   const envelope: ShareManifest<T> = {
@@ -112,24 +113,18 @@ function validateEnvelope<T>(value: unknown, validateCheckpoint: CheckpointValid
   if (typeof url !== "string" || url.length === 0 || url.length > MAX_URL_LENGTH) throw damaged("base image url");
   if (typeof sha256 !== "string" || !SHA256_HEX.test(sha256)) throw damaged("base image sha256");
   if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw damaged("base image size");
-  const pack = value.pack === undefined ? undefined : validatePack(value.pack, objectMap);
+  const pack = value.pack === undefined ? undefined : validatePack(value.pack);
   if (value.pack !== undefined && !pack) throw damaged("pack");
   return { version: SHARE_MANIFEST_VERSION, checkpoint: checkpoint as T, objects: objectMap, base: { url, sha256, size }, ...(pack ? { pack } : {}) };
 }
 
-function validatePack(value: unknown, objects: Record<string, string>): SharePack | undefined {
+function validatePack(value: unknown): SharePack | undefined {
   if (!isRecord(value) || Object.keys(value).length !== 2) return undefined;
-  const { name, entries } = value;
-  if (typeof name !== "string" || !SHA256_HEX.test(name) || !Array.isArray(entries) || entries.length > MAX_PACK_ENTRIES) return undefined;
-  const out: Array<readonly [string, number]> = [];
-  for (const entry of entries as unknown[]) {
-    if (!Array.isArray(entry) || entry.length !== 2) return undefined;
-    const [key, length] = entry as unknown[];
-    // Only objects the manifest names: each is checked against that name when it arrives.
-    if (typeof key !== "string" || !(key in objects) || !Number.isSafeInteger(length) || (length as number) <= 0) return undefined;
-    out.push([key, length as number]);
-  }
-  return { name, entries: out };
+  const { name, parts } = value;
+  if (typeof name !== "string" || !SHA256_HEX.test(name) || !Array.isArray(parts) || parts.length === 0 || parts.length > MAX_PACK_PARTS) return undefined;
+  // Each part is at least a GCM IV and tag: anything shorter cannot be one.
+  if (!parts.every((n) => Number.isSafeInteger(n) && (n as number) > IV_BYTES + TAG_BYTES)) return undefined;
+  return { name, parts: parts as number[] };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { deriveShareKeys, generateShareKey, openSealed, sealObject, sha256Hex, type SealedObject } from "./crypto";
+import { deriveShareKeys, generateShareKey, openSealed, sealObject, sha256Hex, type SealedObject, type ShareKeys } from "./crypto";
 import { shareErrors } from "./errors";
 import { buildShareLink, parseShareLink } from "./link";
 import { decodeShareManifest, encodeShareManifest, type BaseImageIdentity, type CheckpointValidator, type ShareManifest, type SharePack } from "./manifest-codec";
@@ -27,13 +27,16 @@ export interface PublishInput<T> {
   readonly base: BaseImageIdentity;
   /** Pass the key kept from an earlier share of this checkpoint to re-upload nothing. */
   readonly shareKey?: Uint8Array;
-  /** Keys of objects an opener wants first, in that order: also uploaded as one pack object. */
-  readonly packKeys?: readonly string[];
+  /**
+   * What an opener wants first, in that order (the app's page-pack parts): each part sealed in
+   * the "pack" domain, all uploaded back to back as one object.
+   */
+  readonly packParts?: readonly Uint8Array[];
 }
 
 export interface PublishedShare {
   readonly link: string;
-  /** Bytes of the pack object (counted in progress too): the working set a second time, in one object. */
+  /** Bytes of the pack object (counted in progress too): the working set's pages, in one object. */
   readonly packBytes: number;
   readonly shareKey: Uint8Array;
   readonly manifestName: string;
@@ -54,8 +57,7 @@ export async function publishShare<T>(store: StoreClient, input: PublishInput<T>
     sealed.push(item);
     objects[object.key] = item.name;
   }
-  const pack = buildPack(input.objects.map((o, i) => [o.key, sealed[i].bytes] as const), input.packKeys ?? []);
-  const packed = pack ? await sealedPack(pack) : undefined;
+  const packed = input.packParts && input.packParts.length > 0 ? await sealedPack(keys, input.packParts) : undefined;
   const progress = await store.uploadObjects(packed ? [...sealed, packed.object] : sealed, options);
   const manifest = await encodeShareManifest(keys, { checkpoint: input.checkpoint, objects, base: input.base, ...(packed ? { pack: packed.pack } : {}) });
   await store.putManifest(manifest.name, manifest.bytes, options.signal);
@@ -68,40 +70,17 @@ export async function publishShare<T>(store: StoreClient, input: PublishInput<T>
   };
 }
 
-/** The sealed objects of `keys` (deduplicated, known ones only), back to back. */
-/**
- * The pack is for what an opener needs before the guest answers, not a second copy of the
- * checkpoint: the first keys up to this many sealed bytes (the rest is prefetched object by object).
- */
-export const MAX_PACK_BYTES = 3 * 1024 * 1024;
-
-function buildPack(sealed: ReadonlyArray<readonly [key: string, bytes: Uint8Array]>, keys: readonly string[]): Array<{ key: string; bytes: Uint8Array }> | undefined {
-  const byKey = new Map(sealed);
-  const seen = new Set<string>();
-  const parts: Array<{ key: string; bytes: Uint8Array }> = [];
-  let total = 0;
-  for (const key of keys) {
-    const bytes = byKey.get(key);
-    if (!bytes || seen.has(key)) continue;
-    if (total + bytes.byteLength > MAX_PACK_BYTES) break;
-    seen.add(key);
-    parts.push({ key, bytes });
-    total += bytes.byteLength;
-  }
-  return parts.length > 1 ? parts : undefined;
-}
-
-async function sealedPack(parts: Array<{ key: string; bytes: Uint8Array }>): Promise<{ object: SealedObject; pack: SharePack }> {
-  const total = parts.reduce((n, p) => n + p.bytes.byteLength, 0);
-  const bytes = new Uint8Array(total);
+/** The parts sealed one by one (so an opener can use each as it arrives), back to back. */
+async function sealedPack(keys: ShareKeys, plaintexts: readonly Uint8Array[]): Promise<{ object: SealedObject; pack: SharePack }> {
+  const parts = await Promise.all(plaintexts.map((p) => sealObject(keys, p, "pack")));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.bytes.byteLength, 0));
   let at = 0;
   for (const p of parts) {
     bytes.set(p.bytes, at);
     at += p.bytes.byteLength;
   }
   const name = await sha256Hex(bytes);
-  // Its parts are sealed already; the pack itself is only their concatenation.
-  return { object: { name, bytes, plainHash: name }, pack: { name, entries: parts.map((p) => [p.key, p.bytes.byteLength] as const) } };
+  return { object: { name, bytes, plainHash: name }, pack: { name, parts: parts.map((p) => p.bytes.byteLength) } };
 }
 
 export interface OpenedShare<T> {
@@ -114,10 +93,11 @@ export interface OpenedShare<T> {
   /** readObject for objects whose plaintext is the content: also checks sha256(plaintext) == key. */
   readChunk(plainHash: string, signal?: AbortSignal): Promise<Uint8Array>;
   /**
-   * Streams the manifest's pack (if any) and hands over each object as soon as it arrived, was
-   * checked against its store name and decrypted: (key, plaintext). Resolves when the pack ends.
+   * Streams the manifest's pack (if any) and hands over each part's plaintext as soon as it
+   * arrived and was decrypted and authenticated. Resolves when the pack ends; rejects with
+   * ShareError on a part that fails (the parts before it were handed over).
    */
-  readPack(onObject: (key: string, plain: Uint8Array<ArrayBuffer>) => void, signal?: AbortSignal): Promise<void>;
+  readPack(onPart: (plain: Uint8Array<ArrayBuffer>) => void | Promise<void>, signal?: AbortSignal): Promise<void>;
 }
 
 /** Parses the link and fetches only the manifest; chunks come later through readChunk. */
@@ -137,37 +117,37 @@ export async function openShare<T>(store: StoreClient, link: string, validate: C
       throw shareErrors.damaged(`object ${name} does not decrypt`);
     }
   };
-  const openObject = async (name: string, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> => {
+  const openPart = async (name: string, index: number, sealed: Uint8Array): Promise<Uint8Array<ArrayBuffer>> => {
     try {
-      return await openSealed(keys, sealed, "object");
+      return await openSealed(keys, sealed, "pack");
     } catch {
-      throw shareErrors.damaged(`object ${name} does not decrypt`);
+      throw shareErrors.damaged(`part ${index} of pack ${name} does not decrypt`);
     }
   };
   return {
     manifest,
     readObject,
-    async readPack(onObject, packSignal) {
+    async readPack(onPart, packSignal) {
       const pack = manifest.pack;
       if (!pack) return;
       const body = await store.getObjectStream(pack.name, { priority: "high", ...(packSignal ? { signal: packSignal } : {}) });
       const reader = body.getReader();
       let buffered: Uint8Array = new Uint8Array(0);
-      let entry = 0;
+      let part = 0;
       for (;;) {
         const { done, value } = await reader.read();
         if (value) buffered = buffered.byteLength === 0 ? value : concat(buffered, value);
-        while (entry < pack.entries.length && buffered.byteLength >= pack.entries[entry][1]) {
-          const [key, length] = pack.entries[entry++];
+        while (part < pack.parts.length && buffered.byteLength >= pack.parts[part]) {
+          const length = pack.parts[part++];
           const sealed = buffered.slice(0, length);
           buffered = buffered.subarray(length);
-          const name = manifest.objects[key];
-          if ((await sha256Hex(sealed)) !== name) throw shareErrors.damaged(`pack object for ${key} does not match its name`);
-          onObject(key, await openObject(name, sealed));
+          // The GCM tag under the share key authenticates each part as it arrives (the pack's
+          // name could only be checked once all of it is here).
+          await onPart(await openPart(pack.name, part - 1, sealed));
         }
         if (done) break;
       }
-      if (entry < pack.entries.length) throw shareErrors.damaged(`pack ${pack.name} ends early`);
+      if (part < pack.parts.length || buffered.byteLength > 0) throw shareErrors.damaged(`pack ${pack.name} is not the length its manifest says`);
     },
     async readChunk(plainHash, chunkSignal) {
       const plain = await readObject(plainHash, chunkSignal);

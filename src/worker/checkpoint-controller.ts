@@ -78,7 +78,7 @@ export class CheckpointController {
     // A capture needs all of RAM: let an unfinished lazy restore's prefetch complete first.
     await this.lazy.settle();
     // What the guest used in the last seconds: a restore of this checkpoint prefetches it first.
-    const hot = this.lazy.hotChunks();
+    const hot = this.lazy.hotPages();
     const wasRunning = emulator.is_running();
     // Write-behind runs while the guest still runs, so the flush inside the pause is small.
     await disk.flush();
@@ -177,7 +177,7 @@ export class CheckpointController {
     machine: Machine,
     loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
     wasm: LazyWasmHandle,
-    share?: { link: string; workingSet: readonly number[] },
+    share?: { link: string },
   ): Promise<void> {
     checkRestorable(loaded.manifest, machine.identity);
     const { emulator, disk } = machine;
@@ -202,7 +202,7 @@ export class CheckpointController {
   /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
   async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, link: string, wasm: LazyWasmHandle): Promise<void> {
     this.lazy.onShareStored = () => void this.publishList().catch(() => undefined);
-    await this.runLazily(machine, prepared, wasm, { link, workingSet: prepared.workingSet });
+    await this.runLazily(machine, prepared, wasm, { link });
     this.current = prepared.manifest.id;
   }
 
@@ -233,10 +233,10 @@ export class CheckpointController {
   private workingSets: Promise<WorkingSetStore> | undefined;
 
   /** Best effort: a lost working set only costs prefetch order. */
-  private async rememberWorkingSet(id: string, chunks: number[]): Promise<void> {
+  private async rememberWorkingSet(id: string, pages: number[]): Promise<void> {
     try {
       this.workingSets ??= WorkingSetStore.open();
-      await (await this.workingSets).merge(id, chunks);
+      await (await this.workingSets).merge(id, pages);
     } catch {
       this.workingSets = undefined;
     }

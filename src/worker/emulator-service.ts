@@ -624,7 +624,7 @@ export class EmulatorService implements EmulatorApi {
     void support.wasm.handle().then(
       (handle) => {
         if (this.emulator !== emulator && this.emulator !== undefined) return;
-        this.checkpoints().lazy.attachRecorder(new WalkRecorder(emulator.v86.cpu as unknown as RecorderCpu, handle, DEFAULT_CHUNK_SIZE));
+        this.checkpoints().lazy.attachRecorder(new WalkRecorder(emulator.v86.cpu as unknown as RecorderCpu, handle));
       },
       () => undefined,
     );

@@ -67,9 +67,9 @@ test("a share link opens the VM in another browser profile, with its disk and me
   await expect.poll(async () => (await b.page.evaluate(() => window.snap86.checkpoints())).map((c) => c.id), { timeout: 120_000 }).toContain(id);
   await b.close();
 
-  // The two largest stored objects damaged on the store's disk: the pack (the working set in one
-  // object; an opener falls back to fetching its parts one by one) and one object the opener
-  // must have. A fresh opener refuses the VM as damaged.
+  // The two largest stored objects damaged on the store's disk: the pack (the working set's pages
+  // in one object; an opener whose pack fails fetches those pages' chunks instead) and one object
+  // the opener must have. A fresh opener refuses the VM as damaged.
   const victims = uploaded.sort((x, y) => y[1] - x[1]).slice(0, 2).map(([path]) => path);
   const originals = await Promise.all(victims.map((v) => readFile(v)));
   await Promise.all(victims.map((v, i) => writeFile(v, originals[i].subarray(0, originals[i].byteLength >> 1))));

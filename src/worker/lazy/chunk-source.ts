@@ -1,7 +1,16 @@
-// Where the loader worker gets RAM chunks from. Today the local IndexedDB store; a share link
-// (network, encrypted) can implement the same interface later without touching the fault path.
+// Where the loader worker gets RAM chunks from: the local IndexedDB store, or a share link
+// (network, encrypted; checkpoint/shared-ram-source.ts) behind the same interface.
 import type { CheckpointManifest } from "../../checkpoint/manifest";
 import { verifyChunk, type CheckpointStore } from "../../checkpoint/store";
+
+/** Some pages of a chunk: `bytes` is chunk-sized, page k valid where bit k of `pages` is set. */
+export interface PartialChunk {
+  bytes: Uint8Array;
+  pages: number;
+}
+
+/** Pages that arrived ahead of their chunks (a share's pack): `data` holds page k at k × 4096. */
+export type PackPagesListener = (pages: readonly number[], data: Uint8Array) => void;
 
 export interface ChunkSource {
   /** Decoded and hash-verified bytes of non-zero RAM chunk `index`; rejects naming the checkpoint. */
@@ -13,6 +22,10 @@ export interface ChunkSource {
    * on its own instead of waiting for a prefetch batch that holds its chunk.
    */
   readonly demandBypassesPrefetch?: boolean;
+  /** Pages of chunk `index` already here (including `page`), so a fault on `page` needs no read. */
+  partial?(index: number, page: number): PartialChunk | undefined;
+  /** Pages that come ahead of their chunks; the loader passes them on to the emulator. */
+  onPackPages?(listener: PackPagesListener): void;
 }
 
 /** Chunks of one checkpoint in the local store. */

@@ -1,8 +1,10 @@
 // The userfaultfd-like link between the emulator worker (which is inside a synchronous wasm
 // import when it needs a page, so it can only block) and the loader worker (which has an event
 // loop free for IndexedDB or network reads). One request at a time: the emulator writes the
-// chunk index, flips STATE to REQUESTED and sleeps in Atomics.wait; the loader decodes and
-// verifies the chunk into the shared staging slot and flips STATE to DONE (or ERROR).
+// chunk index and the page it needs, flips STATE to REQUESTED and sleeps in Atomics.wait; the
+// loader decodes and verifies the chunk into the shared staging slot (or only some of its pages,
+// which it names in a mask) and flips STATE to DONE (or ERROR).
+import type { PartialChunk } from "./chunk-source";
 
 /** Int32 slots of the control SharedArrayBuffer. */
 export const CONTROL = {
@@ -16,6 +18,10 @@ export const CONTROL = {
   consumed: 4,
   /** Set by the emulator worker when the session ends: the loader drops it. */
   closed: 5,
+  /** The page the emulator needs (within `chunk`). */
+  page: 6,
+  /** Bit k set: page k of the chunk is in the staging slot (all bits for a whole chunk). */
+  pages: 7,
 } as const;
 const CONTROL_WORDS = 8;
 const ERROR_BYTES = 1024;
@@ -66,13 +72,15 @@ export class FaultClient {
   }
 
   /**
-   * Blocks until the loader has put chunk `index` in the staging slot and returns a view of it,
-   * valid until the next request. Throws LazyFaultError if the chunk is damaged or unreachable.
+   * Blocks until the loader has put chunk `index` (or at least its page `page`) in the staging
+   * slot and returns a view of it, valid until the next request, with the mask of valid pages.
+   * Throws LazyFaultError if the chunk is damaged or unreachable.
    */
-  request(index: number): Uint8Array {
+  request(index: number, page: number): PartialChunk {
     if (this.#failed) throw this.#failed;
     const c = this.#control;
     Atomics.store(c, CONTROL.chunk, index);
+    Atomics.store(c, CONTROL.page, page);
     Atomics.store(c, CONTROL.state, STATE.requested);
     Atomics.notify(c, CONTROL.state);
     const deadline = performance.now() + this.timeoutMs;
@@ -88,8 +96,9 @@ export class FaultClient {
       return this.#fail(new TextDecoder().decode(bytes));
     }
     const length = Atomics.load(c, CONTROL.length);
+    const pages = Atomics.load(c, CONTROL.pages);
     Atomics.store(c, CONTROL.state, STATE.idle);
-    return this.#staging.subarray(0, length);
+    return { bytes: this.#staging.subarray(0, length), pages };
   }
 
   /** Counts a prefetched chunk as applied, letting the loader send more. */
@@ -110,8 +119,14 @@ export class FaultClient {
   }
 }
 
-/** Loader side: answers requests with `read(index)` until the session is closed. */
-export async function serveFaults(buffers: FaultBuffers, read: (index: number) => Promise<Uint8Array>): Promise<void> {
+/** All pages of a chunk (up to 32 pages per chunk). */
+export const WHOLE_CHUNK = -1;
+
+/**
+ * Loader side: answers requests until the session is closed. `read(index, page)` gives the whole
+ * chunk, or a PartialChunk whose mask includes `page`.
+ */
+export async function serveFaults(buffers: FaultBuffers, read: (index: number, page: number) => Promise<Uint8Array | PartialChunk>): Promise<void> {
   const c = new Int32Array(buffers.control);
   const staging = new Uint8Array(buffers.staging);
   const errorSlot = new Uint8Array(buffers.error);
@@ -123,11 +138,14 @@ export async function serveFaults(buffers: FaultBuffers, read: (index: number) =
       continue;
     }
     const index = Atomics.load(c, CONTROL.chunk);
+    const page = Atomics.load(c, CONTROL.page);
     try {
-      const data = await read(index);
+      const got = await read(index, page);
+      const data = got instanceof Uint8Array ? got : got.bytes;
       if (data.byteLength > staging.byteLength) throw new Error(`RAM chunk ${index} is ${data.byteLength} bytes, larger than a chunk`);
       staging.set(data);
       Atomics.store(c, CONTROL.length, data.byteLength);
+      Atomics.store(c, CONTROL.pages, got instanceof Uint8Array ? WHOLE_CHUNK : got.pages);
       Atomics.store(c, CONTROL.state, STATE.done);
     } catch (e) {
       const message = new TextEncoder().encode(e instanceof Error ? e.message : String(e)).subarray(0, errorSlot.byteLength);

@@ -37,6 +37,8 @@ export interface LazyRamSessionOptions {
   poison?: boolean;
   /** Backing for the residency bits (zeroed, ceil(pages/32)*4 bytes), e.g. shared with a loader. */
   residencyBuffer?: ArrayBufferLike;
+  /** Every page a CPU page walk reads while lazy (see LazyImportOptions.touched). */
+  onTouch?(page: number): void;
 }
 
 export class LazyRamSession {
@@ -123,6 +125,7 @@ export class LazyRamSession {
         isResident: (page) => this.residency!.has(page),
         fault: (page) => this.#fault(page),
         context: () => this.context(),
+        ...(this.options.onTouch ? { touched: this.options.onTouch } : {}),
       }),
     );
     this.#guards?.uninstall();

@@ -2,7 +2,8 @@
 // arrive on first touch through the blocking fault channel, and the loader's background prefetch
 // fills the rest between ticks until lazy mode can be switched off.
 import type { CheckpointManifest } from "../../checkpoint/manifest";
-import { createFaultBuffers, FaultClient, LazyFaultError } from "./fault-channel";
+import { createFaultBuffers, FaultClient, LazyFaultError, WHOLE_CHUNK } from "./fault-channel";
+import { FirstTouches } from "./first-touches";
 import type { LazyCpu } from "./lazy-ram-session";
 import { LazyRamSession } from "./lazy-ram-session";
 import type { LazyWasmHandle } from "./load-lazy-wasm";
@@ -10,6 +11,7 @@ import type { LoaderMessage } from "./loader-session";
 import type { BeginMessage, TouchedMessage, WarmMessage } from "./loader-worker";
 import type { LocalChunks } from "./local-chunks";
 import { PAGE_SIZE } from "./page-walker";
+import { RECORD_MS } from "./working-set-store";
 
 /** The loader worker as this side uses it (a Worker in browsers, a stand-in in tests). */
 export interface LoaderPort {
@@ -32,7 +34,9 @@ export interface LazyRestoreInput {
   /** Chunks already decoded in this worker (by content hash): used instead of the loader. */
   local?: LocalChunks;
   /** A share link: the loader fetches RAM from the checkpoint store and keeps it in this browser. */
-  share?: { link: string; workingSet: readonly number[] };
+  share?: { link: string };
+  /** How long first touches are recorded as the working set (default RECORD_MS; 0: not at all). */
+  recordMs?: number;
 }
 
 export interface LazyProgress {
@@ -40,7 +44,7 @@ export interface LazyProgress {
   residentPages: number;
   totalPages: number;
   faults: number;
-  /** Bytes of non-zero chunks fetched for faults (not prefetch). */
+  /** Bytes of non-zero chunks (or of their pages) the loader delivered for faults (not prefetch). */
   faultBytes: number;
 }
 
@@ -70,11 +74,16 @@ export class LazyRestore {
     const buffers = createFaultBuffers(manifest.chunkSize);
     this.#client = new FaultClient(buffers);
     const pageCount = Math.ceil(manifest.ram.length / PAGE_SIZE);
+    const recordMs = input.recordMs ?? RECORD_MS;
+    const touches = recordMs > 0 ? new FirstTouches(pageCount, recordMs, (pages) => input.loader.postMessage({ type: "touched", session: this.session, pages })) : null;
+    this.#touches = touches;
     this.ram = new LazyRamSession(input.cpu, input.wasm, (page, dest) => this.#fill(page, dest), {
       residencyBuffer: new SharedArrayBuffer(Math.ceil(pageCount / 32) * 4),
+      ...(touches ? { onTouch: (page: number) => touches.touch(page) } : {}),
     });
     this.#buffers = buffers;
   }
+  readonly #touches: FirstTouches | null;
   readonly #buffers: ReturnType<typeof createFaultBuffers>;
 
   /**
@@ -116,7 +125,7 @@ export class LazyRestore {
         buffers: this.#buffers,
         order,
         ...(isFullManifest(manifest) ? { manifest } : {}),
-        ...(share ? { share: share.link, workingSet: [...share.workingSet] } : {}),
+        ...(share ? { share: share.link } : {}),
       });
     });
   }
@@ -154,30 +163,45 @@ export class LazyRestore {
     const first = chunk * this.#pagesPerChunk;
     const hash = this.input.manifest.ram.chunks[chunk];
     let bytes: Uint8Array | null = null;
+    let valid = WHOLE_CHUNK;
     const local = hash ? this.#localBytes(hash) : undefined;
-    if (local) {
-      bytes = local;
-      // Served from memory, but another browser (a share) would fetch it: part of the working set.
-      this.input.loader.postMessage({ type: "touched", session: this.session, index: chunk });
-    } else if (hash) {
+    if (local) bytes = local;
+    else if (hash) {
       try {
-        bytes = this.#client.request(chunk);
+        ({ bytes, pages: valid } = this.#client.request(chunk, page));
       } catch (e) {
         const error = e instanceof LazyFaultError ? e : new LazyFaultError(String(e));
         this.#fatal(error);
         throw error;
       }
-      this.#faultBytes += bytes.byteLength;
+      if ((valid & (1 << (page - first))) === 0) {
+        const error = new LazyFaultError(`the loader answered RAM page ${page} without it`);
+        this.#fatal(error);
+        throw error;
+      }
+      this.#faultBytes += valid === WHOLE_CHUNK ? bytes.byteLength : popcount(valid) * PAGE_SIZE;
     }
     dest.set(chunkPage(bytes, page - first));
-    // The rest of the chunk is already decoded: installing it now saves up to 7 more faults.
-    this.#provideChunk(chunk, bytes, page);
+    // The rest of the chunk (or of what the loader had of it) is decoded already: installing it
+    // now saves up to 7 more faults.
+    this.#provideChunk(chunk, bytes, page, valid);
   }
 
-  /** Installs the pages of chunk `index` that are still missing (all but `except`). */
-  #provideChunk(index: number, bytes: Uint8Array | null | undefined, except = -1): void {
+  /** Installs the pages of chunk `index` that are still missing (all but `except`; only those in `valid`). */
+  #provideChunk(index: number, bytes: Uint8Array | null | undefined, except = -1, valid = WHOLE_CHUNK): void {
     const first = index * this.#pagesPerChunk;
-    for (let k = 0; k < this.#pagesPerChunk; k++) if (first + k !== except) this.ram.provide(first + k, chunkPage(bytes, k));
+    for (let k = 0; k < this.#pagesPerChunk; k++) {
+      if (first + k !== except && (valid & (1 << k)) !== 0) this.ram.provide(first + k, chunkPage(bytes, k));
+    }
+  }
+
+  /** Pages ahead of their chunks (a share's pack); a chunk this worker holds in memory wins. */
+  #providePages(pages: readonly number[], data: Uint8Array): void {
+    pages.forEach((page, k) => {
+      const hash = this.input.manifest.ram.chunks[Math.floor(page / this.#pagesPerChunk)];
+      if (!hash || this.#localBytes(hash)) return;
+      this.ram.provide(page, data.subarray(k * PAGE_SIZE, (k + 1) * PAGE_SIZE));
+    });
   }
 
   #message(m: LoaderMessage): void {
@@ -199,6 +223,9 @@ export class LazyRestore {
         this.#client.consumed();
         return;
       }
+      case "pages":
+        if (!this.#finished) this.#providePages(m.pages, m.data);
+        return;
       case "prefetched":
         this.#prefetchDone = true;
         this.#maybeFinish();
@@ -259,6 +286,8 @@ export class LazyRestore {
   #end(): void {
     if (this.#finished) return;
     this.#finished = true;
+    // Recording goes on past the end of lazy mode only through the walk recorder.
+    this.#touches?.stop();
     this.#client.close();
     this.input.loader.removeEventListener("message", this.#onMessage);
     this.#ready?.reject(new Error("lazy restore ended"));
@@ -303,4 +332,10 @@ function padded(slice: Uint8Array): Uint8Array {
   const page = new Uint8Array(PAGE_SIZE);
   page.set(slice);
   return page;
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v !== 0; v &= v - 1) n++;
+  return n;
 }

@@ -45,9 +45,9 @@ export class LazyRestores {
     if (!this.#active?.active) recorder?.arm();
   }
 
-  /** RAM chunks the running guest used in the last seconds (empty without a recorder). */
-  hotChunks(): number[] {
-    return this.#recorder?.hotChunks() ?? [];
+  /** RAM pages the running guest used in the last seconds (empty without a recorder). */
+  hotPages(): number[] {
+    return this.#recorder?.hotPages() ?? [];
   }
 
   /** Starts the loader worker ahead of the first lazy restore (it opens its stores on "warm"). */
@@ -114,7 +114,7 @@ export class LazyRestores {
     wasm: LazyWasmHandle,
     loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
     local?: LocalChunks,
-    share?: { link: string; workingSet: readonly number[] },
+    share?: { link: string },
   ): Promise<void> {
     this.abortActive();
     this.#recorder?.disarm();

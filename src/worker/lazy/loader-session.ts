@@ -2,11 +2,14 @@
 // every other non-zero chunk in between. Independent of the Worker API so Node tests can drive it.
 import type { ChunkSource } from "./chunk-source";
 import { isClosed, serveFaults, waitForWindow, type FaultBuffers } from "./fault-channel";
+import { PAGE_SIZE } from "./page-walker";
 
 /** Loader -> emulator worker messages. */
 export type LoaderMessage =
   | { type: "ready"; session: number }
   | { type: "chunk"; session: number; index: number; bytes: Uint8Array }
+  /** Pages ahead of their chunks (a share's pack): page k of `data` is RAM page `pages[k]`. */
+  | { type: "pages"; session: number; pages: number[]; data: Uint8Array }
   | { type: "prefetched"; session: number }
   /** A shared checkpoint's RAM is all stored in this browser: it is listed now. */
   | { type: "stored"; session: number }
@@ -23,10 +26,8 @@ export interface LoaderSessionOptions {
   window?: number;
   /** Decoded chunks kept so a fault on a chunk still queued for the emulator costs no read. */
   cacheChunks?: number;
-  /** Chunks the guest faulted on soon after an earlier restore of this checkpoint: prefetched first. */
+  /** Pages the guest touched first after an earlier restore or before the capture: their chunks are prefetched first. */
   workingSet?: readonly number[];
-  /** Called with each chunk a fault asked for (to learn the working set). */
-  onDemand?(index: number): void;
   /** After every chunk went through the source (a shared checkpoint then commits its manifest). */
   onPrefetched?(): Promise<void>;
 }
@@ -45,13 +46,19 @@ export function prefetchOrder(order: readonly number[], workingSet: readonly num
   return [...first, ...order.filter((i) => !seen.has(i))];
 }
 
+/** The chunks of working-set pages, in the order their first page appears. */
+export function chunksOfPages(pages: readonly number[], pagesPerChunk: number): number[] {
+  return [...new Set(pages.map((page) => Math.floor(page / pagesPerChunk)))];
+}
+
 /** Working-set chunks read at once when a session begins: the guest will want them within moments. */
 const WORKING_SET_LIMIT = 512;
 const WORKING_SET_BATCH = 32;
 
 export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionOptions, post: (m: LoaderMessage, transfer?: Transferable[]) => void): Promise<void> {
   const cache = new Map<number, Uint8Array>();
-  const cacheLimit = Math.max(opts.cacheChunks ?? 256, Math.min(opts.workingSet?.length ?? 0, WORKING_SET_LIMIT));
+  const workingSet = chunksOfPages(opts.workingSet ?? [], opts.buffers.staging.byteLength / PAGE_SIZE);
+  const cacheLimit = Math.max(opts.cacheChunks ?? 256, Math.min(workingSet.length, WORKING_SET_LIMIT));
   const remember = (index: number, bytes: Uint8Array): void => {
     cache.set(index, bytes);
     if (cache.size > cacheLimit) cache.delete(cache.keys().next().value as number);
@@ -71,13 +78,16 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
     ).finally(() => indices.forEach((i) => inflight.delete(i)));
     return p;
   };
-  const demand = serveFaults(opts.buffers, async (index) => {
-    opts.onDemand?.(index);
-    return cache.get(index) ?? (source.demandBypassesPrefetch ? undefined : inflight.get(index)) ?? source.read(index);
+  source.onPackPages?.((pages, data) => {
+    const copy = data.slice(); // only its own buffer can be transferred
+    post({ type: "pages", session: opts.session, pages: [...pages], data: copy }, [copy.buffer]);
   });
-  const order = prefetchOrder(opts.order, opts.workingSet);
+  const demand = serveFaults(opts.buffers, async (index, page) => {
+    return cache.get(index) ?? source.partial?.(index, page) ?? (source.demandBypassesPrefetch ? undefined : inflight.get(index)) ?? source.read(index);
+  });
+  const order = prefetchOrder(opts.order, workingSet);
   const listed = new Set(opts.order);
-  const hot = [...new Set((opts.workingSet ?? []).filter((i) => listed.has(i)))].slice(0, WORKING_SET_LIMIT);
+  const hot = workingSet.filter((i) => listed.has(i)).slice(0, WORKING_SET_LIMIT);
   const prefetch = (async () => {
     const batch = opts.batch ?? 16;
     const window = opts.window ?? 128;

@@ -23,8 +23,6 @@ export interface BeginMessage {
   order: number[];
   /** A share link: RAM chunks come from the checkpoint store over the network (and are kept here). */
   share?: string;
-  /** Working set known to the emulator worker (a share's), used when this browser has none. */
-  workingSet?: number[];
   /** The checkpoint's manifest as the emulator worker has it: no IndexedDB read before "ready". */
   manifest?: CheckpointManifest;
 }
@@ -43,23 +41,23 @@ export interface WarmMessage {
   type: "warm";
 }
 
-/** Emulator worker -> loader: a fault it filled from memory, still part of the working set. */
+/** Emulator worker -> loader: pages the guest touched for the first time since the restore (its working set). */
 export interface TouchedMessage {
   type: "touched";
   session: number;
-  index: number;
+  pages: number[];
 }
 
 /** 32 MiB of decoded chunks kept across restores (working sets are a few MiB). */
 const decoded = new DecodedChunkCache(32 * 1024 * 1024);
 
 /** The working-set recorder of each running session. */
-const recorders = new Map<number, (index: number) => void>();
+const recorders = new Map<number, (pages: readonly number[]) => void>();
 
 self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage | TouchedMessage>) => {
   const m = event.data;
   if (m?.type === "touched") {
-    recorders.get(m.session)?.(m.index);
+    recorders.get(m.session)?.(m.pages);
     return;
   }
   if (m?.type === "warm") {
@@ -72,8 +70,7 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage
     try {
       const s = await store();
       const ws = await workingSets();
-      const known = await ws.get(m.checkpointId).catch(() => []);
-      const workingSet = known.length > 0 ? known : (m.workingSet ?? []);
+      const workingSet = await ws.get(m.checkpointId).catch(() => []);
       let source: ChunkSource;
       let onPrefetched: (() => Promise<void>) | undefined;
       if (m.share) {
@@ -93,7 +90,7 @@ self.addEventListener("message", (event: MessageEvent<BeginMessage | WarmMessage
       recorders.set(m.session, record);
       setTimeout(() => recorders.delete(m.session), RECORD_MS + 1000);
       post({ type: "ready", session: m.session });
-      await runLoaderSession(source, { session: m.session, buffers: m.buffers, order: m.order, workingSet, onDemand: record, onPrefetched }, post);
+      await runLoaderSession(source, { session: m.session, buffers: m.buffers, order: m.order, workingSet, onPrefetched }, post);
     } catch (e) {
       post({ type: "error", session: m.session, message: e instanceof Error ? e.message : String(e) });
     }

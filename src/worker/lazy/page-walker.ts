@@ -136,6 +136,8 @@ export interface LazyImportOptions {
   fault(page: number): void;
   /** Current wasm memory view; called on every hook, so cache it and rebuild on growth. */
   context(): WalkContext;
+  /** Every page a walk reads, resident or not (to learn the working set); must be cheap. */
+  touched?(page: number): void;
 }
 
 export interface LazyImports {
@@ -145,7 +147,9 @@ export interface LazyImports {
 
 /** The functions the instrumented wasm imports from `env`. */
 export function makeLazyImports(opts: LazyImportOptions): LazyImports {
+  const touched = opts.touched;
   const ensure = (page: number): void => {
+    touched?.(page);
     if (!opts.isResident(page)) opts.fault(page);
   };
   return {

@@ -1,19 +1,20 @@
 // The working set of a running guest, learned from its page walks (REAP's "record" half, done
 // before the checkpoint exists): while no lazy restore owns the page-walk hook, the hook stays
-// on with every page resident, and each walk stamps the RAM chunks it reads (directory, table,
+// on with every page resident, and each walk stamps the RAM pages it reads (directory, table,
 // target) with the time. The TLB is flushed every few seconds so pages in steady use are walked
-// again. At capture, the chunks stamped in the last seconds are the ones a restore will want
-// first: even the first lazy restore of a fresh checkpoint (or a share of it) prefetches them
-// first instead of faulting on them one by one.
+// again. At capture, the pages stamped in the last seconds are the ones a restore will want
+// first: even the first lazy restore of a fresh checkpoint prefetches their chunks first, and a
+// share of it carries exactly those pages in its pack. Pages, not chunks: a guest touches about
+// 2 of the 8 pages of a chunk it needs, so a page-level set is a quarter of the bytes.
 import type { LazyWasmHandle } from "./load-lazy-wasm";
-import { currentWalkContext, walkPages, type WalkContext } from "./page-walker";
+import { currentWalkContext, PAGE_SIZE, walkPages, type WalkContext } from "./page-walker";
 
 /** How often the TLB is flushed so active pages are walked (and stamped) again. */
 export const FLUSH_INTERVAL_MS = 1000;
-/** Chunks walked this long before a capture count as its working set. */
+/** Pages walked this long before a capture count as its working set. */
 export const HOT_WINDOW_MS = 1500;
-/** At most this many chunks (the most recent) make the working set: 32 MiB of 32 KiB chunks. */
-const MAX_HOT_CHUNKS = 1024;
+/** At most this many pages (the most recent) make the working set: 16 MiB. */
+export const MAX_HOT_PAGES = 4096;
 
 export interface RecorderCpu {
   wasm_memory: WebAssembly.Memory;
@@ -31,7 +32,6 @@ export class WalkRecorder {
   constructor(
     private readonly cpu: RecorderCpu,
     private readonly wasm: LazyWasmHandle,
-    private readonly chunkSize: number,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -42,11 +42,10 @@ export class WalkRecorder {
   /** Takes the hook (only while no lazy restore has it) and starts stamping. */
   arm(): void {
     if (this.#armed) return;
-    const chunks = Math.ceil(this.cpu.memory_size[0] / this.chunkSize);
-    if (this.#lastWalk.length !== chunks) this.#lastWalk = new Float64Array(chunks);
-    const shift = Math.log2(this.chunkSize);
+    const pages = Math.ceil(this.cpu.memory_size[0] / PAGE_SIZE);
+    if (this.#lastWalk.length !== pages) this.#lastWalk = new Float64Array(pages);
     const stamp = (page: number): void => {
-      this.#lastWalk[(page << 12) >>> shift] = this.now();
+      this.#lastWalk[page] = this.now();
     };
     this.wasm.setHooks({
       snap86_page_walk: (addr) => void walkPages(this.#context(), addr, stamp),
@@ -68,14 +67,14 @@ export class WalkRecorder {
     this.#armed = false;
   }
 
-  /** Chunk indices walked within `windowMs`, most recent first (at most MAX_HOT_CHUNKS). */
-  hotChunks(windowMs: number = HOT_WINDOW_MS): number[] {
+  /** Pages walked within `windowMs`, most recent first (at most MAX_HOT_PAGES). */
+  hotPages(windowMs: number = HOT_WINDOW_MS): number[] {
     const since = this.now() - windowMs;
     const hot: number[] = [];
     this.#lastWalk.forEach((t, i) => {
       if (t > 0 && t >= since) hot.push(i);
     });
-    return hot.sort((a, b) => this.#lastWalk[b] - this.#lastWalk[a]).slice(0, MAX_HOT_CHUNKS);
+    return hot.sort((a, b) => this.#lastWalk[b] - this.#lastWalk[a]).slice(0, MAX_HOT_PAGES);
   }
 
   #context(): WalkContext {

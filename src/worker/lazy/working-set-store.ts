@@ -1,17 +1,18 @@
-// Which RAM chunks the guest faulted on in the first seconds after a lazy restore, per
-// checkpoint (database "snap86-lazy"). The next restore of the same checkpoint prefetches them
-// first, so its early faults find the chunks already decoded. Small (a few KiB per checkpoint);
-// a missing or stale record only costs prefetch order, never correctness.
+// Which RAM pages the guest touched first, per checkpoint (database "snap86-lazy"): in the
+// seconds before its capture (walk-recorder.ts) and after each lazy restore of it. The next
+// restore prefetches their chunks first, and a share carries exactly these pages in its pack.
+// Small (a few KiB per checkpoint); a missing or stale record only costs prefetch order and
+// pack size, never correctness.
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
 
 interface WorkingSetSchema extends DBSchema {
-  workingSets: { key: string; value: { chunks: number[]; updated: number } };
+  workingSets: { key: string; value: { pages: number[]; updated: number } };
 }
 
 export const WORKING_SET_DB = "snap86-lazy";
-/** How long after a restore faults count as the working set. */
+/** How long after a restore first touches count as the working set. */
 export const RECORD_MS = 5000;
-export const MAX_CHUNKS = 8192;
+export const MAX_PAGES = 8192;
 
 export class WorkingSetStore {
   /** What this loader learned, usable at once: a restore right after another must not wait for the write. */
@@ -20,8 +21,10 @@ export class WorkingSetStore {
   private constructor(private readonly db: IDBPDatabase<WorkingSetSchema>) {}
 
   static async open(name: string = WORKING_SET_DB): Promise<WorkingSetStore> {
-    const db = await openDB<WorkingSetSchema>(name, 1, {
+    // Version 2 records pages; version 1 recorded chunks, and those hints are simply dropped.
+    const db = await openDB<WorkingSetSchema>(name, 2, {
       upgrade(d) {
+        if (d.objectStoreNames.contains("workingSets")) d.deleteObjectStore("workingSets");
         d.createObjectStore("workingSets");
       },
     });
@@ -29,37 +32,41 @@ export class WorkingSetStore {
   }
 
   async get(checkpointId: string): Promise<number[]> {
-    return this.#recent.get(checkpointId) ?? (await this.db.get("workingSets", checkpointId))?.chunks ?? [];
+    return this.#recent.get(checkpointId) ?? (await this.db.get("workingSets", checkpointId))?.pages ?? [];
   }
 
   /** Makes a set known to get() before (and whether or not) it reaches IndexedDB. */
-  remember(checkpointId: string, chunks: readonly number[]): void {
-    this.#recent.set(checkpointId, [...chunks]);
+  remember(checkpointId: string, pages: readonly number[]): void {
+    this.#recent.set(checkpointId, [...pages]);
   }
 
-  /** Newly faulted chunks first, then what was known before; duplicates dropped. */
-  async merge(checkpointId: string, faulted: readonly number[]): Promise<void> {
-    if (faulted.length === 0) return;
+  /** Newly touched pages first, then what was known before; duplicates dropped. */
+  async merge(checkpointId: string, touched: readonly number[]): Promise<void> {
+    if (touched.length === 0) return;
     const before = await this.get(checkpointId);
-    const chunks = [...new Set([...faulted, ...before])].slice(0, MAX_CHUNKS);
-    this.#recent.set(checkpointId, chunks);
-    await this.db.put("workingSets", { chunks, updated: Date.now() }, checkpointId);
+    const pages = [...new Set([...touched, ...before])].slice(0, MAX_PAGES);
+    this.#recent.set(checkpointId, pages);
+    await this.db.put("workingSets", { pages, updated: Date.now() }, checkpointId);
   }
 }
 
 /**
- * Collects fault order for RECORD_MS: known to the store's get() as it grows (merged with what
- * was known before), written to IndexedDB when the window closes.
+ * Collects first-touch order for RECORD_MS: known to the store's get() as it grows (merged with
+ * what was known before), written to IndexedDB when the window closes.
  */
-export function recordWorkingSet(store: WorkingSetStore, checkpointId: string, windowMs: number = RECORD_MS, before: readonly number[] = []): (index: number) => void {
+export function recordWorkingSet(store: WorkingSetStore, checkpointId: string, windowMs: number = RECORD_MS, before: readonly number[] = []): (pages: readonly number[]) => void {
   const start = performance.now();
   const seen: number[] = [];
   const known = new Set<number>();
   setTimeout(() => void store.merge(checkpointId, seen).catch(() => undefined), windowMs);
-  return (index) => {
-    if (known.has(index) || seen.length >= MAX_CHUNKS || performance.now() - start >= windowMs) return;
-    known.add(index);
-    seen.push(index);
-    store.remember(checkpointId, [...seen, ...before.filter((i) => !known.has(i))].slice(0, MAX_CHUNKS));
+  return (pages) => {
+    if (performance.now() - start >= windowMs) return;
+    const count = seen.length;
+    for (const page of pages) {
+      if (known.has(page) || seen.length >= MAX_PAGES) continue;
+      known.add(page);
+      seen.push(page);
+    }
+    if (seen.length > count) store.remember(checkpointId, [...seen, ...before.filter((i) => !known.has(i))].slice(0, MAX_PAGES));
   };
 }

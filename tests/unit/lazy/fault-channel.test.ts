@@ -35,7 +35,11 @@ function runClient(buffers: FaultBuffers, indices: number[], timeoutMs = 5000): 
     const results = [];
     for (const i of workerData.indices) {
       const t0 = performance.now();
-      try { results.push({ ok: true, bytes: [...client.request(i)] }); }
+      try {
+        const got = client.request(i, i * 8);
+        if (got.pages !== -1) throw new Error("a whole chunk must come with every page valid");
+        results.push({ ok: true, bytes: [...got.bytes] });
+      }
       catch (e) { results.push({ ok: false, name: e.name, message: e.message, ms: performance.now() - t0 }); }
     }
     client.close();

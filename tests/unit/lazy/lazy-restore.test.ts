@@ -23,11 +23,11 @@ const RAM_OFFSET = 64 * 1024;
 let loaderUrl = "";
 
 beforeAll(async () => {
-  // Worker threads bypass vitest's transform: give them the two modules as plain JS.
+  // Worker threads bypass vitest's transform: give them the loader's modules as plain JS.
   const dir = mkdtempSync(join(tmpdir(), "lazy-restore-"));
-  for (const name of ["fault-channel", "loader-session"]) {
+  for (const name of ["fault-channel", "loader-session", "page-walker", "residency-map"]) {
     const file = join(LAZY, `${name}.ts`);
-    const js = (await transformWithOxc(readFileSync(file, "utf8"), file)).code.replace('from "./fault-channel"', 'from "./fault-channel.mjs"');
+    const js = (await transformWithOxc(readFileSync(file, "utf8"), file)).code.replace(/from "\.\/([\w-]+)"/g, 'from "./$1.mjs"');
     writeFileSync(join(dir, `${name}.mjs`), js);
   }
   loaderUrl = pathToFileURL(join(dir, "loader-session.mjs")).href;

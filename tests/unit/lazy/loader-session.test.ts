@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { encodeChunk, initCodec, sha256Hex } from "../../../src/checkpoint/codec";
 import type { CheckpointManifest } from "../../../src/checkpoint/manifest";
 import { CheckpointStore } from "../../../src/checkpoint/store";
-import { StoreChunkSource, type ChunkSource } from "../../../src/worker/lazy/chunk-source";
-import { CONTROL, createFaultBuffers, STATE } from "../../../src/worker/lazy/fault-channel";
-import { prefetchOrder, runLoaderSession, type LoaderMessage } from "../../../src/worker/lazy/loader-session";
+import { StoreChunkSource, type ChunkSource, type PackPagesListener } from "../../../src/worker/lazy/chunk-source";
+import { CONTROL, createFaultBuffers, STATE, WHOLE_CHUNK } from "../../../src/worker/lazy/fault-channel";
+import { chunksOfPages, prefetchOrder, runLoaderSession, type LoaderMessage } from "../../../src/worker/lazy/loader-session";
 import { recordWorkingSet, WorkingSetStore } from "../../../src/worker/lazy/working-set-store";
 
 const CHUNK = 32 * 1024;
@@ -139,34 +139,62 @@ describe("working set", () => {
     expect(prefetchOrder([0, 2], [])).toEqual([0, 2]);
   });
 
-  it("records faults of the first moments and merges them into the stored set", async () => {
+  it("turns working-set pages into their chunks, in first-page order", () => {
+    expect(chunksOfPages([41, 3, 40, 7, 0, 17], 8)).toEqual([5, 0, 2]);
+  });
+
+  it("records first touches of the first moments and merges them into the stored set", async () => {
     const store = await WorkingSetStore.open(`ws-test-${dbCounter++}`);
     const record = recordWorkingSet(store, "cp-x", 100);
-    record(4);
-    record(1);
-    record(4);
+    record([4, 1]);
+    record([4]);
     await new Promise((r) => setTimeout(r, 120));
-    record(9); // too late: not part of the early working set
+    record([9]); // too late: not part of the early working set
     await expect.poll(() => store.get("cp-x")).toEqual([4, 1]);
     await store.merge("cp-x", [7, 1]);
     expect(await store.get("cp-x")).toEqual([7, 1, 4]);
     expect(await store.get("cp-other")).toEqual([]);
   });
 
-  it("serves faults to onDemand in the order they come", async () => {
-    const { store, manifest } = await makeCheckpoint();
+  it("answers a fault with the pages a source has ahead of the chunk, and passes those pages on", async () => {
+    const { store, manifest, chunks } = await makeCheckpoint();
     const buffers = createFaultBuffers(CHUNK);
     const control = new Int32Array(buffers.control);
-    const demanded: number[] = [];
-    void runLoaderSession(new StoreChunkSource(store, manifest), { session: 2, buffers, order: [], onDemand: (i) => demanded.push(i) }, () => undefined);
-    for (const i of [3, 0]) {
-      Atomics.store(control, CONTROL.chunk, i);
+    const staging = new Uint8Array(buffers.staging);
+    const page = chunks[3]!.slice(2 * 4096, 3 * 4096);
+    const reads: number[] = [];
+    const inner = new StoreChunkSource(store, manifest);
+    let listener: PackPagesListener | undefined;
+    const source: ChunkSource = {
+      read: (i) => (reads.push(i), inner.read(i)),
+      readMany: (is) => new Promise(() => void is), // prefetch never finishes here
+      partial: (index, p) => {
+        if (index !== 3 || p !== 3 * 8 + 2) return undefined;
+        const bytes = new Uint8Array(CHUNK);
+        bytes.set(page, 2 * 4096);
+        return { bytes, pages: 1 << 2 };
+      },
+      onPackPages: (l) => void (listener = l),
+    };
+    const posted: LoaderMessage[] = [];
+    void runLoaderSession(source, { session: 2, buffers, order: [] }, (m) => posted.push(m));
+    listener!([3 * 8 + 2], page);
+    expect(posted.filter((m) => m.type === "pages")).toEqual([{ type: "pages", session: 2, pages: [26], data: page }]);
+    const fault = async (chunk: number, p: number): Promise<number> => {
+      Atomics.store(control, CONTROL.chunk, chunk);
+      Atomics.store(control, CONTROL.page, p);
       Atomics.store(control, CONTROL.state, STATE.requested);
       Atomics.notify(control, CONTROL.state);
       await expect.poll(() => Atomics.load(control, CONTROL.state)).toBe(STATE.done);
       Atomics.store(control, CONTROL.state, STATE.idle);
-    }
-    expect(demanded).toEqual([3, 0]);
+      return Atomics.load(control, CONTROL.pages);
+    };
+    expect(await fault(3, 26)).toBe(1 << 2); // the pack's page: no read
+    expect(Buffer.compare(staging.subarray(2 * 4096, 3 * 4096), page)).toBe(0);
+    expect(reads).toEqual([]);
+    expect(await fault(3, 25)).toBe(WHOLE_CHUNK); // another page of that chunk: the whole chunk is read
+    expect(Buffer.compare(staging, chunks[3]!)).toBe(0);
+    expect(reads).toEqual([3]);
     Atomics.store(control, CONTROL.closed, 1);
     Atomics.notify(control, CONTROL.state);
   });

@@ -1,12 +1,12 @@
-// The recorder holds the page-walk hook between lazy restores and stamps the chunks each walk
-// reads; a capture asks it for the chunks of the last seconds.
+// The recorder holds the page-walk hook between lazy restores and stamps the pages each walk
+// reads; a capture asks it for the pages of the last seconds.
 import { describe, expect, it, vi } from "vitest";
 import type { LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
 import { V86_OFFSETS, type LazyImports } from "../../../src/worker/lazy/page-walker";
 import { FLUSH_INTERVAL_MS, WalkRecorder } from "../../../src/worker/lazy/walk-recorder";
 
-const CHUNK = 32 * 1024;
-const RAM = 64 * CHUNK;
+const PAGE = 4096;
+const RAM = 512 * PAGE;
 
 function machine() {
   const memory = new WebAssembly.Memory({ initial: (RAM + 65536) / 65536 + 1 });
@@ -19,22 +19,23 @@ function machine() {
 }
 
 describe("WalkRecorder", () => {
-  it("stamps walked chunks, lists the recent ones newest first, and gives the hook back", () => {
+  it("stamps walked pages, lists the recent ones newest first, and gives the hook back", () => {
     vi.useFakeTimers();
     try {
       const m = machine();
       let now = 1000;
-      const r = new WalkRecorder(m.cpu, m.wasm, CHUNK, () => now);
+      const r = new WalkRecorder(m.cpu, m.wasm, () => now);
       r.arm();
       expect(m.wasm.isLazy()).toBe(true);
       expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(1);
-      m.hooks()!.snap86_page_walk(5 * CHUNK + 100, 0);
+      m.hooks()!.snap86_page_walk(5 * PAGE + 100, 0);
       now = 3000;
-      m.hooks()!.snap86_page_walk(9 * CHUNK, 1);
+      m.hooks()!.snap86_page_walk(9 * PAGE, 1);
       now = 9000;
-      m.hooks()!.snap86_page_walk(2 * CHUNK, 0);
-      expect(r.hotChunks(6500)).toEqual([2, 9]); // chunk 5 was walked 8 s ago
-      expect(r.hotChunks(60_000)).toEqual([2, 9, 5]);
+      m.hooks()!.snap86_page_walk(2 * PAGE, 0);
+      m.hooks()!.snap86_page_walk(2 * PAGE + 7, 0);
+      expect(r.hotPages(6500)).toEqual([2, 9]); // page 5 was walked 8 s ago
+      expect(r.hotPages(60_000)).toEqual([2, 9, 5]);
       vi.advanceTimersByTime(FLUSH_INTERVAL_MS * 2);
       expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(3); // flushed so steady pages are walked again
       r.disarm();

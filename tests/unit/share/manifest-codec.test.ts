@@ -6,6 +6,7 @@ import {
   decodeShareManifest,
   encodeShareManifest,
   parseShareManifest,
+  SHARE_MANIFEST_VERSION,
   type CheckpointValidator,
 } from "../../../src/share/manifest-codec";
 import { mulberry32, mutateBytes, mutateString, randomString } from "./prng";
@@ -54,7 +55,7 @@ async function sealPlain(text: string): Promise<{ name: string; bytes: Uint8Arra
 describe("share manifest codec", () => {
   it("round-trips", async () => {
     const decoded = await decodeShareManifest(keys, sealed.bytes, sealed.name, isTestCheckpoint);
-    expect(decoded.version).toBe(1);
+    expect(decoded.version).toBe(SHARE_MANIFEST_VERSION);
     expect(decoded.checkpoint).toEqual(CONTENT.checkpoint);
     expect({ ...decoded.objects }).toEqual(CONTENT.objects);
     expect(decoded.base).toEqual(CONTENT.base);
@@ -83,23 +84,38 @@ describe("share manifest codec", () => {
     }
   });
 
+  it("reports a link made in share format 1 (whole objects in the pack) as an unknown version", async () => {
+    const old = await sealPlain(JSON.stringify({ ...CONTENT, version: 1, pack: { name: sha("p"), entries: [[plainHashes[0], 100]] } }));
+    await expect(decodeShareManifest(keys, old.bytes, old.name, isTestCheckpoint)).rejects.toMatchObject({ code: "unknown-version" });
+  });
+
+  it("accepts a pack of sealed parts", async () => {
+    const ok = await sealPlain(JSON.stringify({ ...CONTENT, version: SHARE_MANIFEST_VERSION, pack: { name: sha("p"), parts: [100, 29] } }));
+    expect((await decodeShareManifest(keys, ok.bytes, ok.name, isTestCheckpoint)).pack).toEqual({ name: sha("p"), parts: [100, 29] });
+  });
+
   it("reports an unknown version", async () => {
-    const future = await sealPlain(JSON.stringify({ ...CONTENT, version: 2, extra: true }));
+    const future = await sealPlain(JSON.stringify({ ...CONTENT, version: SHARE_MANIFEST_VERSION + 1, extra: true }));
     await expect(decodeShareManifest(keys, future.bytes, future.name, isTestCheckpoint)).rejects.toMatchObject({
       code: "unknown-version",
     });
   });
 
   it.each([
-    ["checkpoint refused by the validator", { ...CONTENT, version: 1, checkpoint: { format: "other" } }],
-    ["checkpoint not an object", { ...CONTENT, version: 1, checkpoint: [] }],
-    ["bad object name", { ...CONTENT, version: 1, objects: { [plainHashes[0]]: "../x" } }],
-    ["bad object key", { ...CONTENT, version: 1, objects: { __proto__x: sha("a") } }],
-    ["bad base hash", { ...CONTENT, version: 1, base: { ...CONTENT.base, sha256: "00" } }],
-    ["negative size", { ...CONTENT, version: 1, base: { ...CONTENT.base, size: -1 } }],
-    ["extra base field", { ...CONTENT, version: 1, base: { ...CONTENT.base, x: 1 } }],
-    ["extra field", { ...CONTENT, version: 1, extra: 1 }],
-    ["missing field", { version: 1, checkpoint: CONTENT.checkpoint, objects: CONTENT.objects }],
+    ["checkpoint refused by the validator", { ...CONTENT, version: SHARE_MANIFEST_VERSION, checkpoint: { format: "other" } }],
+    ["checkpoint not an object", { ...CONTENT, version: SHARE_MANIFEST_VERSION, checkpoint: [] }],
+    ["bad object name", { ...CONTENT, version: SHARE_MANIFEST_VERSION, objects: { [plainHashes[0]]: "../x" } }],
+    ["bad object key", { ...CONTENT, version: SHARE_MANIFEST_VERSION, objects: { __proto__x: sha("a") } }],
+    ["bad base hash", { ...CONTENT, version: SHARE_MANIFEST_VERSION, base: { ...CONTENT.base, sha256: "00" } }],
+    ["negative size", { ...CONTENT, version: SHARE_MANIFEST_VERSION, base: { ...CONTENT.base, size: -1 } }],
+    ["extra base field", { ...CONTENT, version: SHARE_MANIFEST_VERSION, base: { ...CONTENT.base, x: 1 } }],
+    ["extra field", { ...CONTENT, version: SHARE_MANIFEST_VERSION, extra: 1 }],
+    ["missing field", { version: SHARE_MANIFEST_VERSION, checkpoint: CONTENT.checkpoint, objects: CONTENT.objects }],
+    ["pack without parts", { ...CONTENT, version: SHARE_MANIFEST_VERSION, pack: { name: sha("p"), parts: [] } }],
+    ["pack part shorter than a GCM IV and tag", { ...CONTENT, version: SHARE_MANIFEST_VERSION, pack: { name: sha("p"), parts: [100, 28] } }],
+    ["pack with a bad name", { ...CONTENT, version: SHARE_MANIFEST_VERSION, pack: { name: "../p", parts: [100] } }],
+    ["pack with an extra field", { ...CONTENT, version: SHARE_MANIFEST_VERSION, pack: { name: sha("p"), parts: [100], entries: [] } }],
+    ["pack part not an integer", { ...CONTENT, version: SHARE_MANIFEST_VERSION, pack: { name: sha("p"), parts: [100.5] } }],
   ])("refuses an authentic manifest with %s as damaged", async (_label, envelope) => {
     const bad = await sealPlain(JSON.stringify(envelope));
     expect(await codeOf(decodeShareManifest(keys, bad.bytes, bad.name, isTestCheckpoint))).toBe("damaged");
@@ -149,7 +165,7 @@ describe("share manifest decoder fuzz", () => {
 
   it("2000 mutated or random plaintexts (authentic but malformed): only typed errors, accepted ones are valid", () => {
     const rng = mulberry32(5005);
-    const original = JSON.stringify({ version: 1, ...CONTENT });
+    const original = JSON.stringify({ version: SHARE_MANIFEST_VERSION, ...CONTENT });
     let accepted = 0;
     for (let i = 0; i < 2000; i++) {
       let text = original;

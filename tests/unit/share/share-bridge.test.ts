@@ -14,7 +14,11 @@ import {
   type ShareBridgeDeps,
   type ShareProgress,
 } from "../../../src/checkpoint/share-bridge";
+import { encodePackPart } from "../../../src/checkpoint/page-pack";
 import { SharedRamSource } from "../../../src/checkpoint/shared-ram-source";
+import { deriveShareKeys, sealObject } from "../../../src/share/crypto";
+import { buildShareLink, parseShareLink } from "../../../src/share/link";
+import { decodeShareManifest, encodeShareManifest } from "../../../src/share/manifest-codec";
 import { LayerStore } from "../../../src/disk/layer-store";
 import { ShareKeyStore } from "../../../src/share/key-store";
 import { openShare } from "../../../src/share/share-session";
@@ -23,6 +27,7 @@ import { captureInput, makeDeviceState, makeRam, MACHINE, openTestStore } from "
 import { startStore, type RunningStore } from "./store-fixture";
 
 const BLOCK = 4096;
+const PAGE = 4096;
 const GUEST: GuestIdentity = { guestImageId: MACHINE.guestImageId, base: { url: "/guest/disk.img", sha256: "ab".repeat(32), size: 1 << 24 } };
 const APP = "http://app.test/";
 
@@ -76,18 +81,21 @@ async function listedIds(deps: ShareBridgeDeps): Promise<string[]> {
 }
 
 describe("share bridge: publish and open a checkpoint through the store", () => {
-  it("opens lazily: device state and disk first, RAM chunk by chunk (pack first), listed only once all of it is stored", async () => {
+  it("opens lazily: device state and disk first, the pack's pages, RAM chunk by chunk, listed only once all of it is stored", async () => {
     const a = await sharer();
     const manifest = (await a.deps.checkpoints.getManifest(a.id))!;
     const nonZero = manifest.ram.chunks.flatMap((h, i) => (h ? [i] : []));
-    const workingSet = [nonZero[3], nonZero[0]];
+    const ppc = manifest.chunkSize / PAGE;
+    const zeroChunk = manifest.ram.chunks.findIndex((h) => !h);
+    // Need order; a page of a zero chunk has nothing to carry.
+    const workingSet = [nonZero[3] * ppc + 1, zeroChunk * ppc, nonZero[0] * ppc + 5, nonZero[3] * ppc + 2];
     const { link, packBytes } = await publishCheckpoint({ ...a.deps, workingSet: async () => workingSet }, a.id, APP);
     expect(packBytes).toBeGreaterThan(0);
+    expect(packBytes).toBeLessThan(3 * PAGE); // pages, not their chunks
 
     const b = await side();
     const prepared = await prepareSharedCheckpoint(b, link);
     if (prepared.kind !== "lazy") throw new Error("expected a lazy open");
-    expect(prepared.workingSet).toEqual(workingSet);
     expect(Buffer.compare(new Uint8Array(prepared.deviceState), new Uint8Array(makeDeviceState(8)))).toBe(0);
     expect(await listedIds(b)).toEqual([]); // RAM is not here yet
     const layerId = prepared.manifest.diskLayerId!;
@@ -95,6 +103,19 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
 
     const source = await SharedRamSource.open(b, link);
     expect(source.demandBypassesPrefetch).toBe(true);
+    const arrived: number[] = [];
+    source.onPackPages((pages, data) =>
+      pages.forEach((page, k) => {
+        arrived.push(page);
+        expect(Buffer.compare(data.subarray(k * PAGE, (k + 1) * PAGE), a.ram.subarray(page * PAGE, (page + 1) * PAGE))).toBe(0);
+      }),
+    );
+    await expect.poll(() => arrived).toEqual([nonZero[3] * ppc + 1, nonZero[0] * ppc + 5, nonZero[3] * ppc + 2]);
+    // A fault on a pack page is answered with the chunk's pack pages; on another page, not at all.
+    const partial = source.partial(nonZero[3], nonZero[3] * ppc + 2)!;
+    expect(partial.pages).toBe(0b110);
+    expect(Buffer.compare(partial.bytes.subarray(PAGE, 3 * PAGE), a.ram.subarray((nonZero[3] * ppc + 1) * PAGE, (nonZero[3] * ppc + 3) * PAGE))).toBe(0);
+    expect(source.partial(nonZero[3], nonZero[3] * ppc + 4)).toBeUndefined();
     const first = await source.read(nonZero[3]); // a fault
     expect(Buffer.compare(first, a.ram.subarray(nonZero[3] * manifest.chunkSize, (nonZero[3] + 1) * manifest.chunkSize))).toBe(0);
     expect(await source.commitIfComplete()).toBe(false);
@@ -106,6 +127,37 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     expect(Buffer.compare(loaded.ram, a.ram)).toBe(0);
     // Opened again: the checkpoint is local now, nothing to fetch.
     expect(await prepareSharedCheckpoint(b, link)).toEqual({ kind: "local", id: a.id });
+  });
+
+  it("a pack whose pages are not its chunks' (a forged link) stops the open before anything is listed", async () => {
+    const a = await sharer();
+    const manifest = (await a.deps.checkpoints.getManifest(a.id))!;
+    const nonZero = manifest.ram.chunks.flatMap((h, i) => (h ? [i] : []));
+    const ppc = manifest.chunkSize / PAGE;
+    const honest = await publishCheckpoint({ ...a.deps, workingSet: async () => [nonZero[1] * ppc] }, a.id, APP);
+    // Whoever holds the key can seal anything: a pack whose page says something else.
+    const parsed = parseShareLink(honest.link);
+    if (!parsed.ok) throw parsed.error;
+    const keys = await deriveShareKeys(parsed.link.key);
+    const client = new StoreClient({ baseUrl: store.baseUrl });
+    const envelope = await decodeShareManifest(keys, await client.getManifest(parsed.link.manifest), parsed.link.manifest, isSharedCheckpoint);
+    const lie = a.ram.slice(nonZero[1] * ppc * PAGE, (nonZero[1] * ppc + 1) * PAGE);
+    lie[100] ^= 0x5a;
+    const part = await sealObject(keys, encodePackPart({ checkpointId: a.id, pages: [nonZero[1] * ppc], data: lie }), "pack");
+    await client.uploadObjects([{ name: part.name, bytes: part.bytes }]);
+    const forged = await encodeShareManifest(keys, { ...envelope, pack: { name: part.name, parts: [part.bytes.byteLength] } });
+    await client.putManifest(forged.name, forged.bytes);
+    const link = buildShareLink(APP, { manifest: forged.name, key: parsed.link.key });
+
+    const b = await side();
+    await prepareSharedCheckpoint(b, link);
+    const source = await SharedRamSource.open(b, link);
+    const arrived: number[] = [];
+    source.onPackPages((pages) => arrived.push(...pages));
+    await expect.poll(() => arrived).toEqual([nonZero[1] * ppc]); // installed ahead, as any pack page
+    await expect(source.readMany(nonZero)).rejects.toMatchObject({ code: "damaged" });
+    await expect(source.commitIfComplete()).rejects.toMatchObject({ code: "damaged" });
+    expect(await listedIds(b)).toEqual([]);
   });
 
   it("round-trips RAM, device state and the flattened disk into fresh stores; re-share uploads nothing", async () => {

@@ -57,30 +57,41 @@ describe("publish and open a share", () => {
     expect(fresh.link).not.toBe(first.link);
   });
 
-  it("packs the wanted objects in order into one object that streams out verified, and refuses a tampered pack", async () => {
-    const wanted = [sha(chunks[4]), sha(chunks[1]), "ff".repeat(32), sha(chunks[4])];
-    const shared = await publishShare(client, { ...input, packKeys: wanted });
+  it("seals the pack's parts one by one into one object that streams out authenticated, and refuses a tampered pack", async () => {
+    const parts = [rng.bytes(3000), rng.bytes(10), rng.bytes(70_000)];
+    const shared = await publishShare(client, { ...input, packParts: parts });
     const opened = await openShare(client, shared.link, isCheckpoint);
     const pack = opened.manifest.pack!;
-    expect(pack.entries.map(([k]) => k)).toEqual([sha(chunks[4]), sha(chunks[1])]); // unknown and repeated keys dropped
-    expect(shared.packBytes).toBe(pack.entries.reduce((n, [, l]) => n + l, 0));
-    const got: Array<[string, Uint8Array]> = [];
-    await opened.readPack((key, plain) => got.push([key, plain]));
-    expect(got).toEqual([
-      [sha(chunks[4]), chunks[4]],
-      [sha(chunks[1]), chunks[1]],
-    ]);
+    expect(pack.parts.length).toBe(3);
+    expect(shared.packBytes).toBe(pack.parts.reduce((n, l) => n + l, 0));
+    const got: Uint8Array[] = [];
+    await opened.readPack((plain) => void got.push(plain));
+    expect(got).toEqual(parts);
+    // The store sees ciphertext only: no part's plaintext appears in the stored pack.
+    const path = join(store.dir, "objects", pack.name.slice(0, 2), pack.name);
+    const stored = await readFile(path);
+    expect(stored.includes(Buffer.from(parts[0].subarray(0, 64)))).toBe(false);
     // Re-sharing with the kept key: the pack is the same object, nothing is uploaded.
-    const again = await publishShare(client, { ...input, packKeys: wanted, shareKey: shared.shareKey });
+    const again = await publishShare(client, { ...input, packParts: parts, shareKey: shared.shareKey });
     expect(again.progress.uploadedBytes).toBe(0);
 
-    const path = join(store.dir, "objects", pack.name.slice(0, 2), pack.name);
-    const bytes = await readFile(path);
-    bytes[bytes.length - 1] ^= 1; // the second object's last byte
-    await writeFile(path, bytes);
-    const seen: string[] = [];
-    await expect(opened.readPack((key) => seen.push(key))).rejects.toMatchObject({ code: "damaged" });
-    expect(seen).toEqual([sha(chunks[4])]); // what arrived intact before the damage was handed over
+    stored[pack.parts[0] + pack.parts[1] - 1] ^= 1; // the second part's last byte (its GCM tag)
+    await writeFile(path, stored);
+    const seen: Uint8Array[] = [];
+    await expect(opened.readPack((plain) => void seen.push(plain))).rejects.toMatchObject({ code: "damaged" });
+    expect(seen).toEqual([parts[0]]); // what arrived intact before the damage was handed over
+  });
+
+  it("refuses a pack sealed under another key or in another domain", async () => {
+    const parts = [rng.bytes(500), rng.bytes(600)];
+    const shared = await publishShare(client, { ...input, packParts: parts });
+    const other = await publishShare(client, { ...input, packParts: [rng.bytes(500), rng.bytes(600)] });
+    const opened = await openShare(client, shared.link, isCheckpoint);
+    const otherPack = (await openShare(client, other.link, isCheckpoint)).manifest.pack!;
+    // The store swaps in another share's pack of the same shape: its parts do not authenticate.
+    const path = join(store.dir, "objects", opened.manifest.pack!.name.slice(0, 2), opened.manifest.pack!.name);
+    await writeFile(path, await readFile(join(store.dir, "objects", otherPack.name.slice(0, 2), otherPack.name)));
+    await expect(opened.readPack(() => undefined)).rejects.toMatchObject({ code: "damaged" });
   });
 
   it("reports a chunk damaged in the store", async () => {
