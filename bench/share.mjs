@@ -2,6 +2,9 @@
 // fresh one over a throttled network (CDP: 50 Mbit/s, 20 ms latency on the opening side).
 // Runs its own checkpoint store on a free port (the preview's /store proxy points at it) and
 // counts the bytes it serves, so store traffic is exact even for requests made in workers.
+// Two links: a checkpoint never restored (its working set is the page walks recorded before the
+// capture) and one its author restored once (the first touches of that restore). Each is opened
+// SNAP86_BENCH_OPENS times (default 3), each time in a fresh profile; the line gives medians.
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,6 +17,12 @@ import { startApp } from "./lib/app-server.mjs";
 import { bootFreshPage } from "./lib/vm.mjs";
 
 const MBIT = 1_000_000 / 8;
+/** Opens per link (each in a fresh profile); the line reports medians. */
+const OPENS = Number(process.env.SNAP86_BENCH_OPENS ?? 3);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const THROTTLE = { offline: false, latency: 20, downloadThroughput: 50 * MBIT, uploadThroughput: 50 * MBIT };
 
 async function startStore() {
@@ -115,19 +124,27 @@ try {
   const sharedKnown = await a.page.evaluate((cid) => window.snap86.share(cid), second.id);
   await a.context.close();
 
-  const first = await openAndMeasure(shared.link, "never restored");
-  const known = await openAndMeasure(sharedKnown.link, "restored once by its author");
+  const first = [];
+  const known = [];
+  for (let i = 0; i < OPENS; i++) {
+    first.push(await openAndMeasure(shared.link, `never restored, open ${i + 1}/${OPENS}`));
+    known.push(await openAndMeasure(sharedKnown.link, `restored once by its author, open ${i + 1}/${OPENS}`));
+  }
+  const checkpointBytes = shared.uploadedBytes + shared.skippedBytes - shared.packBytes;
+  const bytesBeforeShell = median(first.map((o) => o.storeBytes));
   result = {
     bench: "share",
-    open_to_shell_ms: first.openToShellMs,
-    bytes_fetched_before_shell: first.storeBytes,
-    checkpoint_bytes: shared.uploadedBytes + shared.skippedBytes - shared.packBytes,
+    open_to_shell_ms: median(first.map((o) => o.openToShellMs)),
+    bytes_fetched_before_shell: bytesBeforeShell,
+    checkpoint_bytes: checkpointBytes,
+    bytes_fetched_before_shell_pct: Math.round((bytesBeforeShell / checkpointBytes) * 1000) / 10,
     pack_bytes: shared.packBytes,
     upload_ms: shared.uploadMs,
     reshare_upload_bytes: reshared.uploadedBytes,
-    other_bytes_before_shell: first.otherBytes,
-    known_working_set_open_to_shell_ms: known.openToShellMs,
-    known_working_set_bytes_fetched_before_shell: known.storeBytes,
+    other_bytes_before_shell: median(first.map((o) => o.otherBytes)),
+    known_working_set_open_to_shell_ms: median(known.map((o) => o.openToShellMs)),
+    known_working_set_bytes_fetched_before_shell: median(known.map((o) => o.storeBytes)),
+    opens: OPENS,
   };
 } finally {
   await browser.close();

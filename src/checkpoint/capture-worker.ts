@@ -102,7 +102,20 @@ const api = {
   },
 
   async remove(id: string): Promise<{ releasedDiskLayerIds: string[] }> {
-    return deleteCheckpoint(await store(), id);
+    const released = await deleteCheckpoint(await store(), id);
+    // What only this checkpoint used: its share key (a secret that opens its link, useless for
+    // re-sharing once it is gone) and its working set. Links already given keep working.
+    const [{ ShareKeyStore }, { WorkingSetStore }] = await Promise.all([import("../share/key-store"), import("../worker/lazy/working-set-store")]);
+    const forget = async (open: () => Promise<{ delete(id: string): Promise<void>; close(): void }>) => {
+      const db = await open();
+      try {
+        await db.delete(id);
+      } finally {
+        db.close();
+      }
+    };
+    await Promise.allSettled([forget(() => ShareKeyStore.open()), forget(() => WorkingSetStore.open())]);
+    return released;
   },
 
   // --- sharing (src/share): implemented by the share integration ---

@@ -97,4 +97,24 @@ test("a share link opens the VM in another browser profile, with its disk and me
   expect(m.state).toBe("failed");
   await expect(m.page.locator("#error")).toContainText("This share link is malformed");
   await m.close();
+
+  // Deleting the checkpoint in A also forgets its share key (a secret that opens the link) and
+  // its working set; the link itself keeps working for whoever has it.
+  const recordsFor = (cid: string) =>
+    a.evaluate(async (key) => {
+      const count = (db: string, store: string) =>
+        new Promise<number>((resolve, reject) => {
+          const open = indexedDB.open(db);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const req = open.result.transaction(store).objectStore(store).count(key);
+            req.onsuccess = () => (open.result.close(), resolve(req.result));
+            req.onerror = () => reject(req.error);
+          };
+        });
+      return { keys: await count("snap86-shares", "keys"), workingSets: await count("snap86-lazy", "workingSets") };
+    }, cid);
+  expect(await recordsFor(id)).toEqual({ keys: 1, workingSets: 1 });
+  await a.evaluate((cid) => window.snap86.deleteCheckpoint(cid), id);
+  expect(await recordsFor(id)).toEqual({ keys: 0, workingSets: 0 });
 });

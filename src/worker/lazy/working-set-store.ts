@@ -22,12 +22,18 @@ export class WorkingSetStore {
 
   static async open(name: string = WORKING_SET_DB): Promise<WorkingSetStore> {
     // Version 2 records pages; version 1 recorded chunks, and those hints are simply dropped.
+    let opened: IDBPDatabase<WorkingSetSchema> | undefined;
     const db = await openDB<WorkingSetSchema>(name, 2, {
       upgrade(d) {
         if (d.objectStoreNames.contains("workingSets")) d.deleteObjectStore("workingSets");
         d.createObjectStore("workingSets");
       },
+      // A tab still running the previous version must not hold the upgrade up: it lets go.
+      blocking() {
+        opened?.close();
+      },
     });
+    opened = db;
     return new WorkingSetStore(db);
   }
 
@@ -38,6 +44,16 @@ export class WorkingSetStore {
   /** Makes a set known to get() before (and whether or not) it reaches IndexedDB. */
   remember(checkpointId: string, pages: readonly number[]): void {
     this.#recent.set(checkpointId, [...pages]);
+  }
+
+  /** The checkpoint is deleted: its record goes too. */
+  async delete(checkpointId: string): Promise<void> {
+    this.#recent.delete(checkpointId);
+    await this.db.delete("workingSets", checkpointId);
+  }
+
+  close(): void {
+    this.db.close();
   }
 
   /** Newly touched pages first, then what was known before; duplicates dropped. */
