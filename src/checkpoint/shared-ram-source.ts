@@ -121,7 +121,8 @@ export class SharedRamSource {
    * and which pages those are; undefined when the page is not in the pack (fetch the chunk).
    */
   partial(index: number, page: number): PartialChunk | undefined {
-    if (!this.#packPages.has(page)) return undefined;
+    // The fault channel's mask has 32 bits: chunks of more pages (≥ 256 KiB) fault whole.
+    if (this.#pagesPerChunk > 32 || !this.#packPages.has(page)) return undefined;
     const first = index * this.#pagesPerChunk;
     const bytes = new Uint8Array(this.manifest.chunkSize);
     let pages = 0;

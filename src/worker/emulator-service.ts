@@ -5,7 +5,6 @@
 import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
 import { GoldenCheckpoints } from "../reboot/golden-checkpoints";
 import { WalkRecorder, type RecorderCpu } from "./lazy/walk-recorder";
-import { DEFAULT_CHUNK_SIZE } from "../checkpoint/chunks";
 import type { PreparedShare } from "../checkpoint/share-bridge";
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
@@ -37,6 +36,8 @@ import type { MachineIdentity } from "../checkpoint/manifest";
 import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "./guest-loader";
 import { ScreenBridge } from "./screen-bridge";
 import { detectLazySupport, type LazySupport } from "./lazy/lazy-support";
+import { AutosaveTimer } from "./autosave-timer";
+import { RunClock } from "./run-clock";
 import { SerialBatcher } from "./serial-batcher";
 import type { V86File, V86Instance, V86Options, V86ScreenAdapter } from "./v86-types";
 
@@ -46,7 +47,6 @@ const STATS_INTERVAL_MS = 1000;
 const START_TIMEOUT_MS = 120_000;
 export const DEFAULT_GUEST_URL = "/guest/guest.json";
 /** What a hard kill of the browser can lose at most; the page also saves when it is hidden. */
-export const DEFAULT_AUTOSAVE_SECONDS = 30;
 
 /** Marks buffers to be moved, not copied, when the event crosses to the main thread. */
 export type MarkTransfer = <T>(value: T, transfer: Transferable[]) => T;
@@ -61,8 +61,10 @@ export class EmulatorService implements EmulatorApi {
   /** Whether this machine runs the instrumented wasm (lazy restore), or why not. */
   private lazySupport: LazySupport = { available: false, reason: "the machine is off" };
   private controller: CheckpointController | undefined;
-  private autosaveTimer: ReturnType<typeof setInterval> | undefined;
-  private autosaveSeconds = DEFAULT_AUTOSAVE_SECONDS;
+  private readonly autosave = new AutosaveTimer(() => {
+    if (this.runState !== "running" || !this.disk || this.disk.secure) return;
+    this.checkpoint({ autosave: true }).catch((e: Error) => this.notice("warning", `Autosave failed: ${e.message}`));
+  });
   /** One checkpoint operation at a time: a capture and a restore must never interleave. */
   private checkpointQueue: Promise<unknown> = Promise.resolve();
   private internalStops = 0;
@@ -91,10 +93,7 @@ export class EmulatorService implements EmulatorApi {
   private screen: ScreenBridge | undefined;
   private serial = new SerialBatcher((data) => this.emit({ type: "serial", data }));
   private statsTimer: ReturnType<typeof setInterval> | undefined;
-  private runningSince = 0;
-  private uptimeBeforeMs = 0;
-  private lastCount = { at: 0, instructions: 0 };
-  private mips = 0;
+  private readonly clock = new RunClock();
 
   constructor(private readonly markTransfer: MarkTransfer = (value) => value) {}
 
@@ -167,7 +166,7 @@ export class EmulatorService implements EmulatorApi {
     this.stopTimers();
     await emulator.destroy();
     this.serial.flush();
-    this.uptimeBeforeMs = 0;
+    this.clock.zeroUptime();
     this.setState("loading");
     this.emulator = await this.start(options);
   }
@@ -178,7 +177,7 @@ export class EmulatorService implements EmulatorApi {
     this.options = undefined;
     this.identity = undefined;
     this.stopTimers();
-    clearInterval(this.autosaveTimer);
+    this.autosave.stop();
     if (emulator) {
       await emulator.destroy();
       this.serial.flush();
@@ -187,8 +186,7 @@ export class EmulatorService implements EmulatorApi {
     this.disk = undefined;
     // Closing flushes: every write the guest made before power-off reaches IndexedDB.
     await disk?.close().catch((e: Error) => this.notice("error", `Saving the disk failed: ${e.message}`));
-    this.uptimeBeforeMs = 0;
-    this.mips = 0;
+    this.clock.off();
     if (this.runState !== "off") this.setState("off");
   }
 
@@ -241,7 +239,7 @@ export class EmulatorService implements EmulatorApi {
       this.cleanBoot = false;
       const outcome = await this.checkpoints().restore(this.machine(), id, options);
       this.screen?.invalidate();
-      this.runningSince = performance.now();
+      this.clock.restart();
       return { id, ...outcome, restoreMs: Math.round(performance.now() - t0) };
     });
   }
@@ -300,7 +298,7 @@ export class EmulatorService implements EmulatorApi {
           this.cleanBoot = false;
           await controller.restoreShared(this.machine(), ready, link, await support.wasm.handle());
           this.screen?.invalidate();
-          this.runningSince = performance.now();
+          this.clock.restart();
           return { id: ready.manifest.id, mode: "lazy" as const, restoreMs: 0 };
         });
       },
@@ -341,8 +339,7 @@ export class EmulatorService implements EmulatorApi {
   }
 
   setAutosaveInterval(seconds: number): void {
-    if (!Number.isFinite(seconds) || seconds < 0) throw new Error("autosave interval must be a number of seconds >= 0");
-    this.autosaveSeconds = seconds;
+    this.autosave.seconds = seconds;
     this.scheduleAutosave();
   }
 
@@ -379,8 +376,8 @@ export class EmulatorService implements EmulatorApi {
       await resetToGolden(machine, image);
       this.checkpoints().current = golden.id;
       this.screen?.invalidate();
-      this.uptimeBeforeMs = 0;
-      this.runningSince = performance.now();
+      this.clock.zeroUptime();
+      this.clock.restart();
       const resetMs = performance.now() - t0;
       void this.dropSessionCheckpoints();
       return { resetMs };
@@ -389,7 +386,7 @@ export class EmulatorService implements EmulatorApi {
 
   async prepareStandby(config: MachineConfig, goldenId: string): Promise<void> {
     this.standby = true;
-    clearInterval(this.autosaveTimer);
+    this.autosave.stop();
     await this.boot(config, true);
     const golden = (await this.checkpoints().list()).find((c) => c.id === goldenId);
     if (!golden) throw new Error(`golden checkpoint ${goldenId} is gone`);
@@ -407,7 +404,7 @@ export class EmulatorService implements EmulatorApi {
     const disk = this.disk;
     this.emulator = undefined;
     this.disk = undefined;
-    clearInterval(this.autosaveTimer);
+    this.autosave.stop();
     this.stopTimers();
     await emulator?.destroy();
     await disk?.discard();
@@ -434,14 +431,10 @@ export class EmulatorService implements EmulatorApi {
     for (const c of stale) await this.deleteCheckpoint(c.id).catch(() => undefined);
   }
 
+  /** A standby machine never autosaves: it is nobody's session until it is switched in. */
   private scheduleAutosave(): void {
-    clearInterval(this.autosaveTimer);
-    this.autosaveTimer = undefined;
-    if (this.autosaveSeconds <= 0 || this.standby) return;
-    this.autosaveTimer = setInterval(() => {
-      if (this.runState !== "running" || !this.disk || this.disk.secure) return;
-      this.checkpoint({ autosave: true }).catch((e: Error) => this.notice("warning", `Autosave failed: ${e.message}`));
-    }, this.autosaveSeconds * 1000);
+    if (this.standby) this.autosave.stop();
+    else this.autosave.start();
   }
 
   private async dropOlderAutosaves(keep: string): Promise<void> {
@@ -463,7 +456,7 @@ export class EmulatorService implements EmulatorApi {
         this.internalStops -= 1;
         if (this.emulator && this.internalStops === 0) {
           const running = this.emulator.is_running();
-          if (running && this.runState !== "running") this.runningSince = performance.now();
+          if (running && this.runState !== "running") this.clock.restart();
           this.setState(running ? "running" : "paused");
         }
       }
@@ -492,8 +485,7 @@ export class EmulatorService implements EmulatorApi {
   }
 
   stats(): Stats {
-    const uptimeMs = this.uptimeBeforeMs + (this.runState === "running" ? performance.now() - this.runningSince : 0);
-    return { state: this.runState, uptimeMs: Math.round(uptimeMs), mips: this.runState === "running" ? this.mips : 0 };
+    return this.clock.stats(this.runState);
   }
 
   private async buildOptions(config: MachineConfig, forRestore: boolean): Promise<V86Options> {
@@ -595,8 +587,7 @@ export class EmulatorService implements EmulatorApi {
       emulator.add_listener("emulator-started", () => {
         if (this.emulator === emulator && this.internalStops > 0) return;
         clearTimeout(timeout);
-        this.runningSince = performance.now();
-        this.lastCount = { at: this.runningSince, instructions: emulator.get_instruction_counter() };
+        this.clock.started(emulator.get_instruction_counter());
         this.setState("running");
         resolve(emulator);
       });
@@ -610,7 +601,7 @@ export class EmulatorService implements EmulatorApi {
       }
       emulator.add_listener("emulator-stopped", () => {
         if (this.emulator !== emulator || this.internalStops > 0) return;
-        this.uptimeBeforeMs += performance.now() - this.runningSince;
+        this.clock.stopped();
         this.setState("paused");
       });
       this.statsTimer = setInterval(() => this.sampleStats(emulator), STATS_INTERVAL_MS);
@@ -637,14 +628,7 @@ export class EmulatorService implements EmulatorApi {
   }
 
   private sampleStats(emulator: V86Instance): void {
-    const now = performance.now();
-    const instructions = emulator.get_instruction_counter();
-    const elapsedMs = now - this.lastCount.at;
-    // The counter is a u32 in v86 that wraps (>>> 0 keeps a wrapped difference right) and restarts
-    // on reboot or restore (a "difference" past half the range): skip that sample.
-    const delta = (instructions - this.lastCount.instructions) >>> 0;
-    if (elapsedMs >= 250 && delta < 2 ** 31) this.mips = Math.round(delta / (elapsedMs * 100)) / 10;
-    this.lastCount = { at: now, instructions };
+    this.clock.sample(emulator.get_instruction_counter());
     this.emit({ type: "stats", stats: this.stats() });
     if (this.disk) this.emit({ type: "disk", disk: this.disk.info() });
   }
