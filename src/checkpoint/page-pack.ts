@@ -2,7 +2,7 @@
  * The pack of a share link: the working set's pages (not whole chunks), in the order the guest
  * wanted them, in parts an opener installs as each one arrives. A guest about to answer its
  * shell touches ~550 pages spread over ~240 chunks: whole chunks would be 3.2 MB, the pages
- * alone are under 1 MB (docs/share-scheme.md, "The pack").
+ * alone are under 1 MB (docs/checkpoint-format.md, "Sharing", the pack).
  *
  * Part plaintext (sealed on its own, in the "pack" domain), little-endian:
  *   "S86P"  u8 version (1)  u8 codec (1 = zstd)  u16 page count N
@@ -21,6 +21,11 @@ export const PACK_PAGE_SIZE = 4096;
 export const PART_PAGES = 32;
 /** A pack holds at most this many pages (16 MiB raw): the working set, never the checkpoint. */
 export const MAX_PACK_PAGES = 4096;
+/**
+ * ...and at most this many compressed bytes: a working set of hard-to-compress pages keeps only
+ * its newest ones, so an opener never waits for megabytes it may not need (2.6 MB measured).
+ */
+export const MAX_PACK_BYTES = 4 * 1024 * 1024;
 /**
  * Level 15: 18 % smaller than level 1 on working-set pages (1436 vs 1757 B/page in groups of
  * 32, measured on a booted guest's RAM); ~0.4 ms per page when sharing, decoding as fast as level 1.
@@ -92,7 +97,7 @@ export function decodePackPart(plain: Uint8Array, checkpointId: string, pageCoun
 
 /**
  * The pack's part plaintexts for `pages` (need order; duplicates, zero pages and pages
- * `pageBytes` cannot give are left out), at most MAX_PACK_PAGES pages.
+ * `pageBytes` cannot give are left out), at most MAX_PACK_PAGES pages and MAX_PACK_BYTES.
  */
 export async function buildPackParts(
   checkpointId: string,
@@ -109,11 +114,15 @@ export async function buildPackParts(
     if (bytes && bytes.some((b) => b !== 0)) chosen.push({ page, bytes });
   }
   const parts: Uint8Array<ArrayBuffer>[] = [];
+  let bytes = 0;
   for (let i = 0; i < chosen.length; i += PART_PAGES) {
     const group = chosen.slice(i, i + PART_PAGES);
     const data = new Uint8Array(group.length * PACK_PAGE_SIZE);
     group.forEach((g, k) => data.set(g.bytes, k * PACK_PAGE_SIZE));
-    parts.push(encodePackPart({ checkpointId, pages: group.map((g) => g.page), data }));
+    const part = encodePackPart({ checkpointId, pages: group.map((g) => g.page), data });
+    if (bytes + part.byteLength > MAX_PACK_BYTES) break;
+    bytes += part.byteLength;
+    parts.push(part);
   }
   return parts;
 }

@@ -1,5 +1,5 @@
 /**
- * Share links for checkpoints, on the capture worker's side (see docs/share-scheme.md):
+ * Share links for checkpoints, on the capture worker's side (see "Sharing" in docs/checkpoint-format.md):
  *  - publish: the checkpoint manifest, every chunk it names (RAM + device state) exactly as
  *    stored (compressed; verified first, so a damaged chunk is never spread), and its disk
  *    layer flattened like a .snap86 export (blocks zstd-compressed here) become encrypted store

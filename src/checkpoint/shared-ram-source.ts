@@ -1,7 +1,7 @@
 // RAM of a shared checkpoint as the lazy-restore loader reads it (a ChunkSource): the pack's pages
 // first, faults at once with high priority, the rest once the guest stops waiting; every chunk
 // verified and stored here, every pack page checked against its verified chunk, and the
-// checkpoint listed once all of that is done. See docs/share-scheme.md.
+// checkpoint listed once all of that is done. See "Sharing" in docs/checkpoint-format.md.
 import type { PackPagesListener, PartialChunk } from "../worker/lazy/chunk-source";
 import { shareErrors } from "../share/errors";
 import { manifestChunkHashes, type CheckpointManifest } from "./manifest";

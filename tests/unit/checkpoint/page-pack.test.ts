@@ -2,7 +2,7 @@
 // groups; anything malformed is "damaged", never installed.
 import { beforeAll, describe, expect, it } from "vitest";
 import { initCodec } from "../../../src/checkpoint/codec";
-import { buildPackParts, decodePackPart, encodePackPart, MAX_PACK_PAGES, PACK_PAGE_SIZE, PART_PAGES } from "../../../src/checkpoint/page-pack";
+import { buildPackParts, decodePackPart, encodePackPart, MAX_PACK_BYTES, MAX_PACK_PAGES, PACK_PAGE_SIZE, PART_PAGES } from "../../../src/checkpoint/page-pack";
 import { ShareError } from "../../../src/share/errors";
 
 beforeAll(async () => {
@@ -38,10 +38,17 @@ describe("page pack", () => {
     expect(parts.reduce((n, p) => n + p.byteLength, 0)).toBeLessThan(pages.length * 400);
   });
 
-  it("stops at MAX_PACK_PAGES", async () => {
+  it("stops at MAX_PACK_PAGES, and at MAX_PACK_BYTES keeping the first (newest) pages", async () => {
     const want = Array.from({ length: MAX_PACK_PAGES + 10 }, (_, i) => i);
     const parts = await buildPackParts("cp-1", want, async (page) => pageOf(page));
     expect(parts.map((p) => decodePackPart(p, "cp-1", MAX_PACK_PAGES + 10).pages.length).reduce((a, b) => a + b, 0)).toBe(MAX_PACK_PAGES);
+    // Random pages do not compress: 16 MiB of them are cut to the byte cap, in need order.
+    const big = await buildPackParts("cp-1", want, async () => crypto.getRandomValues(new Uint8Array(PACK_PAGE_SIZE)));
+    const total = big.reduce((n, p) => n + p.byteLength, 0);
+    expect(total).toBeLessThanOrEqual(MAX_PACK_BYTES);
+    expect(total).toBeGreaterThan(MAX_PACK_BYTES - 2 * PART_PAGES * PACK_PAGE_SIZE);
+    const pages = big.flatMap((p) => decodePackPart(p, "cp-1", MAX_PACK_PAGES + 10).pages);
+    expect(pages).toEqual(want.slice(0, pages.length));
   });
 
   it("refuses a part of another checkpoint, pages outside RAM or named twice, and truncated or garbled parts", async () => {
