@@ -265,6 +265,7 @@ export class CheckpointController {
       await disk.disk.whenIdle();
       if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
       restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
+      this.lazy.ramReplaced();
       await emulator.run();
       this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
     } finally {

@@ -374,6 +374,7 @@ export class EmulatorService implements EmulatorApi {
       // Pages a lazy restore would still load must not land on top of the golden RAM.
       await this.checkpoints().endLazy(machine.emulator);
       await resetToGolden(machine, image);
+      this.checkpoints().lazy.ramReplaced();
       this.checkpoints().current = golden.id;
       this.screen?.invalidate();
       this.clock.zeroUptime();

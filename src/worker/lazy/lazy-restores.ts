@@ -45,6 +45,11 @@ export class LazyRestores {
     if (!this.#active?.active) recorder?.arm();
   }
 
+  /** An eager restore or a reset replaced all of RAM: the recorder starts over. */
+  ramReplaced(): void {
+    this.#recorder?.forget();
+  }
+
   /** RAM pages the running guest used in the last seconds (empty without a recorder). */
   hotPages(): number[] {
     return this.#recorder?.hotPages() ?? [];

@@ -39,11 +39,13 @@ export class WalkRecorder {
     return this.#armed;
   }
 
-  /** Takes the hook (only while no lazy restore has it) and starts stamping. */
+  /** Takes the hook (only while no lazy restore has it) and starts stamping afresh. */
   arm(): void {
     if (this.#armed) return;
     const pages = Math.ceil(this.cpu.memory_size[0] / PAGE_SIZE);
     if (this.#lastWalk.length !== pages) this.#lastWalk = new Float64Array(pages);
+    // Stamps from before a restore describe another guest state.
+    this.forget();
     const stamp = (page: number): void => {
       this.#lastWalk[page] = this.now();
     };
@@ -65,6 +67,11 @@ export class WalkRecorder {
     this.wasm.setLazy(false);
     this.wasm.setHooks(null);
     this.#armed = false;
+  }
+
+  /** RAM was replaced (a restore or a reset): what was walked before says nothing about it. */
+  forget(): void {
+    this.#lastWalk.fill(0);
   }
 
   /** Pages walked within `windowMs`, most recent first (at most MAX_HOT_PAGES). */

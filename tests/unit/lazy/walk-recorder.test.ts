@@ -36,6 +36,10 @@ describe("WalkRecorder", () => {
       m.hooks()!.snap86_page_walk(2 * PAGE + 7, 0);
       expect(r.hotPages(6500)).toEqual([2, 9]); // page 5 was walked 8 s ago
       expect(r.hotPages(60_000)).toEqual([2, 9, 5]);
+      r.forget(); // RAM replaced: nothing walked so far counts
+      expect(r.hotPages(60_000)).toEqual([]);
+      m.hooks()!.snap86_page_walk(7 * PAGE, 0);
+      expect(r.hotPages(60_000)).toEqual([7]);
       vi.advanceTimersByTime(FLUSH_INTERVAL_MS * 2);
       expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(3); // flushed so steady pages are walked again
       r.disarm();
@@ -43,6 +47,9 @@ describe("WalkRecorder", () => {
       expect(m.hooks()).toBeNull();
       vi.advanceTimersByTime(FLUSH_INTERVAL_MS * 2);
       expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(3);
+      r.arm(); // after a lazy restore: stamps from before it are gone
+      expect(r.hotPages(60_000)).toEqual([]);
+      r.disarm();
     } finally {
       vi.useRealTimers();
     }
