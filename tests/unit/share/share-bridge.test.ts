@@ -226,6 +226,23 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     for (const deps of [b, otherGuest, down]) expect(await listedIds(deps)).toEqual([]);
   });
 
+  it("a store that goes down while RAM streams fails the next fault with its own message, and nothing is listed", async () => {
+    const own = await startStore();
+    const client = new StoreClient({ baseUrl: own.baseUrl });
+    const a = await sharer();
+    const manifest = (await a.deps.checkpoints.getManifest(a.id))!;
+    const nonZero = manifest.ram.chunks.flatMap((h, i) => (h ? [i] : []));
+    const { link } = await publishCheckpoint({ ...a.deps, client }, a.id, APP);
+    const b = await side(GUEST, client);
+    await prepareSharedCheckpoint(b, link);
+    const source = await SharedRamSource.open(b, link);
+    await source.read(nonZero[0]); // the guest runs on what came so far
+    await own.stop();
+    await expect(source.read(nonZero[1])).rejects.toMatchObject({ code: "store-unreachable", message: "The checkpoint store is not reachable" });
+    expect(await source.commitIfComplete()).toBe(false);
+    expect(await listedIds(b)).toEqual([]);
+  });
+
   it("refuses to share a checkpoint of a user's own image or of another guest build", async () => {
     const deps = await side();
     await captureCheckpoint(deps.checkpoints, captureInput("own", makeRam(1), { diskLayerId: null, machine: { ...MACHINE, guestImageId: "" } }));
