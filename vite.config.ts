@@ -1,4 +1,5 @@
 import { defineConfig } from "vite";
+import { precompressedAssets } from "./scripts/lib/precompressed-assets";
 
 // Cross-origin isolation lets the emulator worker block on a SharedArrayBuffer while a loader
 // worker fetches a page (lazy restore). Static hosts must send the same two headers.
@@ -23,6 +24,7 @@ export default defineConfig({
     headers: isolation,
     proxy: { "/store": { target: `http://127.0.0.1:${storePort}`, changeOrigin: true } },
   },
+  plugins: [precompressedAssets(isolation)],
   worker: { format: "es" },
   build: { target: "es2022" },
   optimizeDeps: { exclude: ["v86"] },
