@@ -36,6 +36,11 @@ export function encodeChunk(data: Uint8Array): Encoded {
   return { bytes: data.slice(), codec: "raw" };
 }
 
+/** zstd at another level than chunks use (a share's pack is compressed harder, once). Requires initCodec(). */
+export function compressZstd(data: Uint8Array, level: number): Uint8Array {
+  return compress(data, level);
+}
+
 /** Throws on undecodable input or a length other than rawLength (the caller names the chunk). */
 export function decodeChunk(bytes: Uint8Array, codec: ChunkCodec, rawLength: number): Uint8Array {
   let out: Uint8Array;

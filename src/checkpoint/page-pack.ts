@@ -12,9 +12,8 @@
  * The id binds a part to one checkpoint; every page is still compared with its chunk once the
  * chunk arrives (verified by content hash) before the checkpoint is listed.
  */
-import { compress } from "@bokuweb/zstd-wasm";
 import { shareErrors } from "../share/errors";
-import { decodeChunk } from "./codec";
+import { compressZstd, decodeChunk } from "./codec";
 
 export const PACK_PAGE_SIZE = 4096;
 /** Pages per part: 128 KiB raw, ~45 KB sealed (a few ms at 50 Mbit/s), and zstd gains from the group. */
@@ -47,7 +46,7 @@ export function encodePackPart(part: PackPart): Uint8Array<ArrayBuffer> {
   if (id.byteLength === 0 || id.byteLength > 255) throw new RangeError("checkpoint id must be 1-255 bytes");
   if (part.pages.length === 0 || part.pages.length > 0xffff) throw new RangeError("a part holds 1-65535 pages");
   if (part.data.byteLength !== part.pages.length * PACK_PAGE_SIZE) throw new RangeError("part data is not one page per page number");
-  const z = compress(part.data, PACK_ZSTD_LEVEL);
+  const z = compressZstd(part.data, PACK_ZSTD_LEVEL);
   const header = 9 + id.byteLength + 4 * part.pages.length;
   const out = new Uint8Array(header + z.byteLength);
   const dv = new DataView(out.buffer);

@@ -77,8 +77,10 @@ export class SharedRamSource {
   #pendingParts: Array<{ pages: readonly number[]; data: Uint8Array }> = [];
   #listener: PackPagesListener | null = null;
 
-  /** Settles when the pack has streamed (or failed): other prefetch waits, the pack gets the bandwidth. */
+  /** Settles when the pack has streamed (or failed, or was dropped): other prefetch waits, the pack gets the bandwidth. */
   #packDone: Promise<void> = Promise.resolve();
+  /** Drops the pack once it is of no use (every chunk went through); a stalled stream never blocks. */
+  readonly #packAbort = new AbortController();
 
   /**
    * The working set's pages in one request, each part usable as soon as it arrived. A part that
@@ -105,7 +107,7 @@ export class SharedRamSource {
         const pages = { pages: fresh, data: data.subarray(0, fresh.length * PACK_PAGE_SIZE) };
         if (this.#listener) this.#listener(pages.pages, pages.data);
         else this.#pendingParts.push(pages);
-      })
+      }, this.#packAbort.signal)
       .catch(() => undefined);
   }
 
@@ -230,9 +232,13 @@ export class SharedRamSource {
     return p;
   }
 
+  #packOrTimeout: Promise<void> | undefined;
+
   /** Prefetch, once its turn comes: a fault may have brought the chunk in meanwhile. */
   async #fetchOrLocal(hash: string, length: number): Promise<Uint8Array> {
-    await this.#packDone;
+    // The pack first, but a stalled one must not hold prefetch (and so any later capture) forever.
+    this.#packOrTimeout ??= Promise.race([this.#packDone, new Promise<void>((r) => setTimeout(r, MAX_QUIET_WAIT_MS))]);
+    await this.#packOrTimeout;
     await this.#quiet();
     const running = this.#fetching.get(hash);
     if (running) return running;
@@ -252,6 +258,8 @@ export class SharedRamSource {
    */
   async commitIfComplete(): Promise<boolean> {
     if (this.#committed) return true;
+    // Every chunk went through: pages the pack has not delivered yet are not needed any more.
+    this.#packAbort.abort();
     await this.#packDone;
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
     // Pages whose chunk never came through #read (this browser had it, or the pack came late).

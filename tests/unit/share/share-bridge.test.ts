@@ -243,6 +243,28 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     expect(await listedIds(b)).toEqual([]);
   });
 
+  it("a pack whose stream stalls holds prefetch back only a few seconds, and the open still completes", async () => {
+    const a = await sharer();
+    const manifest = (await a.deps.checkpoints.getManifest(a.id))!;
+    const nonZero = manifest.ram.chunks.flatMap((h, i) => (h ? [i] : []));
+    const { link } = await publishCheckpoint({ ...a.deps, workingSet: async () => [nonZero[0] * (manifest.chunkSize / PAGE)] }, a.id, APP);
+    // A store whose pack answer starts and never ends (until the opener drops it).
+    class StallingClient extends StoreClient {
+      override async getObjectStream(_name: string, options: { signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+        return new ReadableStream({ start: (c) => options.signal?.addEventListener("abort", () => c.error(new DOMException("dropped", "AbortError"))) });
+      }
+    }
+    const b = await side(GUEST, new StallingClient({ baseUrl: store.baseUrl }));
+    await prepareSharedCheckpoint(b, link);
+    const source = await SharedRamSource.open(b, link);
+    const t0 = performance.now();
+    const all = await source.readMany(nonZero);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    nonZero.forEach((i, k) => expect(Buffer.compare(all[k], a.ram.subarray(i * manifest.chunkSize, (i + 1) * manifest.chunkSize))).toBe(0));
+    expect(await source.commitIfComplete()).toBe(true);
+    expect(await listedIds(b)).toEqual([a.id]);
+  });
+
   it("refuses to share a checkpoint of a user's own image or of another guest build", async () => {
     const deps = await side();
     await captureCheckpoint(deps.checkpoints, captureInput("own", makeRam(1), { diskLayerId: null, machine: { ...MACHINE, guestImageId: "" } }));
