@@ -159,7 +159,7 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   const t0 = performance.now();
   // The working set's pages, in the order the guest wanted them, travel as the pack.
   const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
-  const packParts = await buildPackParts(m.id, workingSet, ramPageReader(deps, m));
+  const packParts = await buildPackParts(m.id, workingSet, ramPageReader(deps, m, workingSet));
   const published = await publishShare(
     deps.client,
     { appUrl, checkpoint, objects, base: guest.base, packParts, ...(shareKey ? { shareKey } : {}) },
@@ -170,22 +170,34 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   return { link: published.link, uploadedBytes: published.progress.uploadedBytes, skippedBytes: published.progress.skippedBytes, packBytes: published.packBytes, uploadMs };
 }
 
-/** Page `n` of the checkpoint's RAM from the local store (null for a zero chunk); decoded chunks are kept while the pack is built. */
-function ramPageReader(deps: ShareBridgeDeps, m: CheckpointManifest): (page: number) => Promise<Uint8Array | null> {
-  const decoded = new Map<number, Uint8Array>();
+/**
+ * Pages of the checkpoint's RAM from the local store (null for a zero chunk). A chunk is decoded
+ * (and verified) once, when its first page is asked for; only the `wanted` pages of it are kept
+ * until asked for, so building a pack never holds every chunk its pages come from.
+ */
+function ramPageReader(deps: ShareBridgeDeps, m: CheckpointManifest, wanted: readonly number[]): (page: number) => Promise<Uint8Array | null> {
   const pagesPerChunk = m.chunkSize / PACK_PAGE_SIZE;
+  const wantedOf = new Map<number, number[]>();
+  for (const page of new Set(wanted)) {
+    const chunk = Math.floor(page / pagesPerChunk);
+    wantedOf.set(chunk, [...(wantedOf.get(chunk) ?? []), page]);
+  }
+  const kept = new Map<number, Uint8Array | null>();
   return async (page) => {
     const chunk = Math.floor(page / pagesPerChunk);
     const hash = m.ram.chunks[chunk];
     if (!hash) return null;
-    let raw = decoded.get(chunk);
-    if (!raw) {
+    if (!kept.has(page)) {
       const [record] = await deps.checkpoints.getChunkRecords([hash]);
-      raw = await verifyChunk(record, hash, m.id);
-      decoded.set(chunk, raw);
+      const raw = await verifyChunk(record, hash, m.id);
+      for (const p of wantedOf.get(chunk) ?? [page]) {
+        const at = (p - chunk * pagesPerChunk) * PACK_PAGE_SIZE;
+        kept.set(p, at + PACK_PAGE_SIZE <= raw.byteLength ? raw.slice(at, at + PACK_PAGE_SIZE) : null);
+      }
     }
-    const at = (page - chunk * pagesPerChunk) * PACK_PAGE_SIZE;
-    return at + PACK_PAGE_SIZE <= raw.byteLength ? raw.subarray(at, at + PACK_PAGE_SIZE) : null;
+    const bytes = kept.get(page) ?? null;
+    kept.delete(page); // each page is asked for once
+    return bytes;
   };
 }
 
