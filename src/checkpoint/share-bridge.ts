@@ -383,7 +383,12 @@ export async function browserShareDeps(checkpoints: () => Promise<CheckpointStor
   const [c, l, keys] = await Promise.all([checkpoints(), layers(), keyStorePromise]);
   const workingSet = async (id: string): Promise<number[]> => {
     const { WorkingSetStore } = await import("../worker/lazy/working-set-store");
-    return (await WorkingSetStore.open()).get(id);
+    const store = await WorkingSetStore.open();
+    try {
+      return await store.get(id);
+    } finally {
+      store.close(); // one read per share: no connection left to hold up a later upgrade
+    }
   };
   return { checkpoints: c, layers: l, keys, client: new StoreClient(), guest: servedGuest, workingSet };
 }

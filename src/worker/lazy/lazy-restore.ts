@@ -11,6 +11,7 @@ import type { LoaderMessage } from "./loader-session";
 import type { BeginMessage, TouchedMessage, WarmMessage } from "./loader-worker";
 import type { LocalChunks } from "./local-chunks";
 import { PAGE_SIZE } from "./page-walker";
+import { popcount } from "./residency-map";
 import { RECORD_MS } from "./working-set-store";
 
 /** The loader worker as this side uses it (a Worker in browsers, a stand-in in tests). */
@@ -35,8 +36,6 @@ export interface LazyRestoreInput {
   local?: LocalChunks;
   /** A share link: the loader fetches RAM from the checkpoint store and keeps it in this browser. */
   share?: { link: string };
-  /** How long first touches are recorded as the working set (default RECORD_MS; 0: not at all). */
-  recordMs?: number;
 }
 
 export interface LazyProgress {
@@ -74,16 +73,15 @@ export class LazyRestore {
     const buffers = createFaultBuffers(manifest.chunkSize);
     this.#client = new FaultClient(buffers);
     const pageCount = Math.ceil(manifest.ram.length / PAGE_SIZE);
-    const recordMs = input.recordMs ?? RECORD_MS;
-    const touches = recordMs > 0 ? new FirstTouches(pageCount, recordMs, (pages) => input.loader.postMessage({ type: "touched", session: this.session, pages })) : null;
+    const touches = new FirstTouches(pageCount, RECORD_MS, (pages) => input.loader.postMessage({ type: "touched", session: this.session, pages }));
     this.#touches = touches;
     this.ram = new LazyRamSession(input.cpu, input.wasm, (page, dest) => this.#fill(page, dest), {
       residencyBuffer: new SharedArrayBuffer(Math.ceil(pageCount / 32) * 4),
-      ...(touches ? { onTouch: (page: number) => touches.touch(page) } : {}),
+      onTouch: (page) => touches.touch(page),
     });
     this.#buffers = buffers;
   }
-  readonly #touches: FirstTouches | null;
+  readonly #touches: FirstTouches;
   readonly #buffers: ReturnType<typeof createFaultBuffers>;
 
   /**
@@ -169,13 +167,9 @@ export class LazyRestore {
     else if (hash) {
       try {
         ({ bytes, pages: valid } = this.#client.request(chunk, page));
+        if ((valid & (1 << (page - first))) === 0) throw new LazyFaultError(`the loader answered RAM page ${page} without it`);
       } catch (e) {
         const error = e instanceof LazyFaultError ? e : new LazyFaultError(String(e));
-        this.#fatal(error);
-        throw error;
-      }
-      if ((valid & (1 << (page - first))) === 0) {
-        const error = new LazyFaultError(`the loader answered RAM page ${page} without it`);
         this.#fatal(error);
         throw error;
       }
@@ -287,7 +281,7 @@ export class LazyRestore {
     if (this.#finished) return;
     this.#finished = true;
     // Recording goes on past the end of lazy mode only through the walk recorder.
-    this.#touches?.stop();
+    this.#touches.stop();
     this.#client.close();
     this.input.loader.removeEventListener("message", this.#onMessage);
     this.#ready?.reject(new Error("lazy restore ended"));
@@ -332,10 +326,4 @@ function padded(slice: Uint8Array): Uint8Array {
   const page = new Uint8Array(PAGE_SIZE);
   page.set(slice);
   return page;
-}
-
-function popcount(x: number): number {
-  let n = 0;
-  for (let v = x >>> 0; v !== 0; v &= v - 1) n++;
-  return n;
 }

@@ -82,9 +82,10 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
     const copy = data.slice(); // only its own buffer can be transferred
     post({ type: "pages", session: opts.session, pages: [...pages], data: copy }, [copy.buffer]);
   });
-  const demand = serveFaults(opts.buffers, async (index, page) => {
-    return cache.get(index) ?? source.partial?.(index, page) ?? (source.demandBypassesPrefetch ? undefined : inflight.get(index)) ?? source.read(index);
-  });
+  const demand = serveFaults(
+    opts.buffers,
+    async (index, page) => cache.get(index) ?? source.partial?.(index, page) ?? (source.demandBypassesPrefetch ? undefined : inflight.get(index)) ?? source.read(index),
+  );
   const order = prefetchOrder(opts.order, workingSet);
   const listed = new Set(opts.order);
   const hot = workingSet.filter((i) => listed.has(i)).slice(0, WORKING_SET_LIMIT);
