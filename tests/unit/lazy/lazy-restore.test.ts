@@ -10,7 +10,7 @@ import { transformWithOxc } from "vite";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LazyFaultError } from "../../../src/worker/lazy/fault-channel";
 import type { LazyCpu } from "../../../src/worker/lazy/lazy-ram-session";
-import { LazyRestore, type LoaderPort } from "../../../src/worker/lazy/lazy-restore";
+import { LazyRestore, type LazyRestoreInput, type LoaderPort } from "../../../src/worker/lazy/lazy-restore";
 import type { LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
 import { localChunks } from "../../../src/worker/lazy/local-chunks";
 import type { LazyImports } from "../../../src/worker/lazy/page-walker";
@@ -76,6 +76,19 @@ function startLoader(opts: { damaged?: number[]; prefetchDelayMs?: number }): { 
   return { port, worker };
 }
 
+/** LazyRestore.start on the test checkpoint, the fake machine and a loader; `extra` adds or overrides inputs. */
+function startRestore(m: ReturnType<typeof fakeMachine>, loader: LoaderPort, fatal: LazyFaultError[], extra: Partial<LazyRestoreInput> = {}): Promise<LazyRestore> {
+  return LazyRestore.start({
+    cpu: m.cpu,
+    wasm: m.wasm,
+    manifest: { id: "cp-unit", chunkSize: CHUNK, ram: { length: CHUNKS * CHUNK, chunks: hashes } },
+    loader,
+    restoreState: () => m.cpu.unpack_memory(null, null), // where v86's set_state hands RAM to us
+    onFatal: (e) => fatal.push(e),
+    ...extra,
+  });
+}
+
 function fakeMachine() {
   const memory = new WebAssembly.Memory({ initial: (RAM_OFFSET + CHUNKS * CHUNK) / 65536 + 1 });
   new DataView(memory.buffer).setUint32(V86_OFFSETS.memorySize, CHUNKS * CHUNK, true); // CR0 = 0: paging off
@@ -138,16 +151,11 @@ describe("LazyRestore", () => {
     let restored = 0;
     const fatal: LazyFaultError[] = [];
     let completed = false;
-    const r = await LazyRestore.start({
-      cpu: m.cpu,
-      wasm: m.wasm,
-      manifest: { id: "cp-unit", chunkSize: CHUNK, ram: { length: CHUNKS * CHUNK, chunks: hashes } },
-      loader: loader.port,
+    const r = await startRestore(m, loader.port, fatal, {
       restoreState: () => {
         restored++;
-        m.cpu.unpack_memory(null, null); // where v86's set_state hands RAM to us
+        m.cpu.unpack_memory(null, null);
       },
-      onFatal: (e) => fatal.push(e),
       onComplete: () => (completed = true),
     });
     expect(restored).toBe(1);
@@ -179,14 +187,7 @@ describe("LazyRestore", () => {
     worker = loader.worker;
     const m = fakeMachine();
     const fatal: LazyFaultError[] = [];
-    const r = await LazyRestore.start({
-      cpu: m.cpu,
-      wasm: m.wasm,
-      manifest: { id: "cp-unit", chunkSize: CHUNK, ram: { length: CHUNKS * CHUNK, chunks: hashes } },
-      loader: loader.port,
-      restoreState: () => m.cpu.unpack_memory(null, null),
-      onFatal: (e) => fatal.push(e),
-    });
+    const r = await startRestore(m, loader.port, fatal);
     expect(() => m.hooks()!.snap86_page_walk(6 * CHUNK + 4096, 1)).toThrow(/cp-unit is damaged/);
     expect(m.ram[6 * CHUNK + 4096]).toBe(0xee);
     expect(r.ram.residency!.has((6 * CHUNK) / 4096 + 1)).toBe(false);
@@ -206,15 +207,7 @@ describe("LazyRestore", () => {
     const imageHashes = hashes.map((_, i) => hashes[(i + 3) % CHUNKS]);
     imageHashes.forEach((h, i) => h && image.set(chunkBytes((i + 3) % CHUNKS)!, i * CHUNK));
     const fatal: LazyFaultError[] = [];
-    const r = await LazyRestore.start({
-      cpu: m.cpu,
-      wasm: m.wasm,
-      manifest: { id: "cp-unit", chunkSize: CHUNK, ram: { length: CHUNKS * CHUNK, chunks: hashes } },
-      loader: loader.port,
-      restoreState: () => m.cpu.unpack_memory(null, null),
-      onFatal: (e) => fatal.push(e),
-      local: localChunks([{ ram: image, chunks: imageHashes, chunkSize: CHUNK }]),
-    });
+    const r = await startRestore(m, loader.port, fatal, { local: localChunks([{ ram: image, chunks: imageHashes, chunkSize: CHUNK }]) });
     m.hooks()!.snap86_page_walk(5 * CHUNK + 4096, 0);
     expect(m.ram.subarray(5 * CHUNK, 6 * CHUNK)).toEqual(chunkBytes(5));
     expect(r.progress()).toMatchObject({ faults: 1, faultBytes: 0 });
