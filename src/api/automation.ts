@@ -56,9 +56,15 @@ export interface Snap86Api {
   openShare(link: string, config?: Partial<MachineConfig>): Promise<RestoreResult>;
   /**
    * Back to the golden (clean booted) state in milliseconds: session disk, RAM, autosaves and the
-   * page's serial output are wiped. Uses the standby machine when one is ready.
+   * page's serial output are wiped. Uses the standby machine when one is ready. Resolves once the
+   * session's records are deleted from IndexedDB (`wipeMs`); `resetMs` is when the golden state ran.
    */
   reset(): Promise<ResetOutcome>;
+  /**
+   * Resolves once deletions of session data are over: those a closed tab cut short (finished after
+   * the machine first runs on a new page) and those of the running machine's disk.
+   */
+  settleStorage(): Promise<void>;
   /** The golden checkpoint of the running config (taken now if missing; the shell must be up). */
   ensureGolden(): Promise<CheckpointInfo>;
   /** Standby: switch on/off, and wait until a spare machine is ready (or preparing failed). */
@@ -193,6 +199,7 @@ export function createAutomationApi(
       return resets.standby.status;
     },
     ramContains: (text) => client.remote.ramContains(text),
+    settleStorage: () => client.remote.settleStorage(),
     lazyStatus: () => client.remote.lazyStatus(),
   };
   return api;

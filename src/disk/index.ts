@@ -10,11 +10,13 @@
  *   v86-disk.ts     the object v86 takes as hda/cdrom/fda
  *   storage.ts      persist(), estimate(), Web Locks
  *   wipe.ts         drop a session overlay, continue on a fresh child
+ *   deletions.ts    deletions of session data a session waits for and reports
  *   stats.ts        numbers for the UI
  */
 export * from "./base-image";
 export * from "./chain";
 export * from "./db";
+export * from "./deletions";
 export * from "./errors";
 export * from "./host-cache";
 export * from "./layer-store";

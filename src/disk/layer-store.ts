@@ -16,11 +16,15 @@
  */
 import { blockRange, openDiskDb, type DiskDb, type LayerMeta } from "./db";
 import { LayerError } from "./errors";
+import { holdPendingLock, unlessPending } from "./storage";
 
 export type { LayerMeta } from "./db";
 
 const DELETE_CHUNK = 256;
 const COPY_CHUNK = 32;
+/** A failed block delete is tried this many times in all before the caller hears of it. */
+const DELETE_ATTEMPTS = 4;
+const DELETE_RETRY_MS = 200;
 
 export function newLayerId(): string {
   return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
@@ -170,6 +174,9 @@ export class LayerStore {
   /**
    * Removes a layer. Its metadata goes in one transaction (the layer is gone for every reader at once);
    * its blocks are deleted afterwards in small transactions so the UI and the VM never wait on a big one.
+   * `blocksDeleted` resolves once every block is gone (each step retried) and rejects when they could
+   * not be deleted: callers that wipe session data await it and report a failure. If the tab dies
+   * first, the blocks are orphans (no metadata) and the next start's sweepOrphans() removes them.
    * Refuses while other layers read through it.
    */
   async deleteLayer(id: string): Promise<{ blocksDeleted: Promise<void> }> {
@@ -180,20 +187,24 @@ export class LayerStore {
     await tx.store.delete(id);
     await tx.done;
     const blocksDeleted = this.deleteBlocksOf(id);
-    blocksDeleted.catch(() => {}); // sweepOrphans() finishes the job next time
+    // Not an unhandled rejection when a caller does not wait; callers that must know await it.
+    blocksDeleted.catch(() => {});
     return { blocksDeleted };
   }
 
-  private async deleteBlocksOf(id: string): Promise<void> {
-    for (;;) {
-      const tx = this.db.transaction("blocks", "readwrite");
-      const keys = await tx.store.getAllKeys(blockRange(id), DELETE_CHUNK);
-      if (keys.length === 0) {
+  /** Deletes every block of `id`, a chunk per transaction, retrying a failed step a few times. */
+  async deleteBlocksOf(id: string): Promise<void> {
+    for (let failures = 0; ; ) {
+      try {
+        const tx = this.db.transaction("blocks", "readwrite");
+        const keys = await tx.store.getAllKeys(blockRange(id), DELETE_CHUNK);
+        if (keys.length > 0) await tx.store.delete(IDBKeyRange.bound(keys[0], keys[keys.length - 1]));
         await tx.done;
-        return;
+        if (keys.length === 0) return;
+      } catch (e) {
+        if (++failures >= DELETE_ATTEMPTS) throw new LayerError(`the blocks of disk layer ${id} could not be deleted: ${(e as Error).message ?? String(e)}`);
+        await new Promise((r) => setTimeout(r, DELETE_RETRY_MS * failures));
       }
-      await tx.store.delete(IDBKeyRange.bound(keys[0], keys[keys.length - 1]));
-      await tx.done;
     }
   }
 
@@ -203,6 +214,16 @@ export class LayerStore {
    */
   async importLayer(meta: Pick<LayerMeta, "id" | "imageId" | "blockSize">, blocks: AsyncIterable<readonly [number, Uint8Array]> | Iterable<readonly [number, Uint8Array]>): Promise<boolean> {
     if (await this.getLayer(meta.id)) return false;
+    // Until its metadata exists the blocks look like orphans: the pending lock keeps sweeps away.
+    const pending = await holdPendingLock(meta.id);
+    try {
+      return await this.importBlocks(meta, blocks);
+    } finally {
+      pending.release();
+    }
+  }
+
+  private async importBlocks(meta: Pick<LayerMeta, "id" | "imageId" | "blockSize">, blocks: AsyncIterable<readonly [number, Uint8Array]> | Iterable<readonly [number, Uint8Array]>): Promise<boolean> {
     const batch: Array<readonly [number, Uint8Array]> = [];
     let count = 0;
     let bytes = 0;
@@ -225,7 +246,11 @@ export class LayerStore {
     return true;
   }
 
-  /** Deletes blocks whose layer no longer exists (a background delete cut short by a closed tab). */
+  /**
+   * Deletes blocks whose layer no longer exists (a background delete cut short by a closed tab or a
+   * terminated worker). Layers being imported (pending lock held) are skipped. Returns how many
+   * layers' blocks were removed.
+   */
   async sweepOrphans(): Promise<number> {
     const live = new Set((await this.listLayers()).map((l) => l.id));
     const orphans: string[] = [];
@@ -236,8 +261,17 @@ export class LayerStore {
       if (!live.has(layerId)) orphans.push(layerId);
       cursor = await cursor.continue([layerId, Infinity]);
     }
-    for (const id of orphans) await this.deleteBlocksOf(id);
-    return orphans.length;
+    let swept = 0;
+    for (const id of orphans) {
+      const done = await unlessPending(id, async () => {
+        // Read again under the lock: an import may have written its metadata meanwhile.
+        if (await this.getLayer(id)) return false;
+        await this.deleteBlocksOf(id);
+        return true;
+      });
+      if (done) swept++;
+    }
+    return swept;
   }
 
   /**

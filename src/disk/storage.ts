@@ -90,3 +90,39 @@ export function acquireLayerLock(layerId: string, locks: LockManagerLike | null 
       .catch(reject);
   });
 }
+
+/**
+ * A frozen layer that no checkpoint names yet, because its checkpoint (or import) is still being
+ * written, is "pending". Garbage collection in any worker of any tab skips a layer while someone
+ * holds its pending lock, and the orphan sweep skips its blocks. Separate from the write lock:
+ * the live overlay holds that one until the very moment the layer is frozen.
+ */
+export function pendingLockName(layerId: string): string {
+  return `snap86-disk-pending-${layerId}`;
+}
+
+/** Holds the pending lock of `layerId` until release(); waits if another holder has it. */
+export function holdPendingLock(layerId: string, locks: LockManagerLike | null = defaultLockManager()): Promise<LayerLock> {
+  const name = pendingLockName(layerId);
+  if (!locks) return Promise.resolve({ name, enforced: false, release() {} });
+  return new Promise<LayerLock>((resolve, reject) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    locks
+      .request(name, { ifAvailable: false, mode: "exclusive" }, () => {
+        resolve({ name, enforced: true, release });
+        return released;
+      })
+      .catch(reject);
+  });
+}
+
+/** Runs `fn` unless the layer is pending (someone holds its pending lock): then returns undefined. */
+export async function unlessPending<T>(layerId: string, fn: () => Promise<T>, locks: LockManagerLike | null = defaultLockManager()): Promise<T | undefined> {
+  if (!locks) return fn();
+  let out: T | undefined;
+  await locks.request(pendingLockName(layerId), { ifAvailable: true, mode: "exclusive" }, async (lock) => {
+    if (lock) out = await fn();
+  });
+  return out;
+}

@@ -5,12 +5,15 @@
  */
 import type { EmulatorClient } from "../api/emulator-client";
 import type { MachineConfig } from "../shared/machine-config";
-import { dispose, type Standby } from "./standby";
+import type { EmulatorWorker } from "../api/emulator-client";
+import { dispose, reportDisposeFailure, type Standby } from "./standby";
 
 export interface ResetOutcome {
   /** From the call until the machine runs the golden state. */
   resetMs: number;
   usedStandby: boolean;
+  /** From the call until the old session was deleted from IndexedDB (when reset() resolves). */
+  wipeMs: number;
 }
 
 export class ResetController {
@@ -40,28 +43,37 @@ export class ResetController {
     this.clearers.push(fn);
   }
 
+  /**
+   * Resolves once the old session is gone for good (its disk blocks, autosaves and their chunks
+   * deleted from IndexedDB); `resetMs` is how long until the golden state ran. Rejects when some
+   * of it could not be deleted (the machine is reset all the same; the next start retries).
+   */
   async reset(): Promise<ResetOutcome> {
     const t0 = performance.now();
+    const endedAt = Date.now();
     const spare = this.standby.take();
-    let usedStandby = false;
+    let replaced: EmulatorWorker | undefined;
     if (spare) {
       // Listen first, then resume: the spare's "running" event must reach the page.
       const old = this.client.adopt(spare);
       try {
         await spare.remote.resume();
         await this.client.whenState("running");
-        void dispose(old);
-        usedStandby = true;
+        replaced = old;
       } catch {
         this.client.adopt(old);
-        void dispose(spare);
+        void dispose(spare).catch(reportDisposeFailure);
       }
     }
-    if (!usedStandby) await this.client.remote.reset();
-    const resetMs = performance.now() - t0;
+    // The in-place reset resolves after its wipe and says when the golden state began to run.
+    const ranAt = replaced ? performance.timeOrigin + performance.now() : (await this.client.remote.reset()).ranAt;
+    const resetMs = ranAt - (performance.timeOrigin + t0);
     this.client.serial.clear();
     for (const clear of this.clearers) clear();
     if (this.config && this.goldenId) this.standby.prepare(this.config, this.goldenId);
-    return { resetMs, usedStandby };
+    // The replaced worker is terminated once its session is deleted (never before: that would
+    // cut the deletion short and leave the session's blocks in IndexedDB).
+    if (replaced) await dispose(replaced, { endedAt });
+    return { resetMs, usedStandby: replaced !== undefined, wipeMs: performance.now() - t0 };
   }
 }

@@ -5,6 +5,7 @@
  */
 import { spawnEmulatorWorker, type EmulatorWorker } from "../api/emulator-client";
 import type { MachineConfig } from "../shared/machine-config";
+import type { DiscardOptions } from "../shared/protocol";
 
 export type StandbyStatus = "off" | "preparing" | "ready" | "failed";
 
@@ -37,12 +38,12 @@ export class Standby {
       .prepareStandby(config, goldenId)
       .then(
         () => {
-          if (!this.enabled) return dispose(spare);
+          if (!this.enabled) return dispose(spare).catch(reportDisposeFailure);
           this.ready = spare;
           this.setStatus("ready");
         },
         (e: Error) => {
-          void dispose(spare);
+          void dispose(spare).catch(reportDisposeFailure);
           if (attempt < 2) return "retry" as const;
           this.setStatus("failed", e.message);
         },
@@ -70,7 +71,7 @@ export class Standby {
     this.enabled = enabled;
     if (!enabled) {
       const spare = this.take();
-      if (spare) await dispose(spare);
+      if (spare) await dispose(spare).catch(reportDisposeFailure);
       this.setStatus("off");
     }
   }
@@ -81,9 +82,18 @@ export class Standby {
   }
 }
 
-export async function dispose(machine: EmulatorWorker): Promise<void> {
+/**
+ * A spare that was never used holds only its own fresh disk layer; what it could not delete is
+ * swept at the next start. Said on the console: the page has no machine of its to speak for.
+ */
+export function reportDisposeFailure(e: unknown): void {
+  console.warn("snap86: a standby machine's disk was not fully deleted:", e);
+}
+
+/** Powers a machine off for good; `options.endedAt`: its session was reset (see discardSession). */
+export async function dispose(machine: EmulatorWorker, options: DiscardOptions = {}): Promise<void> {
   try {
-    await machine.remote.discardSession();
+    await machine.remote.discardSession(options);
   } finally {
     machine.worker.terminate();
   }

@@ -155,6 +155,18 @@ export type EmulatorEvent =
 
 export type EventListener = (event: EmulatorEvent) => void;
 
+export interface ResetResult {
+  /** From the start of the reset in the worker until the golden state ran. */
+  resetMs: number;
+  /** When the golden state began to run, as performance.timeOrigin + performance.now() (epoch ms). */
+  ranAt: number;
+}
+
+export interface DiscardOptions {
+  /** The session ended (reset) at this Date.now(): its autosaves up to then are deleted too. */
+  endedAt?: number;
+}
+
 export interface EmulatorApi {
   subscribe(listener: EventListener): void;
   /** Resolves when the emulator runs; rejects with a user-readable message. */
@@ -202,14 +214,23 @@ export interface EmulatorApi {
    * once the shell answers after a cold boot). Stale goldens of an older guest build are deleted.
    */
   ensureGolden(): Promise<CheckpointInfo>;
-  /** Session wipe: drop the session's disk and autosaves, restore the golden state, resume. */
-  reset(): Promise<{ resetMs: number }>;
+  /**
+   * Session wipe: drop the session's disk and autosaves, restore the golden state, resume.
+   * Resolves once the session's records are deleted from IndexedDB.
+   */
+  reset(): Promise<ResetResult>;
   /** Makes this worker a standby: boots, restores the golden checkpoint, stays paused. */
   prepareStandby(config: MachineConfig, goldenId: string): Promise<void>;
-  /** Deletes this machine's session disk and powers off (a machine its standby replaced). */
-  discardSession(): Promise<void>;
+  /**
+   * Powers off and deletes this machine's session disk; resolves once it is gone from IndexedDB.
+   * With `endedAt` (a machine its standby replaced on reset) the session's autosaves taken up to
+   * then go too, with their chunks and layers.
+   */
+  discardSession(options?: DiscardOptions): Promise<void>;
   /** For tests of the session wipe: does guest RAM contain this text (UTF-8) anywhere? */
   ramContains(text: string): Promise<boolean>;
+  /** Resolves once the start cleanup and this machine's deletions of session data are over. */
+  settleStorage(): Promise<void>;
   /** For benchmarks: v86's own save_state + restore_state of the whole machine, in place. */
   measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }>;
 }

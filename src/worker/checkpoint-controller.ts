@@ -18,6 +18,7 @@ import type {
   ShareResult,
 } from "../shared/protocol";
 import type { DiskSession } from "./disk-session";
+import { holdPendingLock } from "../disk/storage";
 import type { GoldenImage } from "../reboot/reset";
 import { localChunks } from "./lazy/local-chunks";
 import { WorkingSetStore } from "./lazy/working-set-store";
@@ -58,6 +59,8 @@ export class CheckpointController {
   /** The checkpoint the running machine descends from (tree parent of the next one). */
   current: string | null = null;
   private writes = new Set<Promise<unknown>>();
+  /** Autosaves this machine took: its session's, whenever they were taken. */
+  readonly ownAutosaves = new Set<string>();
   /** Lazy restores: the loader worker and the session still filling RAM, if any. */
   readonly lazy = new LazyRestores((event) => this.emit(event));
 
@@ -73,7 +76,9 @@ export class CheckpointController {
 
   async take(machine: Machine, options: CheckpointOptions = {}): Promise<CheckpointResult> {
     const t0 = performance.now();
+    const created = Date.now();
     const id = newId();
+    if (options.autosave) this.ownAutosaves.add(id);
     const { emulator, disk } = machine;
     // A capture needs all of RAM: let an unfinished lazy restore's prefetch complete first.
     await this.lazy.settle();
@@ -82,19 +87,25 @@ export class CheckpointController {
     const wasRunning = emulator.is_running();
     // Write-behind runs while the guest still runs, so the flush inside the pause is small.
     await disk.flush();
+    // The layer about to be frozen is named by no manifest until the capture is written: garbage
+    // collection anywhere (another worker's, another tab's) must leave it alone until then.
+    const pending = await holdPendingLock(disk.layerId);
     const stoppedAt = performance.now();
-    await emulator.stop();
     let deviceState: ArrayBuffer;
     let ram: Uint8Array;
     let goldenState: ArrayBuffer | undefined;
     let diskLayerId: string;
     try {
+      await emulator.stop();
       await disk.disk.whenIdle();
       deviceState = await saveDeviceState(emulator);
       ram = copyRam(emulator, this.spare);
       this.spare = undefined;
       diskLayerId = await disk.freezeAndContinue();
       if (options.label === GOLDEN_LABEL) goldenState = deviceState.slice(0);
+    } catch (e) {
+      pending.release();
+      throw e;
     } finally {
       if (wasRunning) await emulator.run();
     }
@@ -108,6 +119,8 @@ export class CheckpointController {
           id,
           parent,
           label: options.label?.trim() || (options.autosave ? AUTOSAVE_LABEL : "Checkpoint"),
+          // The instant of the pause, so "taken before a reset" compares with the reset's clock.
+          created,
           machine: machine.identity,
           diskLayerId,
           thumbnail: options.thumbnail ?? null,
@@ -116,7 +129,10 @@ export class CheckpointController {
         Comlink.transfer(deviceState, [deviceState]),
         Comlink.proxy((p: { done: number; total: number }) => this.emit({ type: "checkpoint", phase: "writing", id, done: p.done, total: p.total })),
       )
-      .finally(() => this.pendingLayers.delete(diskLayerId));
+      .finally(() => {
+        this.pendingLayers.delete(diskLayerId);
+        pending.release();
+      });
     this.writes.add(write);
     try {
       const result = await write;
@@ -313,11 +329,29 @@ export class CheckpointController {
 
   /** Deletes, then reclaims chunks and disk layers nothing references any more. */
   async remove(id: string, disk: DiskSession | undefined): Promise<void> {
-    if (this.lastDeviceState?.manifest.id === id) this.lastDeviceState = undefined;
-    await this.capture.remove(id);
-    if (this.current === id) this.current = null;
+    await this.forget([id]);
     await this.collectGarbage(disk);
+    // Deleted means deleted: the layer's blocks are gone from IndexedDB before this resolves.
+    await disk?.whenWiped();
     await this.publishList();
+  }
+
+  /**
+   * Deletes manifests only (one quick write each): from then on no reload or list sees them. Their
+   * chunks and layers go at the next collectGarbage().
+   */
+  async forget(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      if (this.lastDeviceState?.manifest.id === id) this.lastDeviceState = undefined;
+      await this.capture.remove(id);
+      if (this.current === id) this.current = null;
+    }
+  }
+
+  /** Disk layers checkpoints name or captures in progress will name. */
+  async referencedLayers(): Promise<Set<string>> {
+    const named = (await this.list()).map((c) => c.diskLayerId).filter((id): id is string => id !== null);
+    return new Set([...named, ...this.pendingLayers]);
   }
 
   async collectGarbage(disk: DiskSession | undefined): Promise<void> {

@@ -11,6 +11,8 @@ import {
   LayerStore,
   Overlay,
   openWritableOverlay,
+  PendingDeletions,
+  unlessPending,
   V86Disk,
   wipe,
   type LayerMeta,
@@ -34,6 +36,9 @@ export interface DiskSessionInit {
 }
 
 export class DiskSession {
+  /** Block deletions of layers this session dropped: a reset waits for them (whenWiped). */
+  private readonly deletions: PendingDeletions;
+
   private constructor(
     readonly store: LayerStore,
     readonly base: HttpBaseImage,
@@ -42,7 +47,11 @@ export class DiskSession {
     readonly secure: boolean,
     readonly lockedElsewhere: boolean,
     private readonly init: DiskSessionInit,
-  ) {}
+  ) {
+    this.deletions = new PendingDeletions((message) => init.notice("error", `Deleting session data failed: ${message}`));
+    // Blocks left by a deletion cut short (a tab closed mid-reset, a terminated worker) go now.
+    if (!secure) this.deletions.run("sweeping blocks of deleted layers", () => store.sweepOrphans());
+  }
 
   static async open(init: DiskSessionInit): Promise<DiskSession> {
     const store = await LayerStore.open();
@@ -90,10 +99,19 @@ export class DiskSession {
     if (this.secure) {
       this.overlay = await Overlay.secure(this.base, null, null);
     } else {
-      const { layer } = await wipe(this.store, old.layer.id);
+      const { layer, blocksDeleted } = await wipe(this.store, old.layer.id);
+      this.deletions.track(`wiping disk layer ${old.layer.id}`, blocksDeleted);
       this.overlay = await openWritableOverlay(this.store, layer.id, this.base, overlayOptions(this.init));
     }
     this.disk.attach(this.overlay);
+  }
+
+  /**
+   * Resolves once every layer this session dropped (wiped, reset, restored over, collected) is
+   * gone from IndexedDB, blocks included; rejects with what could not be deleted.
+   */
+  whenWiped(): Promise<void> {
+    return this.deletions.settled();
   }
 
   /** "session", or "standby" for a spare machine until it is put to use. */
@@ -149,7 +167,12 @@ export class DiskSession {
     old.discard();
     this.overlay = await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init));
     this.disk.attach(this.overlay);
-    await this.store.deleteLayer(old.layer.id).catch(() => undefined);
+    this.dropLayer(old.layer.id, "the session layer left by a restore or reset");
+  }
+
+  /** Deletes a layer; its blocks go in the background, followed by whenWiped(). */
+  private dropLayer(id: string, what: string): void {
+    this.deletions.run(`deleting ${what} (${id})`, async () => (await this.store.deleteLayer(id)).blocksDeleted);
   }
 
   /**
@@ -162,9 +185,18 @@ export class DiskSession {
       const layers = (await this.store.listLayers()).filter((l) => l.imageId === this.base.imageId);
       const parents = new Set(layers.map((l) => l.parent));
       const victims = layers.filter((l) => l.frozen && !referenced.has(l.id) && !parents.has(l.id));
-      if (victims.length === 0) return dropped;
-      for (const v of victims) await this.store.deleteLayer(v.id);
-      dropped += victims.length;
+      let round = 0;
+      for (const v of victims) {
+        // A layer whose checkpoint is still being written (in any worker or tab) is not garbage.
+        const deleted = await unlessPending(v.id, async () => {
+          const { blocksDeleted } = await this.store.deleteLayer(v.id);
+          this.deletions.track(`deleting unreferenced disk layer ${v.id}`, blocksDeleted);
+          return true;
+        });
+        if (deleted) round++;
+      }
+      if (round === 0) return dropped;
+      dropped += round;
     }
   }
 
@@ -172,11 +204,16 @@ export class DiskSession {
     await this.overlay.close();
   }
 
-  /** Forgets the session's disk changes for good (a machine replaced by its standby). */
+  /**
+   * Forgets the session's disk changes for good (a machine replaced by its standby). Resolves once
+   * they are gone from IndexedDB: the worker is terminated right after, which would cut a
+   * background delete short.
+   */
   async discard(): Promise<void> {
     await this.disk.whenIdle();
     this.overlay.discard();
-    if (!this.secure) await this.store.deleteLayer(this.overlay.layer.id).catch(() => undefined);
+    if (!this.secure) this.dropLayer(this.overlay.layer.id, "the discarded session layer");
+    await this.deletions.settled();
   }
 }
 
@@ -195,7 +232,8 @@ function overlayOptions(init: DiskSessionInit) {
 async function openSessionOverlay(store: LayerStore, base: HttpBaseImage, init: DiskSessionInit) {
   if (init.secure) return { overlay: await Overlay.secure(base, null, null), lockedElsewhere: false };
   const all = await store.listLayers();
-  if (!init.freshSession) await dropAbandonedStandbys(store, all);
+  // Their blocks become orphans, which the session's sweep removes.
+  if (!init.freshSession) await dropAbandonedStandbys(store, all, init);
   const sessions = init.freshSession
     ? []
     : all.filter((l) => l.imageId === base.imageId && !l.frozen && l.label === SESSION_LABEL).sort((a, b) => b.created - a.created);
@@ -214,13 +252,15 @@ async function openSessionOverlay(store: LayerStore, base: HttpBaseImage, init: 
 }
 
 /** Standby layers of pages that are gone (nobody holds their lock) are never used again. */
-async function dropAbandonedStandbys(store: LayerStore, layers: readonly LayerMeta[]): Promise<void> {
+async function dropAbandonedStandbys(store: LayerStore, layers: readonly LayerMeta[], init: DiskSessionInit): Promise<void> {
   for (const l of layers) {
     if (l.frozen || l.label !== STANDBY_LABEL) continue;
     const lock = await acquireLayerLock(l.id);
     if (!lock) continue;
     try {
-      await store.deleteLayer(l.id).catch(() => undefined);
+      await store.deleteLayer(l.id);
+    } catch (e) {
+      init.notice("warning", `An abandoned standby disk could not be deleted: ${(e as Error).message ?? String(e)}`);
     } finally {
       lock.release();
     }

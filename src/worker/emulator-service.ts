@@ -17,7 +17,9 @@ import type {
   DiskInfo,
   EmulatorApi,
   EmulatorEvent,
+  DiscardOptions,
   EventListener,
+  ResetResult,
   LazyStatus,
   NoticeLevel,
   RestoreOptions,
@@ -39,6 +41,7 @@ import { detectLazySupport, type LazySupport } from "./lazy/lazy-support";
 import { AutosaveTimer } from "./autosave-timer";
 import { RunClock } from "./run-clock";
 import { SerialBatcher } from "./serial-batcher";
+import { SessionWipe } from "./session-wipe";
 import type { V86File, V86Instance, V86Options, V86ScreenAdapter } from "./v86-types";
 
 const MIB = 1024 * 1024;
@@ -88,6 +91,7 @@ export class EmulatorService implements EmulatorApi {
   /** The disk was just wiped: the reboot that follows is a boot of the pristine disk. */
   private wiped = false;
   private disk: DiskSession | undefined;
+  private readonly wipe = new SessionWipe(() => this.checkpoints());
   private listener: EventListener | undefined;
   private runState: RunState = "off";
   private screen: ScreenBridge | undefined;
@@ -119,6 +123,7 @@ export class EmulatorService implements EmulatorApi {
       this.emulator = await this.start(options);
       if (this.controller) this.controller.current = null;
       this.scheduleAutosave();
+      if (!forRestore && !this.standby) this.cleanUpAfterStart();
     } catch (e) {
       throw await this.failBoot(e);
     }
@@ -139,12 +144,16 @@ export class EmulatorService implements EmulatorApi {
 
   async resume(): Promise<void> {
     if (!this.emulator || this.runState !== "paused") return;
+    const switchedIn = this.standby && this.disk && !this.disk.secure ? this.disk : undefined;
+    // A standby switched in on reset: no autosave of the session it replaces may be resumed by a
+    // reload from now on, even if the tab closes before the replaced machine has deleted them.
+    if (switchedIn) await this.wipe.forgetSession(switchedIn);
     await this.emulator.run();
     if (this.standby) {
-      // A standby being switched in: from now on it is the user's machine.
+      // From now on it is the user's machine.
       this.standby = false;
       this.scheduleAutosave();
-      void this.disk?.promoteToSession().catch(() => undefined);
+      void this.disk?.promoteToSession().catch((e: Error) => this.notice("warning", `This machine's disk may not be resumed after a reload: ${e.message}`));
     }
   }
 
@@ -219,8 +228,8 @@ export class EmulatorService implements EmulatorApi {
     this.wiped = true;
     // Autosaves froze layers of the session being wiped: they go with it (and their layers), and
     // so do layers frozen by a capture that never finished (a tab closed while it was written).
-    await this.dropSessionCheckpoints();
-    await this.checkpoints().collectGarbage(disk);
+    await this.wipe.forgetSession(disk);
+    await this.wipe.finish(disk);
     this.emit({ type: "disk", disk: disk.info() });
     await this.reboot();
   }
@@ -249,6 +258,7 @@ export class EmulatorService implements EmulatorApi {
     await this.boot(config, true);
     try {
       const result = await this.restore(id, options);
+      this.cleanUpAfterStart();
       return { ...result, restoreMs: Math.round(performance.now() - t0) };
     } catch (e) {
       // The machine never ran and has no kernel: off, with the reason, rather than a dead machine.
@@ -311,6 +321,7 @@ export class EmulatorService implements EmulatorApi {
     try {
       await (booting ?? this.boot(config, true));
       const result = await restore();
+      this.cleanUpAfterStart();
       return { ...result, restoreMs: Math.round(performance.now() - t0) };
     } catch (e) {
       throw await this.failBoot(e);
@@ -364,25 +375,44 @@ export class EmulatorService implements EmulatorApi {
     return this.golden.ensure();
   }
 
-  reset(): Promise<{ resetMs: number }> {
+  /**
+   * Back to the golden state in place. Resolves once the session is gone for good: the machine
+   * runs the golden state (resetMs) after nothing is left that a reload could resume it from, and
+   * its disk blocks and checkpoint chunks are deleted before this resolves (see session-wipe.ts).
+   */
+  reset(): Promise<ResetResult> {
     return this.serializeCheckpoint(async () => {
       const t0 = performance.now();
       const golden = await this.golden.find();
       if (!golden) throw new Error("No clean booted state yet: it is saved when the shell first answers after a cold boot");
-      const image = await this.checkpoints().goldenImage(golden);
+      const controller = this.checkpoints();
+      const image = await controller.goldenImage(golden);
       const machine = this.machine();
       // Pages a lazy restore would still load must not land on top of the golden RAM.
-      await this.checkpoints().endLazy(machine.emulator);
-      await resetToGolden(machine, image);
-      this.checkpoints().lazy.ramReplaced();
-      this.checkpoints().current = golden.id;
+      await controller.endLazy(machine.emulator);
+      await resetToGolden(machine, image, true);
+      await this.wipe.forgetSession(machine.disk);
+      await machine.emulator.run();
+      controller.lazy.ramReplaced();
+      controller.current = golden.id;
       this.screen?.invalidate();
       this.clock.zeroUptime();
       this.clock.restart();
-      const resetMs = performance.now() - t0;
-      void this.dropSessionCheckpoints();
-      return { resetMs };
+      const ranAt = performance.timeOrigin + performance.now();
+      await this.wipe.finish(machine.disk);
+      return { resetMs: ranAt - performance.timeOrigin - t0, ranAt };
     });
+  }
+
+  /** Deletions a closed tab cut short, finished in the background once this machine runs. */
+  private cleanUpAfterStart(): void {
+    if (this.standby) return;
+    this.wipe.startCleanup(this.disk, (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`));
+  }
+
+  /** Resolves once the start cleanup and every deletion of session data started so far are over. */
+  settleStorage(): Promise<void> {
+    return this.wipe.settled(this.disk);
   }
 
   async prepareStandby(config: MachineConfig, goldenId: string): Promise<void> {
@@ -398,18 +428,25 @@ export class EmulatorService implements EmulatorApi {
     });
   }
 
-  async discardSession(): Promise<void> {
+  async discardSession(options: DiscardOptions = {}): Promise<void> {
+    this.autosave.stop();
     // A checkpoint being written must finish first: its writer is a worker of this worker.
     await this.controller?.idle();
     const emulator = this.emulator;
     const disk = this.disk;
     this.emulator = undefined;
     this.disk = undefined;
-    this.autosave.stop();
     this.stopTimers();
     await emulator?.destroy();
-    await disk?.discard();
     this.setState("off");
+    if (!disk) return;
+    // This worker is terminated right after: everything must be deleted before this resolves.
+    const ended = options.endedAt !== undefined && !disk.secure;
+    await disk.discard();
+    if (ended) {
+      await this.wipe.forgetSession(disk, options.endedAt);
+      await this.wipe.finish(disk);
+    }
   }
 
   ramContains(text: string): Promise<boolean> {
@@ -426,11 +463,6 @@ export class EmulatorService implements EmulatorApi {
     return Promise.resolve(false);
   }
 
-  /** Autosaves belong to the session a reset wipes; checkpoints the user took and labelled stay. */
-  private async dropSessionCheckpoints(): Promise<void> {
-    const stale = (await this.checkpoints().list()).filter((c) => c.autosave);
-    for (const c of stale) await this.deleteCheckpoint(c.id).catch(() => undefined);
-  }
 
   /** A standby machine never autosaves: it is nobody's session until it is switched in. */
   private scheduleAutosave(): void {

@@ -22,8 +22,8 @@ test("a lazy restore brings back tmpfs data and a running process's memory exact
   await vm.run("dd if=/dev/urandom of=/tmp/lz/big bs=1M count=16 2>/dev/null");
   const bigSum = await vm.run("md5sum /tmp/lz/big");
   await vm.run(KEEPER);
-  await vm.run("sleep 1");
-  const kept = await vm.run("cat /tmp/keeper.out");
+  // The keeper's first write, however slow the machine: wait for the file, not for a guessed time.
+  const kept = await vm.run("until [ -s /tmp/keeper.out ]; do sleep 0.1; done; cat /tmp/keeper.out");
   expect(kept).toMatch(/^[0-9a-f]{32}$/);
   const cp = await checkpoint(vm, "lazy-integrity");
 
@@ -64,8 +64,8 @@ test("repeated lazy restores under a CPU-heavy guest stay exact; a capture mid-r
   const sum = await vm.run("md5sum /tmp/rep");
   await vm.run("sh -c 'while :; do md5sum /bin/busybox >/dev/null; done' >/dev/null 2>&1 &");
   await vm.run(KEEPER);
-  await vm.run("sleep 1");
-  const kept = await vm.run("cat /tmp/keeper.out");
+  // The keeper's first write, however slow the machine: wait for the file, not for a guessed time.
+  const kept = await vm.run("until [ -s /tmp/keeper.out ]; do sleep 0.1; done; cat /tmp/keeper.out");
   const uptime = async () => Number((await vm.run("cut -d' ' -f1 /proc/uptime")).trim());
   const savedUptime = await uptime();
   const cp = await checkpoint(vm, "lazy-busy");

@@ -70,3 +70,31 @@ export function countRecords(page: Page, dbName: string, store: string): Promise
     [dbName, store] as const,
   );
 }
+
+/**
+ * Writes one record of an existing database's store: `bytes` stored as an ArrayBuffer, or the
+ * record deleted when `bytes` is null.
+ */
+export function writeRecord(page: Page, dbName: string, store: string, key: string | [string, number], bytes: number[] | null): Promise<void> {
+  return page.evaluate(
+    async ({ dbName, store, key, bytes }) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const req = indexedDB.open(dbName);
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const tx = db.transaction(store, "readwrite");
+          if (bytes) tx.objectStore(store).put(new Uint8Array(bytes).buffer, key);
+          else tx.objectStore(store).delete(key);
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        });
+      } finally {
+        db.close();
+      }
+    },
+    { dbName, store, key, bytes },
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * What a reset (in place or by standby switch), a disk wipe and a discarded machine delete, in an
+ * order that survives a tab closed at any moment:
+ *   1. before the golden state runs: the session's autosave manifests (a reload would resume them)
+ *      and the metadata of every disk layer that only they used;
+ *   2. then, before the reset resolves: those layers' blocks and the checkpoint chunks nothing names.
+ * Whatever step 2 did not finish is found by the next start's cleanup: blocks without a layer are
+ * swept by the disk session, chunks without a manifest by the garbage collection started here.
+ */
+import type { CheckpointController } from "./checkpoint-controller";
+import type { DiskSession } from "./disk-session";
+
+export class SessionWipe {
+  private startup: Promise<void> | undefined;
+
+  constructor(private readonly checkpoints: () => CheckpointController) {}
+
+  /**
+   * Autosaves of the session being reset or discarded: this machine's own, and those taken up to
+   * `before` (default now; a reloaded session began with an autosave of an earlier page).
+   */
+  async sessionAutosaves(before = Date.now()): Promise<string[]> {
+    const own = this.checkpoints().ownAutosaves;
+    return (await this.checkpoints().list()).filter((c) => c.autosave && (c.created <= before || own.has(c.id))).map((c) => c.id);
+  }
+
+  /** Step 1: nothing left that a reload could resume the session from. */
+  async forgetSession(disk: DiskSession, before?: number): Promise<void> {
+    const controller = this.checkpoints();
+    await controller.forget(await this.sessionAutosaves(before));
+    await disk.dropUnreferencedLayers(await controller.referencedLayers());
+  }
+
+  /** Step 2: resolves once the session's blocks and chunks are deleted; rejects with what was not. */
+  async finish(disk: DiskSession): Promise<void> {
+    const controller = this.checkpoints();
+    await controller.collectGarbage(disk);
+    await disk.whenWiped();
+    await controller.publishList();
+  }
+
+  /**
+   * Once per worker, after the machine first runs: finishes deletions a closed tab cut short
+   * (layers no checkpoint names, chunks no manifest names). Never before a restore or share open
+   * has attached its layer: until then that layer is named by nothing.
+   */
+  startCleanup(disk: DiskSession | undefined, report: (message: string) => void): void {
+    if (this.startup || !disk || disk.secure) return;
+    this.startup = this.finish(disk).catch((e: unknown) => report(e instanceof Error ? e.message : String(e)));
+  }
+
+  /** Resolves once the start cleanup (if any) and every deletion the disk session started are over. */
+  async settled(disk: DiskSession | undefined): Promise<void> {
+    await this.startup;
+    await disk?.whenWiped();
+  }
+}
