@@ -6,6 +6,8 @@
 // own binaries and text files is used, and the "tiny change" is simulated by rewriting pages.
 //
 // Usage: npm run bench:compression [-- --quick]
+// Prints Markdown tables, then (like every bench) one JSON line last with the same figures and
+// the conditions they were taken in (bench/lib/report.mjs).
 import { readFileSync, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -13,11 +15,16 @@ import { createBLAKE3, createXXHash128, createSHA256 } from "hash-wasm";
 import * as fflate from "fflate";
 import lz4 from "lz4js";
 import { init as zstdInit, compress as zstdCompress, decompress as zstdDecompress } from "@bokuweb/zstd-wasm";
+import { printConditions, printResult, startConditions } from "./lib/report.mjs";
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
 const RAM_SIZE = 128 * MiB;
 const quick = process.argv.includes("--quick");
+const conditions = startConditions();
+printConditions(conditions);
+/** The tables' figures, for the JSON line. */
+const figures = { chunk_sizes: [], hashes: [], codecs: [] };
 
 // ---------- input ----------
 
@@ -233,6 +240,7 @@ for (const size of chunkSizes) {
     newRaw += c.length;
     newStored += zstdCompress(c, 1).length;
   }
+  figures.chunk_sizes.push({ chunk_kib: size / KiB, nonzero_chunks: chunks.length, stored_bytes: stored, first_ms: Math.round(t), changed_chunks: changed, incremental_raw_bytes: newRaw, incremental_stored_bytes: newStored });
   console.log(`| ${size / KiB} KiB | ${chunks.length} | ${fmt((chunks.length * size) / 1e6)} | ${fmt(stored / 1e6, 2)} | ${ms(t)} | ${changed} | ${fmt(newRaw / 1e6, 2)} | ${fmt(newStored / 1e6, 2)} | ${fmt((100 * newStored) / stored, 1)} % |`);
 }
 
@@ -243,6 +251,7 @@ for (const size of quick ? [64 * KiB] : [16 * KiB, 64 * KiB]) {
   console.log("\n| hash | time | MB/s |\n|---|---|---|");
   for (const [name, h] of Object.entries(hashers)) {
     const [t] = await time(() => h(chunks));
+    figures.hashes.push({ chunk_kib: size / KiB, hash: name, ms: Math.round(t), mbps: Math.round(raw / 1e6 / (t / 1000)) });
     console.log(`| ${name} | ${ms(t)} | ${fmt(raw / 1e6 / (t / 1000), 0)} |`);
   }
   console.log("\n| codec | ratio | stored MB | compress | MB/s | decompress | MB/s |\n|---|---|---|---|---|---|---|");
@@ -272,6 +281,9 @@ for (const size of quick ? [64 * KiB] : [16 * KiB, 64 * KiB]) {
     const back = await codec.d(packed[packed.length >> 1]);
     const orig = chunks[chunks.length >> 1];
     if (back.length !== orig.length || !back.every((v, i) => v === orig[i])) throw new Error(`${name}: round trip failed`);
+    figures.codecs.push({ chunk_kib: size / KiB, codec: name, ratio: Math.round((raw / stored) * 100) / 100, stored_bytes: stored, compress_ms: Math.round(tc), decompress_ms: Math.round(td) });
     console.log(`| ${name} | ${fmt(raw / stored, 2)}x | ${fmt(stored / 1e6)} | ${ms(tc)} | ${fmt(raw / 1e6 / (tc / 1000), 0)} | ${ms(td)} | ${fmt(raw / 1e6 / (td / 1000), 0)} |`);
   }
 }
+
+printResult("compression", { input: source, simulated_change: simulatedChange, quick, ...figures }, conditions);

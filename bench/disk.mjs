@@ -2,12 +2,10 @@
 // in-memory disk, in one run, plus how much of the base image a cold boot downloads.
 // Write: 16 MiB from tmpfs to the root disk with conv=fsync. Read: the same file after dropping
 // the guest's page cache. Guest-measured (busybox dd), median of 3 each.
-import { chromium } from "playwright-core";
-import { launchOptions } from "../scripts/lib/chromium.mjs";
-import { median, startApp } from "./lib/app-server.mjs";
-import { bootFreshPage } from "./lib/vm.mjs";
+import { runBench } from "./lib/harness.mjs";
+import { envCount, median, repeat, round1 } from "./lib/stats.mjs";
 
-const REPS = Number(process.env.SNAP86_BENCH_RUNS ?? 3);
+const REPS = envCount("SNAP86_BENCH_RUNS", 3);
 const MIB = 16;
 const PASSES = 4;
 
@@ -25,47 +23,35 @@ async function timedMibps(vm, passes, command) {
 
 async function measure(vm) {
   await vm.run(`dd if=/dev/urandom of=/tmp/src bs=1M count=${MIB} 2>/dev/null`);
-  const writes = [];
-  const reads = [];
-  for (let i = 0; i < REPS; i++) {
+  const reps = await repeat(REPS, async () => {
     // Four passes per timing: a pass takes 0.15-0.7 s, too close to /proc/uptime's 10 ms steps.
     await vm.run("rm -f /root/dd.bin; sync");
-    writes.push(await timedMibps(vm, PASSES, `for p in 1 2 3 4; do dd if=/tmp/src of=/root/dd.bin bs=1M conv=fsync 2>/dev/null; done`));
+    const write = await timedMibps(vm, PASSES, `for p in 1 2 3 4; do dd if=/tmp/src of=/root/dd.bin bs=1M conv=fsync 2>/dev/null; done`);
     // The overlay stores written blocks in IndexedDB behind the guest's back (write-behind, on the
     // emulator's thread); let that finish so the read timing measures reads, not the last writes.
     await vm.page.evaluate(() => window.snap86.flushDisk());
-    reads.push(await timedMibps(vm, PASSES, `for p in 1 2 3 4; do echo 3 > /proc/sys/vm/drop_caches; dd if=/root/dd.bin of=/dev/null bs=1M 2>/dev/null; done`));
-  }
-  return { write: median(writes), read: median(reads) };
+    const read = await timedMibps(vm, PASSES, `for p in 1 2 3 4; do echo 3 > /proc/sys/vm/drop_caches; dd if=/root/dd.bin of=/dev/null bs=1M 2>/dev/null; done`);
+    return { write, read };
+  });
+  return { write: median(reps.map((r) => r.write)), read: median(reps.map((r) => r.read)) };
 }
 
-const app = await startApp();
-const browser = await chromium.launch(launchOptions());
-let result;
-try {
-  const overlay = await bootFreshPage(browser, app.url, { disk: "persistent" });
+await runBench("disk", async ({ bootFreshPage, note }) => {
+  const overlay = await bootFreshPage({ disk: "persistent" });
   const booted = await overlay.page.evaluate(() => window.snap86.diskInfo());
   const onOverlay = await measure(overlay);
-  console.error(`overlay: ${JSON.stringify(onOverlay)}`);
+  note(`overlay: ${JSON.stringify(onOverlay)}`);
   await overlay.context.close();
 
-  const memory = await bootFreshPage(browser, app.url, { disk: "memory" });
+  const memory = await bootFreshPage({ disk: "memory" });
   const inMemory = await measure(memory);
-  console.error(`memory: ${JSON.stringify(inMemory)}`);
-  await memory.context.close();
-
-  const round = (x) => Math.round(x * 10) / 10;
-  result = {
-    bench: "disk",
-    overlay_write_mibps: round(onOverlay.write),
-    overlay_read_mibps: round(onOverlay.read),
-    memory_write_mibps: round(inMemory.write),
-    memory_read_mibps: round(inMemory.read),
+  note(`memory: ${JSON.stringify(inMemory)}`);
+  return {
+    overlay_write_mibps: round1(onOverlay.write),
+    overlay_read_mibps: round1(onOverlay.read),
+    memory_write_mibps: round1(inMemory.write),
+    memory_read_mibps: round1(inMemory.read),
     boot_base_bytes_fetched: booted.baseFetchedBytes,
     base_image_bytes: booted.imageBytes,
   };
-} finally {
-  await browser.close();
-  app.stop();
-}
-console.log(JSON.stringify(result));
+});

@@ -5,12 +5,10 @@
 //   guest pulled in before that answer (read with the guest paused right after it)
 // - steady_state_slowdown_pct: a fixed CPU-bound guest loop after the lazy restore's prefetch
 //   completed vs after an eager restore (lazy mode must cost nothing once off)
-import { chromium } from "playwright-core";
-import { launchOptions } from "../scripts/lib/chromium.mjs";
-import { median, startApp } from "./lib/app-server.mjs";
-import { bootFreshPage } from "./lib/vm.mjs";
+import { runBench } from "./lib/harness.mjs";
+import { envCount, median, repeat, round1 } from "./lib/stats.mjs";
 
-const REPS = Number(process.env.SNAP86_BENCH_RUNS ?? 5);
+const REPS = envCount("SNAP86_BENCH_RUNS", 5);
 const LOOP = "i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done; echo $i";
 
 /** restore() then run("true"), timed inside the page (no Playwright round trips in the figures). */
@@ -49,54 +47,34 @@ async function loopMs(vm) {
   return performance.now() - t0;
 }
 
-const app = await startApp();
-const browser = await chromium.launch(launchOptions());
-let result;
-try {
-  const vm = await bootFreshPage(browser, app.url, { disk: "persistent" });
+await runBench("lazy", async ({ bootFreshPage, note }) => {
+  const vm = await bootFreshPage({ disk: "persistent" });
   const { page } = vm;
   // A guest with some history: 16 MiB of random data in tmpfs and a warm page cache.
   await vm.run("dd if=/dev/urandom of=/tmp/bench bs=1M count=16 2>/dev/null; md5sum /bin/busybox >/dev/null; ls -R /usr >/dev/null");
   const { id } = await page.evaluate(() => window.snap86.checkpoint({ label: "bench-lazy" }));
-  const eager = [];
-  const eagerLoop = [];
-  const first = [];
-  const response = [];
-  const faults = [];
-  const bytes = [];
-  const lazyLoop = [];
-  for (let i = 0; i < REPS; i++) {
+  const reps = await repeat(REPS, async (i) => {
     const e = await timedRestore(page, id, "eager");
-    eager.push(e.running);
     // Two loops each: the machine is shared, single samples are noisy.
-    eagerLoop.push(await loopMs(vm), await loopMs(vm));
+    const eagerLoop = [await loopMs(vm), await loopMs(vm)];
 
     const l = await timedRestore(page, id, "lazy");
     if (l.mode !== "lazy") throw new Error(`lazy restore unavailable: ${l.lazyUnavailable}`);
-    first.push(l.running);
-    response.push(l.answered);
     const f = await lazyFigures(page);
-    faults.push(f.faults);
-    bytes.push(f.faultBytes);
     await page.evaluate(() => window.snap86.resume());
     await waitLazyDone(page);
-    lazyLoop.push(await loopMs(vm), await loopMs(vm));
+    const lazyLoop = [await loopMs(vm), await loopMs(vm)];
     // Rep 0 is cold; later reps prefetch the working set rep 0 recorded (loader-worker.ts).
-    console.error(`rep ${i}: eager ${e.running.toFixed(0)} ms; lazy running ${l.running.toFixed(0)} ms, answered ${l.answered.toFixed(0)} ms, ${f.faults} faults, ${f.faultBytes} B; loop eager ${eagerLoop.at(-1).toFixed(0)} / lazy ${lazyLoop.at(-1).toFixed(0)} ms`);
-  }
-  const round = (x) => Math.round(x * 10) / 10;
-  result = {
-    bench: "lazy",
-    eager_restore_ms: round(median(eager)),
-    lazy_first_instruction_ms: round(median(first)),
-    lazy_first_response_ms: round(median(response)),
-    faults_before_response: median(faults),
-    bytes_loaded_before_response: median(bytes),
-    steady_state_slowdown_pct: round((median(lazyLoop) / median(eagerLoop) - 1) * 100),
+    note(`rep ${i}: eager ${e.running.toFixed(0)} ms; lazy running ${l.running.toFixed(0)} ms, answered ${l.answered.toFixed(0)} ms, ${f.faults} faults, ${f.faultBytes} B; loop eager ${eagerLoop[1].toFixed(0)} / lazy ${lazyLoop[1].toFixed(0)} ms`);
+    return { e, l, f, eagerLoop, lazyLoop };
+  });
+  const loops = (key) => median(reps.flatMap((r) => r[key]));
+  return {
+    eager_restore_ms: round1(median(reps.map((r) => r.e.running))),
+    lazy_first_instruction_ms: round1(median(reps.map((r) => r.l.running))),
+    lazy_first_response_ms: round1(median(reps.map((r) => r.l.answered))),
+    faults_before_response: median(reps.map((r) => r.f.faults)),
+    bytes_loaded_before_response: median(reps.map((r) => r.f.faultBytes)),
+    steady_state_slowdown_pct: round1((loops("lazyLoop") / loops("eagerLoop") - 1) * 100),
   };
-  await vm.context.close();
-} finally {
-  await browser.close();
-  app.stop();
-}
-console.log(JSON.stringify(result));
+});

@@ -3,7 +3,6 @@ import { spawn, spawnSync } from "node:child_process";
 import { freePort } from "../../scripts/lib/ports.mjs";
 import { ROOT, setup } from "../../scripts/lib/setup.mjs";
 
-
 async function waitFor(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -33,10 +32,4 @@ export async function startApp() {
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/guest/guest.json`, 30_000);
   return { url, stop: () => process.kill(-child.pid, "SIGTERM") };
-}
-
-export function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
