@@ -1,4 +1,4 @@
-import { expect, openApp, test } from "../fixtures/snap86";
+import { clickAndAwaitFreshShell, expect, openApp, test } from "../fixtures/snap86";
 
 test("the built-in guest boots to a root shell on serial and screen", async ({ vm }) => {
   expect(await vm.run("uname -m")).toBe("i686");
@@ -71,19 +71,9 @@ test("an image given by ?image= URL boots", async ({ page }) => {
 
 test("reboot power-cycles the guest back to a fresh shell", async ({ vm }) => {
   await vm.run("echo before-reboot > /tmp/marker");
-  // The click only sends the request: until the machine leaves "running", the old shell would
-  // still answer waitForShell. Watch the state line from before the click.
-  const leftRunning = vm.page.evaluate(
-    () =>
-      new Promise<void>((resolve) => {
-        const state = document.getElementById("status-state")!;
-        new MutationObserver(() => state.textContent !== "running" && resolve()).observe(state, { childList: true, characterData: true, subtree: true });
-      }),
-  );
-  await vm.page.locator("#reboot").click();
-  await leftRunning;
-  await vm.page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 150_000 }));
+  await clickAndAwaitFreshShell(vm.page, "#reboot");
   // /tmp is a tmpfs: a real reboot empties it.
   expect(await vm.run("cat /tmp/marker 2>&1")).toContain("No such file");
-  expect(Number(await vm.run("cut -d. -f1 /proc/uptime"))).toBeLessThan(60);
+  // Booted within the shell timeout (a slow machine boots in a minute or more).
+  expect(Number(await vm.run("cut -d. -f1 /proc/uptime"))).toBeLessThan(150);
 });

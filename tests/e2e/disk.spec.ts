@@ -1,4 +1,4 @@
-import { expect, openApp, test, vmOf } from "../fixtures/snap86";
+import { clickAndAwaitFreshShell, expect, openApp, test, vmOf } from "../fixtures/snap86";
 import { countRecords, findInIndexedDb } from "../support/idb";
 
 const bootToShell = (page: import("@playwright/test").Page, query = "autoboot=0", disk?: "secure") =>
@@ -27,8 +27,7 @@ test("disk writes survive a reload; wipe removes them everywhere and keeps the b
   const again = await page.evaluate(() => window.snap86.diskInfo());
   expect(again!.baseFetchedBytes).toBeLessThan(info!.baseFetchedBytes);
 
-  await page.locator("#disk-wipe").click();
-  await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 150_000 }));
+  await clickAndAwaitFreshShell(page, "#disk-wipe");
   expect(await vm.run("cat /root/secret.txt 2>&1")).toContain("No such file");
   expect(await vm.run("md5sum /bin/busybox")).toBe(busybox);
   // Blocks of the dropped overlay are deleted in the background: wait for it.
