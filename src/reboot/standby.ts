@@ -90,11 +90,26 @@ export function reportDisposeFailure(e: unknown): void {
   console.warn("snap86: a standby machine's disk was not fully deleted:", e);
 }
 
+/**
+ * A worker that stops answering (crashed, or hung inside the emulator) would hold a reset or a
+ * standby switch-off forever: after this long it is terminated anyway. What it had not deleted
+ * yet is swept at the next start. Generous: deleting a big session on a slow machine is slow.
+ */
+const DISPOSE_TIMEOUT_MS = 120_000;
+
 /** Powers a machine off for good; `options.endedAt`: its session was reset (see discardSession). */
 export async function dispose(machine: EmulatorWorker, options: DiscardOptions = {}): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const unanswered = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`The replaced machine did not answer within ${DISPOSE_TIMEOUT_MS / 1000} s; it was stopped, and what it had not deleted goes at the next start`)),
+      DISPOSE_TIMEOUT_MS,
+    );
+  });
   try {
-    await machine.remote.discardSession(options);
+    await Promise.race([machine.remote.discardSession(options), unanswered]);
   } finally {
+    clearTimeout(timer);
     machine.worker.terminate();
   }
 }
