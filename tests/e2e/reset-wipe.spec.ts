@@ -37,8 +37,10 @@ async function withStandby(vm: Vm, enabled: boolean): Promise<void> {
 }
 
 test.describe("in place (no standby)", () => {
-  test.beforeEach(async ({ vm }) => withStandby(vm, false));
-  test.afterEach(async ({ vm }) => vm.page.evaluate(() => window.snap86.setStandby(true)));
+  // Once for the group: switching the standby on and off around every test would prepare and
+  // dispose of a whole second machine each time.
+  test.beforeAll(async ({ sharedVm }) => withStandby(sharedVm, false));
+  test.afterAll(async ({ sharedVm }) => sharedVm.page.evaluate(() => window.snap86.setStandby(true)));
 
   test("an autosave just taken is deleted with the session before reset resolves", async ({ vm }) => {
     const secret = await writeSecret(vm);
@@ -87,6 +89,8 @@ test.describe("in place (no standby)", () => {
 });
 
 test("a standby switch deletes the replaced session and its autosaves before reset resolves", async ({ vm }) => {
+  // Preparing the standby may take up to 120 s on a loaded machine (waitForStandby's limit).
+  test.setTimeout(600_000);
   await withStandby(vm, true);
   const secret = await writeSecret(vm);
   await vm.page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
