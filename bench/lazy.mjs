@@ -81,7 +81,7 @@ try {
     await page.evaluate(() => window.snap86.resume());
     await waitLazyDone(page);
     lazyLoop.push(await loopMs(vm), await loopMs(vm));
-    // Rep 0 is cold; later reps prefetch the working set rep 0 recorded (loader-worker.ts).
+    // Rep 0 is cold; later reps prefetch the working set rep 0 recorded (src/lazy/ram-loader.ts).
     console.error(`rep ${i}: eager ${e.running.toFixed(0)} ms; lazy running ${l.running.toFixed(0)} ms, answered ${l.answered.toFixed(0)} ms, ${f.faults} faults, ${f.faultBytes} B; loop eager ${eagerLoop.at(-1).toFixed(0)} / lazy ${lazyLoop.at(-1).toFixed(0)} ms`);
   }
   const round = (x) => Math.round(x * 10) / 10;
