@@ -64,7 +64,7 @@ await runBench("lazy", async ({ bootFreshPage, note }) => {
     await page.evaluate(() => window.snap86.resume());
     await waitLazyDone(page);
     const lazyLoop = [await loopMs(vm), await loopMs(vm)];
-    // Rep 0 is cold; later reps prefetch the working set rep 0 recorded (loader-worker.ts).
+    // Rep 0 is cold; later reps prefetch the working set rep 0 recorded (src/lazy/ram-loader.ts).
     note(`rep ${i}: eager ${e.running.toFixed(0)} ms; lazy running ${l.running.toFixed(0)} ms, answered ${l.answered.toFixed(0)} ms, ${f.faults} faults, ${f.faultBytes} B; loop eager ${eagerLoop[1].toFixed(0)} / lazy ${lazyLoop[1].toFixed(0)} ms`);
     return { e, l, f, eagerLoop, lazyLoop };
   });

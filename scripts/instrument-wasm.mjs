@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Build step: derive public/generated/v86-lazy.wasm from v86's release wasm, adding the hooks
-// lazy page-fault restore needs (see src/worker/lazy/). The hook points are internal Rust
+// lazy page-fault restore needs (see src/lazy/ and src/v86/). The hook points are internal Rust
 // functions found by their mangled names, so this only runs against the exact v86 build it was
 // written for; anything else produces an "unavailable" marker and the app restores eagerly.
 //
-// Hook design (kept in sync with src/worker/lazy/hook-names.ts):
+// Hook design (kept in sync with src/v86/page-walker.ts, LAZY_HOOK):
 //   global  snap86_lazy (exported, mutable i32, 0 = off)
 //   import  env.snap86_page_walk(addr: i32, for_writing: i32) -> ()
 //           called first thing in do_page_walk when snap86_lazy != 0

@@ -30,9 +30,5 @@ export interface ObjectStore {
   put(name: string, body: AsyncIterable<Uint8Array>): Promise<"created" | "exists">;
 }
 
-/** Names are lowercase sha256 hex. Checked on the raw URL segment, so no decoding tricks. */
-export const OBJECT_NAME = /^[0-9a-f]{64}$/;
-
-export function isObjectName(name: string): boolean {
-  return OBJECT_NAME.test(name);
-}
+// The name rule is the client's too: one definition in the store's HTTP contract.
+export { isObjectName, OBJECT_NAME } from "../src/protocol/store-http.js";

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FsObjectStore } from "./fs-object-store.js";
 import { isObjectName, type ObjectStore } from "./object-store.js";
+import { MISSING_QUERY, STORE_PREFIX } from "../src/protocol/store-http.js";
 import { parseRange } from "./range.js";
 import { BodyRefused, verifiedBody } from "./verified-body.js";
 
@@ -22,7 +23,7 @@ export interface StoreServerOptions {
   manifests?: ObjectStore;
 }
 
-const PREFIX = "/store/";
+const PREFIX = STORE_PREFIX;
 const MAX_QUERY_NAMES = 100_000;
 
 // Every response carries these: the app page is cross-origin isolated (COEP require-corp), so
@@ -102,7 +103,7 @@ async function route(
   const collection = Object.hasOwn(collections, collectionName) ? collections[collectionName] : undefined;
   if (!collection) return reply(req, res, 404, { error: "not found" });
 
-  if (collectionName === "objects" && name === "missing") {
+  if (rest === MISSING_QUERY) {
     if (req.method === "OPTIONS") return preflight(res);
     if (req.method !== "POST") return methodNotAllowed(req, res, "POST, OPTIONS");
     return missing(req, res, collection.store, maxQueryBytes);

@@ -1,4 +1,4 @@
-import type { GuestFile, GuestManifest, GuestPackage } from "../../src/shared/guest-manifest";
+import type { GuestFile, GuestManifest, GuestPackage } from "../../src/protocol/guest-manifest";
 
 export const MANIFEST_NAME: string;
 export interface BuilderSource {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-// guest.json is read by the app through src/shared/guest-manifest.ts (parseGuestManifest);
+// guest.json is read by the app through src/protocol/guest-manifest.ts (parseGuestManifest);
 // keep the two in step.
 
 export const MANIFEST_NAME = "guest.json";

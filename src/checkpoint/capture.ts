@@ -1,5 +1,5 @@
 /**
- * The capture pipeline (runs in capture-worker.ts, off the emulator worker; unit tests call it
+ * The capture pipeline (runs in the checkpoint-I/O worker, src/checkpoint-io/capture.ts, off the emulator worker; unit tests call it
  * directly): zero-skip and hash chunks, register the write, compress and store only chunks the
  * store lacks, and write the manifest last.
  */
@@ -7,17 +7,10 @@ import { chunkMap, DEFAULT_CHUNK_SIZE, hashChunks, splitNonZero, type HashedChun
 import { encodeChunk, initCodec } from "./codec";
 import { FORMAT_VERSION, decodeManifest, type CheckpointManifest, type MachineIdentity } from "./manifest";
 import type { CheckpointStore, NewChunk } from "./store";
+import type { CaptureMeta, CaptureProgress, CaptureTimings } from "../protocol/checkpoint-data";
 
-export interface CaptureMeta {
-  id: string;
-  parent: string | null;
-  label: string;
-  machine: MachineIdentity;
-  diskLayerId: string | null;
-  thumbnail: CheckpointManifest["thumbnail"];
-  created?: number;
-  chunkSize?: number;
-}
+export type { CaptureMeta, CapturePhase, CaptureProgress, CaptureTimings } from "../protocol/checkpoint-data";
+
 
 export interface CaptureInput extends CaptureMeta {
   /** Guest RAM copied at the same instant as deviceState (engine.copyRam). */
@@ -25,21 +18,6 @@ export interface CaptureInput extends CaptureMeta {
   deviceState: ArrayBuffer | Uint8Array;
 }
 
-export type CapturePhase = "hash" | "compress" | "manifest" | "done";
-
-export interface CaptureProgress {
-  phase: CapturePhase;
-  /** Bytes processed in this phase and the phase's total. */
-  done: number;
-  total: number;
-}
-
-export interface CaptureTimings {
-  hashMs: number;
-  compressMs: number;
-  storeWaitMs: number;
-  totalMs: number;
-}
 
 /** Raw bytes per store transaction: big enough to amortise a transaction, small enough to overlap. */
 const BATCH_BYTES = 4 * 1024 * 1024;

@@ -8,26 +8,15 @@
  */
 import type { CheckpointManifest } from "./manifest";
 import type { CheckpointStore, PendingWrite } from "./store";
+import type { CheckpointSummary, GcOptions, GcResult, LockManagerLike } from "../protocol/checkpoint-data";
 
-/** The subset of navigator.locks GC uses; injected in Node. */
-export interface LockManagerLike {
-  request<T>(name: string, options: { mode?: "exclusive" | "shared" }, callback: () => Promise<T>): Promise<T>;
-}
+export type { CheckpointSummary, GcOptions, GcResult, LockManagerLike } from "../protocol/checkpoint-data";
+
 
 export const GC_LOCK = "snap86-gc";
 /** A pending write older than this is from a tab that died mid-write; its chunks may go. */
 export const DEFAULT_STALE_PENDING_MS = 10 * 60 * 1000;
 
-export interface CheckpointSummary {
-  id: string;
-  parent: string | null;
-  label: string;
-  created: number;
-  diskLayerId: string | null;
-  sizes: CheckpointManifest["sizes"];
-  thumbnail: CheckpointManifest["thumbnail"];
-  machine: CheckpointManifest["machine"];
-}
 
 export async function listCheckpoints(store: CheckpointStore): Promise<CheckpointSummary[]> {
   const all = await store.listManifests();
@@ -57,22 +46,6 @@ export async function deleteCheckpoint(store: CheckpointStore, id: string): Prom
   return { releasedDiskLayerIds: layer !== null && !stillUsed ? [layer] : [] };
 }
 
-export interface GcOptions {
-  locks?: LockManagerLike;
-  staleAfterMs?: number;
-  now?: number;
-  /** Disk layer ids the caller holds for checkpoints; those no manifest names come back in the result. */
-  knownDiskLayerIds?: Iterable<string>;
-}
-
-export interface GcResult {
-  deletedChunks: number;
-  freedBytes: number;
-  keptChunks: number;
-  stalePendingRemoved: number;
-  referencedDiskLayerIds: string[];
-  unreferencedDiskLayerIds: string[];
-}
 
 function defaultLocks(): LockManagerLike | undefined {
   const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;

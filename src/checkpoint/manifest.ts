@@ -6,57 +6,11 @@
  */
 import { CheckpointFormatError, CheckpointIncompatibleError } from "./errors";
 
-export const FORMAT_VERSION = 1;
-export type HashAlgorithm = "sha256";
-/** Codec of the checkpoint as a whole; single chunks may still be stored "raw" (see store.ts). */
-export type ManifestCodec = "zstd";
-export type ThumbnailMime = "image/png" | "image/webp" | "image/jpeg";
+import { FORMAT_VERSION, type CheckpointManifest, type CheckpointSizes, type ChunkList, type MachineIdentity } from "../protocol/checkpoint-data";
 
-export interface MachineIdentity {
-  memoryBytes: number;
-  vgaMemoryBytes: number;
-  v86Version: string;
-  /** Identity of the booted guest image (e.g. guest.json inputsHash); "" for a user's own image. */
-  guestImageId: string;
-}
-
-/** A byte range split into chunkSize pieces; null = all-zero piece (not stored). */
-export interface ChunkList {
-  length: number;
-  chunks: (string | null)[];
-}
-
-export interface CheckpointSizes {
-  /** Guest RAM size. */
-  ramBytes: number;
-  /** RAM bytes in non-zero chunks (before compression). */
-  nonZeroBytes: number;
-  /** Compressed bytes of every distinct chunk this checkpoint references (RAM + device state). */
-  storedBytes: number;
-  /** Compressed bytes this checkpoint added to the store (the rest was already there). */
-  newBytes: number;
-}
-
-export interface CheckpointManifest {
-  formatVersion: typeof FORMAT_VERSION;
-  id: string;
-  parent: string | null;
-  label: string;
-  /** Milliseconds since the epoch. */
-  created: number;
-  machine: MachineIdentity;
-  chunkSize: number;
-  codec: ManifestCodec;
-  hashAlgorithm: HashAlgorithm;
-  /** v86 save_state output without RAM (CPU, devices, VGA memory). */
-  deviceState: ChunkList;
-  /** Guest RAM; chunks.length === ceil(memoryBytes / chunkSize). */
-  ram: ChunkList;
-  /** Frozen disk layer (src/disk) the guest's disk was at; null if the machine had no layered disk. */
-  diskLayerId: string | null;
-  thumbnail: { mime: ThumbnailMime; base64: string } | null;
-  sizes: CheckpointSizes;
-}
+// The data types are part of the thread contracts (src/protocol); the format's rules are here.
+export { FORMAT_VERSION };
+export type { ChunkList, CheckpointManifest, CheckpointSizes, HashAlgorithm, MachineIdentity, ManifestCodec, ThumbnailMime } from "../protocol/checkpoint-data";
 
 const MAX_MEMORY = 4 * 1024 ** 3;
 const MAX_DEVICE_STATE = 1024 ** 3;

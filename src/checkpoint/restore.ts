@@ -76,7 +76,7 @@ export async function readRam(store: CheckpointStore, m: CheckpointManifest, ram
 }
 
 /**
- * Everything restoreDeviceState (engine.ts) needs, read and verified BEFORE the machine is
+ * Everything restoreDeviceState (src/v86/state.ts) needs, read and verified BEFORE the machine is
  * touched, so a damaged checkpoint fails without leaving a half-restored guest.
  */
 export async function loadCheckpoint(

@@ -4,7 +4,7 @@
  *   published per-block sha256 list, kept in the IndexedDB host cache (keyed by url+sha256).
  * - `MemoryBaseImage`: a user's own file (ArrayBuffer or Blob) already on this machine.
  */
-import type { BlockHashList } from "../shared/guest-manifest";
+import type { BlockHashList } from "../protocol/guest-manifest";
 import { blockRange, type DiskDb } from "./db";
 import { BaseImageError } from "./errors";
 

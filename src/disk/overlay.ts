@@ -19,56 +19,9 @@ import { LayerChain } from "./chain";
 import type { LayerMeta } from "./db";
 import { isQuotaError, LayerError, StorageFullError } from "./errors";
 import type { LayerStore } from "./layer-store";
+import { checkRange, evictClean, forEachPiece, secureLayerMeta, type Entry, type OverlayOptions, type OverlayStats } from "./overlay-parts";
 
-export interface OverlayOptions {
-  /** The layer this overlay writes to. Its ancestors are in `chain`. */
-  layer: LayerMeta;
-  chain: LayerChain;
-  /** null: secure session, memory only. */
-  store: LayerStore | null;
-  /** Blocks of `layer` already in IndexedDB. */
-  persisted?: Iterable<number>;
-  readOnly?: boolean;
-  /** Above this many unflushed bytes, flush at once and ask writers to wait. Default 32 MiB. */
-  dirtyLimitBytes?: number;
-  /** Clean blocks kept in memory for fast rereads (and synchronous `readSync`). Default 16 MiB. */
-  cacheBytes?: number;
-  /** Write-behind delay. Default 1000 ms. */
-  flushDelayMs?: number;
-  /** Delay before retrying after IndexedDB said it is full. Default 30 s. */
-  retryDelayMs?: number;
-  /** Blocks per IndexedDB transaction. Default 64. */
-  flushBatchBlocks?: number;
-  onStorageFull?: (e: StorageFullError) => void;
-  /** A background flush failed for another reason (the next flush retries). */
-  onFlushError?: (e: unknown) => void;
-  /** Called once by close(), e.g. to release the layer's Web Lock. */
-  onClose?: () => void;
-}
-
-export interface OverlayStats {
-  layerId: string;
-  secure: boolean;
-  /** Blocks this layer owns (in IndexedDB or still in memory). */
-  blocks: number;
-  bytes: number;
-  dirtyBlocks: number;
-  dirtyBytes: number;
-  /** Bytes of block data held in memory (dirty and cached). */
-  memoryBytes: number;
-  storageFull: boolean;
-}
-
-interface Entry {
-  /** The whole block; null while pending (waiting for the block from below). */
-  data: Uint8Array | null;
-  /** Writes made while pending, applied in order onto the block from below. */
-  log: Array<[offset: number, bytes: Uint8Array]>;
-  fill: Promise<Uint8Array> | null;
-  dirty: boolean;
-  /** Being written to IndexedDB: must not be evicted even though `dirty` was already cleared. */
-  flushing: number;
-}
+export type { OverlayOptions, OverlayStats };
 
 const MiB = 1024 * 1024;
 
@@ -137,17 +90,7 @@ export class Overlay {
     o: Omit<OverlayOptions, "layer" | "chain" | "store" | "persisted"> = {},
   ): Promise<Overlay> {
     const chain = await LayerChain.open(store, base, parentId);
-    const layer: LayerMeta = {
-      id: `secure-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
-      parent: parentId,
-      frozen: false,
-      created: Date.now(),
-      blockCount: 0,
-      bytes: 0,
-      imageId: base.imageId,
-      blockSize: base.blockSize,
-      label: "secure session",
-    };
+    const layer = secureLayerMeta(base, parentId);
     return new Overlay({ ...o, layer, chain, store: null });
   }
 
@@ -172,10 +115,10 @@ export class Overlay {
 
   /** Bytes [offset, offset+length) as the guest sees them now. Always a fresh array. */
   async read(offset: number, length: number): Promise<Uint8Array> {
-    this.checkRange(offset, length);
+    checkRange(this.size, offset, length);
     const out = new Uint8Array(length);
     const parts: Promise<void>[] = [];
-    this.forEachPiece(offset, length, (index, inBlock, outPos, n) => {
+    forEachPiece(this.blockSize, offset, length, (index, inBlock, outPos, n) => {
       const e = this.entries.get(index);
       if (e && e.data && !e.fill) {
         out.set(e.data.subarray(inBlock, inBlock + n), outPos);
@@ -194,10 +137,10 @@ export class Overlay {
 
   /** Like read() when every block is in memory; undefined otherwise (never waits). */
   readSync(offset: number, length: number): Uint8Array | undefined {
-    this.checkRange(offset, length);
+    checkRange(this.size, offset, length);
     const out = new Uint8Array(length);
     let ok = true;
-    this.forEachPiece(offset, length, (index, inBlock, outPos, n) => {
+    forEachPiece(this.blockSize, offset, length, (index, inBlock, outPos, n) => {
       const e = this.entries.get(index);
       if (!ok || !e || !e.data || e.fill) {
         ok = false;
@@ -281,8 +224,8 @@ export class Overlay {
   write(offset: number, data: Uint8Array): boolean {
     if (this.readOnly) throw new LayerError(`disk layer ${this.layer.id} is read-only`);
     if (this.closed) throw new LayerError(`disk layer ${this.layer.id} is closed`);
-    this.checkRange(offset, data.byteLength);
-    this.forEachPiece(offset, data.byteLength, (index, inBlock, srcPos, n) => {
+    checkRange(this.size, offset, data.byteLength);
+    forEachPiece(this.blockSize, offset, data.byteLength, (index, inBlock, srcPos, n) => {
       const bytes = data.subarray(srcPos, srcPos + n);
       let e = this.entries.get(index);
       if (e && e.data && !e.fill) {
@@ -441,26 +384,6 @@ export class Overlay {
     };
   }
 
-  // ---- helpers ----
-
-  private checkRange(offset: number, length: number): void {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`disk access [${offset}, ${offset + length}) is outside the disk (${this.size} bytes)`);
-    }
-  }
-
-  private forEachPiece(offset: number, length: number, fn: (index: number, inBlock: number, pos: number, n: number) => void): void {
-    let pos = 0;
-    while (pos < length) {
-      const abs = offset + pos;
-      const index = Math.floor(abs / this.blockSize);
-      const inBlock = abs - index * this.blockSize;
-      const n = Math.min(this.blockSize - inBlock, length - pos);
-      fn(index, inBlock, pos, n);
-      pos += n;
-    }
-  }
-
   /** Map order is the LRU order: most recently used last. */
   private touch(index: number, e: Entry): void {
     this.entries.delete(index);
@@ -469,14 +392,6 @@ export class Overlay {
 
   /** Drops least recently used clean blocks beyond the cache budget. Dirty and pending blocks stay. */
   private evict(): void {
-    let clean = (this.entries.size - this.dirtyCount) * this.blockSize;
-    if (clean <= this.cacheLimit) return;
-    for (const [index, e] of this.entries) {
-      if (clean <= this.cacheLimit) break;
-      // Dirty blocks stay (in a secure overlay they stay dirty for good: memory is their only home).
-      if (e.dirty || e.flushing > 0 || !e.data || e.fill) continue;
-      this.entries.delete(index);
-      clean -= this.blockSize;
-    }
+    evictClean(this.entries, this.dirtyCount, this.blockSize, this.cacheLimit);
   }
 }

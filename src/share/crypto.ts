@@ -1,7 +1,7 @@
 import { concatBytes, ownedBytes, toHex, utf8 } from "./encoding";
 
 /**
- * Share encryption (see "Sharing" in docs/checkpoint-format.md for the reasoning):
+ * Share encryption (see docs/sharing.md for the reasoning):
  *  - one random 256-bit share key per shared checkpoint, carried only in the link fragment;
  *  - HKDF-SHA256 derives an AES-256-GCM data key and an HMAC-SHA256 IV key from it;
  *  - IV = first 12 bytes of HMAC(ivKey, domain label || 0 || sha256(plaintext)), so the same

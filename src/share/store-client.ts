@@ -1,5 +1,6 @@
 import { sha256Hex } from "./crypto";
 import { ownedBytes } from "./encoding";
+import { MISSING_QUERY, storePath } from "../protocol/store-http";
 import { ShareError, shareErrors } from "./errors";
 
 /** Client for the checkpoint store (server/store-server.ts); every failure is a ShareError. */
@@ -59,7 +60,7 @@ export class StoreClient {
     const unique = [...new Set(names)];
     const lacking: string[] = [];
     for (let i = 0; i < unique.length; i += MISSING_BATCH) {
-      const response = await this.request("objects/missing", {
+      const response = await this.request(MISSING_QUERY, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(unique.slice(i, i + MISSING_BATCH)),
@@ -116,11 +117,11 @@ export class StoreClient {
   }
 
   putObject(name: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    return this.put(`objects/${name}`, bytes, signal);
+    return this.put(storePath("objects", name), bytes, signal);
   }
 
   putManifest(name: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    return this.put(`manifests/${name}`, bytes, signal);
+    return this.put(storePath("manifests", name), bytes, signal);
   }
 
   /**
@@ -132,7 +133,7 @@ export class StoreClient {
     const headers: Record<string, string> = range ? { Range: `bytes=${range.start}-${range.end}` } : {};
     // Fetch priority (Chromium): a guest blocked on a page fault outranks background prefetch.
     const init: RequestInit & { priority?: string } = { headers, signal, ...(priority ? { priority } : {}) };
-    const response = await this.request(`objects/${name}`, init, name);
+    const response = await this.request(storePath("objects", name), init, name);
     const bytes = await this.readBytes(response);
     if (range) {
       if (response.status !== 206) throw shareErrors.storeRefused(response.status, "range request not honoured");
@@ -146,13 +147,13 @@ export class StoreClient {
   /** An object's bytes as they arrive, unverified: the caller checks what it builds from them. */
   async getObjectStream(name: string, options: { signal?: AbortSignal; priority?: "high" | "low" | "auto" } = {}): Promise<ReadableStream<Uint8Array>> {
     const init: RequestInit & { priority?: string } = { ...(options.signal ? { signal: options.signal } : {}), ...(options.priority ? { priority: options.priority } : {}) };
-    const response = await this.request(`objects/${name}`, init, name);
+    const response = await this.request(storePath("objects", name), init, name);
     if (!response.body) throw shareErrors.storeRefused(response.status, "answer has no body");
     return response.body;
   }
 
   async getManifest(name: string, signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>> {
-    const response = await this.request(`manifests/${name}`, { signal }, name);
+    const response = await this.request(storePath("manifests", name), { signal }, name);
     const bytes = await this.readBytes(response);
     if ((await sha256Hex(bytes)) !== name) throw shareErrors.integrity(name);
     return bytes;

@@ -126,7 +126,7 @@ test("deletions a closed tab cut short are finished by the next start", async ({
   const secret = await writeSecret(vm);
   const autosave = await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
   await page.evaluate(() => window.snap86.powerOff());
-  // What a tab closed right after step one of a reset leaves (docs/checkpoint-format.md): the
+  // What a tab closed right after step one of a reset leaves (docs/clones.md): the
   // autosave's manifest and the session layer's metadata are gone; the autosave's frozen layer
   // (it holds the secret) and the session layer's blocks are not. Plus blocks of a layer whose
   // metadata went earlier.

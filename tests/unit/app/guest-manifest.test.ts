@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ManifestError, parseBlockHashList, parseGuestManifest } from "../../../src/shared/guest-manifest";
+import { ManifestError, parseBlockHashList, parseGuestManifest } from "../../../src/protocol/guest-manifest";
 
 const hex = (c: string) => c.repeat(64);
 function manifest(overrides: Record<string, unknown> = {}) {

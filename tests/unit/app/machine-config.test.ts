@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, driveForImage, validateMachineConfig } from "../../../src/shared/machine-config";
+import { ConfigError, driveForImage, validateMachineConfig } from "../../../src/protocol/machine-config";
 
 describe("validateMachineConfig", () => {
   it("fills defaults", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { commandLine, extractOutput, runCommand } from "../../../src/api/run-command";
-import { SerialLog } from "../../../src/api/serial-log";
+import { commandLine, extractOutput, runCommand } from "../../../src/page/run-command";
+import { SerialLog } from "../../../src/page/serial-log";
 
 /** A fake serial shell: echoes the typed line, prints the command's output, then the marker. */
 function fakeShell(log: SerialLog, outputs: Record<string, string>, chunk = 3) {

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { copyRam, ramSize, restoreDeviceState, saveDeviceState } from "../../../src/checkpoint/engine";
+import { copyRam, ramSize, restoreDeviceState, saveDeviceState } from "../../../src/v86/state";
 import { bootNodeMachine, machineAvailable, waitFor, type NodeMachine } from "./v86-node";
 
 const kind = machineAvailable();

@@ -2,7 +2,7 @@
 // groups; anything malformed is "damaged", never installed.
 import { beforeAll, describe, expect, it } from "vitest";
 import { initCodec } from "../../../src/checkpoint/codec";
-import { buildPackParts, decodePackPart, encodePackPart, MAX_PACK_BYTES, MAX_PACK_PAGES, PACK_PAGE_SIZE, PART_PAGES } from "../../../src/checkpoint/page-pack";
+import { buildPackParts, decodePackPart, encodePackPart, MAX_PACK_BYTES, MAX_PACK_PAGES, PACK_PAGE_SIZE, PART_PAGES } from "../../../src/share/page-pack";
 import { ShareError } from "../../../src/share/errors";
 
 beforeAll(async () => {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { V86 } from "v86";
-import type { EngineEmulator } from "../../../src/checkpoint/engine";
+import type { EngineEmulator } from "../../../src/v86/state";
 
 const GUEST_JSON = "public/guest/guest.json";
 

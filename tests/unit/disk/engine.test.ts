@@ -11,7 +11,7 @@ import { HttpBaseImage } from "../../../src/disk/base-image";
 import { LayerStore } from "../../../src/disk/layer-store";
 import { Overlay } from "../../../src/disk/overlay";
 import { V86Disk } from "../../../src/disk/v86-disk";
-import { parseBlockHashList, parseGuestManifest } from "../../../src/shared/guest-manifest";
+import { parseBlockHashList, parseGuestManifest } from "../../../src/protocol/guest-manifest";
 import { freshDb, startServer } from "./helpers";
 
 const GUEST = join(import.meta.dirname, "..", "..", "..", "public", "guest");

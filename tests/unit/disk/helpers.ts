@@ -1,7 +1,7 @@
 import "fake-indexeddb/auto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { BlockHashList } from "../../../src/shared/guest-manifest";
+import type { BlockHashList } from "../../../src/protocol/guest-manifest";
 import { sha256Hex } from "../../../src/disk/base-image";
 import { openDiskDb, type DiskDb } from "../../../src/disk/db";
 

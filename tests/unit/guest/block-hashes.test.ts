@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { blockHashList, blockHashes } from "../../../scripts/guest/block-hashes.mjs";
-import { parseBlockHashList } from "../../../src/shared/guest-manifest";
+import { parseBlockHashList } from "../../../src/protocol/guest-manifest";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

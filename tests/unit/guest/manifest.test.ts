@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildManifest, computeInputsHash, fileEntry, readManifest, staleReason } from "../../../scripts/guest/manifest.mjs";
-import { parseBlockHashList, parseGuestManifest } from "../../../src/shared/guest-manifest";
+import { parseBlockHashList, parseGuestManifest } from "../../../src/protocol/guest-manifest";
 
 const pkgs = [
   { name: "linux-image-6.1.0-50-686", version: "6.1.176-1", arch: "i386" },

@@ -8,9 +8,9 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { transformWithOxc } from "vite";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CONTROL, createFaultBuffers, serveFaults, STATE, waitForWindow, type FaultBuffers } from "../../../src/worker/lazy/fault-channel";
+import { CONTROL, createFaultBuffers, serveFaults, STATE, waitForWindow, type FaultBuffers } from "../../../src/lazy/fault-channel";
 
-const SRC = join(import.meta.dirname, "..", "..", "..", "src", "worker", "lazy", "fault-channel.ts");
+const SRC = join(import.meta.dirname, "..", "..", "..", "src", "lazy", "fault-channel.ts");
 let moduleUrl = "";
 
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import binaryen from "binaryen";
 import { describe, expect, it } from "vitest";
-import { LAZY_HOOK } from "../../../src/worker/lazy/page-walker";
+import { LAZY_HOOK } from "../../../src/v86/page-walker";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const script = join(root, "scripts", "instrument-wasm.mjs");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { installRamGuards, type GuardedCpu } from "../../../src/worker/lazy/js-ram-guards";
+import { installRamGuards, type GuardedCpu } from "../../../src/v86/js-ram-guards";
 
 /** Stand-ins shaped like v86's sealed IDE interface and DMA controller. */
 class FakeIde {

@@ -3,8 +3,8 @@
 // CPU time of this process is reported next to wall time: the machine is shared, and CPU time
 // is much less sensitive to other processes than wall time. Figures are medians.
 import { describe, expect, it } from "vitest";
-import { LazyRamSession } from "../../../src/worker/lazy/lazy-ram-session";
-import { lazyWasmFn, type LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
+import { LazyRamSession } from "../../../src/v86/lazy-ram";
+import { lazyWasmFn, type LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
 import { guestAvailable, LAZY_WASM, NodeGuest } from "./helpers/node-guest";
 
 const ROUNDS = Number(process.env.LAZY_BENCH_ROUNDS ?? 4);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { LazyRamSession, type LazyCpu } from "../../../src/worker/lazy/lazy-ram-session";
-import type { LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
-import { V86_OFFSETS, type LazyImports } from "../../../src/worker/lazy/page-walker";
+import { LazyRamSession, type LazyCpu } from "../../../src/v86/lazy-ram";
+import type { LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
+import { V86_OFFSETS, type LazyImports } from "../../../src/v86/page-walker";
 
 const RAM_OFFSET = 0x1000;
 const PAGES = 16;

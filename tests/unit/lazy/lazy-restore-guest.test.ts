@@ -2,9 +2,9 @@
 // the hook sees page walks once enabled, and a state saved without RAM restores lazily into a
 // fresh emulator with RAM poisoned, answering like an eager restore.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LazyRamSession } from "../../../src/worker/lazy/lazy-ram-session";
-import { lazyWasmFn, type LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
-import { pagesForAccess, translate, V86_OFFSETS, type WalkContext } from "../../../src/worker/lazy/page-walker";
+import { LazyRamSession } from "../../../src/v86/lazy-ram";
+import { lazyWasmFn, type LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
+import { pagesForAccess, translate, V86_OFFSETS, type WalkContext } from "../../../src/v86/page-walker";
 import { guestAvailable, LAZY_WASM, NodeGuest } from "./helpers/node-guest";
 
 const BOOT_TIMEOUT = 180_000;

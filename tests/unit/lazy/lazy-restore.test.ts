@@ -8,15 +8,15 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { transformWithOxc } from "vite";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { LazyFaultError } from "../../../src/worker/lazy/fault-channel";
-import type { LazyCpu } from "../../../src/worker/lazy/lazy-ram-session";
-import { LazyRestore, type LazyRestoreInput, type LoaderPort } from "../../../src/worker/lazy/lazy-restore";
-import type { LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
-import { localChunks } from "../../../src/worker/lazy/local-chunks";
-import type { LazyImports } from "../../../src/worker/lazy/page-walker";
-import { V86_OFFSETS } from "../../../src/worker/lazy/page-walker";
+import type { LazyFaultError } from "../../../src/lazy/fault-channel";
+import type { LazyCpu } from "../../../src/v86/lazy-ram";
+import { LazyRestore, type LazyRestoreInput, type LoaderPort } from "../../../src/lazy/lazy-restore";
+import type { LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
+import { localChunks } from "../../../src/lazy/local-chunks";
+import type { LazyImports } from "../../../src/v86/page-walker";
+import { V86_OFFSETS } from "../../../src/v86/page-walker";
 
-const LAZY = join(import.meta.dirname, "..", "..", "..", "src", "worker", "lazy");
+const SRC = join(import.meta.dirname, "..", "..", "..", "src");
 const CHUNK = 32 * 1024;
 const CHUNKS = 32; // 1 MiB of "RAM"
 const RAM_OFFSET = 64 * 1024;
@@ -25,9 +25,10 @@ let loaderUrl = "";
 beforeAll(async () => {
   // Worker threads bypass vitest's transform: give them the loader's modules as plain JS.
   const dir = mkdtempSync(join(tmpdir(), "lazy-restore-"));
-  for (const name of ["fault-channel", "loader-session", "page-walker", "residency-map"]) {
-    const file = join(LAZY, `${name}.ts`);
-    const js = (await transformWithOxc(readFileSync(file, "utf8"), file)).code.replace(/from "\.\/([\w-]+)"/g, 'from "./$1.mjs"');
+  // One flat folder: "./x" and "../v86/x" imports both become "./x.mjs".
+  for (const [folder, name] of [["lazy", "fault-channel"], ["lazy", "loader-session"], ["v86", "page-walker"], ["v86", "residency-map"]]) {
+    const file = join(SRC, folder, `${name}.ts`);
+    const js = (await transformWithOxc(readFileSync(file, "utf8"), file)).code.replace(/from "\.{1,2}\/(?:[\w-]+\/)?([\w-]+)"/g, 'from "./$1.mjs"');
     writeFileSync(join(dir, `${name}.mjs`), js);
   }
   loaderUrl = pathToFileURL(join(dir, "loader-session.mjs")).href;

@@ -3,8 +3,8 @@
 // RAM arrives by prefetch between ticks as in the app. Any missed path into RAM shows up as a
 // wrong checksum, a dead process or a kernel complaint. SNAP86_LAZY_STRESS=N sets the rounds.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LazyRamSession } from "../../../src/worker/lazy/lazy-ram-session";
-import { lazyWasmFn, type LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
+import { LazyRamSession } from "../../../src/v86/lazy-ram";
+import { lazyWasmFn, type LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
 import { guestAvailable, LAZY_WASM, NodeGuest } from "./helpers/node-guest";
 
 const ROUNDS = Number(process.env.SNAP86_LAZY_STRESS ?? 3);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { lazyWasmFn, parseLazyWasmMarker } from "../../../src/worker/lazy/load-lazy-wasm";
+import { lazyWasmFn, parseLazyWasmMarker } from "../../../src/v86/instrumented-wasm";
 import { ensureLazyWasm } from "./helpers/ensure-lazy-wasm";
 
 const root = join(import.meta.dirname, "..", "..", "..");

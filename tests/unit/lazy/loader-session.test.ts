@@ -6,10 +6,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { encodeChunk, initCodec, sha256Hex } from "../../../src/checkpoint/codec";
 import type { CheckpointManifest } from "../../../src/checkpoint/manifest";
 import { CheckpointStore } from "../../../src/checkpoint/store";
-import { StoreChunkSource, type ChunkSource, type PackPagesListener } from "../../../src/worker/lazy/chunk-source";
-import { CONTROL, createFaultBuffers, STATE, WHOLE_CHUNK } from "../../../src/worker/lazy/fault-channel";
-import { chunksOfPages, prefetchOrder, runLoaderSession, type LoaderMessage } from "../../../src/worker/lazy/loader-session";
-import { recordWorkingSet, WorkingSetStore } from "../../../src/worker/lazy/working-set-store";
+import { StoreChunkSource, type ChunkSource, type PackPagesListener } from "../../../src/lazy/chunk-source";
+import { CONTROL, createFaultBuffers, STATE, WHOLE_CHUNK } from "../../../src/lazy/fault-channel";
+import { chunksOfPages, prefetchOrder, runLoaderSession, type LoaderMessage } from "../../../src/lazy/loader-session";
+import { recordWorkingSet, WorkingSetStore } from "../../../src/lazy/working-set-store";
 
 const CHUNK = 32 * 1024;
 let dbCounter = 0;

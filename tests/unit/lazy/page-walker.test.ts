@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeLazyImports, pagesForAccess, pdptPage, ResidencyMap, translate, V86_OFFSETS, type WalkContext } from "../../../src/worker/lazy/page-walker";
+import { makeLazyImports, pagesForAccess, pdptPage, ResidencyMap, translate, V86_OFFSETS, type WalkContext } from "../../../src/v86/page-walker";
 
 const RAM_OFFSET = 0x10000;
 const RAM_SIZE = 16 << 20;

@@ -1,9 +1,9 @@
 // The recorder holds the page-walk hook between lazy restores and stamps the pages each walk
 // reads; a capture asks it for the pages of the last seconds.
 import { describe, expect, it, vi } from "vitest";
-import type { LazyWasmHandle } from "../../../src/worker/lazy/load-lazy-wasm";
-import { V86_OFFSETS, type LazyImports } from "../../../src/worker/lazy/page-walker";
-import { FLUSH_INTERVAL_MS, WalkRecorder } from "../../../src/worker/lazy/walk-recorder";
+import type { LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
+import { V86_OFFSETS, type LazyImports } from "../../../src/v86/page-walker";
+import { FLUSH_INTERVAL_MS, WalkRecorder } from "../../../src/v86/walk-recorder";
 
 const PAGE = 4096;
 const RAM = 512 * PAGE;

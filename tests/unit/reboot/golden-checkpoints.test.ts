@@ -1,7 +1,7 @@
 // Which checkpoint a reset returns to, and when one may be taken.
 import { describe, expect, it } from "vitest";
-import { GoldenCheckpoints, type GoldenHost } from "../../../src/reboot/golden-checkpoints";
-import type { CheckpointInfo } from "../../../src/shared/protocol";
+import { GoldenCheckpoints, type GoldenHost } from "../../../src/emulator/golden-checkpoints";
+import type { CheckpointInfo } from "../../../src/protocol";
 
 const KEY = "guest-a/134217728/8388608/0.5.462";
 const info = (id: string, golden: boolean, machineKey = KEY, created = 1): CheckpointInfo =>

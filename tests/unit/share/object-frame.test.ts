@@ -2,7 +2,7 @@ import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import { ShareKeyStore } from "../../../src/share/key-store";
 import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from "../../../src/share/object-frame";
-import { appUrlOf, formatShareProgress } from "../../../src/ui/share";
+import { appUrlOf, formatShareProgress } from "../../../src/page/ui/share-dialog";
 
 describe("shared object frame", () => {
   it("round-trips codec, decoded length and bytes", () => {

@@ -13,9 +13,9 @@ import {
   type GuestIdentity,
   type ShareBridgeDeps,
   type ShareProgress,
-} from "../../../src/checkpoint/share-bridge";
-import { encodePackPart } from "../../../src/checkpoint/page-pack";
-import { SharedRamSource } from "../../../src/checkpoint/shared-ram-source";
+} from "../../../src/share/checkpoint-share";
+import { encodePackPart } from "../../../src/share/page-pack";
+import { SharedRamSource } from "../../../src/share/remote-ram-source";
 import { deriveShareKeys, sealObject } from "../../../src/share/crypto";
 import { buildShareLink, parseShareLink } from "../../../src/share/link";
 import { decodeShareManifest, encodeShareManifest } from "../../../src/share/manifest-codec";

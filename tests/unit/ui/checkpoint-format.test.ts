@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EmulatorEvent } from "../../../src/shared/protocol";
+import type { EmulatorEvent } from "../../../src/protocol";
 import {
   errorMessage,
   exportFileName,
@@ -11,7 +11,7 @@ import {
   nextDefaultLabel,
   resultStatus,
   type CheckpointStatus,
-} from "../../../src/ui/checkpoint-format";
+} from "../../../src/page/ui/checkpoint-format";
 
 type CheckpointEvent = Extract<EmulatorEvent, { type: "checkpoint" }>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { CheckpointInfo } from "../../../src/shared/protocol";
-import { buildCheckpointTree } from "../../../src/ui/checkpoint-tree";
+import type { CheckpointInfo } from "../../../src/protocol";
+import { buildCheckpointTree } from "../../../src/page/ui/checkpoint-tree";
 
 function cp(id: string, parent: string | null, created: number, extra: Partial<CheckpointInfo> = {}): CheckpointInfo {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytesToBase64, thumbnailDataUrl, thumbnailMime, thumbnailSize } from "../../../src/ui/thumbnail";
+import { bytesToBase64, thumbnailDataUrl, thumbnailMime, thumbnailSize } from "../../../src/page/ui/thumbnail";
 
 describe("thumbnailSize", () => {
   it("scales the 720x400 text screen to 160 px wide, keeping the aspect ratio", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { AutosaveTimer, DEFAULT_AUTOSAVE_SECONDS } from "../../../src/worker/autosave-timer";
+import { AutosaveTimer, DEFAULT_AUTOSAVE_SECONDS } from "../../../src/emulator/autosave-timer";
 
 describe("AutosaveTimer", () => {
   it("ticks every interval once started, restarts from now, stops, and is off at 0", () => {

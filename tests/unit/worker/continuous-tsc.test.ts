@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { V86 } from "v86";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keepTscContinuous, readTsc, type TscCpu } from "../../../src/worker/continuous-tsc";
+import { keepTscContinuous, readTsc, type TscCpu } from "../../../src/v86/continuous-tsc";
 
 const MS = 1_000_000n; // TSC ticks per ms
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

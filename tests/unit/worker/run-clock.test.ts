@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RunClock } from "../../../src/worker/run-clock";
+import { RunClock } from "../../../src/emulator/run-clock";
 
 describe("RunClock", () => {
   it("counts uptime across pauses and MIPS from the instruction counter, through its wrap", () => {

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { V86 } from "v86";
 import { ensureLazyWasm, LAZY_WASM_PATH } from "./ensure-lazy-wasm";
-import { keepTscContinuous, type TscCpu } from "../../../../src/worker/continuous-tsc";
-import type { LazyCpu } from "../../../../src/worker/lazy/lazy-ram-session";
-import type { V86WasmFn } from "../../../../src/worker/lazy/load-lazy-wasm";
+import { keepTscContinuous, type TscCpu } from "../../../../src/v86/continuous-tsc";
+import type { LazyCpu } from "../../../../src/v86/lazy-ram";
+import type { V86WasmFn } from "../../../../src/v86/instrumented-wasm";
 
 export const ROOT = join(import.meta.dirname, "..", "..", "..", "..");
 export const GUEST_DIR = join(ROOT, "public", "guest");

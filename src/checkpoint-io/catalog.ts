@@ -1,0 +1,45 @@
+/**
+ * Catalog jobs: list, label, remove, garbage collection. The CheckpointCatalog part of it reaches
+ * the page unchanged (src/emulator/checkpoints-facet.ts passes it through).
+ */
+import { sharingSizes } from "../checkpoint/dedup-sizes";
+import { collectGarbage, deleteCheckpoint, labelCheckpoint, listCheckpoints } from "../checkpoint/gc";
+import { manifestChunkHashes } from "../checkpoint/manifest";
+import type { CatalogJobs } from "../protocol/checkpoint-io";
+import { checkpointStore } from "./stores";
+
+export const catalogJobs: CatalogJobs = {
+  async list() {
+    const s = await checkpointStore();
+    const [summaries, manifests] = await Promise.all([listCheckpoints(s), s.listManifests()]);
+    const hashes = new Set<string>();
+    for (const m of manifests) for (const h of manifestChunkHashes(m)) hashes.add(h);
+    const sharing = sharingSizes(manifests, await s.storedSizes(hashes));
+    return summaries.map((c) => ({ ...c, ...(sharing.get(c.id) ?? { ownBytes: 0, sharedBytes: 0 }) }));
+  },
+
+  async label(id, label) {
+    await labelCheckpoint(await checkpointStore(), id, label);
+  },
+
+  async remove(id) {
+    const released = await deleteCheckpoint(await checkpointStore(), id);
+    // What only this checkpoint used: its share key (a secret that opens its link, useless for
+    // re-sharing once it is gone) and its working set. Links already given keep working.
+    const [{ ShareKeyStore }, { WorkingSetStore }] = await Promise.all([import("../share/key-store"), import("../lazy/working-set-store")]);
+    const forget = async (open: () => Promise<{ delete(id: string): Promise<void>; close(): void }>) => {
+      const db = await open();
+      try {
+        await db.delete(id);
+      } finally {
+        db.close();
+      }
+    };
+    await Promise.allSettled([forget(() => ShareKeyStore.open()), forget(() => WorkingSetStore.open())]);
+    return released;
+  },
+
+  async gc(options) {
+    return collectGarbage(await checkpointStore(), options);
+  },
+};

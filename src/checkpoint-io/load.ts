@@ -1,0 +1,20 @@
+/** Load jobs: a checkpoint read and verified for an eager restore, or its device state for a lazy one. */
+import * as Comlink from "comlink";
+import { loadCheckpoint, readDeviceState } from "../checkpoint/restore";
+import type { LoadJobs } from "../protocol/checkpoint-io";
+import { checkpointStore } from "./stores";
+
+export const loadJobs: LoadJobs = {
+  async load(id, staging) {
+    const r = await loadCheckpoint(await checkpointStore(), id, staging);
+    return Comlink.transfer(r, [r.ram.buffer, r.deviceState]);
+  },
+
+  async loadLazy(id) {
+    const s = await checkpointStore();
+    const manifest = await s.getManifest(id);
+    if (!manifest) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
+    const deviceState = await readDeviceState(s, manifest);
+    return Comlink.transfer({ manifest, deviceState }, [deviceState]);
+  },
+};

@@ -1,0 +1,23 @@
+/** The emulator worker's API: one machine-state owner, five facets acting through it. */
+import type { EmulatorApi, EventListener } from "../protocol";
+import { checkpointsFacet } from "./checkpoints-facet";
+import { DiskFacetImpl } from "./disk-facet";
+import { MachineFacetImpl } from "./machine-facet";
+import { MachineOwner, type MarkTransfer } from "./machine-owner";
+import { ResetFacetImpl } from "./reset-facet";
+import { ShareFacetImpl } from "./share-facet";
+
+export function createEmulatorApi(markTransfer: MarkTransfer = (value) => value): EmulatorApi {
+  const owner = new MachineOwner(markTransfer);
+  const machine = new MachineFacetImpl(owner);
+  const checkpoints = checkpointsFacet(owner);
+  owner.takeCheckpoint = (options) => checkpoints.take(options);
+  return {
+    subscribe: (listener: EventListener) => owner.subscribe(listener),
+    machine,
+    disk: new DiskFacetImpl(owner, machine),
+    checkpoints,
+    share: new ShareFacetImpl(owner, checkpoints),
+    reset: new ResetFacetImpl(owner),
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * Checkpoints of the running machine, from the emulator worker's side. The emulator is stopped only
+ * for what must happen at one instant (device state, RAM copy, disk layer switch); hashing,
+ * compression and IndexedDB writes run in the capture worker while the guest runs on.
+ */
+import * as Comlink from "comlink";
+import type { CheckpointCatalog } from "../protocol";
+import type { CheckpointIoApi, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
+import type { RemoteFacets } from "../protocol/remote";
+import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../v86/state";
+import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
+import type {
+  CheckpointInfo,
+  CheckpointOptions,
+  CheckpointResult,
+  EmulatorEvent,
+  LazyStatus,
+  RestoreMode,
+  RestoreOptions,
+  ShareResult,
+} from "../protocol";
+import type { DiskSession } from "./disk-session";
+import { holdPendingLock } from "../disk/storage";
+import type { GoldenImage } from "./golden-reset";
+import { localChunks } from "../lazy/local-chunks";
+import { WorkingSetStore } from "../lazy/working-set-store";
+import type { CheckpointManifest } from "../checkpoint/manifest";
+import type { LazySupport } from "../v86/lazy-support";
+import { LazyRestores, type LazyEmulator } from "../lazy/lazy-sessions";
+import type { LazyWasmHandle } from "../v86/instrumented-wasm";
+
+export const AUTOSAVE_LABEL = "autosave";
+/** The clean booted checkpoint of an image + machine config (see src/emulator/golden-checkpoints.ts). */
+export const GOLDEN_LABEL = "golden";
+
+export function machineKey(m: MachineIdentity): string {
+  return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
+}
+
+export interface Machine {
+  emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
+  disk: DiskSession;
+  identity: MachineIdentity;
+  /** Whether the emulator runs the instrumented wasm (src/v86/lazy-support.ts). */
+  lazy?: LazySupport;
+}
+
+function newId(): string {
+  return `cp-${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
+}
+
+export class CheckpointController {
+  private readonly io: RemoteFacets<CheckpointIoApi>;
+  /** RAM copies come back from the capture worker and are reused: no 128 MiB allocation per checkpoint. */
+  private spare: Uint8Array | undefined;
+  /** Frozen disk layers of checkpoints still being written: no manifest names them yet. */
+  private readonly pendingLayers = new Set<string>();
+  /** The golden checkpoint, decompressed, for resets (see src/emulator/golden-checkpoints.ts). */
+  private golden: GoldenImage | undefined;
+  /** The checkpoint the running machine descends from (tree parent of the next one). */
+  current: string | null = null;
+  private writes = new Set<Promise<unknown>>();
+  /** Autosaves this machine took: its session's, whenever they were taken. */
+  readonly ownAutosaves = new Set<string>();
+  /** Lazy restores: the loader worker and the session still filling RAM, if any. */
+  readonly lazy = new LazyRestores((event) => this.emit(event));
+
+  constructor(private readonly emit: (event: EmulatorEvent) => void) {
+    const worker = new Worker(new URL("../workers/checkpoint-io.ts", import.meta.url), { type: "module", name: "checkpoint-io" });
+    this.io = Comlink.wrap(worker) as unknown as RemoteFacets<CheckpointIoApi>;
+  }
+
+  /** Resolves when every checkpoint started so far is stored (or failed). */
+  async idle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  async take(machine: Machine, options: CheckpointOptions = {}): Promise<CheckpointResult> {
+    const t0 = performance.now();
+    const created = Date.now();
+    const id = newId();
+    if (options.autosave) this.ownAutosaves.add(id);
+    const { emulator, disk } = machine;
+    // A capture needs all of RAM: let an unfinished lazy restore's prefetch complete first.
+    await this.lazy.settle();
+    // What the guest used in the last seconds: a restore of this checkpoint prefetches it first.
+    const hot = this.lazy.hotPages();
+    const wasRunning = emulator.is_running();
+    // Write-behind runs while the guest still runs, so the flush inside the pause is small.
+    await disk.flush();
+    // The layer about to be frozen is named by no manifest until the capture is written: garbage
+    // collection anywhere (another worker's, another tab's) must leave it alone until then.
+    const pending = await holdPendingLock(disk.layerId);
+    const stoppedAt = performance.now();
+    let deviceState: ArrayBuffer;
+    let ram: Uint8Array;
+    let goldenState: ArrayBuffer | undefined;
+    let diskLayerId: string;
+    try {
+      await emulator.stop();
+      await disk.disk.whenIdle();
+      deviceState = await saveDeviceState(emulator);
+      ram = copyRam(emulator, this.spare);
+      this.spare = undefined;
+      diskLayerId = await disk.freezeAndContinue();
+      if (options.label === GOLDEN_LABEL) goldenState = deviceState.slice(0);
+    } catch (e) {
+      pending.release();
+      throw e;
+    } finally {
+      if (wasRunning) await emulator.run();
+    }
+    const pauseMs = performance.now() - stoppedAt;
+    this.emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
+    this.pendingLayers.add(diskLayerId);
+    const parent = this.current;
+    const write = this.io.capture
+      .capture(
+        {
+          id,
+          parent,
+          label: options.label?.trim() || (options.autosave ? AUTOSAVE_LABEL : "Checkpoint"),
+          // The instant of the pause, so "taken before a reset" compares with the reset's clock.
+          created,
+          machine: machine.identity,
+          diskLayerId,
+          thumbnail: options.thumbnail ?? null,
+        },
+        Comlink.transfer(ram, [ram.buffer]),
+        Comlink.transfer(deviceState, [deviceState]),
+        Comlink.proxy((p: { done: number; total: number }) => this.emit({ type: "checkpoint", phase: "writing", id, done: p.done, total: p.total })),
+      )
+      .finally(() => {
+        this.pendingLayers.delete(diskLayerId);
+        pending.release();
+      });
+    this.writes.add(write);
+    try {
+      const result = await write;
+      // The golden image stays decompressed in memory: resets copy it back without any I/O.
+      if (goldenState) this.golden = { id, diskLayerId, deviceState: goldenState, ram: result.ram, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
+      else this.spare = result.ram;
+      if (!options.autosave) this.current = id;
+      // Not awaited: the checkpoint is complete without it (a restore before it lands just has no prefetch order).
+      if (hot.length > 0) void this.rememberWorkingSet(id, hot);
+      this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
+      await this.publishList();
+      return {
+        id,
+        pauseMs: Math.round(pauseMs * 10) / 10,
+        persistMs: Math.round(performance.now() - t0),
+        storedBytes: result.manifest.sizes.storedBytes,
+        newBytes: result.manifest.sizes.newBytes,
+      };
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.emit({ type: "checkpoint", phase: "failed", id, error: message });
+      throw new Error(`The checkpoint could not be saved: ${message}. Earlier checkpoints are unaffected.`);
+    } finally {
+      this.writes.delete(write);
+    }
+  }
+
+  /**
+   * Restores `id`. Eager: loads and verifies everything first, touching the machine only when all is
+   * in hand. Lazy (when the instrumented wasm is loaded): resumes first, pages load on first touch.
+   */
+  async restore(machine: Machine, id: string, options: RestoreOptions = {}): Promise<{ mode: RestoreMode; lazyUnavailable?: string }> {
+    const support = machine.lazy ?? { available: false, reason: "the emulator was not started with the instrumented wasm" };
+    // Lazy unless eager was asked for (or the instrumented wasm is unavailable).
+    if (options.mode !== "eager" && support.available) {
+      await this.restoreLazy(machine, id, await support.wasm.handle());
+      return { mode: "lazy" };
+    }
+    // RAM must be complete before an eager restore, which leaves the machine untouched if the
+    // checkpoint turns out damaged: finish a running lazy session (the guest runs meanwhile).
+    if (this.lazy.active && !this.lazy.failed) await this.lazy.settle().catch(() => undefined);
+    if (this.lazy.active || this.lazy.failed) await this.endLazy(machine.emulator);
+    await this.restoreEager(machine, id);
+    return support.available ? { mode: "eager" } : { mode: "eager", lazyUnavailable: support.reason };
+  }
+
+  /** Device state now, RAM on first touch and by background prefetch (src/lazy). */
+  private async restoreLazy(machine: Machine, id: string, wasm: LazyWasmHandle): Promise<void> {
+    const loaded = await this.loadDeviceState(id);
+    await this.runLazily(machine, loaded, wasm);
+    this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
+    // Not awaited: the list (all manifests and sizes from IndexedDB) is for the UI, not the restore.
+    void this.publishList().catch(() => undefined);
+  }
+
+  /** Stops the machine, moves its disk onto the checkpoint's layer, applies the device state with RAM lazy, runs. */
+  private async runLazily(
+    machine: Machine,
+    loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
+    wasm: LazyWasmHandle,
+    share?: { link: string },
+  ): Promise<void> {
+    checkRestorable(loaded.manifest, machine.identity);
+    const { emulator, disk } = machine;
+    await emulator.stop();
+    this.lazy.abortActive();
+    await disk.disk.whenIdle();
+    if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
+    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [this.golden] : []), share);
+    await emulator.run();
+  }
+
+  /** Share upload/download progress from the capture worker, as events for the page. */
+  private shareProgress() {
+    return Comlink.proxy((p: ShareProgress) => this.emit({ type: "share", ...p }));
+  }
+
+  /** Fetches what a shared checkpoint needs before it can run (not its RAM); see src/share/checkpoint-share.ts. */
+  prepareShare(link: string): Promise<PreparedShare> {
+    return this.io.share.prepare(link, this.shareProgress());
+  }
+
+  /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
+  async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, link: string, wasm: LazyWasmHandle): Promise<void> {
+    this.lazy.onShareStored = () => void this.publishList().catch(() => undefined);
+    await this.runLazily(machine, prepared, wasm, { link });
+    this.current = prepared.manifest.id;
+  }
+
+  /**
+   * Manifest and device state for a lazy restore; the last one is kept (a few MiB) because going
+   * back to the same checkpoint is the common case, and reading it is on the restore's path.
+   * v86's restore_state only reads the buffer (set_state copies into device memory), so it is reused.
+   */
+  private async loadDeviceState(id: string): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }> {
+    if (this.lastDeviceState?.manifest.id === id) return this.lastDeviceState;
+    const loaded = await this.io.load.loadLazy(id);
+    this.lastDeviceState = loaded;
+    return loaded;
+  }
+  private lastDeviceState: { manifest: CheckpointManifest; deviceState: ArrayBuffer } | undefined;
+
+  /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
+  async endLazy(emulator: Machine["emulator"]): Promise<void> {
+    if (!this.lazy.active && !this.lazy.failed) return;
+    await emulator.stop();
+    this.lazy.abortActive();
+  }
+
+  lazyStatus(): LazyStatus {
+    return this.lazy.status();
+  }
+
+  private workingSets: Promise<WorkingSetStore> | undefined;
+
+  /** Best effort: a lost working set only costs prefetch order. */
+  private async rememberWorkingSet(id: string, pages: number[]): Promise<void> {
+    try {
+      this.workingSets ??= WorkingSetStore.open();
+      await (await this.workingSets).merge(id, pages);
+    } catch {
+      this.workingSets = undefined;
+    }
+  }
+
+  /** Encrypts and uploads what the store lacks; returns the link. */
+  async share(id: string, appUrl: string): Promise<ShareResult> {
+    return this.io.share.publish(id, appUrl, this.shareProgress());
+  }
+
+  /** Downloads, decrypts and verifies a shared checkpoint into the local store; returns its id. */
+  async openShare(link: string): Promise<string> {
+    const id = await this.io.share.open(link, this.shareProgress());
+    await this.publishList();
+    return id;
+  }
+
+  private async restoreEager(machine: Machine, id: string): Promise<void> {
+    const staging = this.spare;
+    this.spare = undefined;
+    const loaded = await this.io.load.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined);
+    try {
+      checkRestorable(loaded.manifest, machine.identity);
+      const { emulator, disk } = machine;
+      await emulator.stop();
+      await disk.disk.whenIdle();
+      if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
+      restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
+      this.lazy.ramReplaced();
+      await emulator.run();
+      this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
+    } finally {
+      this.spare = loaded.ram;
+    }
+    await this.publishList();
+  }
+
+  /** The golden checkpoint in memory: kept from its capture, or loaded (verified) once from IndexedDB. */
+  async goldenImage(info: CheckpointInfo): Promise<GoldenImage> {
+    if (this.golden?.id === info.id) return this.golden;
+    const loaded = await this.io.load.load(info.id);
+    const m = loaded.manifest;
+    if (!m.diskLayerId) throw new Error("the golden checkpoint has no disk layer");
+    const golden: GoldenImage = { id: info.id, diskLayerId: m.diskLayerId, deviceState: loaded.deviceState, ram: loaded.ram, chunks: m.ram.chunks, chunkSize: m.chunkSize };
+    this.golden = golden;
+    return golden;
+  }
+
+  async list(): Promise<CheckpointInfo[]> {
+    const list = await this.io.catalog.list();
+    return list.map((c) => ({
+      id: c.id,
+      parent: c.parent,
+      label: c.label,
+      created: c.created,
+      autosave: c.label === AUTOSAVE_LABEL,
+      golden: c.label === GOLDEN_LABEL,
+      machineKey: machineKey(c.machine),
+      thumbnail: c.thumbnail,
+      ramBytes: c.sizes.ramBytes,
+      storedBytes: c.sizes.storedBytes,
+      ownBytes: c.ownBytes,
+      sharedBytes: c.sharedBytes,
+      diskLayerId: c.diskLayerId,
+      current: c.id === this.current,
+    }));
+  }
+
+  /**
+   * A CheckpointCatalog operation, as the page called it, run by the checkpoint-I/O worker; the
+   * cached device state of the edited checkpoint is dropped and the list republished.
+   */
+  async editCatalog<K extends keyof CheckpointCatalog>(op: K, id: string, rest: unknown[]): Promise<void> {
+    if (this.lastDeviceState?.manifest.id === id) this.lastDeviceState = undefined;
+    const run = this.io.catalog[op] as unknown as (id: string, ...rest: unknown[]) => Promise<void>;
+    await run(id, ...rest);
+    await this.publishList();
+  }
+
+  /** Deletes, then reclaims chunks and disk layers nothing references any more. */
+  async remove(id: string, disk: DiskSession | undefined): Promise<void> {
+    await this.forget([id]);
+    await this.collectGarbage(disk);
+    // Deleted means deleted: the layer's blocks are gone from IndexedDB before this resolves.
+    await disk?.whenWiped();
+    await this.publishList();
+  }
+
+  /**
+   * Deletes manifests only (one quick write each): from then on no reload or list sees them. Their
+   * chunks and layers go at the next collectGarbage().
+   */
+  async forget(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      if (this.lastDeviceState?.manifest.id === id) this.lastDeviceState = undefined;
+      await this.io.catalog.remove(id);
+      if (this.current === id) this.current = null;
+    }
+  }
+
+  /** Disk layers checkpoints name or captures in progress will name. */
+  async referencedLayers(): Promise<Set<string>> {
+    const named = (await this.list()).map((c) => c.diskLayerId).filter((id): id is string => id !== null);
+    return new Set([...named, ...this.pendingLayers]);
+  }
+
+  async collectGarbage(disk: DiskSession | undefined): Promise<void> {
+    const gc = await this.io.catalog.gc();
+    if (!disk) return;
+    const referenced = new Set([...gc.referencedDiskLayerIds, ...this.pendingLayers]);
+    await disk.dropUnreferencedLayers(referenced);
+  }
+
+  /** The newest autosave, if any: what a reload resumes. */
+  async latestAutosave(): Promise<CheckpointInfo | undefined> {
+    return (await this.list()).filter((c) => c.autosave).sort((a, b) => b.created - a.created)[0];
+  }
+
+  exportFile(id: string): Promise<Blob> {
+    return this.io.files.exportFile(id);
+  }
+
+  async importFile(file: Blob): Promise<CheckpointInfo> {
+    const { id } = await this.io.files.importFile(file);
+    await this.publishList();
+    const info = (await this.list()).find((c) => c.id === id);
+    if (!info) throw new Error("the imported checkpoint is not listed");
+    return info;
+  }
+
+  async publishList(): Promise<void> {
+    this.emit({ type: "checkpoints", list: await this.list() });
+  }
+}

@@ -1,0 +1,97 @@
+/** The checkpoints facet: take, restore and keep stored checkpoints (see src/protocol/checkpoints.ts). */
+import type {
+  CheckpointCatalog,
+  CheckpointInfo,
+  CheckpointOptions,
+  CheckpointResult,
+  CheckpointsFacet,
+  LazyStatus,
+  RestoreOptions,
+  RestoreResult,
+} from "../protocol";
+import type { MachineConfig } from "../protocol/machine-config";
+import { AUTOSAVE_LABEL } from "./checkpoint-controller";
+import type { MachineOwner } from "./machine-owner";
+
+type MachineOps = Omit<CheckpointsFacet, keyof CheckpointCatalog>;
+
+class CheckpointsFacetImpl implements MachineOps {
+  constructor(private readonly m: MachineOwner) {}
+
+  take(options?: CheckpointOptions): Promise<CheckpointResult> {
+    const m = this.m;
+    return m.serialize(async () => {
+      const result = await m.checkpoints().take(m.machine(), options);
+      if (options?.autosave) await this.dropOlderAutosaves(result.id);
+      return result;
+    });
+  }
+
+  restore(id: string, options?: RestoreOptions): Promise<RestoreResult> {
+    const m = this.m;
+    return m.serialize(async () => {
+      const t0 = performance.now();
+      m.cleanBoot = false;
+      const outcome = await m.checkpoints().restore(m.machine(), id, options);
+      m.ramReplaced();
+      return { id, ...outcome, restoreMs: Math.round(performance.now() - t0) };
+    });
+  }
+
+  async bootFrom(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult> {
+    const t0 = performance.now();
+    await this.m.boot(config, true);
+    try {
+      const result = await this.restore(id, options);
+      this.m.cleanUpAfterStart();
+      return { ...result, restoreMs: Math.round(performance.now() - t0) };
+    } catch (e) {
+      // The machine never ran and has no kernel: off, with the reason, rather than a dead machine.
+      throw await this.m.failBoot(e);
+    }
+  }
+
+  lazyStatus(): LazyStatus {
+    return this.m.checkpoints().lazyStatus();
+  }
+
+  list(): Promise<CheckpointInfo[]> {
+    return this.m.checkpoints().list();
+  }
+
+  remove(id: string): Promise<void> {
+    const m = this.m;
+    m.golden.forget(id);
+    return m.serialize(() => m.checkpoints().remove(id, m.disk));
+  }
+
+  exportFile(id: string): Promise<Blob> {
+    return this.m.checkpoints().exportFile(id);
+  }
+
+  importFile(file: Blob): Promise<CheckpointInfo> {
+    return this.m.checkpoints().importFile(file);
+  }
+
+  private async dropOlderAutosaves(keep: string): Promise<void> {
+    const m = this.m;
+    const older = (await m.checkpoints().list()).filter((c) => c.label === AUTOSAVE_LABEL && c.id !== keep);
+    for (const c of older) await m.checkpoints().remove(c.id, m.disk);
+  }
+}
+
+/**
+ * The facet, with every CheckpointCatalog operation passed to the checkpoint-I/O worker as it is:
+ * a property this class does not define is looked up on the I/O worker's catalog, and the list
+ * the page shows is republished after it. So a new catalog operation needs no code here.
+ */
+export function checkpointsFacet(m: MachineOwner): CheckpointsFacet {
+  const ops = new CheckpointsFacetImpl(m);
+  return new Proxy(ops, {
+    get(target, prop, receiver) {
+      // "then" stays undefined: the facet must never look like a promise to whoever awaits it.
+      if (typeof prop !== "string" || prop === "then" || prop in target) return Reflect.get(target, prop, receiver);
+      return (id: string, ...rest: unknown[]) => m.checkpoints().editCatalog(prop as keyof CheckpointCatalog, id, rest);
+    },
+  }) as unknown as CheckpointsFacet;
+}

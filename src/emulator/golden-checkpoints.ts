@@ -1,0 +1,69 @@
+// Which checkpoint is the "golden" one (the clean booted state resets return to) for the running
+// machine config, and taking it: only from a cold boot of the pristine disk, once, by whichever
+// caller asks first (the page after boot, a test fixture). Owns the cached answer.
+import type { CheckpointInfo, CheckpointResult } from "../protocol";
+
+export interface GoldenHost {
+  /** guestImageId/memory/vga/v86 of the running machine; undefined when off or not the built-in guest. */
+  machineKey(): string | undefined;
+  guestImageId(): string | undefined;
+  list(): Promise<CheckpointInfo[]>;
+  remove(id: string): Promise<void>;
+  /** True once after a cold boot of the pristine disk (then false until the next one). */
+  consumeCleanBoot(): boolean;
+  /** Takes the golden checkpoint in the same step as the shell's first answer (the caller's queue). */
+  take(): Promise<CheckpointResult>;
+  /** Starts loading the golden image so the first reset does not wait for IndexedDB. */
+  preload(info: CheckpointInfo): void;
+}
+
+export class GoldenCheckpoints {
+  #info: CheckpointInfo | undefined;
+  #pending: Promise<CheckpointInfo> | undefined;
+
+  constructor(private readonly host: GoldenHost) {}
+
+  /** The golden checkpoint of this machine config, taking it now if this boot may. */
+  ensure(): Promise<CheckpointInfo> {
+    this.#pending ??= this.#findOrTake().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  /** Cached: listing every checkpoint costs IndexedDB reads a reset should not wait for. */
+  async find(): Promise<CheckpointInfo | undefined> {
+    const key = this.host.machineKey();
+    if (!key) return undefined;
+    if (this.#info?.machineKey === key) return this.#info;
+    this.#info = (await this.host.list()).filter((c) => c.golden && c.machineKey === key).sort((a, b) => b.created - a.created)[0];
+    return this.#info;
+  }
+
+  /** A deleted checkpoint is no longer the golden one. */
+  forget(id: string): void {
+    if (this.#info?.id === id) this.#info = undefined;
+  }
+
+  async #findOrTake(): Promise<CheckpointInfo> {
+    const existing = await this.find();
+    if (existing) {
+      this.host.preload(existing);
+      return existing;
+    }
+    if (!this.host.consumeCleanBoot()) {
+      throw new Error("A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");
+    }
+    const guestImageId = this.host.guestImageId();
+    if (!guestImageId) throw new Error("The machine is off: boot the built-in guest first");
+    const taken = await this.host.take();
+    // A golden of an older guest build (same label, other image) can never be used again.
+    const list = await this.host.list();
+    for (const c of list) {
+      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${guestImageId}/`)) await this.host.remove(c.id).catch(() => undefined);
+    }
+    const info = (await this.host.list()).find((c) => c.id === taken.id);
+    if (!info) throw new Error("the golden checkpoint was not stored");
+    return info;
+  }
+}

@@ -1,0 +1,116 @@
+/** The machine facet: power, input, screen text, statistics (see src/protocol/machine.ts). */
+import type { MachineFacet, Stats } from "../protocol";
+import type { MachineConfig } from "../protocol/machine-config";
+import { ramView, type EngineEmulator } from "../v86/state";
+import { kernelOptions } from "./machine-options";
+import type { MachineOwner } from "./machine-owner";
+
+export class MachineFacetImpl implements MachineFacet {
+  constructor(private readonly m: MachineOwner) {}
+
+  boot(config: MachineConfig): Promise<void> {
+    return this.m.boot(config);
+  }
+
+  async pause(): Promise<void> {
+    const m = this.m;
+    if (!m.emulator || m.runState !== "running") return;
+    await m.emulator.stop();
+  }
+
+  async resume(): Promise<void> {
+    const m = this.m;
+    if (!m.emulator || m.runState !== "paused") return;
+    const switchedIn = m.standby && m.disk && !m.disk.secure ? m.disk : undefined;
+    // A standby switched in on reset: no autosave of the session it replaces may be resumed by a
+    // reload from now on, even if the tab closes before the replaced machine has deleted them.
+    if (switchedIn) await m.wipe.forgetSession(switchedIn);
+    await m.emulator.run();
+    if (m.standby) {
+      // From now on it is the user's machine.
+      m.standby = false;
+      m.scheduleAutosave();
+      void m.disk?.promoteToSession().catch((e: Error) => m.notice("warning", `This machine's disk may not be resumed after a reload: ${e.message}`));
+    }
+  }
+
+  /**
+   * A power cycle with the same files and disk. v86's own restart() only resets the CPU and
+   * BIOS: a kernel it loaded directly (bzImage) is gone from memory and the guest crashes.
+   */
+  async reboot(): Promise<void> {
+    const m = this.m;
+    const emulator = m.emulator;
+    let options = m.options;
+    if (!emulator || !options) throw new Error("The machine is off: boot it first");
+    m.cleanBoot = m.wiped || (!!m.disk && m.disk.isEmptyOnBase());
+    m.wiped = false;
+    // A machine restored from a checkpoint was started without its kernel: a cold boot needs it.
+    if (!options.bzimage && m.kernel) options = m.options = { ...options, ...kernelOptions(await m.kernel()), autostart: true };
+    m.emulator = undefined;
+    await emulator.stop();
+    await m.disk?.disk.whenIdle();
+    m.stopTimers();
+    await emulator.destroy();
+    m.serial.flush();
+    m.clock.zeroUptime();
+    m.setState("loading");
+    m.emulator = await m.start(options);
+  }
+
+  powerOff(): Promise<void> {
+    return this.m.powerOff();
+  }
+
+  serialInput(data: string): void {
+    this.m.emulator?.serial0_send(data);
+  }
+
+  keyboardInput(scancodes: number[]): void {
+    void this.m.emulator?.keyboard_send_scancodes(scancodes);
+  }
+
+  screenText(): string[] {
+    return this.m.screenText();
+  }
+
+  stats(): Stats {
+    return this.m.stats();
+  }
+
+  setAutosaveInterval(seconds: number): void {
+    this.m.autosave.seconds = seconds;
+    this.m.scheduleAutosave();
+  }
+
+  ramContains(text: string): Promise<boolean> {
+    const emulator = this.m.emulator;
+    if (!emulator) throw new Error("The machine is off");
+    const needle = new TextEncoder().encode(text);
+    const ram = ramView(emulator as unknown as EngineEmulator);
+    // indexOf on the first byte, then compare: fast enough for 128 MiB in a test.
+    for (let i = ram.indexOf(needle[0]); i >= 0 && i <= ram.length - needle.length; i = ram.indexOf(needle[0], i + 1)) {
+      let j = 1;
+      while (j < needle.length && ram[i + j] === needle[j]) j++;
+      if (j === needle.length) return Promise.resolve(true);
+    }
+    return Promise.resolve(false);
+  }
+
+  measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }> {
+    const m = this.m;
+    return m.serialize(async () => {
+      const emulator = m.emulator;
+      if (!emulator) throw new Error("The machine is off");
+      await emulator.stop();
+      await m.disk?.disk.whenIdle();
+      const t0 = performance.now();
+      const state = await emulator.save_state();
+      const t1 = performance.now();
+      await emulator.restore_state(state);
+      const t2 = performance.now();
+      await emulator.run();
+      return { saveMs: t1 - t0, restoreMs: t2 - t1, bytes: state.byteLength };
+    });
+  }
+}

@@ -1,0 +1,90 @@
+/** What a machine is built from: firmware, kernel or the user's image, and the layered disk. */
+import type { DriveKind, ImageSource, MachineConfig } from "../protocol/machine-config";
+import { fetchWithProgress, LoadError } from "../guest/fetch-with-progress";
+import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "../guest/guest-loader";
+import { detectLazySupport } from "../v86/lazy-support";
+import { V86_WASM_URL } from "../v86/machine";
+import type { V86File, V86Options } from "../v86/types";
+import { V86_VERSION } from "../v86/version";
+import { DiskSession } from "./disk-session";
+import type { MachineOwner } from "./machine-owner";
+
+const MIB = 1024 * 1024;
+export const DEFAULT_GUEST_URL = "/guest/guest.json";
+
+type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
+
+/** Also sets what the owner keeps of the build: identity, kernel loader, disk session, lazy support. */
+export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean): Promise<V86Options> {
+  const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
+  const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
+  owner.lazySupport = await detectLazySupport();
+  // The loader worker and its IndexedDB handles take tens of ms to start: not on the first restore's path.
+  if (owner.lazySupport.available) owner.checkpoints().lazy.warm();
+  const base: Omit<V86Options, "bios" | "vga_bios"> = {
+    ...(owner.lazySupport.available ? { wasm_fn: owner.lazySupport.wasm.wasm_fn as V86Options["wasm_fn"] } : { wasm_path: V86_WASM_URL }),
+    memory_size: config.memoryMiB * MIB,
+    vga_memory_size: config.vgaMemoryMiB * MIB,
+    autostart: !forRestore,
+    disable_keyboard: true, // v86's keyboard adapter listens on window; keys come via keyboardInput
+    disable_mouse: true,
+    disable_speaker: true,
+  };
+  if (config.image) {
+    const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
+    const [{ bios, vgaBios }, disk] = await Promise.all([loadFirmware(baseUrl, manifest, progress), loadImage(config.image, progress)]);
+    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, disk) };
+  }
+  const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
+  // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its
+  // 7 MiB off the network while a shared checkpoint's first chunks are wanted.
+  let kernel: Promise<KernelFiles> | undefined;
+  owner.kernel = () => (kernel ??= loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress));
+  const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : owner.kernel()]);
+  const guest = { manifest, baseUrl, bios, vgaBios };
+  owner.identity = {
+    memoryBytes: config.memoryMiB * MIB,
+    vgaMemoryBytes: config.vgaMemoryMiB * MIB,
+    v86Version: V86_VERSION,
+    guestImageId: guest.manifest.inputsHash,
+  };
+  const disk = guest.manifest.files.disk;
+  const diskUrl = new URL(disk.path, guest.baseUrl).href;
+  let hda: V86File;
+  if (config.disk === "memory") {
+    hda = { buffer: await fetchWithProgress(diskUrl, "disk image", progress, disk.size) };
+  } else {
+    owner.disk = await DiskSession.open({
+      url: diskUrl,
+      file: disk,
+      blockHashes: await loadBlockHashes(guest.baseUrl, guest.manifest),
+      secure: config.disk === "secure",
+      freshSession: owner.standby,
+      notice: (level, message) => owner.notice(level, message),
+    });
+    hda = owner.disk.disk;
+  }
+  return {
+    ...base,
+    bios: { buffer: guest.bios },
+    vga_bios: { buffer: guest.vgaBios },
+    ...(kernelFiles ? kernelOptions(kernelFiles) : {}),
+    hda,
+  };
+}
+
+async function loadImage(image: ImageSource, progress: OnProgress): Promise<{ buffer: ArrayBuffer }> {
+  if ("bytes" in image) return { buffer: image.bytes };
+  const name = decodeURIComponent(new URL(image.url, self.location.href).pathname.split("/").pop() || "image");
+  const buffer = await fetchWithProgress(image.url, name, progress, undefined, true);
+  if (buffer.byteLength === 0) throw new LoadError(`The image at ${image.url} is empty`);
+  return { buffer };
+}
+
+export function kernelOptions(k: KernelFiles): Pick<V86Options, "bzimage" | "initrd" | "cmdline"> {
+  return { bzimage: { buffer: k.bzimage }, initrd: { buffer: k.initrd }, cmdline: k.cmdline };
+}
+
+function driveOption(kind: DriveKind, file: V86File): Pick<V86Options, "hda" | "cdrom" | "fda"> {
+  return { [kind]: file };
+}

@@ -1,0 +1,297 @@
+/**
+ * The one owner of the emulator worker's machine state: the V86 instance, its disk session, run
+ * state, timers and the event subscription. The facets (machine-facet.ts, disk-facet.ts, ...)
+ * hold no state of their own; they act through this object, so they always agree on which
+ * machine is running.
+ */
+import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, NoticeLevel, RunState, Stats } from "../protocol";
+import type { MachineConfig } from "../protocol/machine-config";
+import { validateMachineConfig } from "../protocol/machine-config";
+import type { MachineIdentity } from "../checkpoint/manifest";
+import { LoadError } from "../guest/fetch-with-progress";
+import type { KernelFiles } from "../guest/guest-loader";
+import { createV86, vgaOf, walkRecorderFor } from "../v86/machine";
+import { ScreenBridge } from "../v86/screen-bridge";
+import type { LazySupport } from "../v86/lazy-support";
+import type { V86Instance, V86Options } from "../v86/types";
+import { AutosaveTimer } from "./autosave-timer";
+import { CheckpointController, machineKey, GOLDEN_LABEL, type Machine } from "./checkpoint-controller";
+import type { DiskSession } from "./disk-session";
+import { GoldenCheckpoints } from "./golden-checkpoints";
+import { buildMachineOptions } from "./machine-options";
+import { RunClock } from "./run-clock";
+import { SerialBatcher } from "./serial-batcher";
+import { SessionWipe } from "./session-wipe";
+
+const STATS_INTERVAL_MS = 1000;
+/** Generous: a standby machine starts while another guest keeps both cores busy. */
+const START_TIMEOUT_MS = 120_000;
+
+/** Marks buffers to be moved, not copied, when the event crosses to the main thread. */
+export type MarkTransfer = <T>(value: T, transfer: Transferable[]) => T;
+
+export class MachineOwner {
+  emulator: V86Instance | undefined;
+  /** What the running machine was built from, kept for reboot. */
+  options: V86Options | undefined;
+  /** The built-in guest's kernel, fetched on first use: a machine booted for a restore needs it only to reboot. */
+  kernel: (() => Promise<KernelFiles>) | undefined;
+  identity: MachineIdentity | undefined;
+  /** Whether this machine runs the instrumented wasm (lazy restore), or why not. */
+  lazySupport: LazySupport = { available: false, reason: "the machine is off" };
+  disk: DiskSession | undefined;
+  runState: RunState = "off";
+  /** A paused spare machine: no autosaves, its own fresh session disk. */
+  standby = false;
+  /** This machine cold-booted the pristine disk and nothing has been restored into it since. */
+  cleanBoot = false;
+  /** The disk was just wiped: the reboot that follows is a boot of the pristine disk. */
+  wiped = false;
+  /** Set by the checkpoints facet: autosaves and the golden checkpoint are taken through it. */
+  takeCheckpoint: (options?: CheckpointOptions) => Promise<CheckpointResult> = () => Promise.reject(new Error("no checkpoints facet"));
+  readonly autosave = new AutosaveTimer(() => {
+    if (this.runState !== "running" || !this.disk || this.disk.secure) return;
+    this.takeCheckpoint({ autosave: true }).catch((e: Error) => this.notice("warning", `Autosave failed: ${e.message}`));
+  });
+  readonly golden = new GoldenCheckpoints({
+    machineKey: () => (this.identity ? machineKey(this.identity) : undefined),
+    guestImageId: () => this.identity?.guestImageId,
+    list: () => this.checkpoints().list(),
+    remove: (id) => this.checkpoints().remove(id, this.disk),
+    consumeCleanBoot: () => {
+      const clean = this.cleanBoot;
+      this.cleanBoot = false;
+      return clean;
+    },
+    take: () => this.takeCheckpoint({ label: GOLDEN_LABEL }),
+    preload: (info) => void this.checkpoints().goldenImage(info).catch(() => undefined),
+  });
+  readonly wipe = new SessionWipe(() => this.checkpoints());
+  readonly clock = new RunClock();
+  readonly serial = new SerialBatcher((data) => this.emit({ type: "serial", data }));
+  private controller: CheckpointController | undefined;
+  /** One checkpoint operation at a time: a capture and a restore must never interleave. */
+  private checkpointQueue: Promise<unknown> = Promise.resolve();
+  private internalStops = 0;
+  private listener: EventListener | undefined;
+  private screen: ScreenBridge | undefined;
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly markTransfer: MarkTransfer) {}
+
+  /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
+  subscribe(listener: EventListener): void {
+    this.listener = listener;
+    listener({ type: "state", state: this.runState });
+    this.screen?.invalidate();
+  }
+
+  /**
+   * `forRestore`: a checkpoint is restored right after, so the guest must not start running and
+   * the kernel is not needed before it (fetched in the background, for a later reboot).
+   */
+  async boot(input: MachineConfig, forRestore = false): Promise<void> {
+    const config = validateMachineConfig(input);
+    await this.powerOff();
+    this.setState("loading");
+    try {
+      const options = await buildMachineOptions(this, config, forRestore);
+      this.options = options;
+      this.cleanBoot = !forRestore && !!this.disk && this.disk.isEmptyOnBase();
+      this.emulator = await this.start(options);
+      if (this.controller) this.controller.current = null;
+      this.scheduleAutosave();
+      if (!forRestore && !this.standby) this.cleanUpAfterStart();
+    } catch (e) {
+      throw await this.failBoot(e);
+    }
+  }
+
+  /** Powers off and shows why; returns the error for the caller to throw. */
+  async failBoot(e: unknown): Promise<Error> {
+    const message = e instanceof Error ? e.message : String(e);
+    await this.powerOff();
+    this.setState("error", message);
+    return new Error(message);
+  }
+
+  async powerOff(): Promise<void> {
+    const emulator = this.emulator;
+    this.emulator = undefined;
+    this.options = undefined;
+    this.identity = undefined;
+    this.stopTimers();
+    this.autosave.stop();
+    if (emulator) {
+      await emulator.destroy();
+      this.serial.flush();
+    }
+    const disk = this.disk;
+    this.disk = undefined;
+    // Closing flushes: every write the guest made before power-off reaches IndexedDB.
+    await disk?.close().catch((e: Error) => this.notice("error", `Saving the disk failed: ${e.message}`));
+    this.clock.off();
+    if (this.runState !== "off") this.setState("off");
+  }
+
+  /** Finishes a boot-for-restore (started before, or now) and runs `restore`; failures power off. */
+  async afterBoot<R extends { restoreMs: number }>(booting: Promise<void> | undefined, config: MachineConfig, restore: () => Promise<R>, t0: number): Promise<R> {
+    try {
+      await (booting ?? this.boot(config, true));
+      const result = await restore();
+      this.cleanUpAfterStart();
+      return { ...result, restoreMs: Math.round(performance.now() - t0) };
+    } catch (e) {
+      throw await this.failBoot(e);
+    }
+  }
+
+  /** After RAM was replaced under a running screen: redraw everything, count run time anew. */
+  ramReplaced(): void {
+    this.screen?.invalidate();
+    this.clock.restart();
+  }
+
+  screenText(): string[] {
+    return this.screen?.textRows() ?? [];
+  }
+
+  stats(): Stats {
+    return this.clock.stats(this.runState);
+  }
+
+  /** Deletions a closed tab cut short, finished in the background once this machine runs. */
+  cleanUpAfterStart(): void {
+    if (this.standby) return;
+    this.wipe.startCleanup(this.disk, (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`));
+  }
+
+  /** A standby machine never autosaves: it is nobody's session until it is switched in. */
+  scheduleAutosave(): void {
+    if (this.standby) this.autosave.stop();
+    else this.autosave.start();
+  }
+
+  /**
+   * Checkpoint operations stop and restart the emulator internally; the run state the user sees
+   * should not blink to "paused" for those milliseconds, so stop/start events are held back and
+   * the state is settled once the operation is over.
+   */
+  serialize<T>(op: () => Promise<T>): Promise<T> {
+    const fn = async () => {
+      this.internalStops += 1;
+      try {
+        return await op();
+      } finally {
+        this.internalStops -= 1;
+        if (this.emulator && this.internalStops === 0) {
+          const running = this.emulator.is_running();
+          if (running && this.runState !== "running") this.clock.restart();
+          this.setState(running ? "running" : "paused");
+        }
+      }
+    };
+    const next = this.checkpointQueue.then(fn, fn);
+    this.checkpointQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The checkpoint side of this worker (its I/O worker starts on first use). */
+  checkpoints(): CheckpointController {
+    this.controller ??= new CheckpointController((event) => this.emit(event));
+    return this.controller;
+  }
+
+  /** Started already: for waits that must not spawn the checkpoint-I/O worker. */
+  get startedCheckpoints(): CheckpointController | undefined {
+    return this.controller;
+  }
+
+  /** The running machine as checkpoint operations need it, or why there is none. */
+  machine(): Machine {
+    if (!this.emulator || !this.identity) throw new Error("Checkpoints need the built-in guest running: boot it first");
+    if (!this.disk) throw new Error("Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
+    if (this.disk.secure) {
+      throw new Error(
+        this.disk.lockedElsewhere
+          ? "This tab runs on a temporary disk because the disk is open in another tab: checkpoints are off"
+          : "Checkpoints are off in a secure session: nothing of it may reach storage",
+      );
+    }
+    return { emulator: this.emulator as unknown as Machine["emulator"], disk: this.disk, identity: this.identity, lazy: this.lazySupport };
+  }
+
+  start(options: V86Options): Promise<V86Instance> {
+    return new Promise((resolve, reject) => {
+      let screen: ScreenBridge | undefined;
+      const emulator = createV86(options, (adapter) => screen?.attach(adapter));
+      screen = new ScreenBridge(
+        () => vgaOf(emulator),
+        (frame, transfer) => this.emit(this.markTransfer({ type: "screen", frame }, transfer)),
+      );
+      this.screen = screen;
+      const timeout = setTimeout(() => reject(new LoadError(`The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
+      emulator.add_listener("emulator-loaded", () => this.recordWalks(emulator));
+      emulator.add_listener("emulator-started", () => {
+        if (this.emulator === emulator && this.internalStops > 0) return;
+        clearTimeout(timeout);
+        this.clock.started(emulator.get_instruction_counter());
+        this.setState("running");
+        resolve(emulator);
+      });
+      if (!options.autostart) {
+        // Booted for a restore: ready once loaded, and it never ran (no BIOS, no kernel).
+        emulator.add_listener("emulator-loaded", () => {
+          clearTimeout(timeout);
+          this.setState("paused");
+          resolve(emulator);
+        });
+      }
+      emulator.add_listener("emulator-stopped", () => {
+        if (this.emulator !== emulator || this.internalStops > 0) return;
+        this.clock.stopped();
+        this.setState("paused");
+      });
+      this.statsTimer = setInterval(() => this.sampleStats(emulator), STATS_INTERVAL_MS);
+    });
+  }
+
+  /** With the instrumented wasm, the machine's page walks feed the working set of its checkpoints. */
+  private recordWalks(emulator: V86Instance): void {
+    const support = this.lazySupport;
+    if (!support.available) return;
+    void support.wasm.handle().then(
+      (handle) => {
+        if (this.emulator !== emulator && this.emulator !== undefined) return;
+        this.checkpoints().lazy.attachRecorder(walkRecorderFor(emulator, handle));
+      },
+      () => undefined,
+    );
+  }
+
+  stopTimers(): void {
+    clearInterval(this.statsTimer);
+    this.screen?.detach();
+    this.screen = undefined;
+  }
+
+  private sampleStats(emulator: V86Instance): void {
+    this.clock.sample(emulator.get_instruction_counter());
+    this.emit({ type: "stats", stats: this.stats() });
+    if (this.disk) this.emit({ type: "disk", disk: this.disk.info() });
+  }
+
+  notice(level: NoticeLevel, message: string): void {
+    this.emit({ type: "notice", level, message });
+  }
+
+  setState(state: RunState, error?: string): void {
+    this.runState = state;
+    this.emit({ type: "state", state, ...(error ? { error } : {}) });
+  }
+
+  emit(event: EmulatorEvent): void {
+    this.listener?.(event);
+  }
+}

@@ -1,0 +1,84 @@
+/** The reset facet: golden checkpoint, session wipe, standby machines (see src/protocol/reset.ts). */
+import type { CheckpointInfo, DiscardOptions, ResetFacet, ResetResult } from "../protocol";
+import type { MachineConfig } from "../protocol/machine-config";
+import { resetToGolden } from "./golden-reset";
+import type { MachineOwner } from "./machine-owner";
+
+export class ResetFacetImpl implements ResetFacet {
+  constructor(private readonly m: MachineOwner) {}
+
+  /** Concurrent callers (the page after boot, a test fixture) share one capture. */
+  ensureGolden(): Promise<CheckpointInfo> {
+    return this.m.golden.ensure();
+  }
+
+  /**
+   * Back to the golden state in place. Resolves once the session is gone for good: the machine
+   * runs the golden state (resetMs) after nothing is left that a reload could resume it from, and
+   * its disk blocks and checkpoint chunks are deleted before this resolves (see session-wipe.ts).
+   */
+  reset(): Promise<ResetResult> {
+    const m = this.m;
+    return m.serialize(async () => {
+      const t0 = performance.now();
+      const golden = await m.golden.find();
+      if (!golden) throw new Error("No clean booted state yet: it is saved when the shell first answers after a cold boot");
+      const controller = m.checkpoints();
+      const image = await controller.goldenImage(golden);
+      const machine = m.machine();
+      // Pages a lazy restore would still load must not land on top of the golden RAM.
+      await controller.endLazy(machine.emulator);
+      await resetToGolden(machine, image, true);
+      await m.wipe.forgetSession(machine.disk);
+      await machine.emulator.run();
+      controller.lazy.ramReplaced();
+      controller.current = golden.id;
+      m.clock.zeroUptime();
+      m.ramReplaced();
+      const ranAt = performance.timeOrigin + performance.now();
+      await m.wipe.finish(machine.disk);
+      return { resetMs: ranAt - performance.timeOrigin - t0, ranAt };
+    });
+  }
+
+  async prepareStandby(config: MachineConfig, goldenId: string): Promise<void> {
+    const m = this.m;
+    m.standby = true;
+    m.autosave.stop();
+    await m.boot(config, true);
+    const golden = (await m.checkpoints().list()).find((c) => c.id === goldenId);
+    if (!golden) throw new Error(`golden checkpoint ${goldenId} is gone`);
+    await m.serialize(async () => {
+      const image = await m.checkpoints().goldenImage(golden);
+      await resetToGolden(m.machine(), image, true);
+      m.checkpoints().current = golden.id;
+    });
+  }
+
+  async discardSession(options: DiscardOptions = {}): Promise<void> {
+    const m = this.m;
+    m.autosave.stop();
+    // A checkpoint being written must finish first: its writer is a worker of this worker.
+    await m.startedCheckpoints?.idle();
+    const emulator = m.emulator;
+    const disk = m.disk;
+    m.emulator = undefined;
+    m.disk = undefined;
+    m.stopTimers();
+    await emulator?.destroy();
+    m.setState("off");
+    if (!disk) return;
+    // This worker is terminated right after: everything must be deleted before this resolves.
+    const ended = options.endedAt !== undefined && !disk.secure;
+    await disk.discard();
+    if (ended) {
+      await m.wipe.forgetSession(disk, options.endedAt);
+      await m.wipe.finish(disk);
+    }
+  }
+
+  /** Resolves once the start cleanup and every deletion of session data started so far are over. */
+  settleStorage(): Promise<void> {
+    return this.m.wipe.settled(this.m.disk);
+  }
+}

@@ -1,0 +1,58 @@
+/** The share facet: publish and open encrypted share links (see src/protocol/share.ts). */
+import type { CheckpointsFacet, RestoreResult, ShareFacet, ShareResult } from "../protocol";
+import type { PreparedShare } from "../protocol/checkpoint-io";
+import type { MachineConfig } from "../protocol/machine-config";
+import type { MachineOwner } from "./machine-owner";
+
+export class ShareFacetImpl implements ShareFacet {
+  constructor(
+    private readonly m: MachineOwner,
+    private readonly checkpoints: Pick<CheckpointsFacet, "restore">,
+  ) {}
+
+  publish(id: string, appUrl: string): Promise<ShareResult> {
+    return this.m.checkpoints().share(id, appUrl);
+  }
+
+  /**
+   * Opens a share link. With lazy restore available, only the device state and the disk layer
+   * are fetched first; the guest then runs while its RAM arrives on first touch and by prefetch
+   * (the checkpoint is listed once all of it is stored). Otherwise the whole checkpoint is
+   * downloaded and restored eagerly. A bad link leaves a running machine untouched.
+   */
+  async open(link: string, config: MachineConfig): Promise<RestoreResult> {
+    const m = this.m;
+    const t0 = performance.now();
+    const controller = m.checkpoints();
+    // With no machine to lose, the (kernel-less) machine starts while the first objects download.
+    const booting = m.emulator ? undefined : m.boot(config, true);
+    booting?.catch(() => undefined);
+    let prepared: PreparedShare;
+    try {
+      prepared = await controller.prepareShare(link);
+    } catch (e) {
+      if (booting) throw await m.failBoot(e);
+      throw e;
+    }
+    const ready = prepared;
+    return m.afterBoot(
+      booting,
+      config,
+      async () => {
+        if (ready.kind === "local") return this.checkpoints.restore(ready.id);
+        const support = m.lazySupport;
+        if (!support.available) {
+          // No lazy restore here: download the rest of the checkpoint, then restore it eagerly.
+          return this.checkpoints.restore(await controller.openShare(link), { mode: "eager" });
+        }
+        return m.serialize(async () => {
+          m.cleanBoot = false;
+          await controller.restoreShared(m.machine(), ready, link, await support.wasm.handle());
+          m.ramReplaced();
+          return { id: ready.manifest.id, mode: "lazy" as const, restoreMs: 0 };
+        });
+      },
+      t0,
+    );
+  }
+}

@@ -1,0 +1,53 @@
+/** Downloads a file, reporting progress, and turns HTTP failures into messages a user can act on. */
+import type { Progress } from "../protocol";
+
+export class LoadError extends Error {
+  override name = "LoadError";
+}
+
+export async function fetchWithProgress(
+  url: string,
+  label: string,
+  onProgress: (p: Progress) => void,
+  expectedSize?: number,
+  /** A web page where an image was expected is almost always a wrong URL, not a disk. */
+  refuseHtml = false,
+): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new LoadError(`Could not download ${label} from ${url}: network error (${(e as Error).message})`);
+  }
+  if (!response.ok) {
+    throw new LoadError(`Could not download ${label} from ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+  }
+  if (refuseHtml && (response.headers.get("content-type") ?? "").startsWith("text/html")) {
+    throw new LoadError(`${url} returned a web page, not a disk image: check the URL`);
+  }
+  const total = Number(response.headers.get("content-length")) || expectedSize || 0;
+  if (!response.body) return response.arrayBuffer();
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  onProgress({ label, loaded, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.byteLength;
+    onProgress({ label, loaded, total: Math.max(total, loaded) });
+  }
+  const out = new Uint8Array(loaded);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out.buffer;
+}
+
+export async function sha256Hex(data: ArrayBuffer): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}

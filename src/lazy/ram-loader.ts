@@ -1,0 +1,79 @@
+/**
+ * The RAM loader of lazy restores, run in its own worker (src/workers/ram-loader.ts). It keeps an
+ * event loop free while the emulator worker blocks in a page fault: it reads chunks from
+ * IndexedDB, verifies and decodes them into shared memory (faults) or posts them (prefetch). One
+ * worker serves every restore of the emulator's lifetime; a new `begin` supersedes the previous
+ * session. Shared checkpoints' RAM comes from a source the share folder provides (`openShared`),
+ * so lazy restore knows nothing of links and keys.
+ */
+import type { CheckpointManifest } from "../checkpoint/manifest";
+import type { CheckpointStore } from "../checkpoint/store";
+import type { LoaderMessage, ToLoaderMessage } from "../protocol/ram-loader";
+import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkSource } from "./chunk-source";
+import { runLoaderSession } from "./loader-session";
+import { RECORD_MS, recordWorkingSet, WorkingSetStore } from "./working-set-store";
+
+/** RAM of a shared checkpoint, streamed from the checkpoint store. */
+export interface SharedRamSource extends ChunkSource {
+  readonly manifest: CheckpointManifest;
+  /** Lists the checkpoint once all of its RAM is stored here; true when it did. */
+  commitIfComplete(): Promise<boolean>;
+}
+
+export interface RamLoaderDeps {
+  store(): Promise<CheckpointStore>;
+  openShared(link: string): Promise<SharedRamSource>;
+  post(message: LoaderMessage, transfer?: Transferable[]): void;
+}
+
+/** Returns the handler of the emulator worker's messages. */
+export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined) => void {
+  const { store, post } = deps;
+  let workingSetsPromise: Promise<WorkingSetStore> | undefined;
+  const workingSets = (): Promise<WorkingSetStore> => (workingSetsPromise ??= WorkingSetStore.open());
+  /** 32 MiB of decoded chunks kept across restores (working sets are a few MiB). */
+  const decoded = new DecodedChunkCache(32 * 1024 * 1024);
+  /** The working-set recorder of each running session. */
+  const recorders = new Map<number, (pages: readonly number[]) => void>();
+
+  return (m) => {
+    if (m?.type === "touched") {
+      recorders.get(m.session)?.(m.pages);
+      return;
+    }
+    if (m?.type === "warm") {
+      void store().catch(() => undefined);
+      void workingSets().catch(() => undefined);
+      return;
+    }
+    if (m?.type !== "begin") return;
+    void (async () => {
+      try {
+        const s = await store();
+        const ws = await workingSets();
+        const workingSet = await ws.get(m.checkpointId).catch(() => []);
+        let source: ChunkSource;
+        let onPrefetched: (() => Promise<void>) | undefined;
+        if (m.share) {
+          const shared = await deps.openShared(m.share);
+          if (shared.manifest.id !== m.checkpointId) throw new Error(`the link names checkpoint ${shared.manifest.id}, not ${m.checkpointId}`);
+          source = shared;
+          onPrefetched = async () => {
+            if (await shared.commitIfComplete()) post({ type: "stored", session: m.session });
+          };
+        } else {
+          const manifest = m.manifest?.id === m.checkpointId ? m.manifest : await s.getManifest(m.checkpointId);
+          if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
+          source = cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded);
+        }
+        const record = recordWorkingSet(ws, m.checkpointId, undefined, workingSet);
+        recorders.set(m.session, record);
+        setTimeout(() => recorders.delete(m.session), RECORD_MS + 1000);
+        post({ type: "ready", session: m.session });
+        await runLoaderSession(source, { session: m.session, buffers: m.buffers, order: m.order, workingSet, onPrefetched }, post);
+      } catch (e) {
+        post({ type: "error", session: m.session, message: e instanceof Error ? e.message : String(e) });
+      }
+    })();
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * Page entry: builds the UI around one EmulatorClient and publishes the automation API as
+ * `window.snap86`. Query parameters: `image=<url>` boots that image, `memory=<MiB>`,
+ * `autoboot=0` waits for the user (or a script) instead of booting the built-in guest.
+ */
+import "./ui/styles.css";
+import { EmulatorClient } from "./emulator-client";
+import { createAutomationApi, type Snap86Api } from "./automation";
+import { DEFAULT_CONFIG, driveForImage, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../protocol/machine-config";
+import { ScreenCanvas } from "./ui/screen-canvas";
+import { createSerialTerminal } from "./ui/serial-terminal";
+import { showError, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
+import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
+import { ResetController } from "./reset-controller";
+import { Standby, standbyFits } from "./standby";
+
+declare global {
+  interface Window {
+    snap86: Snap86Api;
+  }
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const client = new EmulatorClient();
+const screen = new ScreenCanvas($<HTMLCanvasElement>("screen"), (codes) => void client.remote.machine.keyboardInput(codes));
+const terminal = createSerialTerminal($("terminal"), (data) => void client.remote.machine.serialInput(data));
+
+const memory = $<HTMLSelectElement>("memory");
+const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;
+for (const mib of new Set([...MEMORY_CHOICES_MIB, initialMemory].sort((a, b) => a - b))) {
+  memory.add(new Option(`${mib} MiB`, String(mib), false, mib === initialMemory));
+}
+
+let pickedFile: File | undefined;
+
+const standbyBox = $<HTMLInputElement>("standby");
+const standbyParam = params.get("standby");
+const deviceMemory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+standbyBox.checked = standbyParam !== null ? standbyParam === "1" : standbyFits(initialMemory, deviceMemory);
+const standby = new Standby(standbyBox.checked, (status, error) => {
+  $("standby-status").textContent = status === "off" ? "" : status;
+  if (error) showNotice(`Standby machine could not be prepared: ${error}`);
+});
+const resets = new ResetController(client, standby);
+resets.onClear(() => terminal.reset());
+standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.checked).then(() => resets.refreshStandby()));
+
+/**
+ * The first time a machine config reaches the shell, its clean state becomes the golden
+ * checkpoint that Reset returns to (and the standby is restored from).
+ */
+async function prepareGolden(config: MachineConfig): Promise<void> {
+  if (config.image || config.disk === "secure") return;
+  try {
+    await window.snap86.waitForShell();
+    const golden = await client.remote.reset.ensureGolden();
+    resets.goldenReady(config, golden.id);
+    $<HTMLButtonElement>("reset").disabled = false;
+  } catch (e) {
+    if (client.state === "running") showNotice(`The clean booted state could not be saved: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function boot(config: MachineConfig): Promise<void> {
+  showError(undefined);
+  showNotice(undefined);
+  terminal.reset();
+  try {
+    await client.remote.machine.boot(config);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    showError(message);
+    throw new Error(message);
+  }
+  void prepareGolden(config);
+}
+
+const secure = $<HTMLInputElement>("disk-secure");
+secure.checked = params.get("secure") === "1";
+
+function currentConfig(image?: ImageSource): MachineConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    memoryMiB: Number(memory.value),
+    disk: secure.checked ? "secure" : "persistent",
+    ...(image ? { image } : {}),
+  };
+}
+
+client.on((event) => {
+  switch (event.type) {
+    case "serial":
+      terminal.write(event.data);
+      break;
+    case "screen":
+      screen.draw(event.frame);
+      break;
+    case "progress":
+      showProgress(event.progress);
+      break;
+    case "stats":
+      showStats(event.stats);
+      void showStorage();
+      break;
+    case "disk":
+      showDiskInfo(event.disk);
+      break;
+    case "lazy":
+      showLazy(event.status);
+      break;
+    case "notice":
+      if (event.level === "error") showError(event.message);
+      else showNotice(event.message);
+      break;
+    case "state": {
+      showState(event.state);
+      if (event.error) showError(event.error);
+      const on = event.state === "running" || event.state === "paused";
+      $("power").textContent = on || event.state === "loading" ? "Power off" : "Power on";
+      $<HTMLButtonElement>("pause").disabled = !on;
+      $("pause").textContent = event.state === "paused" ? "Resume" : "Pause";
+      $<HTMLButtonElement>("reboot").disabled = !on;
+      if (!on) showDiskInfo(undefined);
+      break;
+    }
+  }
+});
+
+const togglePower = () => (client.state === "off" || client.state === "error" ? boot(currentConfig()) : client.remote.machine.powerOff());
+const togglePause = () => (client.state === "paused" ? client.remote.machine.resume() : client.remote.machine.pause());
+$("power").addEventListener("click", () => void togglePower().catch(() => undefined));
+$("pause").addEventListener("click", () => void togglePause());
+$("reboot").addEventListener("click", () => void client.remote.machine.reboot());
+const reset = () => resets.reset().catch((e: Error) => showError(e.message));
+$("reset").addEventListener("click", () => void reset());
+
+$("disk-wipe").addEventListener("click", () => void client.remote.disk.wipe().catch((e: Error) => showError(e.message)));
+// Switching where writes go needs a fresh disk, so the machine restarts in the new mode.
+secure.addEventListener("change", () => {
+  if (client.state === "running" || client.state === "paused") void boot(currentConfig()).catch(() => undefined);
+});
+// Last chance to get the guest's writes into IndexedDB before the tab goes away.
+addEventListener("pagehide", () => void client.remote.disk.flush());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "hidden") return;
+  void client.remote.disk.flush();
+  // Hidden is the last moment the page is sure to still run (a close or reload may follow):
+  // save the session so the next visit resumes it. The capture pauses the guest only briefly.
+  if (client.state === "running" && !secure.checked) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
+});
+void requestPersistence();
+void showStorage();
+
+$<HTMLInputElement>("image-file").addEventListener("change", (e) => {
+  pickedFile = (e.target as HTMLInputElement).files?.[0];
+  if (pickedFile) $<HTMLInputElement>("image-url").value = "";
+  $("image-boot").textContent = pickedFile ? `Boot ${pickedFile.name}` : "Boot image";
+});
+
+$("image-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  void (async () => {
+    const url = $<HTMLInputElement>("image-url").value.trim();
+    let image: ImageSource | undefined;
+    if (url) image = { kind: driveForImage(url), url };
+    else if (pickedFile) {
+      image = { kind: driveForImage(pickedFile.name, pickedFile.size), name: pickedFile.name, bytes: await pickedFile.arrayBuffer() };
+    }
+    if (!image) return showError("Choose an image file or enter its URL first");
+    await boot(currentConfig(image)).catch(() => undefined);
+  })();
+});
+
+document.addEventListener("keydown", (e) => {
+  if (!e.altKey || e.target === screen.canvas) return;
+  const action = { p: togglePower, r: () => client.remote.machine.reboot(), x: reset, " ": togglePause }[e.key.toLowerCase()];
+  if (action) {
+    e.preventDefault();
+    void action();
+  }
+});
+
+// --- checkpoint panel (src/page/ui/checkpoint-panel.ts) ---
+import { mountCheckpointPanel } from "./ui/checkpoint-panel";
+import { renderThumbnail } from "./ui/thumbnail";
+mountCheckpointPanel(client, { thumbnail: async () => renderThumbnail(screen.canvas), onError: showError, onNotice: showNotice });
+// --- end checkpoint panel ---
+
+// --- share links (src/page/ui/share-dialog.ts) ---
+import { mountSharePanel } from "./ui/share-dialog";
+const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig() });
+// --- end share links ---
+
+window.snap86 = createAutomationApi(client, boot, resets, () => renderThumbnail(screen.canvas));
+
+/**
+ * A reload or a reopened tab continues where the last autosave left the machine; if that save
+ * cannot be restored (other memory size, damaged), the guest boots fresh and the page says why.
+ */
+async function resumeOrBoot(): Promise<void> {
+  const config = currentConfig();
+  if (config.disk === "persistent" && params.get("resume") !== "0") {
+    const saved = (await client.remote.checkpoints.list().catch(() => []))
+      .filter((c) => c.autosave)
+      .sort((a, b) => b.created - a.created)[0];
+    if (saved) {
+      try {
+        await client.remote.checkpoints.bootFrom(config, saved.id);
+        void prepareGolden(config);
+        showNotice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
+        return;
+      } catch (e) {
+        showError(`Could not resume the saved session (${e instanceof Error ? e.message : String(e)}); booting fresh.`);
+      }
+    }
+  }
+  await boot(config);
+}
+
+const autosaveParam = params.get("autosave");
+if (autosaveParam !== null) void client.remote.machine.setAutosaveInterval(Number(autosaveParam));
+
+const imageParam = params.get("image");
+if (location.hash.startsWith("#share")) {
+  // A share link opens the shared VM instead of resuming or booting this browser's own session.
+  void sharePanel.openLink(location.href);
+} else if (imageParam) {
+  void boot(currentConfig({ kind: driveForImage(imageParam), url: imageParam })).catch(() => undefined);
+} else if (params.get("autoboot") !== "0") {
+  void resumeOrBoot().catch(() => undefined);
+}

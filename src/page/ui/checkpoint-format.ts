@@ -1,0 +1,110 @@
+/**
+ * The words and numbers of the checkpoint panel: relative times, sizes, default labels, export
+ * file names and the progress line built from the worker's checkpoint events. DOM-free so it is
+ * unit tested without a browser.
+ */
+import type { CheckpointInfo, CheckpointResult, EmulatorEvent } from "../../protocol";
+import { formatBytes } from "./disk-panel";
+
+export function formatAge(created: number, now: number): string {
+  const s = Math.max(0, Math.round((now - created) / 1000));
+  if (s < 10) return "just now";
+  if (s < 60) return `${s} s ago`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min ago`;
+  const h = Math.floor(min / 60);
+  if (h < 24) return `${h} h ago`;
+  const d = Math.floor(h / 24);
+  return d === 1 ? "yesterday" : `${d} days ago`;
+}
+
+export function formatAbsolute(created: number): string {
+  return new Date(created).toLocaleString();
+}
+
+/** Stored size first; own vs shared tells what deleting this checkpoint would actually free. */
+export function formatCheckpointSize(c: Pick<CheckpointInfo, "storedBytes" | "ownBytes" | "sharedBytes">): string {
+  return `${formatBytes(c.storedBytes)} · ${formatBytes(c.ownBytes)} own · ${formatBytes(c.sharedBytes)} shared`;
+}
+
+/** "Checkpoint N" one past the highest number in use, so deleting one never reuses a label. */
+export function nextDefaultLabel(list: readonly Pick<CheckpointInfo, "label" | "autosave">[]): string {
+  const manual = list.filter((c) => !c.autosave);
+  let highest = 0;
+  for (const c of manual) {
+    const m = /^Checkpoint (\d+)$/.exec(c.label.trim());
+    if (m) highest = Math.max(highest, Number(m[1]));
+  }
+  return `Checkpoint ${Math.max(highest, manual.length) + 1}`;
+}
+
+/** A file name every OS accepts: no path separators, reserved or control characters. */
+export function exportFileName(label: string): string {
+  const base = label.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, "_").replace(/^[\s.]+|[\s.]+$/g, "").slice(0, 100);
+  return `${base || "checkpoint"}.snap86`;
+}
+
+export function isSnap86File(name: string): boolean {
+  return /\.snap86$/i.test(name);
+}
+
+/** Comlink hands worker errors over as Error with the worker's message; anything else is stringified. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === "object" && e !== null && "message" in e && typeof e.message === "string") return e.message;
+  return String(e);
+}
+
+export interface CheckpointStatus {
+  /** A checkpoint is being taken or written. */
+  busy: boolean;
+  text: string;
+  /** The checkpoint the events are about, so a measured pause is not carried to the next one. */
+  id?: string;
+  pauseMs?: number;
+  /** Progress of the background write, when the worker reports it. */
+  done?: number;
+  total?: number;
+  failed?: boolean;
+}
+
+export const IDLE_STATUS: CheckpointStatus = { busy: false, text: "" };
+
+type CheckpointEvent = Extract<EmulatorEvent, { type: "checkpoint" }>;
+
+export function formatPause(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** Folds one worker event into the status line; the measured pause survives the later phases. */
+export function nextCheckpointStatus(prev: CheckpointStatus, event: CheckpointEvent): CheckpointStatus {
+  const pauseMs = event.pauseMs ?? (prev.id === event.id ? prev.pauseMs : undefined);
+  const pause = pauseMs === undefined ? "" : ` · paused ${formatPause(pauseMs)}`;
+  const base = { id: event.id, pauseMs };
+  switch (event.phase) {
+    case "paused":
+      return { ...base, busy: true, text: "Pausing the machine…" };
+    case "resumed":
+      return { ...base, busy: true, text: `Resumed, writing…${pause}` };
+    case "writing": {
+      const { done, total } = event;
+      const percent = done !== undefined && total ? ` ${Math.min(100, Math.round((done / total) * 100))}%` : "";
+      return { ...base, busy: true, text: `Writing${percent}…${pause}`, done, total };
+    }
+    case "done":
+      return { ...base, busy: false, text: `Saved${pause}` };
+    case "failed":
+      return { ...base, busy: false, failed: true, text: `Checkpoint failed${event.error ? `: ${event.error}` : ""}` };
+  }
+  return prev;
+}
+
+/** The summary after `checkpoint()` resolved: its own measurements beat whatever events said. */
+export function resultStatus(label: string, r: CheckpointResult): CheckpointStatus {
+  return {
+    busy: false,
+    id: r.id,
+    pauseMs: r.pauseMs,
+    text: `Saved “${label}” · paused ${formatPause(r.pauseMs)} · stored in ${Math.round(r.persistMs)} ms · ${formatBytes(r.newBytes)} new`,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * The checkpoint data that crosses thread boundaries: the manifest (its rules, validation and
+ * encoding are in src/checkpoint/manifest.ts; docs/checkpoint-format.md), capture inputs and
+ * progress, catalog summaries and garbage-collection results.
+ */
+
+export const FORMAT_VERSION = 1;
+export type HashAlgorithm = "sha256";
+/** Codec of the checkpoint as a whole; single chunks may still be stored "raw" (see store.ts). */
+export type ManifestCodec = "zstd";
+export type ThumbnailMime = "image/png" | "image/webp" | "image/jpeg";
+
+export interface MachineIdentity {
+  memoryBytes: number;
+  vgaMemoryBytes: number;
+  v86Version: string;
+  /** Identity of the booted guest image (e.g. guest.json inputsHash); "" for a user's own image. */
+  guestImageId: string;
+}
+
+/** A byte range split into chunkSize pieces; null = all-zero piece (not stored). */
+export interface ChunkList {
+  length: number;
+  chunks: (string | null)[];
+}
+
+export interface CheckpointSizes {
+  /** Guest RAM size. */
+  ramBytes: number;
+  /** RAM bytes in non-zero chunks (before compression). */
+  nonZeroBytes: number;
+  /** Compressed bytes of every distinct chunk this checkpoint references (RAM + device state). */
+  storedBytes: number;
+  /** Compressed bytes this checkpoint added to the store (the rest was already there). */
+  newBytes: number;
+}
+
+export interface CheckpointManifest {
+  formatVersion: typeof FORMAT_VERSION;
+  id: string;
+  parent: string | null;
+  label: string;
+  /** Milliseconds since the epoch. */
+  created: number;
+  machine: MachineIdentity;
+  chunkSize: number;
+  codec: ManifestCodec;
+  hashAlgorithm: HashAlgorithm;
+  /** v86 save_state output without RAM (CPU, devices, VGA memory). */
+  deviceState: ChunkList;
+  /** Guest RAM; chunks.length === ceil(memoryBytes / chunkSize). */
+  ram: ChunkList;
+  /** Frozen disk layer (src/disk) the guest's disk was at; null if the machine had no layered disk. */
+  diskLayerId: string | null;
+  thumbnail: { mime: ThumbnailMime; base64: string } | null;
+  sizes: CheckpointSizes;
+}
+
+export interface CaptureMeta {
+  id: string;
+  parent: string | null;
+  label: string;
+  machine: MachineIdentity;
+  diskLayerId: string | null;
+  thumbnail: CheckpointManifest["thumbnail"];
+  created?: number;
+  chunkSize?: number;
+}
+
+export type CapturePhase = "hash" | "compress" | "manifest" | "done";
+
+export interface CaptureProgress {
+  phase: CapturePhase;
+  /** Bytes processed in this phase and the phase's total. */
+  done: number;
+  total: number;
+}
+
+export interface CaptureTimings {
+  hashMs: number;
+  compressMs: number;
+  storeWaitMs: number;
+  totalMs: number;
+}
+
+/** The subset of navigator.locks GC uses; injected in Node. */
+export interface LockManagerLike {
+  request<T>(name: string, options: { mode?: "exclusive" | "shared" }, callback: () => Promise<T>): Promise<T>;
+}
+
+export interface CheckpointSummary {
+  id: string;
+  parent: string | null;
+  label: string;
+  created: number;
+  diskLayerId: string | null;
+  sizes: CheckpointManifest["sizes"];
+  thumbnail: CheckpointManifest["thumbnail"];
+  machine: CheckpointManifest["machine"];
+}
+
+export interface GcOptions {
+  locks?: LockManagerLike;
+  staleAfterMs?: number;
+  now?: number;
+  /** Disk layer ids the caller holds for checkpoints; those no manifest names come back in the result. */
+  knownDiskLayerIds?: Iterable<string>;
+}
+
+export interface GcResult {
+  deletedChunks: number;
+  freedBytes: number;
+  keptChunks: number;
+  stalePendingRemoved: number;
+  referencedDiskLayerIds: string[];
+  unreferencedDiskLayerIds: string[];
+}
+
+export interface SharingSizes {
+  ownBytes: number;
+  sharedBytes: number;
+}

@@ -1,0 +1,76 @@
+/**
+ * The contract between the emulator worker and the checkpoint-I/O worker
+ * (src/workers/checkpoint-io.ts): hashing, compression and IndexedDB work off the emulator
+ * worker. One facet per concern; Comlink proxies the nested paths (`io.catalog.list()`).
+ */
+import type { CaptureMeta, CaptureProgress, CaptureTimings, CheckpointManifest, CheckpointSummary, GcOptions, GcResult, SharingSizes } from "./checkpoint-data";
+import type { CheckpointCatalog } from "./checkpoints";
+import type { ShareResult } from "./share";
+
+export interface CaptureResult {
+  manifest: CheckpointManifest;
+  timings: Partial<CaptureTimings>;
+  /** The RAM staging buffer, transferred back so the emulator worker can reuse it. */
+  ram: Uint8Array;
+}
+
+export interface LoadResult {
+  manifest: CheckpointManifest;
+  deviceState: ArrayBuffer;
+  ram: Uint8Array;
+}
+
+export interface ShareProgress {
+  phase: "upload" | "download";
+  /** Bytes (sealed, i.e. as they travel). */
+  done: number;
+  total: number;
+}
+
+/** What a lazy open needs before the guest can run; RAM chunks come later from the RAM loader. */
+export type PreparedShare =
+  | { kind: "local"; id: string }
+  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer };
+
+export interface CaptureJobs {
+  capture(meta: CaptureMeta, ram: Uint8Array, deviceState: ArrayBuffer, onProgress?: (p: CaptureProgress) => void): Promise<CaptureResult>;
+}
+
+export interface LoadJobs {
+  /** Reads and verifies a checkpoint; `staging` (memoryBytes long) is reused if given. */
+  load(id: string, staging?: Uint8Array): Promise<LoadResult>;
+  /** Manifest and device state only: a lazy restore fetches RAM chunks on demand (src/lazy). */
+  loadLazy(id: string): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }>;
+}
+
+export interface CatalogJobs extends CheckpointCatalog {
+  list(): Promise<Array<CheckpointSummary & SharingSizes>>;
+  remove(id: string): Promise<{ releasedDiskLayerIds: string[] }>;
+  gc(options?: Omit<GcOptions, "locks">): Promise<GcResult>;
+}
+
+export interface FileJobs {
+  /** The checkpoint, its chunks and its (flattened) disk layer as one .snap86 file. */
+  exportFile(id: string): Promise<Blob>;
+  importFile(file: Blob): Promise<{ id: string; alreadyPresent: boolean }>;
+}
+
+export interface ShareJobs {
+  /** Encrypts the checkpoint and uploads what the store lacks. */
+  publish(id: string, appUrl: string, onProgress?: (p: ShareProgress) => void): Promise<ShareResult>;
+  /** Fetches, verifies and imports a shared checkpoint; returns its id. */
+  open(link: string, onProgress?: (p: ShareProgress) => void): Promise<string>;
+  /**
+   * A lazy open's first half: device state and disk layer fetched and stored, RAM left to the
+   * RAM loader (which lists the checkpoint once all of it is stored).
+   */
+  prepare(link: string, onProgress?: (p: ShareProgress) => void): Promise<PreparedShare>;
+}
+
+export interface CheckpointIoApi {
+  capture: CaptureJobs;
+  load: LoadJobs;
+  catalog: CatalogJobs;
+  files: FileJobs;
+  share: ShareJobs;
+}

@@ -1,0 +1,96 @@
+/** The checkpoints facet of the emulator worker: take, restore and keep stored checkpoints. */
+import type { MachineConfig } from "./machine-config";
+
+/** A stored checkpoint as lists show it (the full manifest stays in the worker). */
+export interface CheckpointInfo {
+  id: string;
+  /** The checkpoint this one was taken after (tree edges); null for a root. */
+  parent: string | null;
+  label: string;
+  created: number;
+  /** Periodic / page-hide save of the running session, replaced by the next one. */
+  autosave: boolean;
+  /** The clean booted state of its image and machine config that resets return to. */
+  golden: boolean;
+  /** Same value for checkpoints that fit the same machine (guest image, memory, VGA, v86). */
+  machineKey: string;
+  thumbnail: { mime: string; base64: string } | null;
+  /** Guest RAM size, compressed bytes it references, and how many of those it alone added. */
+  ramBytes: number;
+  storedBytes: number;
+  /** Compressed bytes no other checkpoint shares (freed if this one is deleted). */
+  ownBytes: number;
+  sharedBytes: number;
+  diskLayerId: string | null;
+  /** The running machine descends from this checkpoint (last taken or restored). */
+  current: boolean;
+}
+
+export interface CheckpointOptions {
+  label?: string;
+  /** Small screen picture (the page renders it from its canvas). */
+  thumbnail?: { mime: "image/png" | "image/webp" | "image/jpeg"; base64: string };
+  autosave?: boolean;
+}
+
+export interface CheckpointResult {
+  id: string;
+  /** How long the guest was stopped. */
+  pauseMs: number;
+  /** From the call until the checkpoint was complete in IndexedDB. */
+  persistMs: number;
+  storedBytes: number;
+  newBytes: number;
+}
+
+export type RestoreMode = "eager" | "lazy";
+
+export interface RestoreOptions {
+  /** lazy (the default where the instrumented wasm loaded): the guest resumes before its RAM is loaded, pages load on first touch; eager: all RAM loaded and verified first. */
+  mode?: RestoreMode;
+}
+
+export interface RestoreResult {
+  id: string;
+  mode: RestoreMode;
+  /** From the call until the guest runs again. */
+  restoreMs: number;
+  /** Why a lazy restore was not possible, when eager was used instead. */
+  lazyUnavailable?: string;
+}
+
+/** While a lazy restore is loading RAM in the background. */
+export interface LazyStatus {
+  active: boolean;
+  residentPages: number;
+  totalPages: number;
+  faults: number;
+}
+
+export type CheckpointPhase = "paused" | "resumed" | "writing" | "done" | "failed";
+
+
+/**
+ * Edits of stored checkpoints that need no machine: the checkpoint-I/O worker implements them and
+ * the emulator worker passes them through unchanged (see src/emulator/checkpoints-facet.ts), so a
+ * new one is declared here, implemented in src/checkpoint-io/catalog.ts, and called.
+ */
+export interface CheckpointCatalog {
+  label(id: string, label: string): Promise<void>;
+}
+
+export interface CheckpointsFacet extends CheckpointCatalog {
+  /** Pauses for a moment, then writes the checkpoint in the background; resolves when it is stored. */
+  take(options?: CheckpointOptions): Promise<CheckpointResult>;
+  /** Stops the machine, loads the checkpoint (verified), resumes; refuses incompatible ones. */
+  restore(id: string, options?: RestoreOptions): Promise<RestoreResult>;
+  /** Boots the machine straight into a stored checkpoint (e.g. the autosave after a reload). */
+  bootFrom(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult>;
+  lazyStatus(): LazyStatus;
+  list(): Promise<CheckpointInfo[]>;
+  /** Deletes and reclaims chunks and disk layers nothing else uses. */
+  remove(id: string): Promise<void>;
+  /** One `.snap86` file with the checkpoint, its chunks and its disk. */
+  exportFile(id: string): Promise<Blob>;
+  importFile(file: Blob): Promise<CheckpointInfo>;
+}

@@ -1,0 +1,27 @@
+/** The disk facet of the emulator worker: the built-in guest's layered disk. */
+import type { DiskMode } from "./machine-config";
+
+/** What the disk panel shows; quota and persistence are read by the page itself. */
+export interface DiskInfo {
+  mode: DiskMode;
+  layerId: string;
+  overlayBytes: number;
+  overlayBlocks: number;
+  /** Written by the guest, not yet in IndexedDB. */
+  dirtyBytes: number;
+  imageBytes: number;
+  baseFetchedBytes: number;
+  baseCachedBytes: number;
+  storageFull: boolean;
+  /** Another tab holds this disk: this tab runs on a temporary in-memory copy. */
+  lockedElsewhere: boolean;
+}
+
+export interface DiskFacet {
+  /** Undefined when the machine is off or boots a user's own image. */
+  info(): DiskInfo | undefined;
+  /** Write-behind barrier: resolves when every guest write so far is in IndexedDB. */
+  flush(): Promise<void>;
+  /** Drops the session's disk overlay and reboots on the pristine base image. */
+  wipe(): Promise<void>;
+}

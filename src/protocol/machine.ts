@@ -1,0 +1,66 @@
+/** The machine facet of the emulator worker: power, input, screen text, run statistics. */
+import type { MachineConfig } from "./machine-config";
+
+export type RunState = "off" | "loading" | "booting" | "running" | "paused" | "error";
+
+/** Text-mode screen: one byte per cell for the character (CP437) and 24-bit colours. */
+export interface TextFrame {
+  mode: "text";
+  cols: number;
+  rows: number;
+  chars: Uint8Array;
+  fg: Int32Array;
+  bg: Int32Array;
+  cursor: { row: number; col: number; visible: boolean };
+}
+
+/** Graphics-mode screen: RGBA pixels of the dirty rows (full width) of a width x height image. */
+export interface PixelFrame {
+  mode: "graphics";
+  width: number;
+  height: number;
+  y: number;
+  rows: number;
+  rgba: Uint8ClampedArray;
+}
+
+export type ScreenFrame = TextFrame | PixelFrame;
+
+export interface Progress {
+  /** What is loading, e.g. "bzImage". */
+  label: string;
+  loaded: number;
+  total: number;
+}
+
+export interface Stats {
+  state: RunState;
+  /** Milliseconds the guest has been running (paused time excluded). */
+  uptimeMs: number;
+  /** Millions of instructions per second over the last interval; 0 while paused. */
+  mips: number;
+}
+
+export type NoticeLevel = "error" | "warning" | "info";
+
+export interface MachineFacet {
+  /** Resolves when the emulator runs; rejects with a user-readable message. */
+  boot(config: MachineConfig): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Hard reset of the machine (like the reset button), keeps the disks. */
+  reboot(): Promise<void>;
+  powerOff(): Promise<void>;
+  serialInput(data: string): void;
+  /** PS/2 set-1 scancodes, make and break codes as the keyboard would send them. */
+  keyboardInput(scancodes: number[]): void;
+  /** Text of the VGA text screen, one string per row (empty in graphics mode). */
+  screenText(): string[];
+  stats(): Stats;
+  /** Period of automatic saves of the running session in seconds; 0 turns them off. */
+  setAutosaveInterval(seconds: number): void;
+  /** For tests of the session wipe: does guest RAM contain this text (UTF-8) anywhere? */
+  ramContains(text: string): Promise<boolean>;
+  /** For benchmarks: v86's own save_state + restore_state of the whole machine, in place. */
+  measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }>;
+}

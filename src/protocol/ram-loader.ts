@@ -1,0 +1,53 @@
+/**
+ * The contract between the emulator worker and the RAM-loader worker (src/workers/ram-loader.ts)
+ * of lazy restores: plain postMessage, because the emulator worker blocks on a SharedArrayBuffer
+ * while a fault is served and Comlink's replies would never be read.
+ */
+import type { CheckpointManifest } from "./checkpoint-data";
+
+/** The shared memory of one lazy session; plain data so it crosses postMessage as is. */
+export interface FaultBuffers {
+  control: SharedArrayBuffer;
+  /** One chunk of decoded bytes. */
+  staging: SharedArrayBuffer;
+  /** UTF-8 message of the last error. */
+  error: SharedArrayBuffer;
+}
+
+/** Emulator worker -> loader. */
+export interface BeginMessage {
+  type: "begin";
+  session: number;
+  checkpointId: string;
+  buffers: FaultBuffers;
+  order: number[];
+  /** A share link: RAM chunks come from the checkpoint store over the network (and are kept here). */
+  share?: string;
+  /** The checkpoint's manifest as the emulator worker has it: no IndexedDB read before "ready". */
+  manifest?: CheckpointManifest;
+}
+
+/** Emulator worker -> loader, ahead of the first restore: open the stores now. */
+export interface WarmMessage {
+  type: "warm";
+}
+
+/** Emulator worker -> loader: pages the guest touched for the first time since the restore (its working set). */
+export interface TouchedMessage {
+  type: "touched";
+  session: number;
+  pages: number[];
+}
+
+export type ToLoaderMessage = BeginMessage | WarmMessage | TouchedMessage;
+
+/** Loader -> emulator worker messages. */
+export type LoaderMessage =
+  | { type: "ready"; session: number }
+  | { type: "chunk"; session: number; index: number; bytes: Uint8Array }
+  /** Pages ahead of their chunks (a share's pack): page k of `data` is RAM page `pages[k]`. */
+  | { type: "pages"; session: number; pages: number[]; data: Uint8Array }
+  | { type: "prefetched"; session: number }
+  /** A shared checkpoint's RAM is all stored in this browser: it is listed now. */
+  | { type: "stored"; session: number }
+  | { type: "error"; session: number; message: string };

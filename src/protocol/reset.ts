@@ -1,0 +1,38 @@
+/** The reset facet of the emulator worker: golden checkpoint, session wipe, standby machines. */
+import type { CheckpointInfo } from "./checkpoints";
+import type { MachineConfig } from "./machine-config";
+
+export interface ResetResult {
+  /** From the start of the reset in the worker until the golden state ran. */
+  resetMs: number;
+  /** When the golden state began to run, as performance.timeOrigin + performance.now() (epoch ms). */
+  ranAt: number;
+}
+
+export interface DiscardOptions {
+  /** The session ended (reset) at this Date.now(): its autosaves up to then are deleted too. */
+  endedAt?: number;
+}
+
+export interface ResetFacet {
+  /**
+   * The golden checkpoint of the running machine's image and config: found, or taken now (call it
+   * once the shell answers after a cold boot). Stale goldens of an older guest build are deleted.
+   */
+  ensureGolden(): Promise<CheckpointInfo>;
+  /**
+   * Session wipe: drop the session's disk and autosaves, restore the golden state, resume.
+   * Resolves once the session's records are deleted from IndexedDB.
+   */
+  reset(): Promise<ResetResult>;
+  /** Makes this worker a standby: boots, restores the golden checkpoint, stays paused. */
+  prepareStandby(config: MachineConfig, goldenId: string): Promise<void>;
+  /**
+   * Powers off and deletes this machine's session disk; resolves once it is gone from IndexedDB.
+   * With `endedAt` (a machine its standby replaced on reset) the session's autosaves taken up to
+   * then go too, with their chunks and layers.
+   */
+  discardSession(options?: DiscardOptions): Promise<void>;
+  /** Resolves once the start cleanup and this machine's deletions of session data are over. */
+  settleStorage(): Promise<void>;
+}

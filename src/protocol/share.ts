@@ -1,0 +1,20 @@
+/** The share facet of the emulator worker: end-to-end encrypted links (src/share). */
+import type { RestoreResult } from "./checkpoints";
+import type { MachineConfig } from "./machine-config";
+
+export interface ShareResult {
+  /** `<app URL>#share=<manifest name>.<key>`: the key never leaves the fragment. */
+  link: string;
+  uploadedBytes: number;
+  skippedBytes: number;
+  uploadMs: number;
+  /** Part of the bytes above: the pack (the working set again, as one object an opener fetches first). */
+  packBytes: number;
+}
+
+export interface ShareFacet {
+  /** Uploads what the store lacks of a checkpoint (encrypted) and returns its share link. */
+  publish(id: string, appUrl: string): Promise<ShareResult>;
+  /** Opens a share link: fetches, decrypts and verifies the checkpoint and boots into it. */
+  open(link: string, config: MachineConfig): Promise<RestoreResult>;
+}

@@ -1,0 +1,27 @@
+/**
+ * The checkpoint store's HTTP contract, shared by its client (src/share/store-client.ts) and its
+ * server (server/store-server.ts, which imports this file): paths, collections and the
+ * object-name rule. No imports, so the server's Node build can compile it as it is.
+ */
+
+/** Every store path starts with this; Vite proxies it to the store in dev and preview. */
+export const STORE_PREFIX = "/store/";
+
+/** Content-addressed objects (sealed chunks, packs) and share manifests. */
+export const STORE_COLLECTIONS = ["objects", "manifests"] as const;
+export type StoreCollection = (typeof STORE_COLLECTIONS)[number];
+
+/** POST a JSON array of object names; the answer lists those the store lacks. */
+export const MISSING_QUERY = "objects/missing";
+
+/** Names are lowercase sha256 hex. Checked on the raw URL segment, so no decoding tricks. */
+export const OBJECT_NAME = /^[0-9a-f]{64}$/;
+
+export function isObjectName(name: string): boolean {
+  return OBJECT_NAME.test(name);
+}
+
+/** Path of one object or manifest, relative to the store's base URL. */
+export function storePath(collection: StoreCollection, name: string): string {
+  return `${collection}/${name}`;
+}

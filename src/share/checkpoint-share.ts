@@ -1,0 +1,386 @@
+/**
+ * Share links for checkpoints, on the checkpoint-I/O worker's side (see docs/sharing.md):
+ *  - publish: the checkpoint manifest, every chunk it names (RAM + device state) exactly as
+ *    stored (compressed; verified first, so a damaged chunk is never spread), and its disk
+ *    layer flattened like a .snap86 export (blocks zstd-compressed here) become encrypted store
+ *    objects; only what the store lacks is uploaded; the link carries the key.
+ *  - open: the link is parsed strictly, the envelope fetched, decrypted and validated, every
+ *    object fetched (a few at a time), decrypted, decoded and checked against its content hash,
+ *    then written into the local stores the way importCheckpoint does: chunks and disk layer
+ *    first, the manifest last, so a failure leaves no listed checkpoint and touches nothing else.
+ */
+import type { LayerStore } from "../disk/layer-store";
+import { shareErrors } from "./errors";
+import { ShareKeyStore } from "./key-store";
+import type { BaseImageIdentity, CheckpointValidator } from "./manifest-codec";
+import { decodeFrame, encodeFrame } from "./object-frame";
+import { IV_BYTES, TAG_BYTES } from "./crypto";
+import { openShare, publishShare, type ShareObject } from "./share-session";
+import { StoreClient } from "./store-client";
+import { loadGuestManifest } from "../guest/guest-loader";
+import type { ShareResult } from "../protocol";
+import type { PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
+
+export type { PreparedShare, ShareProgress };
+import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "../checkpoint/codec";
+import { diskSections } from "../checkpoint/disk-sections";
+import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "../checkpoint/manifest";
+import { buildPackParts, PACK_PAGE_SIZE } from "./page-pack";
+import { readDeviceState } from "../checkpoint/restore";
+import { verifyChunk, type CheckpointStore, type NewChunk } from "../checkpoint/store";
+
+export interface GuestIdentity {
+  /** guest.json inputsHash: what CheckpointManifest.machine.guestImageId holds. */
+  readonly guestImageId: string;
+  readonly base: BaseImageIdentity;
+}
+
+export interface ShareBridgeDeps {
+  readonly checkpoints: CheckpointStore;
+  readonly layers: LayerStore;
+  readonly client: StoreClient;
+  readonly keys: ShareKeyStore;
+  /** The guest this app serves; asked lazily (a fetch of guest.json in the browser). */
+  readonly guest: () => Promise<GuestIdentity>;
+  /** Objects in flight while opening (default 6, what a browser runs per host anyway). */
+  readonly concurrency?: number;
+  /** RAM pages the guest touched first after restores of a checkpoint, or before its capture (this browser's record). */
+  readonly workingSet?: (checkpointId: string) => Promise<number[]>;
+}
+
+
+/** The frozen disk layer of a shared checkpoint, flattened: block index → content hash. */
+export interface SharedDisk {
+  layerId: string;
+  imageId: string;
+  blockSize: number;
+  blocks: Array<[number, string]>;
+}
+
+/** What the share envelope's `checkpoint` field holds for the app. */
+export interface SharedCheckpoint {
+  manifest: CheckpointManifest;
+  disk: SharedDisk | null;
+  /** Sealed bytes of all objects, only so the opening side can show "3.2 of 12 MiB". */
+  sealedBytes: number;
+}
+
+const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
+const CODEC_BY_ID: readonly ChunkCodec[] = ["raw", "zstd"];
+const HASH_RE = /^[0-9a-f]{64}$/;
+const SHARED_KEYS = ["disk", "manifest", "sealedBytes"];
+const DISK_KEYS = ["blockSize", "blocks", "imageId", "layerId"];
+const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
+const WRITE_BATCH = 64;
+
+export const imageIdOf = (base: BaseImageIdentity): string => `sha256:${base.sha256}`;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const hasExactly = (o: Record<string, unknown>, keys: readonly string[]): boolean => {
+  const own = Object.keys(o).sort();
+  return own.length === keys.length && own.every((k, i) => k === keys[i]);
+};
+
+/** Strict validator for untrusted envelopes; the checkpoint manifest goes through decodeManifest. */
+export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value): value is SharedCheckpoint => {
+  if (!isRecord(value) || !hasExactly(value, SHARED_KEYS)) return false;
+  const manifest = decodeManifest(value.manifest); // throws on anything invalid: the codec treats that as "no"
+  if (!Number.isSafeInteger(value.sealedBytes) || (value.sealedBytes as number) < 0) return false;
+  const disk = value.disk;
+  if (disk === null) return manifest.diskLayerId === null;
+  if (!isRecord(disk) || !hasExactly(disk, DISK_KEYS)) return false;
+  if (disk.layerId !== manifest.diskLayerId || typeof disk.imageId !== "string") return false;
+  const blockSize = disk.blockSize;
+  if (typeof blockSize !== "number" || !Number.isInteger(blockSize) || blockSize < 512 || blockSize > MAX_BLOCK_SIZE || (blockSize & (blockSize - 1)) !== 0) return false;
+  if (!Array.isArray(disk.blocks)) return false;
+  const seen = new Set<number>();
+  for (const entry of disk.blocks as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) return false;
+    const [index, hash] = entry as unknown[];
+    if (!Number.isSafeInteger(index) || (index as number) < 0 || seen.has(index as number)) return false;
+    if (typeof hash !== "string" || !HASH_RE.test(hash)) return false;
+    seen.add(index as number);
+  }
+  return true;
+};
+
+function sharable(m: CheckpointManifest, guest: GuestIdentity): void {
+  if (m.machine.guestImageId === "") throw new Error("Only checkpoints of the built-in guest can be shared: this one runs your own image");
+  if (m.machine.guestImageId !== guest.guestImageId) {
+    throw new Error("This checkpoint was made with another build of the guest than this app serves, so a link to it could not be opened: it cannot be shared");
+  }
+}
+
+async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, guest: GuestIdentity): Promise<{ objects: ShareObject[]; disk: SharedDisk | null }> {
+  const objects: ShareObject[] = [];
+  const hashes = [...manifestChunkHashes(m)];
+  for (let i = 0; i < hashes.length; i += WRITE_BATCH) {
+    const batch = hashes.slice(i, i + WRITE_BATCH);
+    const records = await deps.checkpoints.getChunkRecords(batch);
+    for (let j = 0; j < batch.length; j++) {
+      const rec = records[j];
+      await verifyChunk(rec, batch[j], m.id);
+      if (!rec) throw new Error("unreachable");
+      objects.push({ key: batch[j], plaintext: encodeFrame({ codecId: CODEC_IDS[rec.codec], rawLength: rec.rawLength, encoded: new Uint8Array(rec.bytes) }) });
+    }
+  }
+  if (!m.diskLayerId) return { objects, disk: null };
+  const disk: SharedDisk = { layerId: m.diskLayerId, imageId: imageIdOf(guest.base), blockSize: 0, blocks: [] };
+  const known = new Set(hashes);
+  for await (const section of diskSections(deps.layers, m.diskLayerId)) {
+    if (section.kind === "disk-layer") {
+      const meta = JSON.parse(new TextDecoder().decode(section.meta)) as { imageId: string; blockSize: number };
+      if (meta.imageId !== disk.imageId) throw new Error("This checkpoint's disk belongs to another base image than this app serves: it cannot be shared");
+      disk.blockSize = meta.blockSize;
+      continue;
+    }
+    const hash = await sha256Hex(section.bytes);
+    disk.blocks.push([section.blockIndex, hash]);
+    if (known.has(hash)) continue; // same content twice (zeroed blocks, or a block equal to a chunk): one object
+    known.add(hash);
+    const enc = encodeChunk(section.bytes);
+    objects.push({ key: hash, plaintext: encodeFrame({ codecId: CODEC_IDS[enc.codec], rawLength: section.bytes.byteLength, encoded: enc.bytes }) });
+  }
+  return { objects, disk };
+}
+
+export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUrl: string, onProgress?: (p: ShareProgress) => void): Promise<ShareResult> {
+  const m = await deps.checkpoints.getManifest(id);
+  if (!m) throw new Error(`Checkpoint ${id} does not exist`);
+  const guest = await deps.guest();
+  sharable(m, guest);
+  const { objects, disk } = await collectObjects(deps, m, guest);
+  const sealedBytes = objects.reduce((n, o) => n + o.plaintext.byteLength + IV_BYTES + TAG_BYTES, 0);
+  const shareKey = await deps.keys.get(id);
+  const checkpoint: SharedCheckpoint = { manifest: m, disk, sealedBytes };
+  const t0 = performance.now();
+  // The working set's pages, in the order the guest wanted them, travel as the pack.
+  const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
+  const packParts = await buildPackParts(m.id, workingSet, ramPageReader(deps, m, workingSet));
+  const published = await publishShare(
+    deps.client,
+    { appUrl, checkpoint, objects, base: guest.base, packParts, ...(shareKey ? { shareKey } : {}) },
+    { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }) },
+  );
+  const uploadMs = Math.round(performance.now() - t0);
+  if (!shareKey) await deps.keys.put(id, published.shareKey);
+  return { link: published.link, uploadedBytes: published.progress.uploadedBytes, skippedBytes: published.progress.skippedBytes, packBytes: published.packBytes, uploadMs };
+}
+
+/**
+ * Pages of the checkpoint's RAM from the local store (null for a zero chunk). A chunk is decoded
+ * (and verified) once, when its first page is asked for; only the `wanted` pages of it are kept
+ * until asked for, so building a pack never holds every chunk its pages come from.
+ */
+function ramPageReader(deps: ShareBridgeDeps, m: CheckpointManifest, wanted: readonly number[]): (page: number) => Promise<Uint8Array | null> {
+  const pagesPerChunk = m.chunkSize / PACK_PAGE_SIZE;
+  const wantedOf = new Map<number, number[]>();
+  for (const page of new Set(wanted)) {
+    const chunk = Math.floor(page / pagesPerChunk);
+    wantedOf.set(chunk, [...(wantedOf.get(chunk) ?? []), page]);
+  }
+  const kept = new Map<number, Uint8Array | null>();
+  return async (page) => {
+    const chunk = Math.floor(page / pagesPerChunk);
+    const hash = m.ram.chunks[chunk];
+    if (!hash) return null;
+    if (!kept.has(page)) {
+      const [record] = await deps.checkpoints.getChunkRecords([hash]);
+      const raw = await verifyChunk(record, hash, m.id);
+      for (const p of wantedOf.get(chunk) ?? [page]) {
+        const at = (p - chunk * pagesPerChunk) * PACK_PAGE_SIZE;
+        kept.set(p, at + PACK_PAGE_SIZE <= raw.byteLength ? raw.slice(at, at + PACK_PAGE_SIZE) : null);
+      }
+    }
+    const bytes = kept.get(page) ?? null;
+    kept.delete(page); // each page is asked for once
+    return bytes;
+  };
+}
+
+/** Decodes one fetched object and checks it is the content `key` names; throws ShareError. */
+export function decodeObject(key: string, plain: Uint8Array, maxRawLength: number): { codec: ChunkCodec; rawLength: number; encoded: Uint8Array; raw: Uint8Array } {
+  const frame = decodeFrame(plain);
+  const codec = frame ? CODEC_BY_ID[frame.codecId] : undefined;
+  if (!frame || !codec || frame.rawLength > maxRawLength) throw shareErrors.damaged(`object for ${key} is malformed`);
+  try {
+    return { codec, rawLength: frame.rawLength, encoded: frame.encoded, raw: decodeChunk(frame.encoded, codec, frame.rawLength) };
+  } catch {
+    throw shareErrors.damaged(`object for ${key} does not decode`);
+  }
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+/** A link checked against this app's guest: the share session and the checkpoint it names. */
+export async function openChecked(deps: ShareBridgeDeps, link: string) {
+  const opened = await openShare(deps.client, link, isSharedCheckpoint);
+  const { checkpoint: shared, base } = opened.manifest;
+  const m = decodeManifest(shared.manifest);
+  const guest = await deps.guest();
+  if (base.sha256 !== guest.base.sha256 || base.size !== guest.base.size) {
+    throw shareErrors.guestMismatch(`disk ${base.sha256.slice(0, 12)}…, ${base.size} bytes; this app has ${guest.base.sha256.slice(0, 12)}…`);
+  }
+  if (m.machine.guestImageId !== guest.guestImageId) {
+    throw shareErrors.guestMismatch(`guest build ${m.machine.guestImageId.slice(0, 12) || "a user image"}; this app has ${guest.guestImageId.slice(0, 12)}`);
+  }
+  if (shared.disk && shared.disk.imageId !== imageIdOf(guest.base)) throw shareErrors.guestMismatch(`disk layer on ${shared.disk.imageId.slice(0, 19)}…`);
+  return { opened, shared, m };
+}
+
+export type Opened = Awaited<ReturnType<typeof openChecked>>;
+
+/** Fetches one checkpoint chunk object, verified against its content hash; the local record to store. */
+export async function fetchChunk(opened: Opened["opened"], hash: string, chunkSize: number, priority?: "high" | "low"): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
+  const plain = await opened.readObject(hash, undefined, priority);
+  const obj = decodeObject(hash, plain, chunkSize);
+  if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
+  return { hash, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec, raw: obj.raw, sealedBytes: plain.byteLength + IV_BYTES + TAG_BYTES };
+}
+
+/**
+ * Fetches `hashes` (those the local store lacks) a few at a time and stores them in batches.
+ * Objects stream in as they are verified; `fetched` reports sealed bytes.
+ */
+async function fetchChunksInto(deps: ShareBridgeDeps, opened: Opened["opened"], hashes: readonly string[], chunkSize: number, fetched: (sealedBytes: number) => void): Promise<void> {
+  let pending: NewChunk[] = [];
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    await deps.checkpoints.putChunks(batch);
+  };
+  await pool(hashes, deps.concurrency ?? 6, async (hash) => {
+    const { raw: _raw, sealedBytes, ...record } = await fetchChunk(opened, hash, chunkSize);
+    fetched(sealedBytes);
+    pending.push(record);
+    if (pending.length >= WRITE_BATCH) await flush();
+  });
+  await flush();
+}
+
+/** Fetches the shared disk layer (if this browser lacks it) and imports it; returns whether it was created. */
+async function importSharedDisk(deps: ShareBridgeDeps, opened: Opened["opened"], shared: SharedCheckpoint, fetched: (sealedBytes: number) => void): Promise<boolean> {
+  const disk = shared.disk && !(await deps.layers.getLayer(shared.disk.layerId)) ? shared.disk : null;
+  if (!disk) return false;
+  const blocks = new Map<string, Uint8Array>();
+  await pool([...new Set(disk.blocks.map(([, h]) => h))], deps.concurrency ?? 6, async (hash) => {
+    const plain = await opened.readObject(hash);
+    const obj = decodeObject(hash, plain, disk.blockSize);
+    if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);
+    fetched(plain.byteLength + IV_BYTES + TAG_BYTES);
+    blocks.set(hash, obj.raw);
+  });
+  const ordered = disk.blocks.map(([index, hash]) => [index, blocks.get(hash) as Uint8Array] as const);
+  return deps.layers.importLayer({ id: disk.layerId, imageId: disk.imageId, blockSize: disk.blockSize }, ordered);
+}
+
+/**
+ * Registers the checkpoint's write, fetches the chunks `which` picks (among those this browser
+ * lacks) and the disk layer, then runs `finish`. On any failure the pending write is dropped and
+ * a layer created here is deleted: nothing is listed, nothing that was there before is touched.
+ */
+async function fetchShared<T>(
+  deps: ShareBridgeDeps,
+  { opened, shared, m }: Opened,
+  which: (m: CheckpointManifest, present: ReadonlyMap<string, number>) => string[],
+  finish: () => Promise<T>,
+  onProgress?: (p: ShareProgress) => void,
+): Promise<T> {
+  const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
+  let layerCreated = false;
+  try {
+    const total = shared.sealedBytes;
+    let done = 0;
+    const fetched = (sealedBytes: number): void => {
+      done += sealedBytes;
+      onProgress?.({ phase: "download", done, total: Math.max(total, done) });
+    };
+    await fetchChunksInto(deps, opened, which(m, present), m.chunkSize, fetched);
+    layerCreated = await importSharedDisk(deps, opened, shared, fetched);
+    return await finish();
+  } catch (e) {
+    await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
+    if (layerCreated && shared.disk) await deps.layers.deleteLayer(shared.disk.layerId).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Fetches, verifies and stores a shared checkpoint; returns its id. Throws ShareError for link,
+ * key, store and integrity failures (nothing is listed then, nothing local is changed).
+ */
+export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<string> {
+  const checked = await openChecked(deps, link);
+  const { m } = checked;
+  if (await deps.checkpoints.getManifest(m.id)) return m.id; // opened before (or our own link): nothing to fetch
+  onProgress?.({ phase: "download", done: 0, total: checked.shared.sealedBytes });
+  const all = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [...manifestChunkHashes(manifest)].filter((h) => !present.has(h));
+  return fetchShared(deps, checked, all, async () => {
+    await deps.checkpoints.commitManifest(m, m.id);
+    return m.id;
+  }, onProgress);
+}
+
+/**
+ * The first half of a lazy open: the device state and the disk layer are fetched, verified and
+ * stored (the guest cannot run without them), RAM is not. The checkpoint stays an unlisted
+ * pending write until SharedRamSource has stored every RAM chunk; nothing is listed before.
+ */
+export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<PreparedShare> {
+  const checked = await openChecked(deps, link);
+  const { m } = checked;
+  if (await deps.checkpoints.getManifest(m.id)) return { kind: "local", id: m.id };
+  const deviceOnly = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [
+    ...new Set(manifest.deviceState.chunks.filter((h): h is string => !!h && !present.has(h))),
+  ];
+  return fetchShared(deps, checked, deviceOnly, async () => {
+    const deviceState = await readDeviceState(deps.checkpoints, m);
+    return { kind: "lazy" as const, manifest: m, deviceState };
+  }, onProgress);
+}
+
+// --- the browser's dependencies (the capture worker passes its own store getters) ---
+
+/** The emulator's DEFAULT_GUEST_URL: the built-in guest this app serves. */
+const GUEST_URL = "/guest/guest.json";
+let guestPromise: Promise<GuestIdentity> | undefined;
+let keyStorePromise: Promise<ShareKeyStore> | undefined;
+
+function servedGuest(): Promise<GuestIdentity> {
+  guestPromise ??= loadGuestManifest(GUEST_URL).then(({ manifest, baseUrl }) => {
+    const disk = manifest.files.disk;
+    return { guestImageId: manifest.inputsHash, base: { url: new URL(disk.path, baseUrl).pathname, sha256: disk.sha256, size: disk.size } };
+  });
+  guestPromise.catch(() => (guestPromise = undefined)); // a failed fetch is retried next time
+  return guestPromise;
+}
+
+export async function browserShareDeps(checkpoints: () => Promise<CheckpointStore>, layers: () => Promise<LayerStore>): Promise<ShareBridgeDeps> {
+  keyStorePromise ??= ShareKeyStore.open();
+  const [c, l, keys] = await Promise.all([checkpoints(), layers(), keyStorePromise]);
+  const workingSet = async (id: string): Promise<number[]> => {
+    const { WorkingSetStore } = await import("../lazy/working-set-store");
+    const store = await WorkingSetStore.open();
+    try {
+      return await store.get(id);
+    } finally {
+      store.close(); // one read per share: no connection left to hold up a later upgrade
+    }
+  };
+  return { checkpoints: c, layers: l, keys, client: new StoreClient(), guest: servedGuest, workingSet };
+}

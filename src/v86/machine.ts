@@ -1,0 +1,42 @@
+/**
+ * Creating a V86 instance with the two hooks snap86 needs before its first frame and its first
+ * restore. The only module that constructs v86 or assigns its screen adapter.
+ */
+import { V86 } from "v86";
+import wasmUrl from "v86/build/v86.wasm?url";
+import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
+import type { V86Instance, V86Options, V86ScreenAdapter, V86Vga } from "./types";
+import type { LazyWasmHandle } from "./instrumented-wasm";
+import { WalkRecorder, type RecorderCpu } from "./walk-recorder";
+
+/** The plain (not instrumented) wasm: used where lazy restore is unavailable. */
+export const V86_WASM_URL: string = wasmUrl;
+
+export function createV86(options: V86Options, attachScreen: (adapter: V86ScreenAdapter) => void): V86Instance {
+  const emulator = new V86(options as never) as unknown as V86Instance;
+  // v86 creates its (dummy) screen adapter only after its wasm has loaded; catch the moment
+  // it is assigned so our bridge is in place before the VGA device first draws.
+  let adapter: V86ScreenAdapter | undefined;
+  Object.defineProperty(emulator, "screen_adapter", {
+    configurable: true,
+    enumerable: true,
+    get: () => adapter,
+    set: (value: V86ScreenAdapter) => {
+      adapter = value;
+      attachScreen(value);
+    },
+  });
+  // Before any restore can run: v86's set_tsc would move the guest clock on every restore.
+  emulator.add_listener("emulator-loaded", () => keepTscContinuous(emulator.v86.cpu as unknown as TscCpu));
+  return emulator;
+}
+
+/** The VGA device, once v86 has built it. */
+export function vgaOf(emulator: V86Instance): V86Vga | undefined {
+  return emulator.v86?.cpu?.devices?.vga;
+}
+
+/** With the instrumented wasm, the machine's page walks feed the working set of its checkpoints. */
+export function walkRecorderFor(emulator: V86Instance, handle: LazyWasmHandle): WalkRecorder {
+  return new WalkRecorder(emulator.v86.cpu as unknown as RecorderCpu, handle);
+}

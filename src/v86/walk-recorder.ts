@@ -1,0 +1,91 @@
+// The working set of a running guest, learned from its page walks (REAP's "record" half, done
+// before the checkpoint exists): while no lazy restore owns the page-walk hook, the hook stays
+// on with every page resident, and each walk stamps the RAM pages it reads (directory, table,
+// target) with the time. The TLB is flushed every few seconds so pages in steady use are walked
+// again. At capture, the pages stamped in the last seconds are the ones a restore will want
+// first: even the first lazy restore of a fresh checkpoint prefetches their chunks first, and a
+// share of it carries exactly those pages in its pack. Pages, not chunks: a guest touches about
+// 2 of the 8 pages of a chunk it needs, so a page-level set is a quarter of the bytes.
+import type { LazyWasmHandle } from "./instrumented-wasm";
+import { currentWalkContext, PAGE_SIZE, walkPages, type WalkContext } from "./page-walker";
+
+/** How often the TLB is flushed so active pages are walked (and stamped) again. */
+export const FLUSH_INTERVAL_MS = 1000;
+/** Pages walked this long before a capture count as its working set. */
+export const HOT_WINDOW_MS = 1500;
+/** At most this many pages (the most recent) make the working set: 16 MiB. */
+export const MAX_HOT_PAGES = 4096;
+
+export interface RecorderCpu {
+  wasm_memory: WebAssembly.Memory;
+  mem8: { byteOffset: number };
+  memory_size: ArrayLike<number>;
+  full_clear_tlb(): void;
+}
+
+export class WalkRecorder {
+  #lastWalk = new Float64Array(0);
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #ctx: WalkContext | null = null;
+  #armed = false;
+
+  constructor(
+    private readonly cpu: RecorderCpu,
+    private readonly wasm: LazyWasmHandle,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  get armed(): boolean {
+    return this.#armed;
+  }
+
+  /** Takes the hook (only while no lazy restore has it) and starts stamping afresh. */
+  arm(): void {
+    if (this.#armed) return;
+    const pages = Math.ceil(this.cpu.memory_size[0] / PAGE_SIZE);
+    if (this.#lastWalk.length !== pages) this.#lastWalk = new Float64Array(pages);
+    // Stamps from before a restore describe another guest state.
+    this.forget();
+    const stamp = (page: number): void => {
+      this.#lastWalk[page] = this.now();
+    };
+    this.wasm.setHooks({
+      snap86_page_walk: (addr) => void walkPages(this.#context(), addr, stamp),
+      snap86_load_pdpte: () => undefined,
+    });
+    this.wasm.setLazy(true);
+    this.cpu.full_clear_tlb();
+    this.#timer = setInterval(() => this.cpu.full_clear_tlb(), FLUSH_INTERVAL_MS);
+    this.#armed = true;
+  }
+
+  /** Gives the hook back (a lazy restore is about to take it, or the machine goes away). */
+  disarm(): void {
+    if (!this.#armed) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.wasm.setLazy(false);
+    this.wasm.setHooks(null);
+    this.#armed = false;
+  }
+
+  /** RAM was replaced (a restore or a reset): what was walked before says nothing about it. */
+  forget(): void {
+    this.#lastWalk.fill(0);
+  }
+
+  /** Pages walked within `windowMs`, most recent first (at most MAX_HOT_PAGES). */
+  hotPages(windowMs: number = HOT_WINDOW_MS): number[] {
+    const since = this.now() - windowMs;
+    const hot: number[] = [];
+    this.#lastWalk.forEach((t, i) => {
+      if (t > 0 && t >= since) hot.push(i);
+    });
+    return hot.sort((a, b) => this.#lastWalk[b] - this.#lastWalk[a]).slice(0, MAX_HOT_PAGES);
+  }
+
+  #context(): WalkContext {
+    this.#ctx = currentWalkContext(this.cpu, this.#ctx);
+    return this.#ctx;
+  }
+}
