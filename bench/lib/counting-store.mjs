@@ -12,7 +12,7 @@ import { ROOT } from "../../scripts/lib/setup.mjs";
 export async function startCountingStore() {
   const built = spawnSync("npx", ["tsc", "-p", "server/tsconfig.build.json"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   if (built.status !== 0) throw new Error("store build failed");
-  const { createStoreServer } = await import(pathToFileURL(join(ROOT, ".cache/store-build/store-server.js")).href);
+  const { createStoreServer } = await import(pathToFileURL(join(ROOT, ".cache/store-build/server/store-server.js")).href);
   const dir = await mkdtemp(join(tmpdir(), "snap86-bench-share-"));
   const server = createStoreServer({ dir, log: process.env.SNAP86_STORE_LOG === "1" ? (line) => console.error(line) : undefined });
   const served = { bytes: 0, requests: 0 };
