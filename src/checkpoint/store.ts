@@ -1,5 +1,6 @@
 /**
- * IndexedDB storage of checkpoints (database "snap86-checkpoints"):
+ * IndexedDB storage of checkpoints (database "snap86-checkpoints"; its schema, version and upgrades
+ * are in src/storage/checkpoint-db.ts):
  * - `chunks`:    content hash → encoded bytes; shared by every checkpoint that has those bytes.
  * - `chunkMeta`: content hash → ChunkMeta (sizes, codec). Kept apart from the bytes so sizes
  *                and existence can be read without loading megabytes of values.
@@ -10,7 +11,7 @@
  *                transaction that decides which chunks already exist, so GC (which marks from
  *                manifests AND pending) can never sweep a chunk a writer has decided to reuse.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import { openCheckpointDb, type CheckpointDb as Db, type CheckpointDbSchema as DbSchema, type PendingWrite } from "../storage/checkpoint-db";
 import { decodeChunk, sha256Hex, type ChunkCodec } from "./codec";
 import { CheckpointCorruptError } from "./errors";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
@@ -29,22 +30,9 @@ export interface ChunkRecord extends ChunkMeta {
   bytes: ArrayBuffer;
 }
 
-export interface PendingWrite {
-  id: string;
-  hashes: string[];
-  started: number;
-}
-
-export interface CheckpointDbSchema extends DBSchema {
-  chunks: { key: string; value: ArrayBuffer };
-  chunkMeta: { key: string; value: ChunkMeta };
-  manifests: { key: string; value: CheckpointManifest };
-  pending: { key: string; value: PendingWrite };
-}
-
-export type CheckpointDb = IDBPDatabase<CheckpointDbSchema>;
-
-export const DEFAULT_CHECKPOINT_DB = "snap86-checkpoints";
+export type { PendingWrite };
+export type CheckpointDbSchema = DbSchema<CheckpointManifest, ChunkMeta>;
+export type CheckpointDb = Db<CheckpointManifest, ChunkMeta>;
 
 export interface NewChunk {
   hash: string;
@@ -61,16 +49,8 @@ function ownBuffer(u8: Uint8Array): ArrayBuffer {
 export class CheckpointStore {
   private constructor(readonly db: CheckpointDb) {}
 
-  static async open(name: string = DEFAULT_CHECKPOINT_DB): Promise<CheckpointStore> {
-    const db = await openDB<CheckpointDbSchema>(name, 1, {
-      upgrade(d) {
-        d.createObjectStore("chunks");
-        d.createObjectStore("chunkMeta");
-        d.createObjectStore("manifests");
-        d.createObjectStore("pending");
-      },
-    });
-    return new CheckpointStore(db);
+  static async open(name?: string): Promise<CheckpointStore> {
+    return new CheckpointStore(await openCheckpointDb<CheckpointManifest, ChunkMeta>(name));
   }
 
   close(): void {

@@ -3,13 +3,8 @@
 // restore prefetches their chunks first, and a share carries exactly these pages in its pack.
 // Small (a few KiB per checkpoint); a missing or stale record only costs prefetch order and
 // pack size, never correctness.
-import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import { openWorkingSetDb, type WorkingSetDb } from "../../storage/working-set-db";
 
-interface WorkingSetSchema extends DBSchema {
-  workingSets: { key: string; value: { pages: number[]; updated: number } };
-}
-
-export const WORKING_SET_DB = "snap86-lazy";
 /** How long after a restore first touches count as the working set. */
 export const RECORD_MS = 5000;
 export const MAX_PAGES = 8192;
@@ -18,23 +13,10 @@ export class WorkingSetStore {
   /** What this loader learned, usable at once: a restore right after another must not wait for the write. */
   readonly #recent = new Map<string, number[]>();
 
-  private constructor(private readonly db: IDBPDatabase<WorkingSetSchema>) {}
+  private constructor(private readonly db: WorkingSetDb) {}
 
-  static async open(name: string = WORKING_SET_DB): Promise<WorkingSetStore> {
-    // Version 2 records pages; version 1 recorded chunks, and those hints are simply dropped.
-    let opened: IDBPDatabase<WorkingSetSchema> | undefined;
-    const db = await openDB<WorkingSetSchema>(name, 2, {
-      upgrade(d) {
-        if (d.objectStoreNames.contains("workingSets")) d.deleteObjectStore("workingSets");
-        d.createObjectStore("workingSets");
-      },
-      // A tab still running the previous version must not hold the upgrade up: it lets go.
-      blocking() {
-        opened?.close();
-      },
-    });
-    opened = db;
-    return new WorkingSetStore(db);
+  static async open(name?: string): Promise<WorkingSetStore> {
+    return new WorkingSetStore(await openWorkingSetDb(name));
   }
 
   async get(checkpointId: string): Promise<number[]> {

@@ -13,6 +13,7 @@ import { showError, showLazy, showNotice, showProgress, showState, showStats } f
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
 import { ResetController } from "./reset-controller";
 import { Standby, standbyFits } from "./standby";
+import { watchStorage } from "./ui/storage-notice";
 
 declare global {
   interface Window {
@@ -140,10 +141,12 @@ $("disk-wipe").addEventListener("click", () => void client.remote.disk.wipe().ca
 secure.addEventListener("change", () => {
   if (client.state === "running" || client.state === "paused") void boot(currentConfig()).catch(() => undefined);
 });
+// Another tab's newer version closes this tab's storage: say so, and save nothing more.
+const storageSuperseded = watchStorage(() => void client.remote.machine.setAutosaveInterval(0));
 // Last chance to get the guest's writes into IndexedDB before the tab goes away.
 addEventListener("pagehide", () => void client.remote.disk.flush());
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState !== "hidden") return;
+  if (document.visibilityState !== "hidden" || storageSuperseded()) return;
   void client.remote.disk.flush();
   // Hidden is the last moment the page is sure to still run (a close or reload may follow):
   // save the session so the next visit resumes it. The capture pauses the guest only briefly.

@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import { openShareKeyDb, type ShareKeyDb } from "../storage/share-key-db";
 import { SHARE_KEY_BYTES } from "./crypto";
 
 /**
@@ -6,22 +6,11 @@ import { SHARE_KEY_BYTES } from "./crypto";
  * sharing a checkpoint again seals to the same objects and the same link: nothing is uploaded.
  * Only the sharer's own keys live here; keys of opened links stay in the links.
  */
-interface ShareKeyDb extends DBSchema {
-  keys: { key: string; value: { key: ArrayBuffer; created: number } };
-}
-
-export const DEFAULT_SHARE_KEY_DB = "snap86-shares";
-
 export class ShareKeyStore {
-  private constructor(private readonly db: IDBPDatabase<ShareKeyDb>) {}
+  private constructor(private readonly db: ShareKeyDb) {}
 
-  static async open(name: string = DEFAULT_SHARE_KEY_DB): Promise<ShareKeyStore> {
-    const db = await openDB<ShareKeyDb>(name, 1, {
-      upgrade(d) {
-        d.createObjectStore("keys");
-      },
-    });
-    return new ShareKeyStore(db);
+  static async open(name?: string): Promise<ShareKeyStore> {
+    return new ShareKeyStore(await openShareKeyDb(name));
   }
 
   async get(checkpointId: string): Promise<Uint8Array | undefined> {

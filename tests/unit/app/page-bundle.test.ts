@@ -13,13 +13,15 @@ const WORKER_ONLY = [
   "Checkpoints need the built-in guest running", // src/emulator/machine-owner.ts
   "serial0-output-byte", // src/emulator/machine-owner.ts (a v86 event)
   "did not reach unpack_memory", // src/v86/state.ts
-  "snap86-checkpoints", // src/checkpoint/store.ts (IndexedDB name)
+  "was not stored before its manifest", // src/checkpoint/store.ts
   "snap86-disk-pending", // src/disk/storage.ts (Web Lock name)
   "the link names checkpoint", // src/lazy/ram-loader.ts
 ];
 
 /** Folders of src/ whose modules may run on the main thread. */
-const PAGE_SIDE = new Set(["page", "protocol"]);
+// storage/: the page keeps an idle connection to each database to hear of another tab's newer
+// version (src/storage/watch.ts); it holds schemas and names only, no checkpoint or disk logic.
+const PAGE_SIDE = new Set(["page", "protocol", "storage"]);
 
 describe("page bundle", () => {
   let outDir = "";

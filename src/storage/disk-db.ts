@@ -1,0 +1,51 @@
+/**
+ * Database "snap86-disk" (src/disk/): one database, three stores.
+ * - `layers`: LayerMeta by id.
+ * - `blocks`: overlay blocks, key [layerId, blockIndex], value ArrayBuffer of exactly blockSize bytes.
+ * - `baseCache`: verified base-image blocks (the host cache), key [url#sha256, blockIndex], so a new image
+ *   never reads stale blocks of an old one.
+ * Array keys keep each layer's (and each image's) blocks contiguous, so range queries and chunked deletes are cheap.
+ */
+import type { DBSchema, IDBPDatabase } from "idb";
+import { openDatabase, type DatabaseSchema } from "./database";
+
+export interface LayerMeta {
+  id: string;
+  /** Layer this one reads through to; null means the base image. */
+  parent: string | null;
+  /** A frozen layer never changes again (checkpoints and golden layers are frozen). */
+  frozen: boolean;
+  created: number;
+  /** Blocks stored in this layer (not counting ancestors). */
+  blockCount: number;
+  bytes: number;
+  /** Base image the chain ends at (`sha256:<hex>` for a published image, or a local file's identity). */
+  imageId: string;
+  blockSize: number;
+  /** Free-form label for the UI ("golden", "checkpoint 3", ...). */
+  label?: string;
+}
+
+export interface DiskDbSchema extends DBSchema {
+  layers: { key: string; value: LayerMeta };
+  blocks: { key: [string, number]; value: ArrayBuffer };
+  baseCache: { key: [string, number]; value: ArrayBuffer };
+}
+
+export type DiskDb = IDBPDatabase<DiskDbSchema>;
+
+export const DISK_DB: DatabaseSchema<DiskDbSchema> = {
+  name: "snap86-disk",
+  migrations: [
+    // 0 → 1: the layout since the first release.
+    (db) => {
+      db.createObjectStore("layers", { keyPath: "id" });
+      db.createObjectStore("blocks");
+      db.createObjectStore("baseCache");
+    },
+  ],
+};
+
+export function openDiskDb(name: string = DISK_DB.name): Promise<DiskDb> {
+  return openDatabase(DISK_DB, name);
+}
