@@ -3,7 +3,7 @@
 // restore prefetches their chunks first, and a share carries exactly these pages in its pack.
 // Small (a few KiB per checkpoint); a missing or stale record only costs prefetch order and
 // pack size, never correctness.
-import { openWorkingSetDb, type WorkingSetDb } from "../../storage/working-set-db";
+import { openWorkingSetDb, type WorkingSetDb } from "../storage/working-set-db";
 
 /** How long after a restore first touches count as the working set. */
 export const RECORD_MS = 5000;

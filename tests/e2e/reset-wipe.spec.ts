@@ -36,6 +36,11 @@ async function withStandby(vm: Vm, enabled: boolean): Promise<void> {
   if (enabled) expect(await vm.page.evaluate(() => window.snap86.waitForStandby({ timeoutMs: 120_000 }))).toBe("ready");
 }
 
+// The 30 s autosave timer would add an autosave of its own at a moment no test chooses; every
+// autosave here is taken on purpose.
+test.beforeAll(async ({ sharedVm }) => sharedVm.page.evaluate(() => window.snap86.setAutosaveInterval(0)));
+test.afterAll(async ({ sharedVm }) => sharedVm.page.evaluate(() => window.snap86.setAutosaveInterval(30)));
+
 test.describe("in place (no standby)", () => {
   // Once for the group: switching the standby on and off around every test would prepare and
   // dispose of a whole second machine each time.

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, expect, test, type BrowserContext, type Page } from "@playwright/test";
 import { launchOptions } from "../../scripts/lib/chromium.mjs";
-import type { ShareResult } from "../../src/shared/protocol";
+import type { ShareResult } from "../../src/protocol";
 import "../fixtures/snap86"; // window.snap86's type
 import { freePort, startPreview, type Preview } from "../support/preview-server";
 
