@@ -57,6 +57,32 @@ describe("PUT objects", () => {
     expect(await storedFiles()).toEqual([join("objects", sha(body).slice(0, 2), sha(body))]);
   });
 
+  it("answers a duplicate only once its body is read: a writer still sending is not cut off", async () => {
+    const body = Buffer.alloc(LIMIT, 7);
+    expect((await putObject(body)).status).toBe(201);
+    // Head, then the rest after a pause: an early answer would close the socket mid-body (EPIPE).
+    const answer = await new Promise<{ status: number; sentAll: boolean; writeError?: Error }>((resolve) => {
+      let writeError: Error | undefined;
+      let sentAll = false;
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write(`PUT /store/objects/${sha(body)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.byteLength}\r\n\r\n`);
+        socket.write(body.subarray(0, 16));
+        setTimeout(() => socket.write(body.subarray(16), (e) => ((writeError = e ?? undefined), (sentAll = !e))), 200);
+      });
+      let text = "";
+      socket.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+        if (text.includes("\r\n\r\n")) {
+          // The answer came: it must not have come before the whole body was sent.
+          resolve({ status: Number(text.split(" ")[1]), sentAll, writeError });
+          socket.destroy();
+        }
+      });
+      socket.on("error", (e) => resolve({ status: 0, sentAll, writeError: e }));
+    });
+    expect(answer).toEqual({ status: 200, sentAll: true, writeError: undefined });
+  });
+
   it("accepts a chunked body and an empty body", async () => {
     const parts = [Buffer.from("a".repeat(1000)), Buffer.from("b".repeat(1000))];
     const name = sha(Buffer.concat(parts));

@@ -167,8 +167,10 @@ async function write(req: IncomingMessage, res: ServerResponse, collection: Coll
     return refuseBody(req, res, 413, `body exceeds ${collection.maxBytes} bytes`);
   }
   if (await collection.store.has(name)) {
-    // Already verified when first stored; skip re-hashing the duplicate.
-    req.resume();
+    // Already verified when first stored; skip re-hashing the duplicate. Read the body to its end
+    // before answering: an answer sent while the client (or a proxy in front) still writes makes
+    // Node close the connection under it (EPIPE, which a proxy turns into a 502).
+    if (!(await discardBody(req, collection.maxBytes))) return refuseBody(req, res, 413, `body exceeds ${collection.maxBytes} bytes`);
     return reply(req, res, 200, { name, status: "exists" });
   }
   let outcome: "created" | "exists";
@@ -219,6 +221,24 @@ function preflight(res: ServerResponse): void {
 function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
   res.setHeader("Allow", allow);
   reply(req, res, 405, { error: `method ${req.method} not allowed here` });
+}
+
+/** Reads and drops a request body; false as soon as it exceeds `maxBytes` (or fails). */
+function discardBody(req: IncomingMessage, maxBytes: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let total = 0;
+    const settle = (ok: boolean) => {
+      req.off("data", onData).off("end", onEnd).off("error", onError);
+      resolve(ok);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > maxBytes) settle(false);
+    };
+    const onEnd = () => settle(true);
+    const onError = () => settle(false);
+    req.on("data", onData).on("end", onEnd).on("error", onError);
+  });
 }
 
 /** Refusal while the request body may still be arriving: answer, then drop the connection. */
