@@ -354,9 +354,9 @@ export class CheckpointController {
     }
   }
 
-  /** Disk layers checkpoints name or captures in progress will name. */
-  async referencedLayers(): Promise<Set<string>> {
-    const named = (await this.list()).map((c) => c.diskLayerId).filter((id): id is string => id !== null);
+  /** Disk layers the listed checkpoints name or captures in progress will name. */
+  referencedLayers(list: readonly CheckpointInfo[]): Set<string> {
+    const named = list.map((c) => c.diskLayerId).filter((id): id is string => id !== null);
     return new Set([...named, ...this.pendingLayers]);
   }
 

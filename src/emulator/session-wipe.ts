@@ -16,19 +16,20 @@ export class SessionWipe {
   constructor(private readonly checkpoints: () => CheckpointController) {}
 
   /**
-   * Autosaves of the session being reset or discarded: this machine's own, and those taken up to
-   * `before` (default now; a reloaded session began with an autosave of an earlier page).
+   * Step 1: nothing left that a reload could resume the session from. The autosaves of the session
+   * are this machine's own and those taken up to `before` (default now; a reloaded session began
+   * with an autosave of an earlier page). One listing serves both steps: it is the costly part
+   * (sizes are computed) and it runs while the reset holds the guest paused. A checkpoint another
+   * machine finishes meanwhile is safe: its layer has that machine's session layer as a child.
    */
-  async sessionAutosaves(before = Date.now()): Promise<string[]> {
-    const own = this.checkpoints().ownAutosaves;
-    return (await this.checkpoints().list()).filter((c) => c.autosave && (c.created <= before || own.has(c.id))).map((c) => c.id);
-  }
-
-  /** Step 1: nothing left that a reload could resume the session from. */
-  async forgetSession(disk: DiskSession, before?: number): Promise<void> {
+  async forgetSession(disk: DiskSession, before = Date.now()): Promise<void> {
     const controller = this.checkpoints();
-    await controller.forget(await this.sessionAutosaves(before));
-    await disk.dropUnreferencedLayers(await controller.referencedLayers());
+    const own = controller.ownAutosaves;
+    const list = await controller.list();
+    const session = new Set(list.filter((c) => c.autosave && (c.created <= before || own.has(c.id))).map((c) => c.id));
+    await controller.forget([...session]);
+    const kept = list.filter((c) => !session.has(c.id));
+    await disk.dropUnreferencedLayers(controller.referencedLayers(kept));
   }
 
   /** Step 2: resolves once the session's blocks and chunks are deleted; rejects with what was not. */
