@@ -1,4 +1,5 @@
 /** What a machine is built from: firmware, kernel or the user's image, and the layered disk. */
+import { DEFAULT_GUEST_URL } from "../protocol/guest-manifest";
 import type { DriveKind, ImageSource, MachineConfig } from "../protocol/machine-config";
 import { fetchWithProgress, LoadError } from "../guest/fetch-with-progress";
 import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "../guest/guest-loader";
@@ -10,7 +11,6 @@ import { DiskSession } from "./disk-session";
 import type { MachineOwner } from "./machine-owner";
 
 const MIB = 1024 * 1024;
-export const DEFAULT_GUEST_URL = "/guest/guest.json";
 
 type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 

@@ -3,6 +3,12 @@
  * The app reads it to know what to boot; the disk layer reads `disk.blocks` to verify every
  * block it fetches from the base image.
  */
+
+/**
+ * Where the app serves the built-in guest's guest.json: what a machine boots unless its config
+ * names another, and the guest a share link must have been made on to open here.
+ */
+export const DEFAULT_GUEST_URL = "/guest/guest.json";
 export interface GuestFile {
   /** Path relative to guest.json. */
   path: string;

@@ -18,6 +18,7 @@ import { IV_BYTES, TAG_BYTES } from "./crypto";
 import { openShare, publishShare, type ShareObject } from "./share-session";
 import { StoreClient } from "./store-client";
 import { loadGuestManifest } from "../guest/guest-loader";
+import { DEFAULT_GUEST_URL } from "../protocol/guest-manifest";
 import type { ShareResult } from "../protocol";
 import type { PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 
@@ -356,13 +357,11 @@ export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: strin
 
 // --- the browser's dependencies (the capture worker passes its own store getters) ---
 
-/** The emulator's DEFAULT_GUEST_URL: the built-in guest this app serves. */
-const GUEST_URL = "/guest/guest.json";
 let guestPromise: Promise<GuestIdentity> | undefined;
 let keyStorePromise: Promise<ShareKeyStore> | undefined;
 
 function servedGuest(): Promise<GuestIdentity> {
-  guestPromise ??= loadGuestManifest(GUEST_URL).then(({ manifest, baseUrl }) => {
+  guestPromise ??= loadGuestManifest(DEFAULT_GUEST_URL).then(({ manifest, baseUrl }) => {
     const disk = manifest.files.disk;
     return { guestImageId: manifest.inputsHash, base: { url: new URL(disk.path, baseUrl).pathname, sha256: disk.sha256, size: disk.size } };
   });
