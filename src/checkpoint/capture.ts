@@ -3,6 +3,7 @@
  * directly): zero-skip and hash chunks, register the write, compress and store only chunks the
  * store lacks, and write the manifest last.
  */
+import { forEachLimited } from "../async/for-each-limited";
 import { chunkMap, DEFAULT_CHUNK_SIZE, hashChunks, splitNonZero, type HashedChunk } from "./chunks";
 import { encodeChunk, initCodec } from "./codec";
 import { FORMAT_VERSION, decodeManifest, type CheckpointManifest, type MachineIdentity } from "./manifest";
@@ -21,7 +22,8 @@ export interface CaptureInput extends CaptureMeta {
 
 /** Raw bytes per store transaction: big enough to amortise a transaction, small enough to overlap. */
 const BATCH_BYTES = 4 * 1024 * 1024;
-const MAX_TX_IN_FLIGHT = 1;
+/** Store writes at once: one transaction committing and the next batch queued behind it. */
+const STORE_QUEUE = 2;
 
 export async function captureCheckpoint(
   store: CheckpointStore,
@@ -53,41 +55,34 @@ export async function captureCheckpoint(
     const totalRaw = [...missing.values()].reduce((n, c) => n + c.data.byteLength, 0);
 
     const sizes = new Map(present);
-    let batch: NewChunk[] = [];
-    let batchRaw = 0;
     let doneRaw = 0;
     let compressMs = 0;
-    let storeWaitMs = 0;
-    // A few transactions in flight: IDB commits are the slow part in Chromium and overlap
-    // with each other and with compressing the next batch.
-    const inFlight: Promise<number>[] = [];
-    const flush = async (): Promise<void> => {
-      const tw = performance.now();
-      while (inFlight.length >= MAX_TX_IN_FLIGHT) await inFlight.shift();
-      storeWaitMs += performance.now() - tw;
-      const p = store.putChunks(batch);
-      p.catch(() => undefined); // surfaced by the await above/below, not as an unhandled rejection
-      inFlight.push(p);
-      batch = [];
-      batchRaw = 0;
-    };
-    for (const c of missing.values()) {
-      const tc = performance.now();
-      const enc = encodeChunk(c.data);
-      compressMs += performance.now() - tc;
-      sizes.set(c.hash, enc.bytes.byteLength);
-      batch.push({ hash: c.hash, bytes: enc.bytes, rawLength: c.data.byteLength, codec: enc.codec });
-      batchRaw += c.data.byteLength;
-      doneRaw += c.data.byteLength;
-      if (batchRaw >= BATCH_BYTES) {
-        await flush();
-        onProgress?.({ phase: "compress", done: doneRaw, total: totalRaw });
+    // Batches are compressed as the store takes them: IDB commits are the slow part in Chromium,
+    // so while one transaction commits the next batch is compressed and queued behind it.
+    function* batches(): Generator<NewChunk[]> {
+      let batch: NewChunk[] = [];
+      let batchRaw = 0;
+      for (const c of missing.values()) {
+        const tc = performance.now();
+        const enc = encodeChunk(c.data);
+        compressMs += performance.now() - tc;
+        sizes.set(c.hash, enc.bytes.byteLength);
+        batch.push({ hash: c.hash, bytes: enc.bytes, rawLength: c.data.byteLength, codec: enc.codec });
+        batchRaw += c.data.byteLength;
+        doneRaw += c.data.byteLength;
+        if (batchRaw >= BATCH_BYTES) {
+          yield batch;
+          onProgress?.({ phase: "compress", done: doneRaw, total: totalRaw });
+          batch = [];
+          batchRaw = 0;
+        }
       }
+      if (batch.length > 0) yield batch;
     }
-    await flush();
     const tw = performance.now();
-    await Promise.all(inFlight);
-    storeWaitMs += performance.now() - tw;
+    await forEachLimited(batches(), STORE_QUEUE, (batch) => store.putChunks(batch));
+    // What the pipeline took beyond compressing: the time the store kept the capture waiting.
+    const storeWaitMs = performance.now() - tw - compressMs;
     onProgress?.({ phase: "compress", done: totalRaw, total: totalRaw });
 
     let newBytes = 0;

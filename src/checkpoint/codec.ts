@@ -4,6 +4,7 @@
  * imported files name chunks by hash and must not be able to alias a chunk we already hold).
  */
 import { compress, decompress, init } from "@bokuweb/zstd-wasm";
+import { forEachLimited } from "../async/for-each-limited";
 
 /** How one stored chunk is encoded. "raw" is used when zstd would not make it smaller. */
 export type ChunkCodec = "zstd" | "raw";
@@ -72,10 +73,8 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
 /** Hashes many pieces with a bounded number of digests in flight (crypto.subtle is async). */
 export async function sha256HexAll(pieces: readonly Uint8Array[], inFlight = 64): Promise<string[]> {
   const out = new Array<string>(pieces.length);
-  for (let i = 0; i < pieces.length; i += inFlight) {
-    const batch = pieces.slice(i, i + inFlight).map((p) => sha256Hex(p));
-    const hashes = await Promise.all(batch);
-    for (let j = 0; j < hashes.length; j++) out[i + j] = hashes[j];
-  }
+  await forEachLimited(pieces, inFlight, async (piece, i) => {
+    out[i] = await sha256Hex(piece);
+  });
   return out;
 }

@@ -9,6 +9,7 @@
  *    then written into the local stores the way importCheckpoint does: chunks and disk layer
  *    first, the manifest last, so a failure leaves no listed checkpoint and touches nothing else.
  */
+import { forEachLimited } from "../async/for-each-limited";
 import type { LayerStore } from "../disk/layer-store";
 import { shareErrors } from "./errors";
 import { ShareKeyStore } from "./key-store";
@@ -211,23 +212,6 @@ export function decodeObject(key: string, plain: Uint8Array, maxRawLength: numbe
   }
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-}
-
 /** A link checked against this app's guest: the share session and the checkpoint it names. */
 export async function openChecked(deps: ShareBridgeDeps, link: string) {
   const opened = await openShare(deps.client, link, isSharedCheckpoint);
@@ -265,7 +249,7 @@ async function fetchChunksInto(deps: ShareBridgeDeps, opened: Opened["opened"], 
     pending = [];
     await deps.checkpoints.putChunks(batch);
   };
-  await pool(hashes, deps.concurrency ?? 6, async (hash) => {
+  await forEachLimited(hashes, deps.concurrency ?? 6, async (hash) => {
     const { raw: _raw, sealedBytes, ...record } = await fetchChunk(opened, hash, chunkSize);
     fetched(sealedBytes);
     pending.push(record);
@@ -279,7 +263,7 @@ async function importSharedDisk(deps: ShareBridgeDeps, opened: Opened["opened"],
   const disk = shared.disk && !(await deps.layers.getLayer(shared.disk.layerId)) ? shared.disk : null;
   if (!disk) return false;
   const blocks = new Map<string, Uint8Array>();
-  await pool([...new Set(disk.blocks.map(([, h]) => h))], deps.concurrency ?? 6, async (hash) => {
+  await forEachLimited([...new Set(disk.blocks.map(([, h]) => h))], deps.concurrency ?? 6, async (hash) => {
     const plain = await opened.readObject(hash);
     const obj = decodeObject(hash, plain, disk.blockSize);
     if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);

@@ -1,3 +1,4 @@
+import { forEachLimited } from "../async/for-each-limited";
 import { sha256Hex } from "./crypto";
 import { ownedBytes } from "./encoding";
 import { MISSING_QUERY, storePath } from "../protocol/store-http";
@@ -93,26 +94,20 @@ export class StoreClient {
       uploadedBytes: 0,
     };
     options.onProgress?.(progress);
-    let next = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (!failed && next < queue.length) {
-        const item = queue[next++];
-        try {
-          await this.putObject(item.name, item.bytes, options.signal);
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
+    await forEachLimited(
+      queue,
+      concurrency,
+      async (item) => {
+        await this.putObject(item.name, item.bytes, options.signal);
         progress = {
           ...progress,
           uploadedObjects: progress.uploadedObjects + 1,
           uploadedBytes: progress.uploadedBytes + item.bytes.byteLength,
         };
         options.onProgress?.(progress);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+      },
+      options.signal,
+    );
     return progress;
   }
 
