@@ -4,7 +4,7 @@
  */
 import zstdWasmUrl from "../../node_modules/@bokuweb/zstd-wasm/dist/web/zstd.wasm?url";
 import { initCodec } from "../checkpoint/codec";
-import { CheckpointStore } from "../checkpoint/store";
+import { CheckpointStore } from "../checkpoint/checkpoint-store";
 import { LayerStore } from "../disk/layer-store";
 
 let storePromise: Promise<CheckpointStore> | undefined;

@@ -7,7 +7,8 @@ import { forEachLimited } from "../async/for-each-limited";
 import { chunkMap, DEFAULT_CHUNK_SIZE, hashChunks, splitNonZero, type HashedChunk } from "./chunks";
 import { encodeChunk, initCodec } from "./codec";
 import { FORMAT_VERSION, decodeManifest, type CheckpointManifest, type MachineIdentity } from "./manifest";
-import type { CheckpointStore, NewChunk } from "./store";
+import type { CheckpointStore } from "./checkpoint-store";
+import type { NewChunk } from "./store";
 import type { CaptureMeta, CaptureProgress, CaptureTimings } from "../protocol/checkpoint-data";
 
 export type { CaptureMeta, CapturePhase, CaptureProgress, CaptureTimings } from "../protocol/checkpoint-data";

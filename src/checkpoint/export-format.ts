@@ -13,7 +13,8 @@ import { decodeChunk, fromHex, sha256Hex, toHex, type ChunkCodec } from "./codec
 import { crc32 } from "./crc32";
 import { CheckpointFormatError } from "./errors";
 import { decodeManifest, encodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
-import { verifyChunk, type CheckpointStore, type NewChunk } from "./store";
+import type { CheckpointStore } from "./checkpoint-store";
+import { verifyChunk, type NewChunk } from "./store";
 
 export const CONTAINER_VERSION = 1;
 const MAGIC = new Uint8Array([0x89, 0x53, 0x4e, 0x41, 0x50, 0x38, 0x36, 0x1a]);

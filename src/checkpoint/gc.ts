@@ -7,7 +7,8 @@
  * A Web Lock ("snap86-gc") keeps two tabs from collecting at once.
  */
 import type { CheckpointManifest } from "./manifest";
-import type { CheckpointStore, PendingWrite } from "./store";
+import type { CheckpointStore } from "./checkpoint-store";
+import type { PendingWrite } from "./store";
 import type { CheckpointSummary, GcOptions, GcResult, LockManagerLike } from "../protocol/checkpoint-data";
 
 export type { CheckpointSummary, GcOptions, GcResult, LockManagerLike } from "../protocol/checkpoint-data";

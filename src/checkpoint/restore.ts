@@ -4,7 +4,8 @@
  * one is decompressed and verified, so at most two batches of compressed bytes are held.
  */
 import type { ChunkList, CheckpointManifest } from "./manifest";
-import { verifyChunk, type CheckpointStore, type ChunkRecord } from "./store";
+import type { CheckpointStore } from "./checkpoint-store";
+import { verifyChunk, type ChunkRecord } from "./store";
 
 export interface RestoreOptions {
   /** Chunks per read transaction; the next batch is read while one is decoded. */

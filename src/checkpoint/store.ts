@@ -1,20 +1,21 @@
 /**
- * IndexedDB storage of checkpoints (database "snap86-checkpoints"; its schema, version and upgrades
- * are in src/storage/checkpoint-db.ts):
- * - `chunks`:    content hash → encoded bytes; shared by every checkpoint that has those bytes.
+ * The chunk store: IndexedDB storage of content-addressed chunks and of the records that name
+ * them (database "snap86-checkpoints"; its schema, version and upgrades are in
+ * src/storage/checkpoint-db.ts). What a record holds is not this module's business: the
+ * checkpoint format (manifests, src/checkpoint/checkpoint-store.ts) is layered above it.
+ * - `chunks`:    content hash → encoded bytes; shared by every record that has those bytes.
  * - `chunkMeta`: content hash → ChunkMeta (sizes, codec). Kept apart from the bytes so sizes
  *                and existence can be read without loading megabytes of values.
- * - `manifests`: checkpoint id → CheckpointManifest. A manifest is written last, in a transaction
- *                that first checks every chunk it names is present, so a checkpoint is either
- *                complete or absent: a crash mid-write leaves only orphan chunks for GC.
+ * - `manifests`: id → record. A record is written last, in a transaction that first checks every
+ *                chunk it names is present, so a checkpoint is either complete or absent: a
+ *                crash mid-write leaves only orphan chunks for GC.
  * - `pending`:   write id → hashes an in-progress write will reference. Registered in the same
  *                transaction that decides which chunks already exist, so GC (which marks from
- *                manifests AND pending) can never sweep a chunk a writer has decided to reuse.
+ *                records AND pending) can never sweep a chunk a writer has decided to reuse.
  */
-import { openCheckpointDb, type CheckpointDb as Db, type CheckpointDbSchema as DbSchema, type PendingWrite } from "../storage/checkpoint-db";
+import type { CheckpointDb, PendingWrite } from "../storage/checkpoint-db";
 import { decodeChunk, sha256Hex, type ChunkCodec } from "./codec";
 import { CheckpointCorruptError } from "./errors";
-import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
 
 export interface ChunkMeta {
   /** Encoded size in bytes. */
@@ -31,8 +32,6 @@ export interface ChunkRecord extends ChunkMeta {
 }
 
 export type { PendingWrite };
-export type CheckpointDbSchema = DbSchema<CheckpointManifest, ChunkMeta>;
-export type CheckpointDb = Db<CheckpointManifest, ChunkMeta>;
 
 export interface NewChunk {
   hash: string;
@@ -46,12 +45,9 @@ function ownBuffer(u8: Uint8Array): ArrayBuffer {
   return u8.slice().buffer as ArrayBuffer;
 }
 
-export class CheckpointStore {
-  private constructor(readonly db: CheckpointDb) {}
-
-  static async open(name?: string): Promise<CheckpointStore> {
-    return new CheckpointStore(await openCheckpointDb<CheckpointManifest, ChunkMeta>(name));
-  }
+/** Chunks, and records of type `R` (kept as they are given: the layer above validates them). */
+export class ChunkStore<R = unknown> {
+  constructor(readonly db: CheckpointDb<R, ChunkMeta>) {}
 
   close(): void {
     this.db.close();
@@ -59,7 +55,7 @@ export class CheckpointStore {
 
   /**
    * Registers a write that will reference `hashes` and returns the encoded size of each one
-   * already stored. From now until commitManifest/abortWrite, GC keeps all of them.
+   * already stored. From now until commitRecord/abortWrite, GC keeps all of them.
    */
   async beginWrite(writeId: string, hashes: Iterable<string>): Promise<Map<string, number>> {
     const list = [...new Set(hashes)];
@@ -102,19 +98,19 @@ export class CheckpointStore {
   }
 
   /**
-   * Writes the manifest, in one transaction that first checks every chunk it names is stored
-   * (so a listed checkpoint is always complete) and ends the pending write.
+   * Writes `record` under `id`, in one transaction that first checks every chunk in `hashes` is
+   * stored (so a listed record is always complete) and ends the pending write.
    */
-  async commitManifest(manifest: CheckpointManifest, writeId?: string): Promise<void> {
-    const hashes = [...manifestChunkHashes(manifest)];
+  protected async commitRecord(id: string, record: R, chunkHashes: Iterable<string>, writeId?: string): Promise<void> {
+    const hashes = [...chunkHashes];
     const tx = this.db.transaction(["chunkMeta", "manifests", "pending"], "readwrite");
     const meta = tx.objectStore("chunkMeta");
     const done = tx.done.catch(() => undefined);
     try {
       const keys = await Promise.all(hashes.map((h) => meta.getKey(h)));
       const missing = keys.findIndex((k) => k === undefined);
-      if (missing >= 0) throw new CheckpointCorruptError(manifest.id, hashes[missing], "was not stored before its manifest");
-      await tx.objectStore("manifests").put(manifest, manifest.id);
+      if (missing >= 0) throw new CheckpointCorruptError(id, hashes[missing], "was not stored before its manifest");
+      await tx.objectStore("manifests").put(record, id);
       if (writeId !== undefined) await tx.objectStore("pending").delete(writeId);
     } catch (e) {
       try {
@@ -132,23 +128,22 @@ export class CheckpointStore {
     await this.db.delete("pending", writeId);
   }
 
-  async getManifest(id: string): Promise<CheckpointManifest | undefined> {
-    const m = await this.db.get("manifests", id);
-    // Re-validated on read: the database is shared with every tab and older app versions.
-    return m === undefined ? undefined : decodeManifest(m);
+  /** A record as stored: other tabs and older app versions write here too, so validate it. */
+  protected getRecord(id: string): Promise<R | undefined> {
+    return this.db.get("manifests", id);
   }
 
-  async listManifests(): Promise<CheckpointManifest[]> {
-    const all = await this.db.getAll("manifests");
-    return all.map((m) => decodeManifest(m)).sort((a, b) => a.created - b.created);
+  protected listRecords(): Promise<R[]> {
+    return this.db.getAll("manifests");
   }
 
-  async putManifestLabel(id: string, label: string): Promise<void> {
+  /** Replaces a record by `edit(stored)` in one transaction; false if there is none. */
+  protected async updateRecord(id: string, edit: (stored: R) => R): Promise<boolean> {
     const tx = this.db.transaction("manifests", "readwrite");
-    const m = await tx.store.get(id);
-    if (!m) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
-    await tx.store.put(decodeManifest({ ...m, label }), id);
+    const stored = await tx.store.get(id);
+    if (stored !== undefined) await tx.store.put(edit(stored), id);
     await tx.done;
+    return stored !== undefined;
   }
 
   async getChunkRecord(hash: string): Promise<ChunkRecord | undefined> {

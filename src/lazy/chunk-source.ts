@@ -1,7 +1,8 @@
 // Where the loader worker gets RAM chunks from: the local IndexedDB store, or a share link
 // (network, encrypted; share/remote-ram-source.ts) behind the same interface.
 import type { CheckpointManifest } from "../checkpoint/manifest";
-import { verifyChunk, type CheckpointStore } from "../checkpoint/store";
+import type { CheckpointStore } from "../checkpoint/checkpoint-store";
+import { verifyChunk } from "../checkpoint/store";
 
 /** Some pages of a chunk: `bytes` is chunk-sized, page k valid where bit k of `pages` is set. */
 export interface PartialChunk {

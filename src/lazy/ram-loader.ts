@@ -7,7 +7,7 @@
  * so lazy restore knows nothing of links and keys.
  */
 import type { CheckpointManifest } from "../checkpoint/manifest";
-import type { CheckpointStore } from "../checkpoint/store";
+import type { CheckpointStore } from "../checkpoint/checkpoint-store";
 import type { LoaderMessage, ToLoaderMessage } from "../protocol/ram-loader";
 import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkSource } from "./chunk-source";
 import { runLoaderSession } from "./loader-session";

@@ -29,7 +29,8 @@ import { diskSections } from "../checkpoint/disk-sections";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "../checkpoint/manifest";
 import { buildPackParts, PACK_PAGE_SIZE } from "./page-pack";
 import { readDeviceState } from "../checkpoint/restore";
-import { verifyChunk, type CheckpointStore, type NewChunk } from "../checkpoint/store";
+import type { CheckpointStore } from "../checkpoint/checkpoint-store";
+import { verifyChunk, type NewChunk } from "../checkpoint/store";
 
 export interface GuestIdentity {
   /** guest.json inputsHash: what CheckpointManifest.machine.guestImageId holds. */

@@ -1,6 +1,6 @@
 /** Small deterministic machines for checkpoint tests (a few MiB, part zero, part compressible). */
 import "fake-indexeddb/auto";
-import { CheckpointStore } from "../../../src/checkpoint/store";
+import { CheckpointStore } from "../../../src/checkpoint/checkpoint-store";
 import type { CaptureInput } from "../../../src/checkpoint/capture";
 import type { MachineIdentity } from "../../../src/checkpoint/manifest";
 

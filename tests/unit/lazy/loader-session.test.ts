@@ -5,7 +5,7 @@ import "fake-indexeddb/auto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeChunk, initCodec, sha256Hex } from "../../../src/checkpoint/codec";
 import type { CheckpointManifest } from "../../../src/checkpoint/manifest";
-import { CheckpointStore } from "../../../src/checkpoint/store";
+import { CheckpointStore } from "../../../src/checkpoint/checkpoint-store";
 import { StoreChunkSource, type ChunkSource, type PackPagesListener } from "../../../src/lazy/chunk-source";
 import { CONTROL, createFaultBuffers, STATE, WHOLE_CHUNK } from "../../../src/lazy/fault-channel";
 import { chunksOfPages, prefetchOrder, runLoaderSession, type LoaderMessage } from "../../../src/lazy/loader-session";
