@@ -169,6 +169,15 @@ export class ChunkStore<R = unknown> {
     return records;
   }
 
+  /**
+   * Decoded chunks, each verified against its hash (and its length, where given), read in one
+   * transaction; rejects with CheckpointCorruptError naming `checkpointId`.
+   */
+  async readVerified(hashes: readonly string[], checkpointId: string, lengths?: readonly number[]): Promise<Uint8Array[]> {
+    const records = await this.getChunkRecords(hashes);
+    return Promise.all(records.map((rec, k) => verifyChunk(rec, hashes[k], checkpointId, lengths?.[k])));
+  }
+
   /** Encoded size of each stored chunk among `hashes` (absent ones are left out). */
   async storedSizes(hashes: Iterable<string>): Promise<Map<string, number>> {
     const list = [...hashes];

@@ -1,8 +1,6 @@
 // Where the loader worker gets RAM chunks from: the local IndexedDB store, or a share link
 // (network, encrypted; share/remote-ram-source.ts) behind the same interface.
-import type { CheckpointManifest } from "../checkpoint/manifest";
-import type { CheckpointStore } from "../checkpoint/checkpoint-store";
-import { verifyChunk } from "../checkpoint/store";
+import type { CheckpointManifest } from "../protocol/checkpoint-data";
 
 /** Some pages of a chunk: `bytes` is chunk-sized, page k valid where bit k of `pages` is set. */
 export interface PartialChunk {
@@ -29,10 +27,23 @@ export interface ChunkSource {
   onPackPages?(listener: PackPagesListener): void;
 }
 
+/**
+ * What lazy restore needs of the local checkpoint store: the chunk store implements it
+ * (src/checkpoint/store.ts), the loader worker's entry passes it in, so this folder never
+ * reaches into how chunks are stored, decoded or verified.
+ */
+export interface ChunkReader {
+  /**
+   * Decoded chunks, each checked against its content hash (and its length, where given), in one
+   * read; rejects naming `checkpointId` if one is missing or damaged.
+   */
+  readVerified(hashes: readonly string[], checkpointId: string, lengths?: readonly number[]): Promise<Uint8Array[]>;
+}
+
 /** Chunks of one checkpoint in the local store. */
 export class StoreChunkSource implements ChunkSource {
   constructor(
-    private readonly store: CheckpointStore,
+    private readonly store: ChunkReader,
     private readonly manifest: CheckpointManifest,
   ) {}
 
@@ -53,8 +64,7 @@ export class StoreChunkSource implements ChunkSource {
 
   async readMany(indices: readonly number[]): Promise<Uint8Array[]> {
     const hashes = indices.map((i) => this.#hash(i));
-    const records = await this.store.getChunkRecords(hashes);
-    return Promise.all(records.map((rec, k) => verifyChunk(rec, hashes[k], this.manifest.id, this.#length(indices[k]))));
+    return this.store.readVerified(hashes, this.manifest.id, indices.map((i) => this.#length(i)));
   }
 }
 

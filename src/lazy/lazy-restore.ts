@@ -1,7 +1,7 @@
 // A lazy restore as the emulator worker runs it: the device state is applied at once, RAM pages
 // arrive on first touch through the blocking fault channel, and the loader's background prefetch
 // fills the rest between ticks until lazy mode can be switched off.
-import type { CheckpointManifest } from "../checkpoint/manifest";
+import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import { createFaultBuffers, FaultClient, LazyFaultError, WHOLE_CHUNK } from "./fault-channel";
 import { FirstTouches } from "./first-touches";
 import type { LazyCpu } from "../v86/lazy-ram";

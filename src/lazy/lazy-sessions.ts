@@ -1,6 +1,6 @@
 // The checkpoint controller's side of lazy restore: one loader worker for the machine's life,
 // at most one active LazyRestore, the 4 Hz status events, and what happens when a chunk fails.
-import type { CheckpointManifest } from "../checkpoint/manifest";
+import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import type { EmulatorEvent, LazyStatus } from "../protocol";
 import type { LazyFaultError } from "./fault-channel";
 import type { LazyCpu } from "../v86/lazy-ram";

@@ -6,10 +6,9 @@
  * session. Shared checkpoints' RAM comes from a source the share folder provides (`openShared`),
  * so lazy restore knows nothing of links and keys.
  */
-import type { CheckpointManifest } from "../checkpoint/manifest";
-import type { CheckpointStore } from "../checkpoint/checkpoint-store";
+import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import type { LoaderMessage, ToLoaderMessage } from "../protocol/ram-loader";
-import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkSource } from "./chunk-source";
+import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkReader, type ChunkSource } from "./chunk-source";
 import { runLoaderSession } from "./loader-session";
 import { RECORD_MS, recordWorkingSet, WorkingSetStore } from "./working-set-store";
 
@@ -20,8 +19,14 @@ export interface SharedRamSource extends ChunkSource {
   commitIfComplete(): Promise<boolean>;
 }
 
+/** The local checkpoint store as the loader uses it (src/workers/ram-loader.ts passes the real one in). */
+export interface LocalCheckpoints extends ChunkReader {
+  /** The checkpoint's validated manifest; undefined if it is not stored here. */
+  getManifest(id: string): Promise<CheckpointManifest | undefined>;
+}
+
 export interface RamLoaderDeps {
-  store(): Promise<CheckpointStore>;
+  store(): Promise<LocalCheckpoints>;
   openShared(link: string): Promise<SharedRamSource>;
   post(message: LoaderMessage, transfer?: Transferable[]): void;
 }

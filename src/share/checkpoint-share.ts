@@ -188,8 +188,7 @@ function ramPageReader(deps: ShareBridgeDeps, m: CheckpointManifest, wanted: rea
     const hash = m.ram.chunks[chunk];
     if (!hash) return null;
     if (!kept.has(page)) {
-      const [record] = await deps.checkpoints.getChunkRecords([hash]);
-      const raw = await verifyChunk(record, hash, m.id);
+      const [raw] = await deps.checkpoints.readVerified([hash], m.id);
       for (const p of wantedOf.get(chunk) ?? [page]) {
         const at = (p - chunk * pagesPerChunk) * PACK_PAGE_SIZE;
         kept.set(p, at + PACK_PAGE_SIZE <= raw.byteLength ? raw.slice(at, at + PACK_PAGE_SIZE) : null);

@@ -4,6 +4,7 @@ import type { LoaderMessage, ToLoaderMessage } from "../protocol/ram-loader";
 import { ramLoader } from "../lazy/ram-loader";
 
 const handle = ramLoader({
+  // The checkpoint store is what lazy restore reads verified chunks and manifests with (LocalCheckpoints).
   store: checkpointStore,
   // Loaded on first use (a separate chunk): share code stays out of local restores.
   async openShared(link) {
