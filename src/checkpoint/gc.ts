@@ -19,9 +19,14 @@ export const GC_LOCK = "snap86-gc";
 export const DEFAULT_STALE_PENDING_MS = 10 * 60 * 1000;
 
 
+/** A manifest without its chunk lists (what crosses to the emulator worker for lists). */
+export function checkpointSummary(m: CheckpointManifest): CheckpointSummary {
+  const { formatVersion: _format, chunkSize: _chunkSize, codec: _codec, hashAlgorithm: _hash, deviceState: _state, ram: _ram, ...summary } = m;
+  return summary;
+}
+
 export async function listCheckpoints(store: CheckpointStore): Promise<CheckpointSummary[]> {
-  const all = await store.listManifests();
-  return all.map(({ id, parent, label, created, diskLayerId, sizes, thumbnail, machine }) => ({ id, parent, label, created, diskLayerId, sizes, thumbnail, machine }));
+  return (await store.listManifests()).map(checkpointSummary);
 }
 
 export async function labelCheckpoint(store: CheckpointStore, id: string, label: string): Promise<void> {

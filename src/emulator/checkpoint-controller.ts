@@ -5,6 +5,7 @@
  */
 import * as Comlink from "comlink";
 import type { CheckpointCatalog } from "../protocol";
+import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
 import type { CheckpointIoApi, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../v86/state";
@@ -35,6 +36,20 @@ export const GOLDEN_LABEL = "golden";
 
 export function machineKey(m: MachineIdentity): string {
   return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
+}
+
+/** A catalog entry as lists show it: its record and sharing sizes, and what this worker knows of it. */
+export function checkpointInfo(c: CheckpointSummary & SharingSizes, current: string | null): CheckpointInfo {
+  const { sizes, machine, ...record } = c;
+  return {
+    ...record,
+    ramBytes: sizes.ramBytes,
+    storedBytes: sizes.storedBytes,
+    autosave: c.label === AUTOSAVE_LABEL,
+    golden: c.label === GOLDEN_LABEL,
+    machineKey: machineKey(machine),
+    current: c.id === current,
+  };
 }
 
 export interface Machine {
@@ -303,23 +318,7 @@ export class CheckpointController {
   }
 
   async list(): Promise<CheckpointInfo[]> {
-    const list = await this.io.catalog.list();
-    return list.map((c) => ({
-      id: c.id,
-      parent: c.parent,
-      label: c.label,
-      created: c.created,
-      autosave: c.label === AUTOSAVE_LABEL,
-      golden: c.label === GOLDEN_LABEL,
-      machineKey: machineKey(c.machine),
-      thumbnail: c.thumbnail,
-      ramBytes: c.sizes.ramBytes,
-      storedBytes: c.sizes.storedBytes,
-      ownBytes: c.ownBytes,
-      sharedBytes: c.sharedBytes,
-      diskLayerId: c.diskLayerId,
-      current: c.id === this.current,
-    }));
+    return (await this.io.catalog.list()).map((c) => checkpointInfo(c, this.current));
   }
 
   /**

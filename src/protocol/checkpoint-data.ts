@@ -35,13 +35,25 @@ export interface CheckpointSizes {
   newBytes: number;
 }
 
-export interface CheckpointManifest {
-  formatVersion: typeof FORMAT_VERSION;
+/**
+ * What every view of a stored checkpoint has (its manifest, catalog summaries, the page's
+ * CheckpointInfo): its place in the tree, its name, its disk and its picture. One declaration,
+ * so a field added here reaches every view.
+ */
+export interface CheckpointRecord {
   id: string;
+  /** The checkpoint this one was taken after (tree edges); null for a root. */
   parent: string | null;
   label: string;
   /** Milliseconds since the epoch. */
   created: number;
+  /** Frozen disk layer (src/disk) the guest's disk was at; null if the machine had no layered disk. */
+  diskLayerId: string | null;
+  thumbnail: { mime: ThumbnailMime; base64: string } | null;
+}
+
+export interface CheckpointManifest extends CheckpointRecord {
+  formatVersion: typeof FORMAT_VERSION;
   machine: MachineIdentity;
   chunkSize: number;
   codec: ManifestCodec;
@@ -50,19 +62,11 @@ export interface CheckpointManifest {
   deviceState: ChunkList;
   /** Guest RAM; chunks.length === ceil(memoryBytes / chunkSize). */
   ram: ChunkList;
-  /** Frozen disk layer (src/disk) the guest's disk was at; null if the machine had no layered disk. */
-  diskLayerId: string | null;
-  thumbnail: { mime: ThumbnailMime; base64: string } | null;
   sizes: CheckpointSizes;
 }
 
-export interface CaptureMeta {
-  id: string;
-  parent: string | null;
-  label: string;
-  machine: MachineIdentity;
-  diskLayerId: string | null;
-  thumbnail: CheckpointManifest["thumbnail"];
+/** What a capture is told about the checkpoint it writes; the rest of the manifest it computes. */
+export interface CaptureMeta extends Omit<CheckpointRecord, "created">, Pick<CheckpointManifest, "machine"> {
   created?: number;
   chunkSize?: number;
 }
@@ -88,16 +92,8 @@ export interface LockManagerLike {
   request<T>(name: string, options: { mode?: "exclusive" | "shared" }, callback: () => Promise<T>): Promise<T>;
 }
 
-export interface CheckpointSummary {
-  id: string;
-  parent: string | null;
-  label: string;
-  created: number;
-  diskLayerId: string | null;
-  sizes: CheckpointManifest["sizes"];
-  thumbnail: CheckpointManifest["thumbnail"];
-  machine: CheckpointManifest["machine"];
-}
+/** A manifest without its chunk lists: what catalog listings carry across threads. */
+export interface CheckpointSummary extends CheckpointRecord, Pick<CheckpointManifest, "machine" | "sizes"> {}
 
 export interface GcOptions {
   locks?: LockManagerLike;
@@ -117,6 +113,7 @@ export interface GcResult {
 }
 
 export interface SharingSizes {
+  /** Compressed bytes no other checkpoint shares (freed if this one is deleted). */
   ownBytes: number;
   sharedBytes: number;
 }

@@ -1,27 +1,18 @@
 /** The checkpoints facet of the emulator worker: take, restore and keep stored checkpoints. */
+import type { CheckpointRecord, CheckpointSizes, SharingSizes } from "./checkpoint-data";
 import type { MachineConfig } from "./machine-config";
 
-/** A stored checkpoint as lists show it (the full manifest stays in the worker). */
-export interface CheckpointInfo {
-  id: string;
-  /** The checkpoint this one was taken after (tree edges); null for a root. */
-  parent: string | null;
-  label: string;
-  created: number;
+/**
+ * A stored checkpoint as lists show it (the full manifest stays in the worker): its record, the
+ * sizes the panel shows, and what the worker knows of it.
+ */
+export interface CheckpointInfo extends CheckpointRecord, Pick<CheckpointSizes, "ramBytes" | "storedBytes">, SharingSizes {
   /** Periodic / page-hide save of the running session, replaced by the next one. */
   autosave: boolean;
   /** The clean booted state of its image and machine config that resets return to. */
   golden: boolean;
   /** Same value for checkpoints that fit the same machine (guest image, memory, VGA, v86). */
   machineKey: string;
-  thumbnail: { mime: string; base64: string } | null;
-  /** Guest RAM size, compressed bytes it references, and how many of those it alone added. */
-  ramBytes: number;
-  storedBytes: number;
-  /** Compressed bytes no other checkpoint shares (freed if this one is deleted). */
-  ownBytes: number;
-  sharedBytes: number;
-  diskLayerId: string | null;
   /** The running machine descends from this checkpoint (last taken or restored). */
   current: boolean;
 }
