@@ -6,7 +6,7 @@
 import * as Comlink from "comlink";
 import type { CheckpointCatalog } from "../protocol";
 import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
-import type { CheckpointIoApi, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
+import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../v86/state";
 import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
@@ -209,7 +209,7 @@ export class CheckpointController {
     machine: Machine,
     loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
     wasm: LazyWasmHandle,
-    share?: { link: string },
+    share?: OpenedShareLink,
   ): Promise<void> {
     checkRestorable(loaded.manifest, machine.identity);
     const { emulator, disk } = machine;
@@ -232,9 +232,9 @@ export class CheckpointController {
   }
 
   /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
-  async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, link: string, wasm: LazyWasmHandle): Promise<void> {
+  async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, wasm: LazyWasmHandle): Promise<void> {
     this.lazy.onShareStored = () => void this.publishList().catch(() => undefined);
-    await this.runLazily(machine, prepared, wasm, { link });
+    await this.runLazily(machine, prepared, wasm, prepared.opened);
     this.current = prepared.manifest.id;
   }
 

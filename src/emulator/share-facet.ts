@@ -47,7 +47,7 @@ export class ShareFacetImpl implements ShareFacet {
         }
         return m.serialize(async () => {
           m.cleanBoot = false;
-          await controller.restoreShared(m.machine(), ready, link, await support.wasm.handle());
+          await controller.restoreShared(m.machine(), ready, await support.wasm.handle());
           m.ramReplaced();
           return { id: ready.manifest.id, mode: "lazy" as const, restoreMs: 0 };
         });

@@ -7,6 +7,7 @@ import { FirstTouches } from "./first-touches";
 import type { LazyCpu } from "../v86/lazy-ram";
 import { LazyRamSession } from "../v86/lazy-ram";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
+import type { OpenedShareLink } from "../protocol/checkpoint-io";
 import type { BeginMessage, LoaderMessage, TouchedMessage, WarmMessage } from "../protocol/ram-loader";
 import type { LocalChunks } from "./local-chunks";
 import { PAGE_SIZE } from "../v86/page-walker";
@@ -33,8 +34,8 @@ export interface LazyRestoreInput {
   onComplete?(): void;
   /** Chunks already decoded in this worker (by content hash): used instead of the loader. */
   local?: LocalChunks;
-  /** A share link: the loader fetches RAM from the checkpoint store and keeps it in this browser. */
-  share?: { link: string };
+  /** An opened share link: the loader fetches RAM from the checkpoint store and keeps it in this browser. */
+  share?: OpenedShareLink;
 }
 
 export interface LazyProgress {
@@ -122,7 +123,7 @@ export class LazyRestore {
         buffers: this.#buffers,
         order,
         ...(isFullManifest(manifest) ? { manifest } : {}),
-        ...(share ? { share: share.link } : {}),
+        ...(share ? { share } : {}),
       });
     });
   }

@@ -2,6 +2,7 @@
 // at most one active LazyRestore, the 4 Hz status events, and what happens when a chunk fails.
 import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import type { EmulatorEvent, LazyStatus } from "../protocol";
+import type { OpenedShareLink } from "../protocol/checkpoint-io";
 import type { LazyFaultError } from "./fault-channel";
 import type { LazyCpu } from "../v86/lazy-ram";
 import { LazyRestore, type LoaderPort } from "./lazy-restore";
@@ -119,7 +120,7 @@ export class LazyRestores {
     wasm: LazyWasmHandle,
     loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
     local?: LocalChunks,
-    share?: { link: string },
+    share?: OpenedShareLink,
   ): Promise<void> {
     this.abortActive();
     this.#recorder?.disarm();

@@ -3,10 +3,11 @@
  * event loop free while the emulator worker blocks in a page fault: it reads chunks from
  * IndexedDB, verifies and decodes them into shared memory (faults) or posts them (prefetch). One
  * worker serves every restore of the emulator's lifetime; a new `begin` supersedes the previous
- * session. Shared checkpoints' RAM comes from a source the share folder provides (`openShared`),
- * so lazy restore knows nothing of links and keys.
+ * session. Shared checkpoints' RAM comes from a source the share folder provides (`openShared`,
+ * from the link the checkpoint-I/O worker opened), so lazy restore knows nothing of how a share is read.
  */
 import type { CheckpointManifest } from "../protocol/checkpoint-data";
+import type { OpenedShareLink } from "../protocol/checkpoint-io";
 import type { LoaderMessage, ToLoaderMessage } from "../protocol/ram-loader";
 import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkReader, type ChunkSource } from "./chunk-source";
 import { runLoaderSession } from "./loader-session";
@@ -27,7 +28,8 @@ export interface LocalCheckpoints extends ChunkReader {
 
 export interface RamLoaderDeps {
   store(): Promise<LocalCheckpoints>;
-  openShared(link: string): Promise<SharedRamSource>;
+  /** RAM of a share the checkpoint-I/O worker opened (it is not opened again here). */
+  openShared(link: OpenedShareLink): Promise<SharedRamSource>;
   post(message: LoaderMessage, transfer?: Transferable[]): void;
 }
 

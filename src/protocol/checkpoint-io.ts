@@ -27,10 +27,25 @@ export interface ShareProgress {
   total: number;
 }
 
+/**
+ * A share link as the checkpoint-I/O worker opened it (parsed, its envelope fetched, decrypted,
+ * validated and checked against this app's guest), handed on to the RAM loader so that no other
+ * worker opens the link again. The keys are the non-extractable CryptoKeys derived from the
+ * link's key: structured clones of them pass between this page's workers, never to a server.
+ */
+export interface OpenedShareLink {
+  readonly manifest: CheckpointManifest;
+  readonly keys: { readonly data: CryptoKey; readonly iv: CryptoKey };
+  /** Store name of each sealed object by the content hash it holds (from the decrypted envelope). */
+  readonly objects: Readonly<Record<string, string>>;
+  /** The working-set pages' object and its sealed parts' lengths, if the link has one. */
+  readonly pack?: { readonly name: string; readonly parts: readonly number[] };
+}
+
 /** What a lazy open needs before the guest can run; RAM chunks come later from the RAM loader. */
 export type PreparedShare =
   | { kind: "local"; id: string }
-  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer };
+  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer; opened: OpenedShareLink };
 
 export interface CaptureJobs {
   capture(meta: CaptureMeta, ram: Uint8Array, deviceState: ArrayBuffer, onProgress?: (p: CaptureProgress) => void): Promise<CaptureResult>;

@@ -4,6 +4,7 @@
  * while a fault is served and Comlink's replies would never be read.
  */
 import type { CheckpointManifest } from "./checkpoint-data";
+import type { OpenedShareLink } from "./checkpoint-io";
 
 /** The shared memory of one lazy session; plain data so it crosses postMessage as is. */
 export interface FaultBuffers {
@@ -21,8 +22,8 @@ export interface BeginMessage {
   checkpointId: string;
   buffers: FaultBuffers;
   order: number[];
-  /** A share link: RAM chunks come from the checkpoint store over the network (and are kept here). */
-  share?: string;
+  /** A share link, opened: RAM chunks come from the checkpoint store over the network (and are kept here). */
+  share?: OpenedShareLink;
   /** The checkpoint's manifest as the emulator worker has it: no IndexedDB read before "ready". */
   manifest?: CheckpointManifest;
 }

@@ -16,12 +16,12 @@ import { ShareKeyStore } from "./key-store";
 import type { BaseImageIdentity, CheckpointValidator } from "./manifest-codec";
 import { decodeFrame, encodeFrame } from "./object-frame";
 import { IV_BYTES, TAG_BYTES } from "./crypto";
-import { openShare, publishShare, type ShareObject } from "./share-session";
+import { openShare, publishShare, type ShareObject, type ShareReader } from "./share-session";
 import { StoreClient } from "./store-client";
 import { loadGuestManifest } from "../guest/guest-loader";
 import { DEFAULT_GUEST_URL } from "../protocol/guest-manifest";
 import type { ShareResult } from "../protocol";
-import type { PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
+import type { OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 
 export type { PreparedShare, ShareProgress };
 import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "../checkpoint/codec";
@@ -231,7 +231,7 @@ export async function openChecked(deps: ShareBridgeDeps, link: string) {
 export type Opened = Awaited<ReturnType<typeof openChecked>>;
 
 /** Fetches one checkpoint chunk object, verified against its content hash; the local record to store. */
-export async function fetchChunk(opened: Opened["opened"], hash: string, chunkSize: number, priority?: "high" | "low"): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
+export async function fetchChunk(opened: ShareReader, hash: string, chunkSize: number, priority?: "high" | "low"): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
   const plain = await opened.readObject(hash, undefined, priority);
   const obj = decodeObject(hash, plain, chunkSize);
   if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
@@ -333,9 +333,12 @@ export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: strin
   const deviceOnly = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [
     ...new Set(manifest.deviceState.chunks.filter((h): h is string => !!h && !present.has(h))),
   ];
+  const { opened } = checked;
+  // The RAM loader reads on with what was opened here: it never parses or decrypts the link again.
+  const handOn: OpenedShareLink = { manifest: m, keys: opened.keys, objects: opened.manifest.objects, ...(opened.manifest.pack ? { pack: opened.manifest.pack } : {}) };
   return fetchShared(deps, checked, deviceOnly, async () => {
     const deviceState = await readDeviceState(deps.checkpoints, m);
-    return { kind: "lazy" as const, manifest: m, deviceState };
+    return { kind: "lazy" as const, manifest: m, deviceState, opened: handOn };
   }, onProgress);
 }
 

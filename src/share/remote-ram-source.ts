@@ -6,7 +6,9 @@ import type { PackPagesListener, PartialChunk } from "../lazy/chunk-source";
 import { shareErrors } from "./errors";
 import { manifestChunkHashes, type CheckpointManifest } from "../checkpoint/manifest";
 import { decodePackPart, PACK_PAGE_SIZE } from "./page-pack";
-import { fetchChunk, openChecked, type Opened, type ShareBridgeDeps } from "./checkpoint-share";
+import { fetchChunk, type ShareBridgeDeps } from "./checkpoint-share";
+import { shareReader, type ShareReader } from "./share-session";
+import type { OpenedShareLink } from "../protocol/checkpoint-io";
 import { verifyChunk, type NewChunk } from "../checkpoint/store";
 
 const PREFETCH_FETCHES = 4;
@@ -49,21 +51,26 @@ export class SharedRamSource {
   /** Stores still under way: the manifest is committed only after all of them. */
   readonly #writes = new Set<Promise<unknown>>();
 
+  private readonly opened: ShareReader;
+  readonly manifest: CheckpointManifest;
+
   private constructor(
     private readonly deps: ShareBridgeDeps,
-    private readonly opened: Opened["opened"],
-    readonly manifest: CheckpointManifest,
+    private readonly link: OpenedShareLink,
     /** Chunks this browser held when the open began (other checkpoints with the same content). */
     private readonly present: ReadonlySet<string>,
   ) {
-    this.#pagesPerChunk = manifest.chunkSize / PACK_PAGE_SIZE;
+    this.manifest = link.manifest;
+    this.opened = shareReader(deps.client, link.keys, link);
+    this.#pagesPerChunk = this.manifest.chunkSize / PACK_PAGE_SIZE;
   }
 
-  static async open(deps: ShareBridgeDeps, link: string): Promise<SharedRamSource> {
-    const { opened, m } = await openChecked(deps, link);
+  /** Reads on from the link prepareSharedCheckpoint opened (keys and envelope, not the link again). */
+  static async resume(deps: ShareBridgeDeps, link: OpenedShareLink): Promise<SharedRamSource> {
+    const m = link.manifest;
     // Registers (again) the pending write prepareSharedCheckpoint began, and says what is here.
     const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
-    const source = new SharedRamSource(deps, opened, m, new Set(present.keys()));
+    const source = new SharedRamSource(deps, link, new Set(present.keys()));
     source.#streamPack();
     return source;
   }
@@ -87,7 +94,7 @@ export class SharedRamSource {
    * fails to decrypt or decode ends the pack: its pages are then fetched with their chunks.
    */
   #streamPack(): void {
-    if (!this.opened.manifest.pack) return;
+    if (!this.link.pack) return;
     const pageCount = Math.ceil(this.manifest.ram.length / PACK_PAGE_SIZE);
     this.#packDone = this.opened
       .readPack((plain) => {

@@ -83,8 +83,8 @@ async function sealedPack(keys: ShareKeys, plaintexts: readonly Uint8Array[]): P
   return { object: { name, bytes, plainHash: name }, pack: { name, parts: parts.map((p) => p.bytes.byteLength) } };
 }
 
-export interface OpenedShare<T> {
-  readonly manifest: ShareManifest<T>;
+/** Reads a share's objects: the keys and object map of a link that was opened (once). */
+export interface ShareReader {
   /**
    * Fetches one object by key: checked against its store name, then decrypted and authenticated.
    * The caller still checks the content against `key` (it knows the plaintext's encoding).
@@ -100,6 +100,12 @@ export interface OpenedShare<T> {
   readPack(onPart: (plain: Uint8Array<ArrayBuffer>) => void | Promise<void>, signal?: AbortSignal): Promise<void>;
 }
 
+export interface OpenedShare<T> extends ShareReader {
+  readonly manifest: ShareManifest<T>;
+  /** Derived from the link's key: with `manifest`, what shareReader needs to read on elsewhere. */
+  readonly keys: ShareKeys;
+}
+
 /** Parses the link and fetches only the manifest; chunks come later through readChunk. */
 export async function openShare<T>(store: StoreClient, link: string, validate: CheckpointValidator<T>, signal?: AbortSignal): Promise<OpenedShare<T>> {
   const parsed = parseShareLink(link);
@@ -107,6 +113,14 @@ export async function openShare<T>(store: StoreClient, link: string, validate: C
   const keys = await deriveShareKeys(parsed.link.key);
   const sealedManifest = await store.getManifest(parsed.link.manifest, signal);
   const manifest = await decodeShareManifest(keys, sealedManifest, parsed.link.manifest, validate);
+  return { manifest, keys, ...shareReader(store, keys, manifest) };
+}
+
+/**
+ * The objects of a share opened before, perhaps in another worker (its keys and its decrypted
+ * manifest's object map and pack): nothing is parsed, fetched or decrypted again.
+ */
+export function shareReader(store: StoreClient, keys: ShareKeys, manifest: Pick<ShareManifest<unknown>, "objects" | "pack">): ShareReader {
   const readObject = async (key: string, objectSignal?: AbortSignal, priority?: "high" | "low"): Promise<Uint8Array<ArrayBuffer>> => {
     const name = Object.hasOwn(manifest.objects, key) ? manifest.objects[key] : undefined;
     if (name === undefined) throw shareErrors.damaged(`object ${key} is not in the share manifest`);
@@ -125,7 +139,6 @@ export async function openShare<T>(store: StoreClient, link: string, validate: C
     }
   };
   return {
-    manifest,
     readObject,
     async readPack(onPart, packSignal) {
       const pack = manifest.pack;

@@ -25,6 +25,7 @@ import { openShare } from "../../../src/share/share-session";
 import { StoreClient } from "../../../src/share/store-client";
 import { captureInput, makeDeviceState, makeRam, MACHINE, openTestStore } from "../checkpoint/fixtures";
 import { startStore, type RunningStore } from "./store-fixture";
+import type { OpenedShareLink } from "../../../src/protocol/checkpoint-io";
 
 const BLOCK = 4096;
 const PAGE = 4096;
@@ -76,6 +77,13 @@ async function sharer(): Promise<{ deps: ShareBridgeDeps; id: string; ram: Uint8
   return { deps, id, ram, disk };
 }
 
+/** What the RAM loader gets of a lazy open: the link as prepareSharedCheckpoint opened it. */
+async function preparedLazily(deps: ShareBridgeDeps, link: string): Promise<OpenedShareLink> {
+  const prepared = await prepareSharedCheckpoint(deps, link);
+  if (prepared.kind !== "lazy") throw new Error("expected a lazy open");
+  return prepared.opened;
+}
+
 async function listedIds(deps: ShareBridgeDeps): Promise<string[]> {
   return (await deps.checkpoints.listManifests()).map((m) => m.id);
 }
@@ -101,7 +109,7 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     const layerId = prepared.manifest.diskLayerId!;
     for (const [index, bytes] of a.disk) expect(Buffer.compare((await b.layers.readBlock(layerId, index))!, bytes)).toBe(0);
 
-    const source = await SharedRamSource.open(b, link);
+    const source = await SharedRamSource.resume(b, prepared.opened);
     expect(source.demandBypassesPrefetch).toBe(true);
     const arrived: number[] = [];
     source.onPackPages((pages, data) =>
@@ -150,8 +158,7 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     const link = buildShareLink(APP, { manifest: forged.name, key: parsed.link.key });
 
     const b = await side();
-    await prepareSharedCheckpoint(b, link);
-    const source = await SharedRamSource.open(b, link);
+    const source = await SharedRamSource.resume(b, await preparedLazily(b, link));
     const arrived: number[] = [];
     source.onPackPages((pages) => arrived.push(...pages));
     await expect.poll(() => arrived).toEqual([nonZero[1] * ppc]); // installed ahead, as any pack page
@@ -234,8 +241,7 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     const nonZero = manifest.ram.chunks.flatMap((h, i) => (h ? [i] : []));
     const { link } = await publishCheckpoint({ ...a.deps, client }, a.id, APP);
     const b = await side(GUEST, client);
-    await prepareSharedCheckpoint(b, link);
-    const source = await SharedRamSource.open(b, link);
+    const source = await SharedRamSource.resume(b, await preparedLazily(b, link));
     await source.read(nonZero[0]); // the guest runs on what came so far
     await own.stop();
     await expect(source.read(nonZero[1])).rejects.toMatchObject({ code: "store-unreachable", message: "The checkpoint store is not reachable" });
@@ -255,8 +261,7 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
       }
     }
     const b = await side(GUEST, new StallingClient({ baseUrl: store.baseUrl }));
-    await prepareSharedCheckpoint(b, link);
-    const source = await SharedRamSource.open(b, link);
+    const source = await SharedRamSource.resume(b, await preparedLazily(b, link));
     const t0 = performance.now();
     const all = await source.readMany(nonZero);
     expect(performance.now() - t0).toBeLessThan(10_000);
