@@ -3,17 +3,18 @@ import * as Comlink from "comlink";
 import { loadCheckpoint, readDeviceState } from "../checkpoint/restore";
 import type { LoadJobs } from "../protocol/checkpoint-io";
 import { checkpointStore } from "./stores";
+import { checkpointMissing } from "../checkpoint/errors";
 
 export const loadJobs: LoadJobs = {
-  async load(id, staging) {
-    const r = await loadCheckpoint(await checkpointStore(), id, staging);
+  async load(id, staging, signal) {
+    const r = await loadCheckpoint(await checkpointStore(), id, staging, { signal });
     return Comlink.transfer(r, [r.ram.buffer, r.deviceState]);
   },
 
   async loadLazy(id) {
     const s = await checkpointStore();
     const manifest = await s.getManifest(id);
-    if (!manifest) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
+    if (!manifest) throw checkpointMissing(id);
     const deviceState = await readDeviceState(s, manifest);
     return Comlink.transfer({ manifest, deviceState }, [deviceState]);
   },

@@ -12,19 +12,19 @@ async function bridge() {
 }
 
 export const shareJobs: ShareJobs = {
-  async publish(id, appUrl, onProgress) {
+  async publish(id, appUrl, onProgress, signal) {
     const { share, deps } = await bridge();
-    return share.publishCheckpoint(deps, id, appUrl, onProgress);
+    return share.publishCheckpoint(deps, id, appUrl, onProgress, signal);
   },
 
-  async open(link, onProgress) {
+  async open(link, onProgress, signal) {
     const { share, deps } = await bridge();
-    return share.openSharedCheckpoint(deps, link, onProgress);
+    return share.openSharedCheckpoint(deps, link, onProgress, signal);
   },
 
-  async prepare(link, onProgress) {
+  async prepare(link, onProgress, signal) {
     const { share, deps } = await bridge();
-    const prepared = await share.prepareSharedCheckpoint(deps, link, onProgress);
+    const prepared = await share.prepareSharedCheckpoint(deps, link, onProgress, signal);
     return prepared.kind === "lazy" ? Comlink.transfer(prepared, [prepared.deviceState]) : prepared;
   },
 };

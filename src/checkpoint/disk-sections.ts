@@ -6,6 +6,7 @@
  */
 import type { LayerStore } from "../disk";
 import type { ExtraSection } from "./export-format";
+import { CheckpointFormatError } from "./errors";
 
 interface LayerRecordMeta {
   imageId: string;
@@ -32,7 +33,7 @@ export async function* diskSections(store: LayerStore, layerId: string): AsyncGe
 export function diskSectionImporter(store: LayerStore, expectedLayerId: string | null) {
   const blocks: Array<readonly [number, Uint8Array]> = [];
   return async (s: ExtraSection): Promise<void> => {
-    if (s.layerId !== expectedLayerId) throw new Error("the checkpoint file's disk does not belong to its checkpoint");
+    if (s.layerId !== expectedLayerId) throw new CheckpointFormatError("the checkpoint file's disk does not belong to its checkpoint");
     if (s.kind === "disk-block") {
       blocks.push([s.blockIndex, s.bytes]);
       return;
@@ -41,9 +42,9 @@ export function diskSectionImporter(store: LayerStore, expectedLayerId: string |
     try {
       meta = JSON.parse(new TextDecoder().decode(s.meta)) as LayerRecordMeta;
     } catch {
-      throw new Error("the checkpoint file is damaged (bad disk layer record)");
+      throw new CheckpointFormatError("the checkpoint file is damaged (bad disk layer record)");
     }
-    if (typeof meta.imageId !== "string" || !Number.isInteger(meta.blockSize)) throw new Error("the checkpoint file is damaged (bad disk layer record)");
+    if (typeof meta.imageId !== "string" || !Number.isInteger(meta.blockSize)) throw new CheckpointFormatError("the checkpoint file is damaged (bad disk layer record)");
     await store.importLayer({ id: s.layerId, imageId: meta.imageId, blockSize: meta.blockSize }, blocks);
     blocks.length = 0;
   };

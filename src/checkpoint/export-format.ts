@@ -11,10 +11,11 @@
  */
 import { decodeChunk, fromHex, sha256Hex, toHex, type ChunkCodec } from "./codec";
 import { crc32 } from "./crc32";
-import { CheckpointFormatError } from "./errors";
+import { checkpointMissing, CheckpointFormatError } from "./errors";
 import { decodeManifest, encodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
 import type { CheckpointStore } from "./checkpoint-store";
 import { verifyChunk, type NewChunk } from "./store";
+import { throwIfAborted } from "../protocol/errors";
 
 export const CONTAINER_VERSION = 1;
 const MAGIC = new Uint8Array([0x89, 0x53, 0x4e, 0x41, 0x50, 0x38, 0x36, 0x1a]);
@@ -73,9 +74,14 @@ const CODEC_BY_ID: ChunkCodec[] = ["raw", "zstd"];
  * Streams the file's bytes. Chunks are verified before they are written out, so an export never
  * spreads a damaged chunk. `extra` sections (disk layers/blocks) follow the chunks.
  */
-export async function* exportCheckpoint(store: CheckpointStore, id: string, extra?: AsyncIterable<ExtraSection> | Iterable<ExtraSection>): AsyncGenerator<Uint8Array> {
+export async function* exportCheckpoint(
+  store: CheckpointStore,
+  id: string,
+  extra?: AsyncIterable<ExtraSection> | Iterable<ExtraSection>,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
   const m = await store.getManifest(id);
-  if (!m) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
+  if (!m) throw checkpointMissing(id);
   let crc = 0;
   let count = 0;
   const emit = (b: Uint8Array): Uint8Array => {
@@ -89,6 +95,7 @@ export async function* exportCheckpoint(store: CheckpointStore, id: string, extr
   yield emit(record(RecordType.Manifest, encodeManifest(m)));
   count++;
   for (const hash of manifestChunkHashes(m)) {
+    throwIfAborted(signal);
     const rec = await store.getChunkRecord(hash);
     await verifyChunk(rec, hash, m.id);
     if (!rec) throw new Error("unreachable");
@@ -104,6 +111,7 @@ export async function* exportCheckpoint(store: CheckpointStore, id: string, extr
   }
   if (extra) {
     for await (const s of extra) {
+      throwIfAborted(signal);
       yield emit(sectionRecord(s));
       count++;
     }
@@ -118,9 +126,14 @@ export async function* exportCheckpoint(store: CheckpointStore, id: string, extr
   yield record(RecordType.Trailer, t);
 }
 
-export async function exportCheckpointBlob(store: CheckpointStore, id: string, extra?: AsyncIterable<ExtraSection> | Iterable<ExtraSection>): Promise<Blob> {
+export async function exportCheckpointBlob(
+  store: CheckpointStore,
+  id: string,
+  extra?: AsyncIterable<ExtraSection> | Iterable<ExtraSection>,
+  signal?: AbortSignal,
+): Promise<Blob> {
   const parts: Uint8Array<ArrayBuffer>[] = [];
-  for await (const p of exportCheckpoint(store, id, extra)) parts.push(p as Uint8Array<ArrayBuffer>);
+  for await (const p of exportCheckpoint(store, id, extra, signal)) parts.push(p as Uint8Array<ArrayBuffer>);
   return new Blob(parts, { type: "application/x-snap86" });
 }
 
@@ -179,6 +192,8 @@ export async function importCheckpoint(
   store: CheckpointStore,
   file: Blob | ArrayBuffer | Uint8Array,
   onSection?: (s: ExtraSection) => Promise<void> | void,
+  /** Checked while verifying and before each write: a cancelled import lists nothing. */
+  signal?: AbortSignal,
 ): Promise<ImportResult> {
   const bytes = file instanceof Uint8Array ? file : new Uint8Array(file instanceof ArrayBuffer ? file : await file.arrayBuffer());
   const records = parseContainer(bytes);
@@ -190,6 +205,7 @@ export async function importCheckpoint(
   const chunks: NewChunk[] = [];
   const sections: ExtraSection[] = [];
   for (const r of records.slice(1)) {
+    throwIfAborted(signal);
     const dv = new DataView(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength);
     if (r.type === RecordType.Chunk) {
       if (r.payload.byteLength < 40) refuse("the checkpoint file is damaged (short chunk record)");
@@ -227,11 +243,14 @@ export async function importCheckpoint(
     let chunksAdded = 0;
     const fresh = chunks.filter((c) => !present.has(c.hash));
     for (let i = 0; i < fresh.length; i += 64) {
+      throwIfAborted(signal);
       const batch = fresh.slice(i, i + 64);
       await store.putChunks(batch);
       chunksAdded += batch.length;
     }
     for (const s of sections) await onSection?.(s);
+    // A disk layer imported without its manifest is collected with the unreferenced ones.
+    throwIfAborted(signal);
     await store.commitManifest(manifest, manifest.id);
     return { manifest, alreadyPresent: false, chunksAdded };
   } catch (e) {

@@ -6,11 +6,15 @@
 import type { ChunkList, CheckpointManifest } from "./manifest";
 import type { CheckpointStore } from "./checkpoint-store";
 import { verifyChunk, type ChunkRecord } from "./store";
+import { checkpointMissing } from "./errors";
+import { throwIfAborted } from "../protocol/errors";
 
 export interface RestoreOptions {
   /** Chunks per read transaction; the next batch is read while one is decoded. */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Checked between batches: a cancelled restore stops reading. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -38,6 +42,7 @@ export async function fillFromChunks(
   let pending = jobs.length > 0 ? read(0) : undefined;
   for (let from = 0; pending; from += batchSize) {
     const records = await pending;
+    throwIfAborted(options.signal);
     pending = from + batchSize < jobs.length ? read(from + batchSize) : undefined;
     pending?.catch(() => undefined); // surfaced when awaited next round
     await Promise.all(
@@ -87,7 +92,7 @@ export async function loadCheckpoint(
   options?: RestoreOptions,
 ): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer; ram: Uint8Array }> {
   const manifest = await store.getManifest(id);
-  if (!manifest) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
+  if (!manifest) throw checkpointMissing(id);
   const [deviceState, ram] = await Promise.all([readDeviceState(store, manifest), readRam(store, manifest, staging, options)]);
   return { manifest, deviceState, ram };
 }

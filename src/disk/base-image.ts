@@ -7,6 +7,7 @@
 import type { BlockHashList } from "../protocol/guest-manifest";
 import { blockRange, type DiskDb } from "./db";
 import { BaseImageError } from "./errors";
+import { Snap86Error } from "../protocol/errors";
 
 export const DEFAULT_BLOCK_SIZE = 64 * 1024;
 
@@ -89,9 +90,9 @@ export class HttpBaseImage implements BlockSource {
     this.blockCount = blockCountOf(o.size, this.blockSize);
     if (o.blockHashes) {
       if (o.blockHashes.blockSize !== this.blockSize) {
-        throw new Error(`block hash list is for ${o.blockHashes.blockSize}-byte blocks, disk uses ${this.blockSize}`);
+        throw new Snap86Error("guest-invalid", `block hash list is for ${o.blockHashes.blockSize}-byte blocks, disk uses ${this.blockSize}`);
       }
-      if (o.blockHashes.sha256.length !== this.blockCount) throw new Error(`block hash list must have ${this.blockCount} entries`);
+      if (o.blockHashes.sha256.length !== this.blockCount) throw new Snap86Error("guest-invalid", `block hash list must have ${this.blockCount} entries`);
     }
     this.hashes = o.blockHashes?.sha256 ?? null;
     this.db = o.db ?? null;

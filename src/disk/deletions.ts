@@ -42,6 +42,6 @@ export class PendingDeletions {
     while (this.running.size > 0) await Promise.all([...this.running]);
     const failures = this.failures;
     this.failures = [];
-    if (failures.length > 0) throw new LayerError(`Some of the session's data could not be deleted yet (it is retried at the next start): ${failures.join("; ")}`);
+    if (failures.length > 0) throw new LayerError(`Some of the session's data could not be deleted yet (it is retried at the next start): ${failures.join("; ")}`, "storage-failed");
   }
 }

@@ -1,5 +1,6 @@
 // When the running session is saved on its own (autosave checkpoints; a reload resumes the
 // newest). The service decides whether a tick saves anything; this only keeps the rhythm.
+import { Snap86Error } from "../protocol/errors";
 
 export const DEFAULT_AUTOSAVE_SECONDS = 30;
 
@@ -11,7 +12,7 @@ export class AutosaveTimer {
 
   /** Seconds between saves; 0 turns autosave off. Takes effect at the next start(). */
   set seconds(seconds: number) {
-    if (!Number.isFinite(seconds) || seconds < 0) throw new Error("autosave interval must be a number of seconds >= 0");
+    if (!Number.isFinite(seconds) || seconds < 0) throw new Snap86Error("invalid-argument", "autosave interval must be a number of seconds >= 0");
     this.#seconds = seconds;
   }
 

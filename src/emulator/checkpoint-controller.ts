@@ -29,6 +29,7 @@ import type { CheckpointManifest } from "../checkpoint/manifest";
 import type { LazySupport } from "../v86/lazy-support";
 import { LazyRestores, type LazyEmulator } from "../lazy/lazy-sessions";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
+import { asSnap86Error, Snap86Error, throwIfAborted, toWireError } from "../protocol/errors";
 
 export const AUTOSAVE_LABEL = "autosave";
 /** The clean booted checkpoint of an image + machine config (see src/emulator/golden-checkpoints.ts). */
@@ -168,9 +169,10 @@ export class CheckpointController {
         newBytes: result.manifest.sizes.newBytes,
       };
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      this.emit({ type: "checkpoint", phase: "failed", id, error: message });
-      throw new Error(`The checkpoint could not be saved: ${message}. Earlier checkpoints are unaffected.`);
+      const cause = asSnap86Error(e);
+      this.emit({ type: "checkpoint", phase: "failed", id, error: toWireError(cause) });
+      // The cause's code (storage full, engine refused...) is what the page explains.
+      throw new Snap86Error(cause.code, `The checkpoint could not be saved: ${cause.message}. Earlier checkpoints are unaffected.`, { cause, detail: cause.detail });
     } finally {
       this.writes.delete(write);
     }
@@ -180,24 +182,26 @@ export class CheckpointController {
    * Restores `id`. Eager: loads and verifies everything first, touching the machine only when all is
    * in hand. Lazy (when the instrumented wasm is loaded): resumes first, pages load on first touch.
    */
-  async restore(machine: Machine, id: string, options: RestoreOptions = {}): Promise<{ mode: RestoreMode; lazyUnavailable?: string }> {
+  async restore(machine: Machine, id: string, options: RestoreOptions = {}, signal?: AbortSignal): Promise<{ mode: RestoreMode; lazyUnavailable?: string }> {
     const support = machine.lazy ?? { available: false, reason: "the emulator was not started with the instrumented wasm" };
     // Lazy unless eager was asked for (or the instrumented wasm is unavailable).
     if (options.mode !== "eager" && support.available) {
-      await this.restoreLazy(machine, id, await support.wasm.handle());
+      await this.restoreLazy(machine, id, await support.wasm.handle(), signal);
       return { mode: "lazy" };
     }
     // RAM must be complete before an eager restore, which leaves the machine untouched if the
     // checkpoint turns out damaged: finish a running lazy session (the guest runs meanwhile).
     if (this.lazy.active && !this.lazy.failed) await this.lazy.settle().catch(() => undefined);
     if (this.lazy.active || this.lazy.failed) await this.endLazy(machine.emulator);
-    await this.restoreEager(machine, id);
+    await this.restoreEager(machine, id, signal);
     return support.available ? { mode: "eager" } : { mode: "eager", lazyUnavailable: support.reason };
   }
 
   /** Device state now, RAM on first touch and by background prefetch (src/lazy). */
-  private async restoreLazy(machine: Machine, id: string, wasm: LazyWasmHandle): Promise<void> {
+  private async restoreLazy(machine: Machine, id: string, wasm: LazyWasmHandle, signal?: AbortSignal): Promise<void> {
     const loaded = await this.loadDeviceState(id);
+    // The last moment to cancel: from here the running machine is replaced.
+    throwIfAborted(signal);
     await this.runLazily(machine, loaded, wasm);
     this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
     // Not awaited: the list (all manifests and sizes from IndexedDB) is for the UI, not the restore.
@@ -227,8 +231,8 @@ export class CheckpointController {
   }
 
   /** Fetches what a shared checkpoint needs before it can run (not its RAM); see src/share/checkpoint-share.ts. */
-  prepareShare(link: string): Promise<PreparedShare> {
-    return this.io.share.prepare(link, this.shareProgress());
+  prepareShare(link: string, signal?: AbortSignal): Promise<PreparedShare> {
+    return this.io.share.prepare(link, this.shareProgress(), signal);
   }
 
   /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
@@ -275,23 +279,25 @@ export class CheckpointController {
   }
 
   /** Encrypts and uploads what the store lacks; returns the link. */
-  async share(id: string, appUrl: string): Promise<ShareResult> {
-    return this.io.share.publish(id, appUrl, this.shareProgress());
+  async share(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult> {
+    return this.io.share.publish(id, appUrl, this.shareProgress(), signal);
   }
 
   /** Downloads, decrypts and verifies a shared checkpoint into the local store; returns its id. */
-  async openShare(link: string): Promise<string> {
-    const id = await this.io.share.open(link, this.shareProgress());
+  async openShare(link: string, signal?: AbortSignal): Promise<string> {
+    const id = await this.io.share.open(link, this.shareProgress(), signal);
     await this.publishList();
     return id;
   }
 
-  private async restoreEager(machine: Machine, id: string): Promise<void> {
+  private async restoreEager(machine: Machine, id: string, signal?: AbortSignal): Promise<void> {
     const staging = this.spare;
     this.spare = undefined;
-    const loaded = await this.io.load.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined);
+    const loaded = await this.io.load.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined, signal);
     try {
       checkRestorable(loaded.manifest, machine.identity);
+      // The last moment to cancel: from here the running machine is replaced.
+      throwIfAborted(signal);
       const { emulator, disk } = machine;
       await emulator.stop();
       await disk.disk.whenIdle();
@@ -371,15 +377,15 @@ export class CheckpointController {
     return (await this.list()).filter((c) => c.autosave).sort((a, b) => b.created - a.created)[0];
   }
 
-  exportFile(id: string): Promise<Blob> {
-    return this.io.files.exportFile(id);
+  exportFile(id: string, signal?: AbortSignal): Promise<Blob> {
+    return this.io.files.exportFile(id, signal);
   }
 
-  async importFile(file: Blob): Promise<CheckpointInfo> {
-    const { id } = await this.io.files.importFile(file);
+  async importFile(file: Blob, signal?: AbortSignal): Promise<CheckpointInfo> {
+    const { id } = await this.io.files.importFile(file, signal);
     await this.publishList();
     const info = (await this.list()).find((c) => c.id === id);
-    if (!info) throw new Error("the imported checkpoint is not listed");
+    if (!info) throw new Snap86Error("internal", "the imported checkpoint is not listed");
     return info;
   }
 

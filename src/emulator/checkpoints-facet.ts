@@ -12,6 +12,7 @@ import type {
 import type { MachineConfig } from "../protocol/machine-config";
 import { AUTOSAVE_LABEL } from "./checkpoint-controller";
 import type { MachineOwner } from "./machine-owner";
+import { throwIfAborted } from "../protocol/errors";
 
 type MachineOps = Omit<CheckpointsFacet, keyof CheckpointCatalog>;
 
@@ -27,12 +28,13 @@ class CheckpointsFacetImpl implements MachineOps {
     });
   }
 
-  restore(id: string, options?: RestoreOptions): Promise<RestoreResult> {
+  restore(id: string, options?: RestoreOptions, signal?: AbortSignal): Promise<RestoreResult> {
     const m = this.m;
     return m.serialize(async () => {
+      throwIfAborted(signal);
       const t0 = performance.now();
       m.cleanBoot = false;
-      const outcome = await m.checkpoints().restore(m.machine(), id, options);
+      const outcome = await m.checkpoints().restore(m.machine(), id, options, signal);
       m.ramReplaced();
       return { id, ...outcome, restoreMs: Math.round(performance.now() - t0) };
     });
@@ -65,12 +67,12 @@ class CheckpointsFacetImpl implements MachineOps {
     return m.serialize(() => m.checkpoints().remove(id, m.disk));
   }
 
-  exportFile(id: string): Promise<Blob> {
-    return this.m.checkpoints().exportFile(id);
+  exportFile(id: string, signal?: AbortSignal): Promise<Blob> {
+    return this.m.checkpoints().exportFile(id, signal);
   }
 
-  importFile(file: Blob): Promise<CheckpointInfo> {
-    return this.m.checkpoints().importFile(file);
+  importFile(file: Blob, signal?: AbortSignal): Promise<CheckpointInfo> {
+    return this.m.checkpoints().importFile(file, signal);
   }
 
   private async dropOlderAutosaves(keep: string): Promise<void> {

@@ -1,6 +1,7 @@
 /** The disk facet: the built-in guest's layered disk (see src/protocol/disk.ts). */
 import type { DiskFacet, DiskInfo, MachineFacet } from "../protocol";
 import type { MachineOwner } from "./machine-owner";
+import { Snap86Error } from "../protocol/errors";
 
 export class DiskFacetImpl implements DiskFacet {
   constructor(
@@ -20,7 +21,7 @@ export class DiskFacetImpl implements DiskFacet {
     const m = this.m;
     const emulator = m.emulator;
     const disk = m.disk;
-    if (!emulator || !disk) throw new Error("Wipe needs the built-in guest running");
+    if (!emulator || !disk) throw new Snap86Error("machine-off", "Wipe needs the built-in guest running");
     await emulator.stop();
     await disk.wipe();
     m.wiped = true;

@@ -20,6 +20,7 @@ import {
 } from "../disk";
 import type { BlockHashList, GuestDiskFile } from "../protocol/guest-manifest";
 import type { DiskInfo, NoticeLevel } from "../protocol";
+import { Snap86Error } from "../protocol/errors";
 
 export const SESSION_LABEL = "session";
 /** A standby machine's layers: not the session a reload continues, until the standby is used. */
@@ -143,7 +144,7 @@ export class DiskSession {
    * and the guest goes on writing to a fresh child. Returns the frozen layer's id.
    */
   async freezeAndContinue(): Promise<string> {
-    if (this.secure) throw new Error("Checkpoints are not available in a secure session: nothing of it may reach storage");
+    if (this.secure) throw new Snap86Error("unsupported", "Checkpoints are not available in a secure session: nothing of it may reach storage");
     await this.disk.whenIdle();
     const old = this.overlay;
     await old.flush();
@@ -160,7 +161,7 @@ export class DiskSession {
    * left holds only changes made since the last checkpoint, which a restore discards.
    */
   async branchFrom(frozenLayerId: string): Promise<void> {
-    if (this.secure) throw new Error("Checkpoints are not available in a secure session");
+    if (this.secure) throw new Snap86Error("unsupported", "Checkpoints are not available in a secure session");
     await this.disk.whenIdle();
     const old = this.overlay;
     const child = await this.store.createChild(frozenLayerId, this.label);

@@ -2,6 +2,7 @@
 // machine config, and taking it: only from a cold boot of the pristine disk, once, by whichever
 // caller asks first (the page after boot, a test fixture). Owns the cached answer.
 import type { CheckpointInfo, CheckpointResult } from "../protocol";
+import { Snap86Error } from "../protocol/errors";
 
 export interface GoldenHost {
   /** guestImageId/memory/vga/v86 of the running machine; undefined when off or not the built-in guest. */
@@ -52,10 +53,10 @@ export class GoldenCheckpoints {
       return existing;
     }
     if (!this.host.consumeCleanBoot()) {
-      throw new Error("A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");
+      throw new Snap86Error("unsupported", "A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");
     }
     const guestImageId = this.host.guestImageId();
-    if (!guestImageId) throw new Error("The machine is off: boot the built-in guest first");
+    if (!guestImageId) throw new Snap86Error("machine-off", "The machine is off: boot the built-in guest first");
     const taken = await this.host.take();
     // A golden of an older guest build (same label, other image) can never be used again.
     const list = await this.host.list();

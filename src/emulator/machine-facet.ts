@@ -4,6 +4,7 @@ import type { MachineConfig } from "../protocol/machine-config";
 import { ramView, type EngineEmulator } from "../v86/state";
 import { kernelOptions } from "./machine-options";
 import type { MachineOwner } from "./machine-owner";
+import { Snap86Error } from "../protocol/errors";
 
 export class MachineFacetImpl implements MachineFacet {
   constructor(private readonly m: MachineOwner) {}
@@ -42,7 +43,7 @@ export class MachineFacetImpl implements MachineFacet {
     const m = this.m;
     const emulator = m.emulator;
     let options = m.options;
-    if (!emulator || !options) throw new Error("The machine is off: boot it first");
+    if (!emulator || !options) throw new Snap86Error("machine-off", "The machine is off: boot it first");
     m.cleanBoot = m.wiped || (!!m.disk && m.disk.isEmptyOnBase());
     m.wiped = false;
     // A machine restored from a checkpoint was started without its kernel: a cold boot needs it.
@@ -85,7 +86,7 @@ export class MachineFacetImpl implements MachineFacet {
 
   ramContains(text: string): Promise<boolean> {
     const emulator = this.m.emulator;
-    if (!emulator) throw new Error("The machine is off");
+    if (!emulator) throw new Snap86Error("machine-off", "The machine is off");
     const needle = new TextEncoder().encode(text);
     const ram = ramView(emulator as unknown as EngineEmulator);
     // indexOf on the first byte, then compare: fast enough for 128 MiB in a test.
@@ -101,7 +102,7 @@ export class MachineFacetImpl implements MachineFacet {
     const m = this.m;
     return m.serialize(async () => {
       const emulator = m.emulator;
-      if (!emulator) throw new Error("The machine is off");
+      if (!emulator) throw new Snap86Error("machine-off", "The machine is off");
       await emulator.stop();
       await m.disk?.disk.whenIdle();
       const t0 = performance.now();

@@ -77,7 +77,7 @@ async function loadImage(image: ImageSource, progress: OnProgress): Promise<{ bu
   if ("bytes" in image) return { buffer: image.bytes };
   const name = decodeURIComponent(new URL(image.url, self.location.href).pathname.split("/").pop() || "image");
   const buffer = await fetchWithProgress(image.url, name, progress, undefined, true);
-  if (buffer.byteLength === 0) throw new LoadError(`The image at ${image.url} is empty`);
+  if (buffer.byteLength === 0) throw new LoadError("image-invalid", `The image at ${image.url} is empty`, { url: image.url });
   return { buffer };
 }
 

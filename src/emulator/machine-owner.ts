@@ -22,6 +22,7 @@ import { buildMachineOptions } from "./machine-options";
 import { RunClock } from "./run-clock";
 import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
+import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
 
 const STATS_INTERVAL_MS = 1000;
 /** Generous: a standby machine starts while another guest keeps both cores busy. */
@@ -107,12 +108,13 @@ export class MachineOwner {
     }
   }
 
-  /** Powers off and shows why; returns the error for the caller to throw. */
-  async failBoot(e: unknown): Promise<Error> {
-    const message = e instanceof Error ? e.message : String(e);
+  /** Powers off and shows why; returns the error (with its code) for the caller to throw. */
+  async failBoot(e: unknown): Promise<Snap86Error> {
+    const error = asSnap86Error(e);
     await this.powerOff();
-    this.setState("error", message);
-    return new Error(message);
+    // Cancelled by the user: off, not failed.
+    if (error.code !== "aborted") this.setState("error", toWireError(error));
+    return error;
   }
 
   async powerOff(): Promise<void> {
@@ -209,10 +211,11 @@ export class MachineOwner {
 
   /** The running machine as checkpoint operations need it, or why there is none. */
   machine(): Machine {
-    if (!this.emulator || !this.identity) throw new Error("Checkpoints need the built-in guest running: boot it first");
-    if (!this.disk) throw new Error("Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
+    if (!this.emulator || !this.identity) throw new Snap86Error("machine-off", "Checkpoints need the built-in guest running: boot it first");
+    if (!this.disk) throw new Snap86Error("unsupported", "Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
     if (this.disk.secure) {
-      throw new Error(
+      throw new Snap86Error(
+        "unsupported",
         this.disk.lockedElsewhere
           ? "This tab runs on a temporary disk because the disk is open in another tab: checkpoints are off"
           : "Checkpoints are off in a secure session: nothing of it may reach storage",
@@ -230,7 +233,7 @@ export class MachineOwner {
         (frame, transfer) => this.emit(this.markTransfer({ type: "screen", frame }, transfer)),
       );
       this.screen = screen;
-      const timeout = setTimeout(() => reject(new LoadError(`The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      const timeout = setTimeout(() => reject(new LoadError("timeout", `The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
       emulator.add_listener("emulator-loaded", () => this.recordWalks(emulator));
       emulator.add_listener("emulator-started", () => {
@@ -286,7 +289,7 @@ export class MachineOwner {
     this.emit({ type: "notice", level, message });
   }
 
-  setState(state: RunState, error?: string): void {
+  setState(state: RunState, error?: WireError): void {
     this.runState = state;
     this.emit({ type: "state", state, ...(error ? { error } : {}) });
   }

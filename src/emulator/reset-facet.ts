@@ -3,6 +3,7 @@ import type { CheckpointInfo, DiscardOptions, ResetFacet, ResetResult } from "..
 import type { MachineConfig } from "../protocol/machine-config";
 import { resetToGolden } from "./golden-reset";
 import type { MachineOwner } from "./machine-owner";
+import { Snap86Error } from "../protocol/errors";
 
 export class ResetFacetImpl implements ResetFacet {
   constructor(private readonly m: MachineOwner) {}
@@ -22,7 +23,7 @@ export class ResetFacetImpl implements ResetFacet {
     return m.serialize(async () => {
       const t0 = performance.now();
       const golden = await m.golden.find();
-      if (!golden) throw new Error("No clean booted state yet: it is saved when the shell first answers after a cold boot");
+      if (!golden) throw new Snap86Error("no-clean-state", "No clean booted state yet: it is saved when the shell first answers after a cold boot");
       const controller = m.checkpoints();
       const image = await controller.goldenImage(golden);
       const machine = m.machine();
@@ -47,7 +48,7 @@ export class ResetFacetImpl implements ResetFacet {
     m.autosave.stop();
     await m.boot(config, true);
     const golden = (await m.checkpoints().list()).find((c) => c.id === goldenId);
-    if (!golden) throw new Error(`golden checkpoint ${goldenId} is gone`);
+    if (!golden) throw new Snap86Error("checkpoint-missing", `golden checkpoint ${goldenId} is gone`);
     await m.serialize(async () => {
       const image = await m.checkpoints().goldenImage(golden);
       await resetToGolden(m.machine(), image, true);

@@ -3,6 +3,7 @@ import type { CheckpointsFacet, RestoreResult, ShareFacet, ShareResult } from ".
 import type { PreparedShare } from "../protocol/checkpoint-io";
 import type { MachineConfig } from "../protocol/machine-config";
 import type { MachineOwner } from "./machine-owner";
+import { throwIfAborted } from "../protocol/errors";
 
 export class ShareFacetImpl implements ShareFacet {
   constructor(
@@ -10,17 +11,18 @@ export class ShareFacetImpl implements ShareFacet {
     private readonly checkpoints: Pick<CheckpointsFacet, "restore">,
   ) {}
 
-  publish(id: string, appUrl: string): Promise<ShareResult> {
-    return this.m.checkpoints().share(id, appUrl);
+  publish(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult> {
+    return this.m.checkpoints().share(id, appUrl, signal);
   }
 
   /**
    * Opens a share link. With lazy restore available, only the device state and the disk layer
    * are fetched first; the guest then runs while its RAM arrives on first touch and by prefetch
    * (the checkpoint is listed once all of it is stored). Otherwise the whole checkpoint is
-   * downloaded and restored eagerly. A bad link leaves a running machine untouched.
+   * downloaded and restored eagerly. A bad link, or a cancel while the first objects download,
+   * leaves a running machine untouched.
    */
-  async open(link: string, config: MachineConfig): Promise<RestoreResult> {
+  async open(link: string, config: MachineConfig, signal?: AbortSignal): Promise<RestoreResult> {
     const m = this.m;
     const t0 = performance.now();
     const controller = m.checkpoints();
@@ -29,7 +31,9 @@ export class ShareFacetImpl implements ShareFacet {
     booting?.catch(() => undefined);
     let prepared: PreparedShare;
     try {
-      prepared = await controller.prepareShare(link);
+      prepared = await controller.prepareShare(link, signal);
+      // The last moment to cancel with the running machine kept: afterBoot replaces it.
+      throwIfAborted(signal);
     } catch (e) {
       if (booting) throw await m.failBoot(e);
       throw e;
@@ -43,7 +47,7 @@ export class ShareFacetImpl implements ShareFacet {
         const support = m.lazySupport;
         if (!support.available) {
           // No lazy restore here: download the rest of the checkpoint, then restore it eagerly.
-          return this.checkpoints.restore(await controller.openShare(link), { mode: "eager" });
+          return this.checkpoints.restore(await controller.openShare(link, signal), { mode: "eager" });
         }
         return m.serialize(async () => {
           m.cleanBoot = false;

@@ -1,8 +1,19 @@
 /** Downloads a file, reporting progress, and turns HTTP failures into messages a user can act on. */
 import type { Progress } from "../protocol";
+import { Snap86Error, type ErrorDetail } from "../protocol/errors";
 
-export class LoadError extends Error {
+type LoadErrorCode = "image-unreachable" | "image-not-found" | "image-http" | "image-invalid" | "guest-invalid" | "timeout";
+
+/** A download (guest manifest, kernel, a user's image) that failed: the code says how. */
+export class LoadError extends Snap86Error<LoadErrorCode> {
   override name = "LoadError";
+  constructor(code: LoadErrorCode, message: string, detail?: ErrorDetail) {
+    super(code, message, { detail });
+  }
+}
+
+export function httpLoadCode(status: number): LoadErrorCode {
+  return status === 404 || status === 410 ? "image-not-found" : "image-http";
 }
 
 export async function fetchWithProgress(
@@ -17,13 +28,13 @@ export async function fetchWithProgress(
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new LoadError(`Could not download ${label} from ${url}: network error (${(e as Error).message})`);
+    throw new LoadError("image-unreachable", `Could not download ${label} from ${url}: network error (${(e as Error).message})`, { url });
   }
   if (!response.ok) {
-    throw new LoadError(`Could not download ${label} from ${url}: HTTP ${response.status} ${response.statusText}`.trim());
+    throw new LoadError(httpLoadCode(response.status), `Could not download ${label} from ${url}: HTTP ${response.status} ${response.statusText}`.trim(), { url, status: response.status });
   }
   if (refuseHtml && (response.headers.get("content-type") ?? "").startsWith("text/html")) {
-    throw new LoadError(`${url} returned a web page, not a disk image: check the URL`);
+    throw new LoadError("image-invalid", `${url} returned a web page, not a disk image: check the URL`, { url });
   }
   const total = Number(response.headers.get("content-length")) || expectedSize || 0;
   if (!response.body) return response.arrayBuffer();

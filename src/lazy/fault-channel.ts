@@ -6,6 +6,7 @@
 // which it names in a mask) and flips STATE to DONE (or ERROR).
 import type { PartialChunk } from "./chunk-source";
 import type { FaultBuffers } from "../protocol/ram-loader";
+import { Snap86Error } from "../protocol/errors";
 
 /** Int32 slots of the control SharedArrayBuffer. */
 export const CONTROL = {
@@ -40,8 +41,11 @@ export function createFaultBuffers(chunkSize: number): FaultBuffers {
 }
 
 /** A chunk could not be made resident; the guest must not run on. */
-export class LazyFaultError extends Error {
+export class LazyFaultError extends Snap86Error<"lazy-fault"> {
   override name = "LazyFaultError";
+  constructor(message: string) {
+    super("lazy-fault", message);
+  }
 }
 
 /** Emulator-worker side: blocking requests. */

@@ -13,6 +13,7 @@ import type { LocalChunks } from "./local-chunks";
 import { PAGE_SIZE } from "../v86/page-walker";
 import { popcount } from "../v86/residency-map";
 import { RECORD_MS } from "./working-set-store";
+import { Snap86Error } from "../protocol/errors";
 
 /** The loader worker as this side uses it (a Worker in browsers, a stand-in in tests). */
 export interface LoaderPort {
@@ -68,7 +69,7 @@ export class LazyRestore {
 
   private constructor(private readonly input: LazyRestoreInput) {
     const { manifest } = input;
-    if (manifest.chunkSize % PAGE_SIZE !== 0) throw new Error(`chunk size ${manifest.chunkSize} is not a multiple of the page size`);
+    if (manifest.chunkSize % PAGE_SIZE !== 0) throw new Snap86Error("checkpoint-format", `chunk size ${manifest.chunkSize} is not a multiple of the page size`);
     this.#pagesPerChunk = manifest.chunkSize / PAGE_SIZE;
     const buffers = createFaultBuffers(manifest.chunkSize);
     this.#client = new FaultClient(buffers);
@@ -99,7 +100,7 @@ export class LazyRestore {
     }
     if (r.input.cpu.memory_size[0] !== input.manifest.ram.length) {
       r.abort();
-      throw new Error(`checkpoint RAM is ${input.manifest.ram.length} bytes, the machine has ${r.input.cpu.memory_size[0]}`);
+      throw new Snap86Error("checkpoint-incompatible", `checkpoint RAM is ${input.manifest.ram.length} bytes, the machine has ${r.input.cpu.memory_size[0]}`);
     }
     r.#pumpLocal();
     return r;
@@ -284,7 +285,7 @@ export class LazyRestore {
     this.#touches.stop();
     this.#client.close();
     this.input.loader.removeEventListener("message", this.#onMessage);
-    this.#ready?.reject(new Error("lazy restore ended"));
+    this.#ready?.reject(new Snap86Error("aborted", "lazy restore ended"));
     this.#ready = null;
     this.#resolveComplete();
   }

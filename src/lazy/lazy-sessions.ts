@@ -9,6 +9,7 @@ import { LazyRestore, type LoaderPort } from "./lazy-restore";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
 import type { LocalChunks } from "./local-chunks";
 import type { WalkRecorder } from "../v86/walk-recorder";
+import { Snap86Error } from "../protocol/errors";
 
 const STATUS_INTERVAL_MS = 250;
 
@@ -98,9 +99,9 @@ export class LazyRestores {
    * running meanwhile); refuses if the last lazy restore failed.
    */
   async settle(): Promise<void> {
-    if (this.#failure) throw new Error(`${this.#failure}. Restore a checkpoint before taking a new one.`);
+    if (this.#failure) throw new Snap86Error("lazy-fault", `${this.#failure}. Restore a checkpoint before taking a new one.`);
     await this.#active?.complete();
-    if (this.#failure) throw new Error(`${this.#failure}. Restore a checkpoint before taking a new one.`);
+    if (this.#failure) throw new Snap86Error("lazy-fault", `${this.#failure}. Restore a checkpoint before taking a new one.`);
   }
 
   /** Drops an unfinished session; only with the emulator stopped and about to get all of RAM. */

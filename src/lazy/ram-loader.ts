@@ -12,6 +12,7 @@ import type { LoaderMessage, ToLoaderMessage } from "../protocol/ram-loader";
 import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkReader, type ChunkSource } from "./chunk-source";
 import { runLoaderSession } from "./loader-session";
 import { RECORD_MS, recordWorkingSet, WorkingSetStore } from "./working-set-store";
+import { Snap86Error } from "../protocol/errors";
 
 /** RAM of a shared checkpoint, streamed from the checkpoint store. */
 export interface SharedRamSource extends ChunkSource {
@@ -70,7 +71,7 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
           };
         } else {
           const manifest = m.manifest?.id === m.checkpointId ? m.manifest : await s.getManifest(m.checkpointId);
-          if (!manifest) throw new Error(`checkpoint ${m.checkpointId} does not exist`);
+          if (!manifest) throw new Snap86Error("checkpoint-missing", `checkpoint ${m.checkpointId} does not exist`, { detail: { checkpointId: m.checkpointId } });
           source = cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded);
         }
         const record = recordWorkingSet(ws, m.checkpointId, undefined, workingSet);

@@ -9,6 +9,7 @@ import type { EmulatorClient, EmulatorRemote } from "./emulator-client";
 import type { ResetController, ResetOutcome } from "./reset-controller";
 import type { StandbyStatus } from "./standby";
 import { runCommand, type RunResult } from "./run-command";
+import { fromWireError, Snap86Error } from "../protocol/errors";
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -68,9 +69,9 @@ export interface Snap86Api extends FlatCalls {
   /** Takes a checkpoint (brief pause, then written in the background); resolves once stored. */
   checkpoint(options?: CheckpointOptions): Promise<CheckpointResult>;
   /** Uploads the checkpoint (encrypted) to the store; the link opens it in any browser. */
-  share(id: string): Promise<ShareResult>;
+  share(id: string, signal?: AbortSignal): Promise<ShareResult>;
   /** Opens a share link: imports the checkpoint and boots into it (default machine config). */
-  openShare(link: string, config?: Partial<MachineConfig>): Promise<RestoreResult>;
+  openShare(link: string, config?: Partial<MachineConfig>, signal?: AbortSignal): Promise<RestoreResult>;
   /**
    * Back to the golden (clean booted) state in milliseconds: session disk, RAM, autosaves and the
    * page's serial output are wiped. Uses the standby machine when one is ready. Resolves once the
@@ -110,7 +111,7 @@ export function createAutomationApi(
   const runNow = async (command: string, options?: WaitOptions) => {
     // A machine that is just starting (or was just swapped in) reports "running" shortly.
     if (client.state === "loading") await client.whenState("running").catch(() => undefined);
-    if (client.state !== "running") throw new Error(`The machine is ${client.state}: boot or resume it before run()`);
+    if (client.state !== "running") throw new Snap86Error("machine-off", `The machine is ${client.state}: boot or resume it before run()`);
     return runCommand(client.serial, (text) => void client.remote.machine.serialInput(text), command, options?.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS);
   };
   const runWithStatus = (command: string, options?: WaitOptions) => serialized(() => runNow(command, options));
@@ -134,9 +135,9 @@ export function createAutomationApi(
       // The serial getty may not be listening yet; typed input would be lost, so keep asking.
       for (;;) {
         const left = deadline - performance.now();
-        if (left <= 0) throw new Error("The guest shell did not answer in time");
+        if (left <= 0) throw new Snap86Error("timeout", "The guest shell did not answer in time");
         if (client.state === "error" || client.state === "off") {
-          throw new Error(client.lastError ?? `The machine is ${client.state}`);
+          throw client.lastError ? fromWireError(client.lastError) : new Snap86Error("machine-off", `The machine is ${client.state}`);
         }
         if (client.state !== "running") {
           await sleep(50); // still loading, or paused by someone else: wait without spinning
@@ -180,8 +181,8 @@ export function createAutomationApi(
       const picture = options?.thumbnail ?? thumbnail();
       return client.remote.checkpoints.take({ ...options, ...(picture ? { thumbnail: picture } : {}) });
     },
-    share: (id) => client.remote.share.publish(id, `${location.origin}${location.pathname}`),
-    openShare: (link, config) => client.remote.share.open(link, { ...DEFAULT_CONFIG, ...config }),
+    share: (id, signal) => client.remote.share.publish(id, `${location.origin}${location.pathname}`, signal),
+    openShare: (link, config, signal) => client.remote.share.open(link, { ...DEFAULT_CONFIG, ...config }, signal),
     reset: () => resets.reset(),
     setStandby: async (enabled) => {
       await resets.standby.setEnabled(enabled);
@@ -191,7 +192,7 @@ export function createAutomationApi(
     async waitForStandby(options) {
       const deadline = performance.now() + (options?.timeoutMs ?? DEFAULT_SHELL_TIMEOUT_MS);
       while (resets.standby.status === "preparing" || (resets.standby.enabled && resets.standby.status === "off")) {
-        if (performance.now() > deadline) throw new Error("The standby machine was not ready in time");
+        if (performance.now() > deadline) throw new Snap86Error("timeout", "The standby machine was not ready in time");
         await sleep(50);
       }
       return resets.standby.status;

@@ -7,10 +7,12 @@
 import * as Comlink from "comlink";
 import type { EmulatorApi, EmulatorEvent, RunState } from "../protocol";
 import type { RemoteFacets } from "../protocol/remote";
+import { installTransferHandlers } from "../protocol/transfer";
 
 /** The emulator worker as the page holds it: `remote.checkpoints.list()` and so on. */
 export type EmulatorRemote = RemoteFacets<EmulatorApi>;
 import { SerialLog } from "./serial-log";
+import { Snap86Error, type WireError } from "../protocol/errors";
 
 type Handler = (event: EmulatorEvent) => void;
 
@@ -20,6 +22,7 @@ export interface EmulatorWorker {
 }
 
 export function spawnEmulatorWorker(name = "emulator"): EmulatorWorker {
+  installTransferHandlers();
   const worker = new Worker(new URL("../workers/emulator.ts", import.meta.url), { type: "module", name });
   return { worker, remote: Comlink.wrap(worker) as unknown as EmulatorRemote };
 }
@@ -31,7 +34,8 @@ export class EmulatorClient {
   /** Events of a worker that was swapped out are dropped: only the current machine speaks. */
   private generation = 0;
   state: RunState = "off";
-  lastError: string | undefined;
+  /** Why the machine last stopped with an error (the state event's), until the next state. */
+  lastError: WireError | undefined;
 
   constructor() {
     this.current = spawnEmulatorWorker();
@@ -61,7 +65,7 @@ export class EmulatorClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(new Error(`The machine did not become ${state} (it is ${this.state})`));
+        reject(new Snap86Error("timeout", `The machine did not become ${state} (it is ${this.state})`));
       }, timeoutMs);
       const off = this.on((event) => {
         if (event.type === "state" && event.state === state) {

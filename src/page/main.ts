@@ -9,11 +9,12 @@ import { createAutomationApi, type Snap86Api } from "./automation";
 import { DEFAULT_CONFIG, driveForImage, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../protocol/machine-config";
 import { ScreenCanvas } from "./ui/screen-canvas";
 import { createSerialTerminal } from "./ui/serial-terminal";
-import { showError, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
+import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
 import { ResetController } from "./reset-controller";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
+import { errorMessage } from "./ui/checkpoint-format";
 
 declare global {
   interface Window {
@@ -59,7 +60,7 @@ async function prepareGolden(config: MachineConfig): Promise<void> {
     resets.goldenReady(config, golden.id);
     $<HTMLButtonElement>("reset").disabled = false;
   } catch (e) {
-    if (client.state === "running") showNotice(`The clean booted state could not be saved: ${e instanceof Error ? e.message : String(e)}`);
+    if (client.state === "running") showNotice(`The clean booted state could not be saved: ${errorMessage(e)}`);
   }
 }
 
@@ -70,9 +71,8 @@ async function boot(config: MachineConfig): Promise<void> {
   try {
     await client.remote.machine.boot(config);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    showError(message);
-    throw new Error(message);
+    showFailure(e);
+    throw e;
   }
   void prepareGolden(config);
 }
@@ -116,7 +116,7 @@ client.on((event) => {
       break;
     case "state": {
       showState(event.state);
-      if (event.error) showError(event.error);
+      if (event.error) showFailure(event.error);
       const on = event.state === "running" || event.state === "paused";
       $("power").textContent = on || event.state === "loading" ? "Power off" : "Power on";
       $<HTMLButtonElement>("pause").disabled = !on;
@@ -133,10 +133,10 @@ const togglePause = () => (client.state === "paused" ? client.remote.machine.res
 $("power").addEventListener("click", () => void togglePower().catch(() => undefined));
 $("pause").addEventListener("click", () => void togglePause());
 $("reboot").addEventListener("click", () => void client.remote.machine.reboot());
-const reset = () => resets.reset().catch((e: Error) => showError(e.message));
+const reset = () => resets.reset().catch((e: unknown) => showFailure(e));
 $("reset").addEventListener("click", () => void reset());
 
-$("disk-wipe").addEventListener("click", () => void client.remote.disk.wipe().catch((e: Error) => showError(e.message)));
+$("disk-wipe").addEventListener("click", () => void client.remote.disk.wipe().catch((e: unknown) => showFailure(e)));
 // Switching where writes go needs a fresh disk, so the machine restarts in the new mode.
 secure.addEventListener("change", () => {
   if (client.state === "running" || client.state === "paused") void boot(currentConfig()).catch(() => undefined);
@@ -214,7 +214,7 @@ async function resumeOrBoot(): Promise<void> {
         showNotice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
         return;
       } catch (e) {
-        showError(`Could not resume the saved session (${e instanceof Error ? e.message : String(e)}); booting fresh.`);
+        showError(`Could not resume the saved session (${errorMessage(e)}); booting fresh.`);
       }
     }
   }

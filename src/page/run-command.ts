@@ -4,6 +4,7 @@
  * so the terminal's echo of our input can never be mistaken for the marker itself.
  */
 import type { SerialLog } from "./serial-log";
+import { Snap86Error } from "../protocol/errors";
 
 export interface RunResult {
   output: string;
@@ -62,7 +63,7 @@ export async function runCommand(
   command: string,
   timeoutMs: number,
 ): Promise<RunResult> {
-  if (command.includes("\n")) throw new Error("run() takes a single line; join commands with ';' or '&&'");
+  if (command.includes("\n")) throw new Snap86Error("invalid-argument", "run() takes a single line; join commands with ';' or '&&'");
   const id = makeMarkerId();
   const from = log.end;
   send(commandLine(command, id));

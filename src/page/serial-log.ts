@@ -3,6 +3,7 @@
  * prompt may be split across two events), so matching always runs on the joined text from an
  * offset, never on single events.
  */
+import { Snap86Error } from "../protocol/errors";
 interface Waiter {
   from: number;
   pattern: RegExp;
@@ -73,7 +74,7 @@ export class SerialLog {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         const tail = this.since(this.end - 200).replace(/\r/g, "");
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${pattern} on the serial console; last output: ${JSON.stringify(tail)}`));
+        reject(new Snap86Error("timeout", `Timed out after ${timeoutMs} ms waiting for ${pattern} on the serial console; last output: ${JSON.stringify(tail)}`));
       }, timeoutMs);
       this.waiters.add(waiter);
     });

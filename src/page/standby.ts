@@ -6,6 +6,7 @@
 import { spawnEmulatorWorker, type EmulatorWorker } from "./emulator-client";
 import type { MachineConfig } from "../protocol/machine-config";
 import type { DiscardOptions } from "../protocol";
+import { Snap86Error } from "../protocol/errors";
 
 export type StandbyStatus = "off" | "preparing" | "ready" | "failed";
 
@@ -102,7 +103,7 @@ export async function dispose(machine: EmulatorWorker, options: DiscardOptions =
   let timer: ReturnType<typeof setTimeout> | undefined;
   const unanswered = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`The replaced machine did not answer within ${DISPOSE_TIMEOUT_MS / 1000} s; it was stopped, and what it had not deleted goes at the next start`)),
+      () => reject(new Snap86Error("timeout", `The replaced machine did not answer within ${DISPOSE_TIMEOUT_MS / 1000} s; it was stopped, and what it had not deleted goes at the next start`)),
       DISPOSE_TIMEOUT_MS,
     );
   });

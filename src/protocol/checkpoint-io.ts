@@ -53,7 +53,7 @@ export interface CaptureJobs {
 
 export interface LoadJobs {
   /** Reads and verifies a checkpoint; `staging` (memoryBytes long) is reused if given. */
-  load(id: string, staging?: Uint8Array): Promise<LoadResult>;
+  load(id: string, staging?: Uint8Array, signal?: AbortSignal): Promise<LoadResult>;
   /** Manifest and device state only: a lazy restore fetches RAM chunks on demand (src/lazy). */
   loadLazy(id: string): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }>;
 }
@@ -66,20 +66,20 @@ export interface CatalogJobs extends CheckpointCatalog {
 
 export interface FileJobs {
   /** The checkpoint, its chunks and its (flattened) disk layer as one .snap86 file. */
-  exportFile(id: string): Promise<Blob>;
-  importFile(file: Blob): Promise<{ id: string; alreadyPresent: boolean }>;
+  exportFile(id: string, signal?: AbortSignal): Promise<Blob>;
+  importFile(file: Blob, signal?: AbortSignal): Promise<{ id: string; alreadyPresent: boolean }>;
 }
 
 export interface ShareJobs {
   /** Encrypts the checkpoint and uploads what the store lacks. */
-  publish(id: string, appUrl: string, onProgress?: (p: ShareProgress) => void): Promise<ShareResult>;
+  publish(id: string, appUrl: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<ShareResult>;
   /** Fetches, verifies and imports a shared checkpoint; returns its id. */
-  open(link: string, onProgress?: (p: ShareProgress) => void): Promise<string>;
+  open(link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<string>;
   /**
    * A lazy open's first half: device state and disk layer fetched and stored, RAM left to the
    * RAM loader (which lists the checkpoint once all of it is stored).
    */
-  prepare(link: string, onProgress?: (p: ShareProgress) => void): Promise<PreparedShare>;
+  prepare(link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<PreparedShare>;
 }
 
 export interface CheckpointIoApi {

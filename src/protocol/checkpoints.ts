@@ -73,8 +73,11 @@ export interface CheckpointCatalog {
 export interface CheckpointsFacet extends CheckpointCatalog {
   /** Pauses for a moment, then writes the checkpoint in the background; resolves when it is stored. */
   take(options?: CheckpointOptions): Promise<CheckpointResult>;
-  /** Stops the machine, loads the checkpoint (verified), resumes; refuses incompatible ones. */
-  restore(id: string, options?: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Stops the machine, loads the checkpoint (verified), resumes; refuses incompatible ones.
+   * Aborted while loading, the machine runs on as it was; once the state is applied it is too late.
+   */
+  restore(id: string, options?: RestoreOptions, signal?: AbortSignal): Promise<RestoreResult>;
   /** Boots the machine straight into a stored checkpoint (e.g. the autosave after a reload). */
   bootFrom(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult>;
   lazyStatus(): LazyStatus;
@@ -82,6 +85,7 @@ export interface CheckpointsFacet extends CheckpointCatalog {
   /** Deletes and reclaims chunks and disk layers nothing else uses. */
   remove(id: string): Promise<void>;
   /** One `.snap86` file with the checkpoint, its chunks and its disk. */
-  exportFile(id: string): Promise<Blob>;
-  importFile(file: Blob): Promise<CheckpointInfo>;
+  exportFile(id: string, signal?: AbortSignal): Promise<Blob>;
+  /** Aborted, nothing of the file stays (chunks already written go at the next collection). */
+  importFile(file: Blob, signal?: AbortSignal): Promise<CheckpointInfo>;
 }

@@ -2,16 +2,17 @@
 import type { CheckpointInfo, CheckpointPhase, LazyStatus } from "./checkpoints";
 import type { DiskInfo } from "./disk";
 import type { NoticeLevel, Progress, RunState, ScreenFrame, Stats } from "./machine";
+import type { WireError } from "./errors";
 
 export type EmulatorEvent =
   | { type: "serial"; data: string }
   | { type: "screen"; frame: ScreenFrame }
-  | { type: "state"; state: RunState; error?: string }
+  | { type: "state"; state: RunState; error?: WireError }
   | { type: "progress"; progress: Progress }
   | { type: "stats"; stats: Stats }
   | { type: "disk"; disk: DiskInfo }
   | { type: "notice"; level: NoticeLevel; message: string }
-  | { type: "checkpoint"; phase: CheckpointPhase; id: string; pauseMs?: number; done?: number; total?: number; error?: string }
+  | { type: "checkpoint"; phase: CheckpointPhase; id: string; pauseMs?: number; done?: number; total?: number; error?: WireError }
   | { type: "checkpoints"; list: CheckpointInfo[] }
   | { type: "lazy"; status: LazyStatus }
   | { type: "share"; phase: "upload" | "download"; done: number; total: number };

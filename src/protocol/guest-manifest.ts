@@ -3,12 +3,14 @@
  * The app reads it to know what to boot; the disk layer reads `disk.blocks` to verify every
  * block it fetches from the base image.
  */
+import { Snap86Error } from "./errors";
 
 /**
  * Where the app serves the built-in guest's guest.json: what a machine boots unless its config
  * names another, and the guest a share link must have been made on to open here.
  */
 export const DEFAULT_GUEST_URL = "/guest/guest.json";
+
 export interface GuestFile {
   /** Path relative to guest.json. */
   path: string;
@@ -53,8 +55,11 @@ export interface BlockHashList {
   sha256: string[];
 }
 
-export class ManifestError extends Error {
+export class ManifestError extends Snap86Error<"guest-invalid"> {
   override name = "ManifestError";
+  constructor(message: string) {
+    super("guest-invalid", message);
+  }
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -2,6 +2,7 @@
  * What to boot. The UI, the automation API and the worker all speak this one shape; the worker
  * turns it into v86 options. Validation lives here so a bad config fails before a worker starts.
  */
+import { Snap86Error } from "./errors";
 export type DriveKind = "cdrom" | "hda" | "fda";
 
 /** A user's own image: a file picked from disk (bytes travel to the worker) or a URL. */
@@ -30,8 +31,11 @@ export interface MachineConfig {
 export const MEMORY_CHOICES_MIB = [96, 128, 192, 256, 512] as const;
 export const DEFAULT_CONFIG: MachineConfig = { memoryMiB: 128, vgaMemoryMiB: 4 };
 
-export class ConfigError extends Error {
+export class ConfigError extends Snap86Error<"config-invalid"> {
   override name = "ConfigError";
+  constructor(message: string) {
+    super("config-invalid", message);
+  }
 }
 
 const FLOPPY_MAX_BYTES = 2_949_120; // 2.88 MiB: the largest floppy v86 emulates

@@ -14,7 +14,10 @@ export interface ShareResult {
 
 export interface ShareFacet {
   /** Uploads what the store lacks of a checkpoint (encrypted) and returns its share link. */
-  publish(id: string, appUrl: string): Promise<ShareResult>;
-  /** Opens a share link: fetches, decrypts and verifies the checkpoint and boots into it. */
-  open(link: string, config: MachineConfig): Promise<RestoreResult>;
+  publish(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult>;
+  /**
+   * Opens a share link: fetches, decrypts and verifies the checkpoint and boots into it. Aborted
+   * before the new machine runs, the running one is left as it was.
+   */
+  open(link: string, config: MachineConfig, signal?: AbortSignal): Promise<RestoreResult>;
 }

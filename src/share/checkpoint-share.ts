@@ -10,10 +10,11 @@
  *    first, the manifest last, so a failure leaves no listed checkpoint and touches nothing else.
  */
 import { forEachLimited } from "../async/for-each-limited";
+import { CODEC_BY_ID, CODEC_IDS, imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk } from "./shared-checkpoint";
 import type { LayerStore } from "../disk/layer-store";
 import { shareErrors } from "./errors";
 import { ShareKeyStore } from "./key-store";
-import type { BaseImageIdentity, CheckpointValidator } from "./manifest-codec";
+import type { BaseImageIdentity } from "./manifest-codec";
 import { decodeFrame, encodeFrame } from "./object-frame";
 import { IV_BYTES, TAG_BYTES } from "./crypto";
 import { openShare, publishShare, type ShareObject, type ShareReader } from "./share-session";
@@ -24,6 +25,7 @@ import type { ShareResult } from "../protocol";
 import type { OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 
 export type { PreparedShare, ShareProgress };
+export { imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk };
 import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "../checkpoint/codec";
 import { diskSections } from "../checkpoint/disk-sections";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "../checkpoint/manifest";
@@ -31,6 +33,8 @@ import { buildPackParts, PACK_PAGE_SIZE } from "./page-pack";
 import { readDeviceState } from "../checkpoint/restore";
 import type { CheckpointStore } from "../checkpoint/checkpoint-store";
 import { verifyChunk, type NewChunk } from "../checkpoint/store";
+import { Snap86Error, throwIfAborted } from "../protocol/errors";
+import { checkpointMissing } from "../checkpoint/errors";
 
 export interface GuestIdentity {
   /** guest.json inputsHash: what CheckpointManifest.machine.guestImageId holds. */
@@ -52,72 +56,20 @@ export interface ShareBridgeDeps {
 }
 
 
-/** The frozen disk layer of a shared checkpoint, flattened: block index → content hash. */
-export interface SharedDisk {
-  layerId: string;
-  imageId: string;
-  blockSize: number;
-  blocks: Array<[number, string]>;
-}
-
-/** What the share envelope's `checkpoint` field holds for the app. */
-export interface SharedCheckpoint {
-  manifest: CheckpointManifest;
-  disk: SharedDisk | null;
-  /** Sealed bytes of all objects, only so the opening side can show "3.2 of 12 MiB". */
-  sealedBytes: number;
-}
-
-const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
-const CODEC_BY_ID: readonly ChunkCodec[] = ["raw", "zstd"];
-const HASH_RE = /^[0-9a-f]{64}$/;
-const SHARED_KEYS = ["disk", "manifest", "sealedBytes"];
-const DISK_KEYS = ["blockSize", "blocks", "imageId", "layerId"];
-const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
 const WRITE_BATCH = 64;
 
-export const imageIdOf = (base: BaseImageIdentity): string => `sha256:${base.sha256}`;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const hasExactly = (o: Record<string, unknown>, keys: readonly string[]): boolean => {
-  const own = Object.keys(o).sort();
-  return own.length === keys.length && own.every((k, i) => k === keys[i]);
-};
-
-/** Strict validator for untrusted envelopes; the checkpoint manifest goes through decodeManifest. */
-export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value): value is SharedCheckpoint => {
-  if (!isRecord(value) || !hasExactly(value, SHARED_KEYS)) return false;
-  const manifest = decodeManifest(value.manifest); // throws on anything invalid: the codec treats that as "no"
-  if (!Number.isSafeInteger(value.sealedBytes) || (value.sealedBytes as number) < 0) return false;
-  const disk = value.disk;
-  if (disk === null) return manifest.diskLayerId === null;
-  if (!isRecord(disk) || !hasExactly(disk, DISK_KEYS)) return false;
-  if (disk.layerId !== manifest.diskLayerId || typeof disk.imageId !== "string") return false;
-  const blockSize = disk.blockSize;
-  if (typeof blockSize !== "number" || !Number.isInteger(blockSize) || blockSize < 512 || blockSize > MAX_BLOCK_SIZE || (blockSize & (blockSize - 1)) !== 0) return false;
-  if (!Array.isArray(disk.blocks)) return false;
-  const seen = new Set<number>();
-  for (const entry of disk.blocks as unknown[]) {
-    if (!Array.isArray(entry) || entry.length !== 2) return false;
-    const [index, hash] = entry as unknown[];
-    if (!Number.isSafeInteger(index) || (index as number) < 0 || seen.has(index as number)) return false;
-    if (typeof hash !== "string" || !HASH_RE.test(hash)) return false;
-    seen.add(index as number);
-  }
-  return true;
-};
-
 function sharable(m: CheckpointManifest, guest: GuestIdentity): void {
-  if (m.machine.guestImageId === "") throw new Error("Only checkpoints of the built-in guest can be shared: this one runs your own image");
+  if (m.machine.guestImageId === "") throw new Snap86Error("unsupported", "Only checkpoints of the built-in guest can be shared: this one runs your own image");
   if (m.machine.guestImageId !== guest.guestImageId) {
-    throw new Error("This checkpoint was made with another build of the guest than this app serves, so a link to it could not be opened: it cannot be shared");
+    throw new Snap86Error("guest-mismatch", "This checkpoint was made with another build of the guest than this app serves, so a link to it could not be opened: it cannot be shared");
   }
 }
 
-async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, guest: GuestIdentity): Promise<{ objects: ShareObject[]; disk: SharedDisk | null }> {
+async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, guest: GuestIdentity, signal?: AbortSignal): Promise<{ objects: ShareObject[]; disk: SharedDisk | null }> {
   const objects: ShareObject[] = [];
   const hashes = [...manifestChunkHashes(m)];
   for (let i = 0; i < hashes.length; i += WRITE_BATCH) {
+    throwIfAborted(signal);
     const batch = hashes.slice(i, i + WRITE_BATCH);
     const records = await deps.checkpoints.getChunkRecords(batch);
     for (let j = 0; j < batch.length; j++) {
@@ -133,10 +85,11 @@ async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, gues
   for await (const section of diskSections(deps.layers, m.diskLayerId)) {
     if (section.kind === "disk-layer") {
       const meta = JSON.parse(new TextDecoder().decode(section.meta)) as { imageId: string; blockSize: number };
-      if (meta.imageId !== disk.imageId) throw new Error("This checkpoint's disk belongs to another base image than this app serves: it cannot be shared");
+      if (meta.imageId !== disk.imageId) throw new Snap86Error("guest-mismatch", "This checkpoint's disk belongs to another base image than this app serves: it cannot be shared");
       disk.blockSize = meta.blockSize;
       continue;
     }
+    throwIfAborted(signal);
     const hash = await sha256Hex(section.bytes);
     disk.blocks.push([section.blockIndex, hash]);
     if (known.has(hash)) continue; // same content twice (zeroed blocks, or a block equal to a chunk): one object
@@ -147,12 +100,14 @@ async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, gues
   return { objects, disk };
 }
 
-export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUrl: string, onProgress?: (p: ShareProgress) => void): Promise<ShareResult> {
+/** Uploads a checkpoint; aborted by `signal` before its manifest is uploaded, no link exists (uploaded objects are reused by the next try). */
+export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUrl: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<ShareResult> {
+  throwIfAborted(signal);
   const m = await deps.checkpoints.getManifest(id);
-  if (!m) throw new Error(`Checkpoint ${id} does not exist`);
+  if (!m) throw checkpointMissing(id);
   const guest = await deps.guest();
   sharable(m, guest);
-  const { objects, disk } = await collectObjects(deps, m, guest);
+  const { objects, disk } = await collectObjects(deps, m, guest, signal);
   const sealedBytes = objects.reduce((n, o) => n + o.plaintext.byteLength + IV_BYTES + TAG_BYTES, 0);
   const shareKey = await deps.keys.get(id);
   const checkpoint: SharedCheckpoint = { manifest: m, disk, sealedBytes };
@@ -160,10 +115,11 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   // The working set's pages, in the order the guest wanted them, travel as the pack.
   const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
   const packParts = await buildPackParts(m.id, workingSet, ramPageReader(deps, m, workingSet));
+  throwIfAborted(signal);
   const published = await publishShare(
     deps.client,
     { appUrl, checkpoint, objects, base: guest.base, packParts, ...(shareKey ? { shareKey } : {}) },
-    { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }) },
+    { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }), ...(signal ? { signal } : {}) },
   );
   const uploadMs = Math.round(performance.now() - t0);
   if (!shareKey) await deps.keys.put(id, published.shareKey);
@@ -213,8 +169,8 @@ export function decodeObject(key: string, plain: Uint8Array, maxRawLength: numbe
 }
 
 /** A link checked against this app's guest: the share session and the checkpoint it names. */
-export async function openChecked(deps: ShareBridgeDeps, link: string) {
-  const opened = await openShare(deps.client, link, isSharedCheckpoint);
+export async function openChecked(deps: ShareBridgeDeps, link: string, signal?: AbortSignal) {
+  const opened = await openShare(deps.client, link, isSharedCheckpoint, signal);
   const { checkpoint: shared, base } = opened.manifest;
   const m = decodeManifest(shared.manifest);
   const guest = await deps.guest();
@@ -231,8 +187,14 @@ export async function openChecked(deps: ShareBridgeDeps, link: string) {
 export type Opened = Awaited<ReturnType<typeof openChecked>>;
 
 /** Fetches one checkpoint chunk object, verified against its content hash; the local record to store. */
-export async function fetchChunk(opened: ShareReader, hash: string, chunkSize: number, priority?: "high" | "low"): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
-  const plain = await opened.readObject(hash, undefined, priority);
+export async function fetchChunk(
+  opened: ShareReader,
+  hash: string,
+  chunkSize: number,
+  priority?: "high" | "low",
+  signal?: AbortSignal,
+): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
+  const plain = await opened.readObject(hash, signal, priority);
   const obj = decodeObject(hash, plain, chunkSize);
   if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
   return { hash, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec, raw: obj.raw, sealedBytes: plain.byteLength + IV_BYTES + TAG_BYTES };
@@ -242,34 +204,56 @@ export async function fetchChunk(opened: ShareReader, hash: string, chunkSize: n
  * Fetches `hashes` (those the local store lacks) a few at a time and stores them in batches.
  * Objects stream in as they are verified; `fetched` reports sealed bytes.
  */
-async function fetchChunksInto(deps: ShareBridgeDeps, opened: Opened["opened"], hashes: readonly string[], chunkSize: number, fetched: (sealedBytes: number) => void): Promise<void> {
+async function fetchChunksInto(
+  deps: ShareBridgeDeps,
+  opened: Opened["opened"],
+  hashes: readonly string[],
+  chunkSize: number,
+  fetched: (sealedBytes: number) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   let pending: NewChunk[] = [];
   const flush = async (): Promise<void> => {
     const batch = pending;
     pending = [];
     await deps.checkpoints.putChunks(batch);
   };
-  await forEachLimited(hashes, deps.concurrency ?? 6, async (hash) => {
-    const { raw: _raw, sealedBytes, ...record } = await fetchChunk(opened, hash, chunkSize);
-    fetched(sealedBytes);
-    pending.push(record);
-    if (pending.length >= WRITE_BATCH) await flush();
-  });
+  await forEachLimited(
+    hashes,
+    deps.concurrency ?? 6,
+    async (hash) => {
+      const { raw: _raw, sealedBytes, ...record } = await fetchChunk(opened, hash, chunkSize, undefined, signal);
+      fetched(sealedBytes);
+      pending.push(record);
+      if (pending.length >= WRITE_BATCH) await flush();
+    },
+    signal,
+  );
   await flush();
 }
 
 /** Fetches the shared disk layer (if this browser lacks it) and imports it; returns whether it was created. */
-async function importSharedDisk(deps: ShareBridgeDeps, opened: Opened["opened"], shared: SharedCheckpoint, fetched: (sealedBytes: number) => void): Promise<boolean> {
+async function importSharedDisk(
+  deps: ShareBridgeDeps,
+  opened: Opened["opened"],
+  shared: SharedCheckpoint,
+  fetched: (sealedBytes: number) => void,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const disk = shared.disk && !(await deps.layers.getLayer(shared.disk.layerId)) ? shared.disk : null;
   if (!disk) return false;
   const blocks = new Map<string, Uint8Array>();
-  await forEachLimited([...new Set(disk.blocks.map(([, h]) => h))], deps.concurrency ?? 6, async (hash) => {
-    const plain = await opened.readObject(hash);
+  const hashes = [...new Set(disk.blocks.map(([, h]) => h))];
+  const fetchBlock = async (hash: string): Promise<void> => {
+    const plain = await opened.readObject(hash, signal);
     const obj = decodeObject(hash, plain, disk.blockSize);
     if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);
     fetched(plain.byteLength + IV_BYTES + TAG_BYTES);
     blocks.set(hash, obj.raw);
-  });
+  };
+  await forEachLimited(hashes, deps.concurrency ?? 6, fetchBlock, signal);
+  // The last moment to cancel: a layer imported after this is kept only with its checkpoint.
+  throwIfAborted(signal);
   const ordered = disk.blocks.map(([index, hash]) => [index, blocks.get(hash) as Uint8Array] as const);
   return deps.layers.importLayer({ id: disk.layerId, imageId: disk.imageId, blockSize: disk.blockSize }, ordered);
 }
@@ -285,6 +269,7 @@ async function fetchShared<T>(
   which: (m: CheckpointManifest, present: ReadonlyMap<string, number>) => string[],
   finish: () => Promise<T>,
   onProgress?: (p: ShareProgress) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
   const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
   let layerCreated = false;
@@ -295,8 +280,8 @@ async function fetchShared<T>(
       done += sealedBytes;
       onProgress?.({ phase: "download", done, total: Math.max(total, done) });
     };
-    await fetchChunksInto(deps, opened, which(m, present), m.chunkSize, fetched);
-    layerCreated = await importSharedDisk(deps, opened, shared, fetched);
+    await fetchChunksInto(deps, opened, which(m, present), m.chunkSize, fetched, signal);
+    layerCreated = await importSharedDisk(deps, opened, shared, fetched, signal);
     return await finish();
   } catch (e) {
     await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
@@ -309,16 +294,17 @@ async function fetchShared<T>(
  * Fetches, verifies and stores a shared checkpoint; returns its id. Throws ShareError for link,
  * key, store and integrity failures (nothing is listed then, nothing local is changed).
  */
-export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<string> {
-  const checked = await openChecked(deps, link);
+export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<string> {
+  const checked = await openChecked(deps, link, signal);
   const { m } = checked;
   if (await deps.checkpoints.getManifest(m.id)) return m.id; // opened before (or our own link): nothing to fetch
   onProgress?.({ phase: "download", done: 0, total: checked.shared.sealedBytes });
   const all = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [...manifestChunkHashes(manifest)].filter((h) => !present.has(h));
-  return fetchShared(deps, checked, all, async () => {
+  const commit = async (): Promise<string> => {
     await deps.checkpoints.commitManifest(m, m.id);
     return m.id;
-  }, onProgress);
+  };
+  return fetchShared(deps, checked, all, commit, onProgress, signal);
 }
 
 /**
@@ -326,8 +312,8 @@ export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, 
  * stored (the guest cannot run without them), RAM is not. The checkpoint stays an unlisted
  * pending write until SharedRamSource has stored every RAM chunk; nothing is listed before.
  */
-export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void): Promise<PreparedShare> {
-  const checked = await openChecked(deps, link);
+export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<PreparedShare> {
+  const checked = await openChecked(deps, link, signal);
   const { m } = checked;
   if (await deps.checkpoints.getManifest(m.id)) return { kind: "local", id: m.id };
   const deviceOnly = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [
@@ -336,10 +322,11 @@ export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: strin
   const { opened } = checked;
   // The RAM loader reads on with what was opened here: it never parses or decrypts the link again.
   const handOn: OpenedShareLink = { manifest: m, keys: opened.keys, objects: opened.manifest.objects, ...(opened.manifest.pack ? { pack: opened.manifest.pack } : {}) };
-  return fetchShared(deps, checked, deviceOnly, async () => {
+  const finish = async () => {
     const deviceState = await readDeviceState(deps.checkpoints, m);
     return { kind: "lazy" as const, manifest: m, deviceState, opened: handOn };
-  }, onProgress);
+  };
+  return fetchShared(deps, checked, deviceOnly, finish, onProgress, signal);
 }
 
 // --- the browser's dependencies (the capture worker passes its own store getters) ---

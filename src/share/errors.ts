@@ -1,28 +1,16 @@
 /**
- * Every failure the share feature reports to a user goes through ShareError, so the UI can show
- * `message` as-is and branch on `code`; anything else escaping these modules is a bug.
+ * Every failure the share feature reports to a user goes through ShareError, a Snap86Error whose
+ * code is one of the share codes; anything else escaping these modules is a bug.
  */
-export type ShareErrorCode =
-  | "link-malformed"
-  | "link-key-invalid"
-  | "wrong-key"
-  | "damaged"
-  | "unknown-version"
-  | "store-unreachable"
-  | "object-missing"
-  | "integrity"
-  | "store-refused"
-  | "guest-mismatch";
+import { Snap86Error, type ErrorDetail, type ShareErrorCode } from "../protocol/errors";
 
-export class ShareError extends Error {
-  override readonly name = "ShareError";
+export type { ShareErrorCode };
 
-  constructor(
-    readonly code: ShareErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class ShareError extends Snap86Error<ShareErrorCode> {
+  override name = "ShareError";
+
+  constructor(code: ShareErrorCode, message: string, options?: { cause?: unknown; detail?: ErrorDetail }) {
+    super(code, message, options);
   }
 }
 
@@ -36,13 +24,14 @@ export const shareErrors = {
     new ShareError(
       "unknown-version",
       `This checkpoint was shared in a format this version of snap86 cannot read (format ${String(version).slice(0, 20)})`,
+      { detail: { version: String(version).slice(0, 20) } },
     ),
   storeUnreachable: (cause?: unknown) => new ShareError("store-unreachable", "The checkpoint store is not reachable", { cause }),
   objectMissing: (name: string) => new ShareError("object-missing", `The shared checkpoint is missing object ${name}`),
   integrity: (name: string) =>
     new ShareError("integrity", `The shared checkpoint is damaged (object ${name} failed its integrity check)`),
   guestMismatch: (detail: string) =>
-    new ShareError("guest-mismatch", `This shared VM needs a different guest image than this app serves (${detail}), so it cannot be opened here`),
+    new ShareError("guest-mismatch", `This shared VM needs a different guest image than this app serves (${detail}), so it cannot be opened here`, { detail: { mismatch: detail } }),
   storeRefused: (status: number, detail: string) =>
-    new ShareError("store-refused", `The checkpoint store refused the request (HTTP ${status}${detail ? `: ${detail}` : ""})`),
+    new ShareError("store-refused", `The checkpoint store refused the request (HTTP ${status}${detail ? `: ${detail}` : ""})`, { detail: { status, reason: detail } }),
 };

@@ -12,6 +12,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from "idb";
 import { reportStorageNotice } from "./notices";
+import { Snap86Error } from "../protocol/errors";
 
 export type UpgradeTransaction<S extends DBSchema> = IDBPTransaction<S, StoreNames<S>[], "versionchange">;
 
@@ -34,10 +35,10 @@ export function schemaVersion(schema: { readonly migrations: readonly unknown[] 
 }
 
 /** This tab runs older code than the database it tries to open: another tab upgraded it. */
-export class StorageSupersededError extends Error {
-  override readonly name = "StorageSupersededError";
+export class StorageSupersededError extends Snap86Error<"storage-superseded"> {
+  override name = "StorageSupersededError";
   constructor(readonly database: string) {
-    super("snap86 was updated in another tab: reload this one");
+    super("storage-superseded", "snap86 was updated in another tab: reload this one", { detail: { database } });
   }
 }
 

@@ -9,6 +9,7 @@
  *               state[78] = new Uint8Array(bitmap.get_buffer());`
  *   set_state: `this.unpack_memory(new Bitmap(state[78].buffer), state[77]);` then TLB/JIT clear.
  */
+import { Snap86Error } from "../protocol/errors";
 
 /** The few v86 CPU internals we touch (names survive Closure SIMPLE mode in the npm build). */
 export interface EngineCpu {
@@ -35,8 +36,11 @@ export interface EngineEmulator {
   };
 }
 
-export class EngineError extends Error {
+export class EngineError extends Snap86Error<"engine"> {
   override name = "EngineError";
+  constructor(message: string) {
+    super("engine", message);
+  }
 }
 
 /** Guest RAM size in bytes as v86 sees it. */

@@ -6,6 +6,9 @@ import { fileJobs } from "../checkpoint-io/files";
 import { loadJobs } from "../checkpoint-io/load";
 import { shareJobs } from "../checkpoint-io/share";
 import type { CheckpointIoApi } from "../protocol/checkpoint-io";
+import { installTransferHandlers } from "../protocol/transfer";
+
+installTransferHandlers();
 
 const api: CheckpointIoApi = { capture: captureJobs, load: loadJobs, catalog: catalogJobs, files: fileJobs, share: shareJobs };
 Comlink.expose(api);

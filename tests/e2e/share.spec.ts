@@ -96,6 +96,8 @@ test("a share link opens the VM in another browser profile, with its disk and me
   const m = await openLinkFresh(browser, `${shared.link.slice(0, shared.link.indexOf("#"))}#share=not-a-link`);
   expect(m.state).toBe("failed");
   await expect(m.page.locator("#error")).toContainText("This share link is malformed");
+  // The page's words for the code, not the worker's message: the code crossed both workers.
+  await expect(m.page.locator("#error")).toContainText("copy the whole link");
   await m.close();
 
   // Deleting the checkpoint in A also forgets its share key (a secret that opens the link) and

@@ -5,6 +5,7 @@
  */
 import type { CheckpointInfo, CheckpointResult, EmulatorEvent } from "../../protocol";
 import { formatBytes } from "./disk-panel";
+import { userMessage } from "./error-messages";
 
 export function formatAge(created: number, now: number): string {
   const s = Math.max(0, Math.round((now - created) / 1000));
@@ -48,11 +49,9 @@ export function isSnap86File(name: string): boolean {
   return /\.snap86$/i.test(name);
 }
 
-/** Comlink hands worker errors over as Error with the worker's message; anything else is stringified. */
+/** What to show for a failure, chosen by its code (error-messages.ts); "Cancelled." when the user cancelled. */
 export function errorMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === "object" && e !== null && "message" in e && typeof e.message === "string") return e.message;
-  return String(e);
+  return userMessage(e) ?? "Cancelled.";
 }
 
 export interface CheckpointStatus {
@@ -94,7 +93,7 @@ export function nextCheckpointStatus(prev: CheckpointStatus, event: CheckpointEv
     case "done":
       return { ...base, busy: false, text: `Saved${pause}` };
     case "failed":
-      return { ...base, busy: false, failed: true, text: `Checkpoint failed${event.error ? `: ${event.error}` : ""}` };
+      return { ...base, busy: false, failed: true, text: `Checkpoint failed${event.error ? `: ${errorMessage(event.error)}` : ""}` };
   }
   return prev;
 }

@@ -5,6 +5,7 @@
  */
 import type { CheckpointInfo, EmulatorEvent, RunState } from "../../protocol";
 import type { EmulatorRemote } from "../emulator-client";
+import { isAborted } from "../../protocol/errors";
 import { button, el } from "./dom";
 import { buildCheckpointTree, type CheckpointRow } from "./checkpoint-tree";
 import {
@@ -21,6 +22,7 @@ import {
   type CheckpointStatus,
 } from "./checkpoint-format";
 import { thumbnailDataUrl, type Thumbnail } from "./thumbnail";
+import { CancelButton } from "./cancel-button";
 
 /** What the panel needs of EmulatorClient (structural, so the panel does not pull the worker in). */
 export interface CheckpointHost {
@@ -56,6 +58,8 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   const listEl = q<HTMLOListElement>("#checkpoint-list");
   const emptyEl = q<HTMLElement>(".empty");
   const fileInput = q<HTMLInputElement>("#checkpoint-import");
+  const cancel = new CancelButton("checkpoint-cancel");
+  (root.querySelector(".toolbar") ?? root).append(cancel.element);
   const importButton = q<HTMLButtonElement>("#checkpoint-import-button");
   const restoreMode = q<HTMLSelectElement>("#restore-mode");
   // Always `host.remote`, never a copy: a reset can swap in the standby machine's worker.
@@ -69,7 +73,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   /** Checkpoints whose `checkpoint()` call already reported: late events must not overwrite that summary. */
   const reported = new Set<string>();
 
-  const report = (e: unknown) => options.onError(errorMessage(e));
+  const report = (e: unknown) => (isAborted(e) ? options.onNotice("Cancelled: nothing was changed.") : options.onError(errorMessage(e)));
 
   function showStatus(next: CheckpointStatus): void {
     status = next;
@@ -237,12 +241,13 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
     return box;
   }
 
-  async function run(action: () => Promise<void>): Promise<void> {
+  /** One of our own actions at a time; restore and import can be cancelled (their signal). */
+  async function run(action: (signal: AbortSignal) => Promise<void>): Promise<void> {
     if (busy) return;
     busy = true;
     updateControls();
     try {
-      await action();
+      await cancel.run(action);
     } catch (e) {
       report(e);
     } finally {
@@ -270,9 +275,9 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   }
 
   async function restoreCheckpoint(c: CheckpointInfo): Promise<void> {
-    await run(async () => {
+    await run(async (signal) => {
       options.onError(undefined);
-      const r = await host.remote.checkpoints.restore(c.id, { mode: restoreMode.value === "eager" ? "eager" : "lazy" });
+      const r = await host.remote.checkpoints.restore(c.id, { mode: restoreMode.value === "eager" ? "eager" : "lazy" }, signal);
       const how = r.mode === "lazy" ? " (lazily: RAM loads in the background)" : r.lazyUnavailable ? ` (eager: lazy restore unavailable, ${r.lazyUnavailable})` : "";
       options.onNotice(`Restored “${c.label}” in ${Math.round(r.restoreMs)} ms${how}`);
     });
@@ -280,7 +285,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
 
   async function exportCheckpoint(c: CheckpointInfo): Promise<void> {
     try {
-      const blob = await host.remote.checkpoints.exportFile(c.id);
+      const blob = await cancel.run((signal) => host.remote.checkpoints.exportFile(c.id, signal));
       const url = URL.createObjectURL(blob);
       const a = el("a");
       a.href = url;
@@ -314,9 +319,9 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
       options.onError(`${file.name} is not a .snap86 checkpoint file`);
       return;
     }
-    await run(async () => {
+    await run(async (signal) => {
       options.onError(undefined);
-      const info = await host.remote.checkpoints.importFile(file);
+      const info = await host.remote.checkpoints.importFile(file, signal);
       options.onNotice(`Imported “${info.label}”`);
     });
   }

@@ -3,11 +3,16 @@
  * checkpoint (the newest one, or a fresh one if there is none) and shows the link with a Copy
  * button; `openLink` opens a `#share=` link (main.ts calls it instead of the normal autoboot).
  * Elements are created here so the page markup stays the lead's: #share-button, #share-link,
- * #share-copy, #share-status (data-state: busy | shared | opened | failed).
+ * #share-copy, #share-cancel, #share-status (data-state: busy | shared | opened | failed | cancelled).
+ * Upload and open run under an AbortController: Cancel (or a second operation) stops them, and a
+ * cancelled open leaves the running machine as it was.
  */
 import type { EmulatorEvent, RunState } from "../../protocol";
 import type { EmulatorRemote } from "../emulator-client";
 import type { MachineConfig } from "../../protocol/machine-config";
+import { Snap86Error } from "../../protocol/errors";
+import { userMessage } from "./error-messages";
+import { CancelButton } from "./cancel-button";
 
 export interface ShareHost {
   readonly remote: EmulatorRemote;
@@ -41,8 +46,6 @@ export function appUrlOf(location: Pick<Location, "origin" | "pathname">): strin
   return `${location.origin}${location.pathname}`;
 }
 
-const messageOf = (e: unknown): string =>
-  e instanceof Error ? e.message : typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e);
 
 export function mountSharePanel(host: ShareHost, options: SharePanelOptions): SharePanel {
   const root = options.root ?? document.querySelector<HTMLElement>(".checkpoints") ?? document.body;
@@ -69,13 +72,16 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
   copy.type = "button";
   copy.textContent = "Copy";
   box.append(input, copy);
+  const cancel = new CancelButton("share-cancel");
+  toolbar.append(cancel.element);
+
   const status = document.createElement("div");
   status.id = "share-status";
   status.setAttribute("role", "status");
   status.hidden = true;
   toolbar.after(box, status);
 
-  const setStatus = (state: "busy" | "shared" | "opened" | "failed", text: string): void => {
+  const setStatus = (state: "busy" | "shared" | "opened" | "failed" | "cancelled", text: string): void => {
     status.hidden = false;
     status.dataset.state = state;
     status.textContent = text;
@@ -100,7 +106,7 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
     if (current) return current.id;
     const newest = [...list].sort((a, b) => b.created - a.created)[0];
     if (newest) return newest.id;
-    if (host.state !== "running" && host.state !== "paused") throw new Error("Boot the machine or take a checkpoint first: there is nothing to share yet");
+    if (host.state !== "running" && host.state !== "paused") throw new Snap86Error("machine-off", "Boot the machine or take a checkpoint first: there is nothing to share yet");
     return (await host.remote.checkpoints.take({})).id;
   }
 
@@ -111,14 +117,16 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
       setStatus("busy", "Preparing the share…");
       try {
         const id = await pickCheckpoint();
-        const result = await host.remote.share.publish(id, appUrlOf(location));
+        const result = await cancel.run((signal) => host.remote.share.publish(id, appUrlOf(location), signal));
         input.value = result.link;
         box.hidden = false;
         const sent = result.uploadedBytes > 0 ? `${(result.uploadedBytes / MIB).toFixed(1)} MiB uploaded` : "nothing new to upload";
         setStatus("shared", `Shared (${sent}). Anyone with the link can open this VM.`);
       } catch (e) {
+        const message = userMessage(e);
+        if (message === null) return setStatus("cancelled", "Sharing cancelled: nothing was lost.");
         setStatus("failed", "Sharing failed.");
-        options.onError(`Could not share the checkpoint: ${messageOf(e)}`);
+        options.onError(`Could not share the checkpoint: ${message}`);
       } finally {
         button.disabled = false;
       }
@@ -130,14 +138,19 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
       options.onError(undefined);
       setStatus("busy", "Opening shared VM…");
       try {
-        await host.remote.share.open(link, options.config());
+        await cancel.run((signal) => host.remote.share.open(link, options.config(), signal));
         setStatus("opened", "Opened the shared VM. It is in your checkpoint list: keep it or delete it.");
         // The link did its job; a reload should resume this session, not fetch it again.
         history.replaceState(null, "", `${location.pathname}${location.search}`);
         return true;
       } catch (e) {
+        const message = userMessage(e);
+        if (message === null) {
+          setStatus("cancelled", "Opening the shared VM was cancelled.");
+          return false;
+        }
         setStatus("failed", "Could not open the shared VM.");
-        options.onError(messageOf(e));
+        options.onError(message);
         return false;
       }
     },

@@ -1,5 +1,6 @@
 /** Status line and progress bar: pure views of the events the worker sends. */
 import type { LazyStatus, Progress, RunState, Stats } from "../../protocol";
+import { userMessage } from "./error-messages";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -51,6 +52,12 @@ export function showError(message: string | undefined): void {
   const el = $("error");
   el.hidden = !message;
   el.textContent = message ?? "";
+}
+
+/** Shows a failure in the page's words for its code; a cancelled operation shows nothing. */
+export function showFailure(e: unknown, prefix = ""): void {
+  const message = userMessage(e);
+  if (message !== null) showError(`${prefix}${message}`);
 }
 
 export function showNotice(message: string | undefined): void {

@@ -1,25 +1,19 @@
 // The blocking fault protocol across two real threads: the client (as in the emulator worker)
 // sleeps in Atomics.wait inside a worker_threads Worker, the server (as in the loader worker)
 // answers from this thread's event loop.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { transformWithOxc } from "vite";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CONTROL, createFaultBuffers, serveFaults, STATE, waitForWindow, type FaultBuffers } from "../../../src/lazy/fault-channel";
+import { plainModules } from "../../support/plain-modules";
 
-const SRC = join(import.meta.dirname, "..", "..", "..", "src", "lazy", "fault-channel.ts");
 let moduleUrl = "";
 
 beforeAll(async () => {
-  // Worker threads do not go through vitest's transform: hand them the module as plain JS.
-  const js = await transformWithOxc(readFileSync(SRC, "utf8"), SRC);
-  const dir = mkdtempSync(join(tmpdir(), "fault-channel-"));
-  const file = join(dir, "fault-channel.mjs");
-  writeFileSync(file, js.code);
-  moduleUrl = pathToFileURL(file).href;
+  const urls = await plainModules("fault-channel-", [
+    ["lazy", "fault-channel"],
+    ["protocol", "errors"],
+  ]);
+  moduleUrl = urls["fault-channel"];
 });
 
 interface ClientResult {

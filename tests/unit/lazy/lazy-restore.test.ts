@@ -1,12 +1,7 @@
 // LazyRestore end to end in Node, without v86: a stand-in CPU (real wasm memory at v86's offsets,
 // paging off) and a loader in a real worker thread running runLoaderSession over an in-memory
 // ChunkSource. Faults block this thread in Atomics.wait while the loader thread answers.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { transformWithOxc } from "vite";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { LazyFaultError } from "../../../src/lazy/fault-channel";
 import type { LazyCpu } from "../../../src/v86/lazy-ram";
@@ -15,23 +10,22 @@ import type { LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
 import { localChunks } from "../../../src/lazy/local-chunks";
 import type { LazyImports } from "../../../src/v86/page-walker";
 import { V86_OFFSETS } from "../../../src/v86/page-walker";
+import { plainModules } from "../../support/plain-modules";
 
-const SRC = join(import.meta.dirname, "..", "..", "..", "src");
 const CHUNK = 32 * 1024;
 const CHUNKS = 32; // 1 MiB of "RAM"
 const RAM_OFFSET = 64 * 1024;
 let loaderUrl = "";
 
 beforeAll(async () => {
-  // Worker threads bypass vitest's transform: give them the loader's modules as plain JS.
-  const dir = mkdtempSync(join(tmpdir(), "lazy-restore-"));
-  // One flat folder: "./x" and "../v86/x" imports both become "./x.mjs".
-  for (const [folder, name] of [["lazy", "fault-channel"], ["lazy", "loader-session"], ["v86", "page-walker"], ["v86", "residency-map"]]) {
-    const file = join(SRC, folder, `${name}.ts`);
-    const js = (await transformWithOxc(readFileSync(file, "utf8"), file)).code.replace(/from "\.{1,2}\/(?:[\w-]+\/)?([\w-]+)"/g, 'from "./$1.mjs"');
-    writeFileSync(join(dir, `${name}.mjs`), js);
-  }
-  loaderUrl = pathToFileURL(join(dir, "loader-session.mjs")).href;
+  const urls = await plainModules("lazy-restore-", [
+    ["lazy", "fault-channel"],
+    ["lazy", "loader-session"],
+    ["v86", "page-walker"],
+    ["v86", "residency-map"],
+    ["protocol", "errors"],
+  ]);
+  loaderUrl = urls["loader-session"];
 });
 
 /** Chunk i of the test checkpoint; every 4th chunk is zero (chunk 0 too: the eager page 0). */

@@ -117,7 +117,7 @@ describe("nextCheckpointStatus", () => {
   });
 
   it("reports failures with the worker's message", () => {
-    const s = fold([ev("paused"), ev("failed", { error: "QuotaExceededError" })])[1];
+    const s = fold([ev("paused"), ev("failed", { error: { code: "internal", name: "Error", message: "QuotaExceededError", detail: {} } })])[1];
     expect(s).toMatchObject({ busy: false, failed: true });
     expect(s.text).toBe("Checkpoint failed: QuotaExceededError");
   });
