@@ -3,7 +3,7 @@
  * the page unchanged (src/emulator/checkpoints-facet.ts passes it through).
  */
 import { sharingSizes } from "../checkpoint/dedup-sizes";
-import { collectGarbage, deleteCheckpoint, labelCheckpoint, listCheckpoints } from "../checkpoint/gc";
+import { collectGarbage, deleteCheckpoint, listCheckpoints } from "../checkpoint/gc";
 import { manifestChunkHashes } from "../checkpoint/manifest";
 import type { CatalogJobs } from "../protocol/checkpoint-io";
 import { checkpointStore } from "./stores";
@@ -19,7 +19,7 @@ export const catalogJobs: CatalogJobs = {
   },
 
   async label(id, label) {
-    await labelCheckpoint(await checkpointStore(), id, label);
+    await (await checkpointStore()).updateManifest(id, (m) => ({ ...m, label }));
   },
 
   async remove(id) {

@@ -7,6 +7,8 @@
 import { openCheckpointDb } from "../storage/checkpoint-db";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "./manifest";
 import { ChunkStore, type ChunkMeta } from "./store";
+import { checkpointMissing } from "./errors";
+import { Snap86Error } from "../protocol/errors";
 
 export class CheckpointStore extends ChunkStore<CheckpointManifest> {
   static async open(name?: string): Promise<CheckpointStore> {
@@ -28,8 +30,19 @@ export class CheckpointStore extends ChunkStore<CheckpointManifest> {
     return all.map((m) => decodeManifest(m)).sort((a, b) => a.created - b.created);
   }
 
-  async putManifestLabel(id: string, label: string): Promise<void> {
-    const found = await this.updateRecord(id, (m) => decodeManifest({ ...m, label }));
-    if (!found) throw new Error(`Checkpoint ${id} does not exist in this browser (deleted, or saved in another browser profile)`);
+  /**
+   * Edits a stored manifest in one transaction (a catalog operation such as a new label); the
+   * result is validated like any manifest read back, so an edit cannot store a broken one. What
+   * the chunk store and GC count on (id, chunk lists, disk layer) cannot be edited.
+   */
+  async updateManifest(id: string, edit: (m: CheckpointManifest) => CheckpointManifest): Promise<void> {
+    const found = await this.updateRecord(id, (stored) => {
+      const before = decodeManifest(stored);
+      const after = decodeManifest(edit(before));
+      const same = (["id", "chunkSize", "ram", "deviceState", "diskLayerId"] as const).every((k) => after[k] === before[k] || JSON.stringify(after[k]) === JSON.stringify(before[k]));
+      if (!same) throw new Snap86Error("invalid-argument", `an edit of checkpoint ${id} may not change its identity, chunks or disk layer`);
+      return after;
+    });
+    if (!found) throw checkpointMissing(id);
   }
 }

@@ -29,10 +29,6 @@ export async function listCheckpoints(store: CheckpointStore): Promise<Checkpoin
   return (await store.listManifests()).map(checkpointSummary);
 }
 
-export async function labelCheckpoint(store: CheckpointStore, id: string, label: string): Promise<void> {
-  await store.putManifestLabel(id, label);
-}
-
 /**
  * Deletes a manifest (its chunks go at the next GC). Returns its disk layer id if no other
  * checkpoint uses that layer any more, so the disk module can drop it.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { captureCheckpoint } from "../../../src/checkpoint/capture";
-import { collectGarbage, deleteCheckpoint, GC_LOCK, labelCheckpoint, listCheckpoints, type LockManagerLike } from "../../../src/checkpoint/gc";
+import { collectGarbage, deleteCheckpoint, GC_LOCK, listCheckpoints, type LockManagerLike } from "../../../src/checkpoint/gc";
 import { manifestChunkHashes } from "../../../src/checkpoint/manifest";
 import { loadCheckpoint } from "../../../src/checkpoint/restore";
 import { CHUNK, captureInput, makeRam, openTestStore } from "./fixtures";
@@ -28,8 +28,13 @@ describe("checkpoint management and GC", () => {
     const a = await captureCheckpoint(store, captureInput("A", ramA));
     const b = await captureCheckpoint(store, captureInput("B", ramB, { created: 1_700_000_000_001, diskLayerId: "layer-A" }));
     expect((await listCheckpoints(store)).map((c) => c.id)).toEqual(["A", "B"]);
-    await labelCheckpoint(store, "B", "before rm -rf");
+    await store.updateManifest("B", (m) => ({ ...m, label: "before rm -rf" }));
     expect((await listCheckpoints(store))[1].label).toBe("before rm -rf");
+    // A catalog edit cannot touch what GC counts on, nor name a checkpoint that is not there.
+    await expect(store.updateManifest("B", (m) => ({ ...m, ram: a.ram }))).rejects.toMatchObject({ code: "invalid-argument" });
+    await expect(store.updateManifest("B", (m) => ({ ...m, diskLayerId: null }))).rejects.toMatchObject({ code: "invalid-argument" });
+    await expect(store.updateManifest("gone", (m) => m)).rejects.toMatchObject({ code: "checkpoint-missing" });
+    expect((await store.getManifest("B"))?.ram).toEqual(b.ram);
 
     const locks = new RecordingLocks();
     const nothing = await collectGarbage(store, { locks });
