@@ -6,7 +6,7 @@ import { freePort } from "./lib/ports.mjs";
 import { ROOT, setup, sh } from "./lib/setup.mjs";
 
 
-setup();
+setup({ browser: true });
 const results = join(ROOT, ".cache", "test-results");
 rmSync(results, { recursive: true, force: true });
 process.env.SNAP86_TEST_PORT ??= String(await freePort());

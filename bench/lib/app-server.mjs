@@ -18,7 +18,7 @@ async function waitFor(url, timeoutMs) {
 
 /** Builds (unless SNAP86_BENCH_NO_BUILD=1) and serves the app; returns its URL and a stop function. */
 export async function startApp() {
-  setup();
+  setup({ browser: true });
   if (process.env.SNAP86_BENCH_NO_BUILD !== "1") {
     const r = spawnSync("npx", ["vite", "build", "--logLevel", "error"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
     if (r.status !== 0) throw new Error("vite build failed");

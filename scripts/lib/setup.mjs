@@ -1,9 +1,11 @@
 // Everything `npm start` and `npm test` need before they run, each step skipped when already done:
-// npm packages, the guest image (built from Debian packages), the instrumented v86 wasm.
+// Debian packages (system-packages.mjs), npm packages, the guest image (built from Debian
+// packages), the instrumented v86 wasm. Only node's own modules here: this runs before `npm ci`.
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureSystemPackages } from "./system-packages.mjs";
 
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
@@ -27,9 +29,17 @@ function npmPackagesCurrent() {
   return statSync(installed).mtimeMs >= statSync(join(ROOT, "package-lock.json")).mtimeMs;
 }
 
-export function setup() {
-  if (!npmPackagesCurrent()) must("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
+/** The builder's host-tool packages (`build-guest.mjs --print-apt-deps`). */
+function guestBuildPackages() {
+  const r = spawnSync(process.execPath, ["scripts/build-guest.mjs", "--print-apt-deps"], { cwd: ROOT, encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim().split(/\s+/).filter(Boolean) : [];
+}
+
+/** `browser`: the run needs Chromium (tests, benchmarks), not only the app. */
+export function setup({ browser = false } = {}) {
   const guestCurrent = sh(process.execPath, ["scripts/build-guest.mjs", "--check"], { stdio: "ignore" }) === 0;
+  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), browser });
+  if (!npmPackagesCurrent()) must("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
   if (!guestCurrent) must(process.execPath, ["scripts/build-guest.mjs"], "building the guest image");
   must(process.execPath, ["scripts/instrument-wasm.mjs"], "instrumenting v86's wasm");
 }

@@ -1,0 +1,12 @@
+export const BROWSER_PACKAGES: string[];
+export interface SystemSetupInput {
+  wanted: string[];
+  installed: Set<string>;
+  foreignArchs: string[];
+  needGuestArch: boolean;
+  isRoot: boolean;
+  hasSudo: boolean;
+}
+export type SystemSetupPlan = { commands: string[][]; missing?: string[]; addArch?: boolean; error?: undefined } | { error: string; commands?: undefined };
+export function planSystemSetup(input: SystemSetupInput): SystemSetupPlan;
+export function ensureSystemPackages(options: { guestPackages: string[] | null; browser: boolean; log?: (line: string) => void }): void;
