@@ -95,10 +95,13 @@ function escapeRegExp(s: string): string {
 
 export function createAutomationApi(
   client: EmulatorClient,
-  onBoot: (config: MachineConfig) => Promise<void>,
+  /** Boots with the settings asked for, or joins the page's own start (src/page/start-gate.ts). */
+  onBoot: (asked: Partial<MachineConfig>) => Promise<void>,
   resets: ResetController,
   /** A picture of the screen for checkpoints taken through the API (synchronous: see checkpoint). */
   thumbnail: () => CheckpointOptions["thumbnail"] = () => undefined,
+  /** The page's own start while it runs (resume, boot, share link): calls wait for it, never race it. */
+  pageStart: () => Promise<void> | undefined = () => undefined,
 ): Snap86Api {
   // Commands share one console: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -109,6 +112,7 @@ export function createAutomationApi(
   };
 
   const runNow = async (command: string, options?: WaitOptions) => {
+    await pageStart();
     // A machine that is just starting (or was just swapped in) reports "running" shortly.
     if (client.state === "loading") await client.whenState("running").catch(() => undefined);
     if (client.state !== "running") throw new Snap86Error("machine-off", `The machine is ${client.state}: boot or resume it before run()`);
@@ -128,9 +132,11 @@ export function createAutomationApi(
     get facets() {
       return client.remote;
     },
-    boot: (config) => onBoot({ ...DEFAULT_CONFIG, ...config }),
+    boot: (config) => onBoot(config ?? {}),
     async waitForShell(options) {
       const deadline = performance.now() + (options?.timeoutMs ?? DEFAULT_SHELL_TIMEOUT_MS);
+      // The page may be starting a machine (resume, boot, link): that one is the one to wait for.
+      await pageStart();
       if (client.state === "off" || client.state === "error") await api.boot();
       // The serial getty may not be listening yet; typed input would be lost, so keep asking.
       for (;;) {

@@ -15,6 +15,7 @@ import { ResetController } from "./reset-controller";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
+import { StartGate } from "./start-gate";
 
 declare global {
   interface Window {
@@ -195,7 +196,15 @@ import { mountSharePanel } from "./ui/share-dialog";
 const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig() });
 // --- end share links ---
 
-window.snap86 = createAutomationApi(client, boot, resets, () => renderThumbnail(screen.canvas));
+// One start at a time: the page's own (below) and the API's boots join or refuse each other.
+const starts = new StartGate();
+window.snap86 = createAutomationApi(
+  client,
+  (asked) => starts.boot(asked, boot, DEFAULT_CONFIG),
+  resets,
+  () => renderThumbnail(screen.canvas),
+  () => starts.pending,
+);
 
 /**
  * A reload or a reopened tab continues where the last autosave left the machine; if that save
@@ -227,9 +236,10 @@ if (autosaveParam !== null) void client.remote.machine.setAutosaveInterval(Numbe
 const imageParam = params.get("image");
 if (location.hash.startsWith("#share")) {
   // A share link opens the shared VM instead of resuming or booting this browser's own session.
-  void sharePanel.openLink(location.href);
+  void starts.run(() => sharePanel.openLink(location.href).then(() => undefined), currentConfig());
 } else if (imageParam) {
-  void boot(currentConfig({ kind: driveForImage(imageParam), url: imageParam })).catch(() => undefined);
+  const config = currentConfig({ kind: driveForImage(imageParam), url: imageParam });
+  void starts.run(() => boot(config), config).catch(() => undefined);
 } else if (params.get("autoboot") !== "0") {
-  void resumeOrBoot().catch(() => undefined);
+  void starts.run(() => resumeOrBoot(), currentConfig()).catch(() => undefined);
 }

@@ -23,6 +23,8 @@ export type ErrorCode =
   | "aborted"
   | "timeout"
   | "machine-off"
+  /** Another operation of the same kind is under way (a second boot while the page starts one). */
+  | "busy"
   /** This machine cannot do that (a user's own image, a secure session, an in-memory disk). */
   | "unsupported"
   | "no-clean-state"

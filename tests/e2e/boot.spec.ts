@@ -77,3 +77,22 @@ test("reboot power-cycles the guest back to a fresh shell", async ({ vm }) => {
   // Booted within the shell timeout (a slow machine boots in a minute or more).
   expect(Number(await vm.run("cut -d. -f1 /proc/uptime"))).toBeLessThan(150);
 });
+
+test("API calls while the page starts its own machine join that start: one machine, its disk, no other-tab notice", async ({ page }) => {
+  test.setTimeout(240_000);
+  // The most natural script: open the app (it boots by itself) and wait for the shell at once.
+  await page.goto("/");
+  await page.waitForFunction(() => typeof window.snap86 === "object");
+  const outcome = await page.evaluate(async () => {
+    const other = await window.snap86.boot({ memoryMiB: 256 }).then(
+      () => "booted",
+      (e: { code?: string }) => e.code ?? "no code",
+    );
+    await Promise.all([window.snap86.boot(), window.snap86.waitForShell({ timeoutMs: 200_000 })]);
+    const disk = await window.snap86.diskInfo();
+    return { other, mode: disk?.mode, lockedElsewhere: disk?.lockedElsewhere, answer: await window.snap86.run("echo one-machine") };
+  });
+  expect(outcome).toEqual({ other: "busy", mode: "persistent", lockedElsewhere: false, answer: "one-machine" });
+  await expect(page.locator("#notice")).not.toContainText("another tab");
+  await expect(page.locator("#status-state")).toHaveText("running");
+});

@@ -16,6 +16,7 @@ const MESSAGES: Record<ErrorCode, Describe | null> = {
   aborted: null,
   timeout: (_d, m) => m,
   "machine-off": text("The machine is off: boot it first."),
+  busy: text("A machine is still starting in this tab: wait until it runs, then try again."),
   unsupported: (_d, m) => m,
   "no-clean-state": text("There is no clean booted state yet: it is saved when the shell first answers after a cold boot."),
   "invalid-argument": (_d, m) => m,
