@@ -15,7 +15,8 @@ const MIB = 1024 * 1024;
 type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 
 /** Also sets what the owner keeps of the build: identity, kernel loader, disk session, lazy support. */
-export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean): Promise<V86Options> {
+/** `image`: the user's image, already loaded and checked by loadImage (required when config.image is set). */
+export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, image?: ImageBytes): Promise<V86Options> {
   const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
   const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
   owner.lazySupport = await detectLazySupport();
@@ -32,8 +33,8 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   };
   if (config.image) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
-    const [{ bios, vgaBios }, disk] = await Promise.all([loadFirmware(baseUrl, manifest, progress), loadImage(config.image, progress)]);
-    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, disk) };
+    const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
+    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, image ?? (await loadImage(config.image, progress))) };
   }
   const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
   // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its
@@ -73,8 +74,13 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   };
 }
 
-async function loadImage(image: ImageSource, progress: OnProgress): Promise<{ buffer: ArrayBuffer }> {
-  if ("bytes" in image) return { buffer: image.bytes };
+export interface ImageBytes {
+  buffer: ArrayBuffer;
+}
+
+/** Downloads (or takes) a user's image and refuses what cannot be a disk: empty, or a web page. */
+export async function loadImage(image: ImageSource, progress: OnProgress): Promise<ImageBytes> {
+  if ("bytes" in image) return { buffer: image.bytes }; // an empty file is refused by validateMachineConfig
   const name = decodeURIComponent(new URL(image.url, self.location.href).pathname.split("/").pop() || "image");
   const buffer = await fetchWithProgress(image.url, name, progress, undefined, true);
   if (buffer.byteLength === 0) throw new LoadError("image-invalid", `The image at ${image.url} is empty`, { url: image.url });

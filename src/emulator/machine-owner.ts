@@ -23,6 +23,7 @@ import { RunClock } from "./run-clock";
 import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
 import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
+import { loadImage, type ImageBytes } from "./machine-options";
 
 const STATS_INTERVAL_MS = 1000;
 /** Generous: a standby machine starts while another guest keeps both cores busy. */
@@ -93,10 +94,21 @@ export class MachineOwner {
    */
   async boot(input: MachineConfig, forRestore = false): Promise<void> {
     const config = validateMachineConfig(input);
+    // A user's image is downloaded and checked before the running machine is touched: a wrong
+    // URL, a web page or an empty file must not cost the user the session that runs.
+    let image: ImageBytes | undefined;
+    if (config.image) {
+      try {
+        image = await loadImage(config.image, (p) => this.emit({ type: "progress", progress: p }));
+      } catch (e) {
+        if (this.emulator) throw asSnap86Error(e);
+        throw await this.failBoot(e);
+      }
+    }
     await this.powerOff();
     this.setState("loading");
     try {
-      const options = await buildMachineOptions(this, config, forRestore);
+      const options = await buildMachineOptions(this, config, forRestore, image);
       this.options = options;
       this.cleanBoot = !forRestore && !!this.disk && this.disk.isEmptyOnBase();
       this.emulator = await this.start(options);

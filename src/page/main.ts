@@ -16,6 +16,7 @@ import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { StartGate } from "./start-gate";
+import { Snap86Error } from "../protocol/errors";
 
 declare global {
   interface Window {
@@ -68,12 +69,21 @@ async function prepareGolden(config: MachineConfig): Promise<void> {
 async function boot(config: MachineConfig): Promise<void> {
   showError(undefined);
   showNotice(undefined);
-  terminal.reset();
+  // Cleared when the new machine starts loading: a user's image that fails its checks leaves
+  // the running machine, and its terminal, as they were.
+  const clearOnStart = client.on((event) => {
+    if (event.type === "state" && event.state === "loading") {
+      terminal.reset();
+      clearOnStart();
+    }
+  });
   try {
     await client.remote.machine.boot(config);
   } catch (e) {
     showFailure(e);
     throw e;
+  } finally {
+    clearOnStart();
   }
   void prepareGolden(config);
 }
@@ -169,7 +179,13 @@ $("image-form").addEventListener("submit", (e) => {
     let image: ImageSource | undefined;
     if (url) image = { kind: driveForImage(url), url };
     else if (pickedFile) {
-      image = { kind: driveForImage(pickedFile.name, pickedFile.size), name: pickedFile.name, bytes: await pickedFile.arrayBuffer() };
+      const file = pickedFile;
+      const bytes = await file.arrayBuffer().catch((e: unknown) => {
+        // Chromium refuses to read a file of several GiB whole ("NotReadableError").
+        showFailure(new Snap86Error("image-invalid", `${file.name} could not be read (${errorMessage(e)}): it may be too large for this browser to read at once`));
+      });
+      if (!bytes) return;
+      image = { kind: driveForImage(file.name, file.size), name: file.name, bytes };
     }
     if (!image) return showError("Choose an image file or enter its URL first");
     await boot(currentConfig(image)).catch(() => undefined);

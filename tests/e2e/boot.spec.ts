@@ -96,3 +96,29 @@ test("API calls while the page starts its own machine join that start: one machi
   await expect(page.locator("#notice")).not.toContainText("another tab");
   await expect(page.locator("#status-state")).toHaveText("running");
 });
+
+test("choosing a bad image keeps the running machine: a 404, a web page and an empty file each say why", async ({ vm }) => {
+  test.setTimeout(120_000);
+  const page = vm.page;
+  await vm.run("export KEEP=my-session");
+  const marker = `before-${Date.now()}`;
+  await vm.run(`echo ${marker}`);
+  const origin = new URL(page.url()).origin;
+  for (const [path, says] of [
+    ["/missing/nothing.img", "404"],
+    ["/", "web page"],
+  ] as const) {
+    await page.locator("#image-url").fill(`${origin}${path}`);
+    await page.locator("#image-boot").click();
+    await expect(page.locator("#error")).toContainText(says);
+    await expect(page.locator("#status-state")).toHaveText("running");
+  }
+  await page.locator("#image-url").fill("");
+  await page.locator("#image-file").setInputFiles({ name: "empty.img", mimeType: "application/octet-stream", buffer: Buffer.alloc(0) });
+  await page.locator("#image-boot").click();
+  await expect(page.locator("#error")).toContainText("image file is empty");
+  await expect(page.locator("#status-state")).toHaveText("running");
+  // The session runs on, untouched: its shell state and its terminal.
+  expect(await vm.run("echo $KEEP")).toBe("my-session");
+  await expect(page.locator("#terminal")).toContainText(marker);
+});

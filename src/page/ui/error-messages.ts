@@ -23,7 +23,8 @@ const MESSAGES: Record<ErrorCode, Describe | null> = {
   "config-invalid": (_d, m) => `These machine settings cannot be used: ${m}`,
   "guest-invalid": (_d, m) => `The built-in guest is damaged or out of date (${m}).`,
   "image-unreachable": (d) =>
-    `${withUrl("The image could not be downloaded")(d, "")}. The server is not reachable, or it does not allow this page to read it (CORS).`,
+    `${withUrl("The image could not be downloaded")(d, "")}. The server is not reachable, or it does not let this page read it: ` +
+    "it must answer with Access-Control-Allow-Origin (CORS) and allow Range requests.",
   "image-not-found": withUrl("No image at this address (HTTP 404)"),
   "image-http": (d, m) => (typeof d.status === "number" ? `The image server answered HTTP ${d.status}${typeof d.url === "string" ? ` for ${d.url}` : ""}.` : m),
   "image-invalid": (_d, m) => m,
