@@ -9,6 +9,7 @@ import type { V86File, V86Options } from "../v86/types";
 import { V86_VERSION } from "../v86/version";
 import { DiskSession } from "./disk-session";
 import type { MachineOwner } from "./machine-owner";
+import { detectMediaKind, MEDIA_HEAD_BYTES } from "../protocol/media-kind";
 
 const MIB = 1024 * 1024;
 
@@ -34,7 +35,8 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   if (config.image) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
     const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
-    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(config.image.kind, image ?? (await loadImage(config.image, progress))) };
+    const loaded = image ?? (await loadImage(config.image, progress));
+    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(loaded.kind, { buffer: loaded.buffer }) };
   }
   const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
   // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its
@@ -76,15 +78,28 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
 
 export interface ImageBytes {
   buffer: ArrayBuffer;
+  /** The drive it goes in: the one asked for, or detected from its content. */
+  kind: DriveKind;
+  /** Why that drive, for the page ("ISO 9660 signature", "chosen"). */
+  reason: string;
+  name: string;
 }
 
-/** Downloads (or takes) a user's image and refuses what cannot be a disk: empty, or a web page. */
+/** Downloads (or takes) a user's image, refuses what cannot be a disk (empty, a web page) and picks its drive. */
 export async function loadImage(image: ImageSource, progress: OnProgress): Promise<ImageBytes> {
-  if ("bytes" in image) return { buffer: image.bytes }; // an empty file is refused by validateMachineConfig
-  const name = decodeURIComponent(new URL(image.url, self.location.href).pathname.split("/").pop() || "image");
-  const buffer = await fetchWithProgress(image.url, name, progress, undefined, true);
-  if (buffer.byteLength === 0) throw new LoadError("image-invalid", `The image at ${image.url} is empty`, { url: image.url });
-  return { buffer };
+  let name: string;
+  let buffer: ArrayBuffer;
+  if ("bytes" in image) {
+    name = image.name;
+    buffer = image.bytes; // an empty file is refused by validateMachineConfig
+  } else {
+    name = decodeURIComponent(new URL(image.url, self.location.href).pathname.split("/").pop() || "image");
+    buffer = await fetchWithProgress(image.url, name, progress, undefined, true);
+    if (buffer.byteLength === 0) throw new LoadError("image-invalid", `The image at ${image.url} is empty`, { url: image.url });
+  }
+  if (image.kind && image.kind !== "auto") return { buffer, kind: image.kind, reason: "chosen", name };
+  const guess = detectMediaKind(new Uint8Array(buffer, 0, Math.min(buffer.byteLength, MEDIA_HEAD_BYTES)), buffer.byteLength, name);
+  return { buffer, ...guess, name };
 }
 
 export function kernelOptions(k: KernelFiles): Pick<V86Options, "bzimage" | "initrd" | "cmdline"> {

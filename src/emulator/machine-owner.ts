@@ -24,6 +24,7 @@ import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
 import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
 import { loadImage, type ImageBytes } from "./machine-options";
+import { DRIVE_NAMES } from "../protocol/media-kind";
 
 const STATS_INTERVAL_MS = 1000;
 /** Generous: a standby machine starts while another guest keeps both cores busy. */
@@ -100,6 +101,7 @@ export class MachineOwner {
     if (config.image) {
       try {
         image = await loadImage(config.image, (p) => this.emit({ type: "progress", progress: p }));
+        this.notice("info", `${image.name} boots as a ${DRIVE_NAMES[image.kind]} (${image.reason}).`);
       } catch (e) {
         if (this.emulator) throw asSnap86Error(e);
         throw await this.failBoot(e);

@@ -6,7 +6,7 @@
 import "./ui/styles.css";
 import { EmulatorClient } from "./emulator-client";
 import { createAutomationApi, type Snap86Api } from "./automation";
-import { DEFAULT_CONFIG, driveForImage, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../protocol/machine-config";
+import { DEFAULT_CONFIG, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../protocol/machine-config";
 import { ScreenCanvas } from "./ui/screen-canvas";
 import { createSerialTerminal } from "./ui/serial-terminal";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
@@ -17,6 +17,7 @@ import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { StartGate } from "./start-gate";
 import { Snap86Error } from "../protocol/errors";
+import { mountImagePicker } from "./ui/image-picker";
 
 declare global {
   interface Window {
@@ -166,10 +167,18 @@ document.addEventListener("visibilitychange", () => {
 void requestPersistence();
 void showStorage();
 
+const imagePicker = mountImagePicker($<HTMLSelectElement>("image-kind"), $<HTMLOutputElement>("image-detected"));
 $<HTMLInputElement>("image-file").addEventListener("change", (e) => {
   pickedFile = (e.target as HTMLInputElement).files?.[0];
   if (pickedFile) $<HTMLInputElement>("image-url").value = "";
   $("image-boot").textContent = pickedFile ? `Boot ${pickedFile.name}` : "Boot image";
+  void imagePicker.update({ file: pickedFile });
+});
+// On every keystroke, not on change: a change fires on blur, i.e. as Boot image is pressed.
+$<HTMLInputElement>("image-url").addEventListener("input", (e) => {
+  const url = (e.target as HTMLInputElement).value.trim();
+  if (url) pickedFile = undefined;
+  void imagePicker.update({ url });
 });
 
 $("image-form").addEventListener("submit", (e) => {
@@ -177,7 +186,7 @@ $("image-form").addEventListener("submit", (e) => {
   void (async () => {
     const url = $<HTMLInputElement>("image-url").value.trim();
     let image: ImageSource | undefined;
-    if (url) image = { kind: driveForImage(url), url };
+    if (url) image = { kind: imagePicker.kind(), url };
     else if (pickedFile) {
       const file = pickedFile;
       const bytes = await file.arrayBuffer().catch((e: unknown) => {
@@ -185,7 +194,8 @@ $("image-form").addEventListener("submit", (e) => {
         showFailure(new Snap86Error("image-invalid", `${file.name} could not be read (${errorMessage(e)}): it may be too large for this browser to read at once`));
       });
       if (!bytes) return;
-      image = { kind: driveForImage(file.name, file.size), name: file.name, bytes };
+      await imagePicker.update({ file }); // the content decides, as shown, unless a drive was chosen
+      image = { kind: imagePicker.kind(), name: file.name, bytes };
     }
     if (!image) return showError("Choose an image file or enter its URL first");
     await boot(currentConfig(image)).catch(() => undefined);
@@ -254,7 +264,7 @@ if (location.hash.startsWith("#share")) {
   // A share link opens the shared VM instead of resuming or booting this browser's own session.
   void starts.run(() => sharePanel.openLink(location.href).then(() => undefined), currentConfig());
 } else if (imageParam) {
-  const config = currentConfig({ kind: driveForImage(imageParam), url: imageParam });
+  const config = currentConfig({ kind: "auto", url: imageParam });
   void starts.run(() => boot(config), config).catch(() => undefined);
 } else if (params.get("autoboot") !== "0") {
   void starts.run(() => resumeOrBoot(), currentConfig()).catch(() => undefined);

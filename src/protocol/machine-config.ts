@@ -7,8 +7,11 @@ export type DriveKind = "cdrom" | "hda" | "fda";
 
 /** A user's own image: a file picked from disk (bytes travel to the worker) or a URL. */
 export type ImageSource =
-  | { kind: DriveKind; url: string }
-  | { kind: DriveKind; name: string; bytes: ArrayBuffer };
+  | { kind?: ImageKind; url: string }
+  | { kind?: ImageKind; name: string; bytes: ArrayBuffer };
+
+/** The drive to put an image in; "auto" (or none) decides from its content (src/protocol/media-kind.ts). */
+export type ImageKind = DriveKind | "auto";
 
 /**
  * Where the built-in guest's writes go: `persistent` overlay in IndexedDB (survives reload),
@@ -80,8 +83,8 @@ export function validateMachineConfig(input: unknown): MachineConfig {
 function validateImage(input: unknown): ImageSource {
   if (typeof input !== "object" || input === null) throw new ConfigError("image must be an object");
   const i = input as Record<string, unknown>;
-  const kind = i.kind;
-  if (kind !== "cdrom" && kind !== "hda" && kind !== "fda") throw new ConfigError("image.kind must be cdrom, hda or fda");
+  const kind = i.kind ?? "auto";
+  if (kind !== "cdrom" && kind !== "hda" && kind !== "fda" && kind !== "auto") throw new ConfigError("image.kind must be auto, cdrom, hda or fda");
   if (typeof i.url === "string") {
     let parsed: URL;
     try {

@@ -122,3 +122,24 @@ test("choosing a bad image keeps the running machine: a 404, a web page and an e
   expect(await vm.run("echo $KEEP")).toBe("my-session");
   await expect(page.locator("#terminal")).toContainText(marker);
 });
+
+test("a floppy given by URL boots as a floppy whatever its name, and the page says why", async ({ page }) => {
+  const { driveProbe } = await import("../support/boot-sector");
+  await page.route((url) => url.pathname === "/images/dos.dsk", (route) => route.fulfill({ body: driveProbe("DRIVE ") }));
+  await openApp(page, "image=/images/dos.dsk");
+  // The boot sector prints the BIOS boot drive's high nibble: 0 for a floppy, 8 for a hard disk.
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("DRIVE 0");
+  await expect(page.locator("#notice")).toContainText("dos.dsk boots as a floppy (1.44 MB floppy size, boot sector)");
+  await page.evaluate(() => window.snap86.powerOff());
+});
+
+test("a picked file shows the drive its content says before it boots, and a drive chosen by hand wins", async ({ page }) => {
+  const { driveProbe } = await import("../support/boot-sector");
+  await openApp(page);
+  await page.locator("#image-file").setInputFiles({ name: "probe.img", mimeType: "application/octet-stream", buffer: driveProbe("DRIVE ") });
+  await expect(page.locator("#image-detected")).toHaveText("Auto: floppy (1.44 MB floppy size, boot sector)");
+  await page.locator("#image-kind").selectOption("hda");
+  await page.locator("#image-boot").click();
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("DRIVE 8");
+  await page.evaluate(() => window.snap86.powerOff());
+});
