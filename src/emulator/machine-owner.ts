@@ -4,7 +4,7 @@
  * hold no state of their own; they act through this object, so they always agree on which
  * machine is running.
  */
-import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, NoticeLevel, RunState, Stats } from "../protocol";
+import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, MachineKind, NoticeLevel, RunState, Stats } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
 import { validateMachineConfig } from "../protocol/machine-config";
 import type { MachineIdentity } from "../checkpoint/manifest";
@@ -85,7 +85,8 @@ export class MachineOwner {
   /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
   subscribe(listener: EventListener): void {
     this.listener = listener;
-    listener({ type: "state", state: this.runState });
+    const machine = this.machineKind();
+    listener({ type: "state", state: this.runState, ...(machine ? { machine } : {}) });
     this.screen?.invalidate();
   }
 
@@ -225,6 +226,9 @@ export class MachineOwner {
 
   /** The running machine as checkpoint operations need it, or why there is none. */
   machine(): Machine {
+    if (this.emulator && !this.identity) {
+      throw new Snap86Error("unsupported", "Checkpoints, share links and resets work for the built-in guest only, for now: this machine runs your own image");
+    }
     if (!this.emulator || !this.identity) throw new Snap86Error("machine-off", "Checkpoints need the built-in guest running: boot it first");
     if (!this.disk) throw new Snap86Error("unsupported", "Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
     if (this.disk.secure) {
@@ -305,7 +309,15 @@ export class MachineOwner {
 
   setState(state: RunState, error?: WireError): void {
     this.runState = state;
-    this.emit({ type: "state", state, ...(error ? { error } : {}) });
+    const machine = this.machineKind();
+    this.emit({ type: "state", state, ...(error ? { error } : {}), ...(machine ? { machine } : {}) });
+  }
+
+  /** The built-in guest has an identity (guest build, memory); a user's own image has none yet. */
+  machineKind(): MachineKind | undefined {
+    // `options` is set before the emulator starts (its "running" event comes before start() returns).
+    if (!this.options) return undefined;
+    return this.identity ? "built-in" : "own-image";
   }
 
   emit(event: EmulatorEvent): void {

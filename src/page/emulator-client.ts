@@ -5,7 +5,7 @@
  * and API keep talking to this client and never notice the worker changed.
  */
 import * as Comlink from "comlink";
-import type { EmulatorApi, EmulatorEvent, RunState } from "../protocol";
+import type { EmulatorApi, EmulatorEvent, MachineKind, RunState } from "../protocol";
 import type { RemoteFacets } from "../protocol/remote";
 import { installTransferHandlers } from "../protocol/transfer";
 
@@ -36,6 +36,8 @@ export class EmulatorClient {
   state: RunState = "off";
   /** Why the machine last stopped with an error (the state event's), until the next state. */
   lastError: WireError | undefined;
+  /** What runs (the worker says), so the page acts on that machine and no other. */
+  machine: MachineKind | undefined;
 
   constructor() {
     this.current = spawnEmulatorWorker();
@@ -96,6 +98,7 @@ export class EmulatorClient {
     if (event.type === "state") {
       this.state = event.state;
       this.lastError = event.error;
+      this.machine = event.machine;
     }
     for (const h of this.handlers) h(event);
   }

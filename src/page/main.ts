@@ -11,7 +11,8 @@ import { ScreenCanvas } from "./ui/screen-canvas";
 import { createSerialTerminal } from "./ui/serial-terminal";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
-import { ResetController } from "./reset-controller";
+import { OWN_IMAGE_RESET, ResetController } from "./reset-controller";
+import { disableWithReason, enableAgain } from "./ui/dom";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
@@ -61,6 +62,7 @@ async function prepareGolden(config: MachineConfig): Promise<void> {
     await window.snap86.waitForShell();
     const golden = await client.remote.reset.ensureGolden();
     resets.goldenReady(config, golden.id);
+    enableAgain($<HTMLButtonElement>("reset"));
     $<HTMLButtonElement>("reset").disabled = false;
   } catch (e) {
     if (client.state === "running") showNotice(`The clean booted state could not be saved: ${errorMessage(e)}`);
@@ -135,6 +137,8 @@ client.on((event) => {
       $("pause").textContent = event.state === "paused" ? "Resume" : "Pause";
       $<HTMLButtonElement>("reboot").disabled = !on;
       if (!on) showDiskInfo(undefined);
+      // Reset goes to the built-in guest's clean state: never offered while a user's image runs.
+      if (event.machine === "own-image") disableWithReason($<HTMLButtonElement>("reset"), OWN_IMAGE_RESET);
       break;
     }
   }

@@ -7,6 +7,9 @@ import type { EmulatorClient } from "./emulator-client";
 import type { MachineConfig } from "../protocol/machine-config";
 import type { EmulatorWorker } from "./emulator-client";
 import { dispose, reportDisposeFailure, type Standby } from "./standby";
+import { Snap86Error } from "../protocol/errors";
+
+export const OWN_IMAGE_RESET = "Reset returns the built-in guest to its clean state; your own image has no reset point yet";
 
 export interface ResetOutcome {
   /** From the call until the machine runs the golden state. */
@@ -49,6 +52,8 @@ export class ResetController {
    * of it could not be deleted (the machine is reset all the same; the next start retries).
    */
   async reset(): Promise<ResetOutcome> {
+    // The standby and the golden state are the built-in guest's: never switch a user's image to them.
+    if (this.client.machine === "own-image") throw new Snap86Error("unsupported", OWN_IMAGE_RESET);
     const t0 = performance.now();
     const endedAt = Date.now();
     const spare = this.standby.take();

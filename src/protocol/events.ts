@@ -1,13 +1,14 @@
 /** Everything the emulator worker tells the page, on one subscription. */
 import type { CheckpointInfo, CheckpointPhase, LazyStatus } from "./checkpoints";
 import type { DiskInfo } from "./disk";
-import type { NoticeLevel, Progress, RunState, ScreenFrame, Stats } from "./machine";
+import type { MachineKind, NoticeLevel, Progress, RunState, ScreenFrame, Stats } from "./machine";
 import type { WireError } from "./errors";
 
 export type EmulatorEvent =
   | { type: "serial"; data: string }
   | { type: "screen"; frame: ScreenFrame }
-  | { type: "state"; state: RunState; error?: WireError }
+  /** `machine`: what runs, once there is a machine (absent when off). */
+  | { type: "state"; state: RunState; error?: WireError; machine?: MachineKind }
   | { type: "progress"; progress: Progress }
   | { type: "stats"; stats: Stats }
   | { type: "disk"; disk: DiskInfo }

@@ -3,6 +3,12 @@ import type { MachineConfig } from "./machine-config";
 
 export type RunState = "off" | "loading" | "booting" | "running" | "paused" | "error";
 
+/**
+ * Which machine runs: the built-in guest (checkpoints, share, reset to its clean state) or a
+ * user's own image (none of those yet). The page follows this, never its own assumption.
+ */
+export type MachineKind = "built-in" | "own-image";
+
 /** Text-mode screen: one byte per cell for the character (CP437) and 24-bit colours. */
 export interface TextFrame {
   mode: "text";

@@ -1,4 +1,4 @@
-import { clickAndAwaitFreshShell, expect, openApp, test } from "../fixtures/snap86";
+import { bootVm, clickAndAwaitFreshShell, expect, openApp, test } from "../fixtures/snap86";
 
 test("the built-in guest boots to a root shell on serial and screen", async ({ vm }) => {
   expect(await vm.run("uname -m")).toBe("i686");
@@ -142,4 +142,30 @@ test("a picked file shows the drive its content says before it boots, and a driv
   await page.locator("#image-boot").click();
   await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("DRIVE 8");
   await page.evaluate(() => window.snap86.powerOff());
+});
+
+test("while a user's image runs, Reset, Checkpoint and Share act on no other machine: disabled with the reason, refused by the API", async ({ page }) => {
+  test.setTimeout(300_000);
+  const { driveProbe } = await import("../support/boot-sector");
+  // The tab ran the built-in guest first: its clean state and checkpoints exist.
+  await bootVm(page);
+  await expect(page.locator("#reset")).toBeEnabled();
+  await page.locator("#image-file").setInputFiles({ name: "mine.img", mimeType: "application/octet-stream", buffer: driveProbe("MY OWN ") });
+  await page.locator("#image-boot").click();
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("MY OWN 0");
+  for (const id of ["#reset", "#checkpoint-button", "#share-button"]) {
+    await expect(page.locator(id)).toBeDisabled();
+    await expect(page.locator(id)).toHaveAttribute("title", /your own image/);
+  }
+  const refused = await page.evaluate(async () => {
+    const code = (p: Promise<unknown>) => p.then(() => "done", (e: { code?: string }) => e.code ?? "no code");
+    return { reset: await code(window.snap86.reset()), checkpoint: await code(window.snap86.checkpoint()) };
+  });
+  expect(refused).toEqual({ reset: "unsupported", checkpoint: "unsupported" });
+  // Still the user's machine: the built-in guest was not switched in.
+  expect(await page.evaluate(() => window.snap86.screenText())).toContain("MY OWN 0");
+  // Back on the built-in guest, the controls come back.
+  await page.evaluate(() => window.snap86.boot().then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
+  await expect(page.locator("#checkpoint-button")).toBeEnabled();
+  await expect(page.locator("#reset")).toBeEnabled({ timeout: 60_000 });
 });

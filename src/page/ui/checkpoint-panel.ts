@@ -3,10 +3,10 @@
  * rename, export, import and delete the stored ones as a tree. It only talks to the worker through
  * `remote`; the layout and the words come from the DOM-free checkpoint-tree / checkpoint-format.
  */
-import type { CheckpointInfo, EmulatorEvent, RunState } from "../../protocol";
+import type { CheckpointInfo, EmulatorEvent, MachineKind, RunState } from "../../protocol";
 import type { EmulatorRemote } from "../emulator-client";
 import { isAborted } from "../../protocol/errors";
-import { button, el } from "./dom";
+import { button, disableWithReason, el, enableAgain, onFileDrop, OWN_IMAGE_CHECKPOINTS } from "./dom";
 import { buildCheckpointTree, type CheckpointRow } from "./checkpoint-tree";
 import {
   errorMessage,
@@ -28,6 +28,7 @@ import { CancelButton } from "./cancel-button";
 export interface CheckpointHost {
   readonly remote: EmulatorRemote;
   readonly state: RunState;
+  readonly machine?: MachineKind;
   on(handler: (event: EmulatorEvent) => void): () => void;
 }
 
@@ -91,7 +92,11 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
 
   function updateControls(): void {
     const on = isOn(host.state);
-    takeButton.disabled = !on || busy;
+    if (host.machine === "own-image") disableWithReason(takeButton, OWN_IMAGE_CHECKPOINTS);
+    else {
+      enableAgain(takeButton);
+      takeButton.disabled = !on || busy;
+    }
     importButton.disabled = busy;
     for (const b of listEl.querySelectorAll<HTMLButtonElement>("button.restore")) b.disabled = !on || busy;
   }
@@ -334,31 +339,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
     if (file) void importFile(file);
   });
 
-  // Drag-and-drop: a counter, because dragenter/dragleave also fire for every child element crossed.
-  let dragDepth = 0;
-  const carriesFiles = (e: DragEvent) => e.dataTransfer?.types.includes("Files") === true;
-  root.addEventListener("dragenter", (e) => {
-    if (!carriesFiles(e)) return;
-    e.preventDefault();
-    dragDepth++;
-    root.classList.add("dragging");
-  });
-  root.addEventListener("dragover", (e) => {
-    if (!carriesFiles(e)) return;
-    e.preventDefault();
-    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
-  });
-  root.addEventListener("dragleave", () => {
-    dragDepth = Math.max(0, dragDepth - 1);
-    if (!dragDepth) root.classList.remove("dragging");
-  });
-  root.addEventListener("drop", (e) => {
-    e.preventDefault();
-    dragDepth = 0;
-    root.classList.remove("dragging");
-    const file = e.dataTransfer?.files[0];
-    if (file) void importFile(file);
-  });
+  onFileDrop(root, (file) => void importFile(file));
 
   document.addEventListener("keydown", (e) => {
     // Keys typed on the screen belong to the guest, as with the other Alt shortcuts.

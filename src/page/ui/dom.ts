@@ -16,3 +16,53 @@ export function button(className: string, text: string, title: string, onClick: 
   b.addEventListener("click", onClick);
   return b;
 }
+
+export const OWN_IMAGE_CHECKPOINTS = "Checkpoints and share links work for the built-in guest only, for now: this machine runs your own image";
+
+/**
+ * Disables a control and says why in its tooltip (and to screen readers); the usual title comes
+ * back with enableAgain once the reason is gone.
+ */
+export function disableWithReason(control: HTMLButtonElement, reason: string): void {
+  if (control.dataset.reason === undefined) control.dataset.title = control.title;
+  control.dataset.reason = reason;
+  control.disabled = true;
+  control.title = reason;
+}
+
+export function enableAgain(control: HTMLButtonElement): void {
+  if (control.dataset.reason === undefined) return;
+  control.title = control.dataset.title ?? "";
+  delete control.dataset.reason;
+  delete control.dataset.title;
+  control.disabled = false;
+}
+
+/** Files dropped on `root` (class "dragging" while one is held over it) go to `onFile`. */
+export function onFileDrop(root: HTMLElement, onFile: (file: File) => void): void {
+  // A counter, because dragenter/dragleave also fire for every child element crossed.
+  let dragDepth = 0;
+  const carriesFiles = (e: DragEvent) => e.dataTransfer?.types.includes("Files") === true;
+  root.addEventListener("dragenter", (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    dragDepth++;
+    root.classList.add("dragging");
+  });
+  root.addEventListener("dragover", (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+  });
+  root.addEventListener("dragleave", () => {
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) root.classList.remove("dragging");
+  });
+  root.addEventListener("drop", (e) => {
+    e.preventDefault();
+    dragDepth = 0;
+    root.classList.remove("dragging");
+    const file = e.dataTransfer?.files[0];
+    if (file) onFile(file);
+  });
+}
