@@ -5,7 +5,9 @@
  * - "abort-signal": an AbortSignal passed as an argument becomes a MessagePort; the receiving
  *   thread gets a signal of its own that aborts when the caller's does, with the same reason.
  *   Comlink applies handlers to top-level arguments only, so a signal is always a parameter of
- *   its own, never a field of an options object.
+ *   its own, never a field of an options object. The port closes when the signal aborts; a
+ *   caller that keeps a signal alive and never aborts it keeps one port open (CancelButton aborts
+ *   its signal once the operation has settled, for that reason).
  */
 import { transferHandlers, type TransferHandler } from "comlink";
 import { fromWireError, toWireError, type WireError } from "./errors";

@@ -3,6 +3,7 @@
  * its own AbortSignal, passed through the worker facets to where the work happens; the button is
  * shown only while a run is in progress, and starting a run cancels the one before it.
  */
+import { Snap86Error } from "../../protocol/errors";
 export class CancelButton {
   readonly element: HTMLButtonElement;
   #running: AbortController | undefined;
@@ -28,6 +29,9 @@ export class CancelButton {
         this.#running = undefined;
         this.element.hidden = true;
       }
+      // The operation is over: aborting now only closes the message port the signal crossed
+      // threads on (src/protocol/transfer.ts), which would otherwise stay open with its listener.
+      controller.abort(new Snap86Error("aborted", "The operation had finished"));
     }
   }
 }
