@@ -2,6 +2,17 @@
 import { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
 
+/**
+ * xterm.js answers a cursor-position query (ESC[6n, which busybox's line editor sends at each
+ * prompt) through the same onData as typed keys. On a busy page the answer is sent after keys
+ * typed meanwhile (a person's, or run()'s command), and the shell reads "^[[24;11R" as part of
+ * the command line. The line editor works without the answer, so it is not sent. (Shift+F3 to
+ * F4 with modifiers share the answer's shape, CSI 1;<m>R, and are dropped too: a rare key.)
+ */
+export function withoutTerminalReplies(data: string): string {
+  return data.replace(/\x1b\[\d+;\d+R/g, "");
+}
+
 export function createSerialTerminal(container: HTMLElement, send: (data: string) => void): Terminal {
   const term = new Terminal({
     cols: 80,
@@ -14,6 +25,9 @@ export function createSerialTerminal(container: HTMLElement, send: (data: string
     theme: { background: "#0d0f13" },
   });
   term.open(container);
-  term.onData(send);
+  term.onData((data) => {
+    const typed = withoutTerminalReplies(data);
+    if (typed) send(typed);
+  });
   return term;
 }
