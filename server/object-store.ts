@@ -28,6 +28,10 @@ export interface ObjectStore {
    * partial write is discarded and the error is rethrown unchanged.
    */
   put(name: string, body: AsyncIterable<Uint8Array>): Promise<"created" | "exists">;
+  /** Marks the object as used now (collection is by last use; see docs/sharing.md). */
+  touch?(name: string): Promise<void>;
+  /** Removes objects unused since `before` (ms since epoch); returns how many went. */
+  collect?(before: number): Promise<number>;
 }
 
 // The name rule is the client's too: one definition in the store's HTTP contract.

@@ -14,6 +14,15 @@ export type StoreCollection = (typeof STORE_COLLECTIONS)[number];
 /** POST a JSON array of object names; the answer lists those the store lacks. */
 export const MISSING_QUERY = "objects/missing";
 
+/**
+ * Most names one missing query may carry: the store stats each, so the bound keeps one query's
+ * cost (and its buffered body, ~67 bytes a name) small; clients batch bigger lists.
+ */
+export const MISSING_QUERY_MAX_NAMES = 5000;
+
+/** Header carrying an upload token (see docs/sharing.md, "Who may write"). */
+export const UPLOAD_TOKEN_HEADER = "X-Snap86-Upload-Token";
+
 /** Names are lowercase sha256 hex. Checked on the raw URL segment, so no decoding tricks. */
 export const OBJECT_NAME = /^[0-9a-f]{64}$/;
 

@@ -14,7 +14,7 @@ export interface RunningStore {
 
 export async function startStore(options: Partial<StoreServerOptions> = {}): Promise<RunningStore> {
   const dir = await mkdtemp(join(tmpdir(), "snap86-share-test-"));
-  const server: Server = createStoreServer({ dir, ...options });
+  const server: Server = createStoreServer({ dir, access: { openWrites: true }, ...options });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
