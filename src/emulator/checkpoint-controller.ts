@@ -9,6 +9,7 @@ import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-dat
 import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../v86/state";
+import { reseedGuestRandom } from "../v86/guest-rng";
 import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
 import type {
   CheckpointInfo,
@@ -305,6 +306,8 @@ export class CheckpointController {
       await disk.disk.whenIdle();
       if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
       restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
+      // Before the guest runs on: no two restores of one checkpoint share random bytes.
+      reseedGuestRandom(emulator.v86.cpu);
       this.lazy.ramReplaced();
       await emulator.run();
       this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
