@@ -1,7 +1,8 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createStoreServer, MiB } from "./store-server.js";
 import { isLoopbackAddress } from "./access.js";
+import { S3ObjectStore, type S3Options } from "./s3-object-store.js";
 
 // Entry point for `npm run store`. Configuration comes from the environment only, so the same
 // build runs in dev (behind Vite's /store proxy) and in tests.
@@ -39,7 +40,19 @@ function parseTokens(raw: string): Record<string, number> {
 }
 
 await mkdir(dir, { recursive: true });
+// S3 backend: SNAP86_STORE_S3 names a JSON file {endpoint, accessKeyId, secretAccessKey, region}
+// (what scripts/rgw/start.sh writes); objects then live in SNAP86_STORE_S3_BUCKET and readers are
+// redirected to presigned URLs. Without it, the filesystem under SNAP86_STORE_DIR.
+async function s3Backend(): Promise<{ objects: S3ObjectStore; manifests: S3ObjectStore } | Record<string, never>> {
+  const path = process.env.SNAP86_STORE_S3;
+  if (!path) return {};
+  const config = { ...(JSON.parse(await readFile(path, "utf8")) as Omit<S3Options, "bucket">), bucket: process.env.SNAP86_STORE_S3_BUCKET || "snap86" };
+  await S3ObjectStore.ensureBucket(config);
+  return { objects: new S3ObjectStore(config, "objects"), manifests: new S3ObjectStore(config, "manifests") };
+}
+
 const server = createStoreServer({
+  ...(await s3Backend()),
   dir,
   maxObjectBytes,
   maxManifestBytes,

@@ -32,6 +32,11 @@ export interface ObjectStore {
   touch?(name: string): Promise<void>;
   /** Removes objects unused since `before` (ms since epoch); returns how many went. */
   collect?(before: number): Promise<number>;
+  /**
+   * A URL the object can be read from without the store (a presigned GET): the store answers
+   * reads with a redirect there and stays out of the data path.
+   */
+  presignGet?(name: string): Promise<string>;
 }
 
 // The name rule is the client's too: one definition in the store's HTTP contract.

@@ -192,6 +192,13 @@ async function route(req: IncomingMessage, res: ServerResponse, context: Context
 }
 
 async function read(req: IncomingMessage, res: ServerResponse, store: ObjectStore, name: string): Promise<void> {
+  if (store.presignGet && req.method === "GET") {
+    // The bucket serves the bytes (ranges included); the signed URL expires, so never cache it.
+    res.setHeader("Location", await store.presignGet(name));
+    res.setHeader("Cache-Control", "no-store");
+    res.writeHead(307).end();
+    return;
+  }
   const size = await store.size(name);
   if (size === null) return reply(req, res, 404, { error: `no object ${name}` });
   const etag = `"${name}"`;
