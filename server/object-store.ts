@@ -37,6 +37,8 @@ export interface ObjectStore {
    * reads with a redirect there and stays out of the data path.
    */
   presignGet?(name: string): Promise<string>;
+  /** A URL that accepts exactly this body (by sha256 = name, and size) once, straight to storage. */
+  presignPut?(name: string, size: number): Promise<string>;
 }
 
 // The name rule is the client's too: one definition in the store's HTTP contract.

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { AwsClient } from "aws4fetch";
 import { isObjectName, type ByteRange, type ObjectStore, type StoredObject } from "./object-store.js";
+import { presignedPutHeaders } from "../src/protocol/store-http.js";
 
 /** Where the bucket is and who the store is to it (tested against Ceph RGW 16.2: scripts/rgw/). */
 export interface S3Options {
@@ -44,7 +45,7 @@ export class S3ObjectStore implements ObjectStore {
     // Browsers read objects straight from the bucket (presigned redirects): any page may read,
     // as from the store itself; writes still go through the store.
     const cors =
-      "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>" +
+      "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedMethod>PUT</AllowedMethod>" +
       "<AllowedHeader>*</AllowedHeader><ExposeHeader>Content-Range</ExposeHeader><ExposeHeader>Content-Length</ExposeHeader><ExposeHeader>ETag</ExposeHeader>" +
       "<MaxAgeSeconds>86400</MaxAgeSeconds></CORSRule></CORSConfiguration>";
     const md5 = createHash("md5").update(cors).digest("base64");
@@ -96,6 +97,20 @@ export class S3ObjectStore implements ObjectStore {
     if (response.status === 507 || response.status === 413) throw Object.assign(new Error("the bucket is out of space"), { code: "ENOSPC" });
     if (!response.ok) throw new Error(`S3 PUT ${name}: HTTP ${response.status}`);
     return "created";
+  }
+
+  /**
+   * A URL that takes this object's body straight into the bucket. Signed with the body's sha256
+   * (the name: RGW 16.2 answers XAmzContentSHA256Mismatch to other bytes), its length and
+   * If-None-Match: * (the uploader must send those headers: src/protocol/store-http.ts).
+   */
+  async presignPut(name: string, size: number): Promise<string> {
+    const signed = await this.aws.sign(`${this.url(name)}?X-Amz-Expires=${PRESIGN_SECONDS}`, {
+      method: "PUT",
+      headers: { ...presignedPutHeaders(name), "content-length": String(size) },
+      aws: { signQuery: true, allHeaders: true },
+    });
+    return signed.url;
   }
 
   /** A URL anyone may GET the object from for a while: the store leaves the data path. */

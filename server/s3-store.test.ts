@@ -47,4 +47,20 @@ describe.skipIf(!process.env.SNAP86_TEST_S3)("the store on S3", () => {
     expect(overwrite.status).toBe(412);
     expect(Buffer.from(await (await fetch(location)).arrayBuffer()).equals(body)).toBe(true);
   });
+
+  it("hands out presigned PUTs the bucket holds to the name's bytes, length and no overwrite", async () => {
+    const body = Buffer.from("a sealed object that never passes through the store");
+    const name = sha(body);
+    const answer = await send(port, { method: "POST", path: "/store/objects/uploads", body: Buffer.from(JSON.stringify([{ name, size: body.byteLength }])) });
+    expect(answer.status).toBe(200);
+    const url = (JSON.parse(answer.body.toString()) as { urls: Record<string, string> }).urls[name];
+    const headers = { "x-amz-content-sha256": name, "if-none-match": "*" };
+    const forged = Buffer.from(body).fill(0x41, 0, 8); // same length, other bytes
+    expect((await fetch(url, { method: "PUT", body: forged, headers })).status).toBe(400);
+    expect((await fetch(url, { method: "PUT", body, headers })).status).toBe(200);
+    expect((await fetch(url, { method: "PUT", body, headers })).status).toBe(412);
+    expect((await send(port, { method: "HEAD", path: `/store/objects/${name}` })).headers["content-length"]).toBe(String(body.byteLength));
+    const tooBig = await send(port, { method: "POST", path: "/store/objects/uploads", body: Buffer.from(JSON.stringify([{ name, size: 65 * 1024 * 1024 }])) });
+    expect(tooBig.status).toBe(413);
+  });
 });

@@ -3,10 +3,12 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FsObjectStore } from "./fs-object-store.js";
 import { isObjectName, type ObjectStore } from "./object-store.js";
-import { MISSING_QUERY, MISSING_QUERY_MAX_NAMES, STORE_PREFIX, UPLOAD_TOKEN_HEADER } from "../src/protocol/store-http.js";
+import { MISSING_QUERY, MISSING_QUERY_MAX_NAMES, STORE_PREFIX, UPLOAD_QUERY, UPLOAD_TOKEN_HEADER } from "../src/protocol/store-http.js";
 import { parseRange } from "./range.js";
 import { BodyRefused, verifiedBody } from "./verified-body.js";
 import { Access, type AccessOptions } from "./access.js";
+import { answered, readJsonQuery, refuseBody, reply } from "./replies.js";
+import { presignedUploads } from "./presigned-uploads.js";
 import { applyLimits, DEFAULT_LIMITS, isStorageFull, serverOptions, Slots, type ServerLimits } from "./limits.js";
 
 export const MiB = 1024 * 1024;
@@ -156,7 +158,7 @@ async function route(req: IncomingMessage, res: ServerResponse, context: Context
   const collection = Object.hasOwn(collections, collectionName) ? collections[collectionName] : undefined;
   if (!collection) return reply(req, res, 404, { error: "not found" });
 
-  if (rest === MISSING_QUERY) {
+  if (rest === MISSING_QUERY || rest === UPLOAD_QUERY) {
     if (req.method === "OPTIONS") return preflight(res);
     if (req.method !== "POST") return methodNotAllowed(req, res, "POST, OPTIONS");
     const allowed = context.access.mayWrite(req);
@@ -167,6 +169,7 @@ async function route(req: IncomingMessage, res: ServerResponse, context: Context
       return refuseBody(req, res, 503, "too many queries at once");
     }
     try {
+      if (rest === UPLOAD_QUERY) return await presignedUploads(req, res, collection, context.access, allowed.token, context.maxQueryBytes);
       return await missing(req, res, collection.store, context.maxQueryBytes);
     } finally {
       context.queries.release();
@@ -282,19 +285,8 @@ async function write(req: IncomingMessage, res: ServerResponse, collection: Coll
 }
 
 async function missing(req: IncomingMessage, res: ServerResponse, store: ObjectStore, maxBytes: number): Promise<void> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > maxBytes) return refuseBody(req, res, 413, `query exceeds ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  let names: unknown;
-  try {
-    names = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    return reply(req, res, 400, { error: "body must be a JSON array of object names" });
-  }
+  const names = await readJsonQuery(req, res, maxBytes, "a JSON array of object names");
+  if (answered(names)) return;
   if (!Array.isArray(names) || names.length > MAX_QUERY_NAMES || !names.every((n) => typeof n === "string" && isObjectName(n))) {
     return reply(req, res, 400, { error: `body must be a JSON array of at most ${MAX_QUERY_NAMES} object names` });
   }
@@ -338,22 +330,4 @@ function discardBody(req: IncomingMessage, maxBytes: number): Promise<boolean> {
     const onError = () => settle(false);
     req.on("data", onData).on("end", onEnd).on("error", onError);
   });
-}
-
-/** Refusal while the request body may still be arriving: answer, then drop the connection. */
-function refuseBody(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-  if (!req.complete) res.setHeader("Connection", "close");
-  reply(req, res, status, { error: message });
-  // Keep reading (and discarding) so the client gets to see our answer instead of a reset;
-  // the "Connection: close" above ends the socket once the response is out.
-  req.resume();
-}
-
-function reply(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.setHeader("Content-Length", String(Buffer.byteLength(text)));
-  res.end(req.method === "HEAD" ? undefined : text);
 }

@@ -1,7 +1,7 @@
 import { forEachLimited } from "../async/for-each-limited";
 import { sha256Hex } from "./crypto";
 import { ownedBytes } from "./encoding";
-import { MISSING_QUERY, MISSING_QUERY_MAX_NAMES, storePath, UPLOAD_TOKEN_HEADER } from "../protocol/store-http";
+import { MISSING_QUERY, MISSING_QUERY_MAX_NAMES, presignedPutHeaders, storePath, UPLOAD_QUERY, UPLOAD_TOKEN_HEADER } from "../protocol/store-http";
 import { ShareError, shareErrors } from "./errors";
 
 /** Client for the checkpoint store (server/store-server.ts); every failure is a ShareError. */
@@ -103,11 +103,14 @@ export class StoreClient {
       uploadedBytes: 0,
     };
     options.onProgress?.(progress);
+    const direct = await this.uploadUrls(queue, options.signal);
     await forEachLimited(
       queue,
       concurrency,
       async (item) => {
-        await this.putObject(item.name, item.bytes, options.signal);
+        const url = direct?.[item.name];
+        if (url) await this.putPresigned(url, item, options.signal);
+        else await this.putObject(item.name, item.bytes, options.signal);
         progress = {
           ...progress,
           uploadedObjects: progress.uploadedObjects + 1,
@@ -118,6 +121,47 @@ export class StoreClient {
       options.signal,
     );
     return progress;
+  }
+
+  /**
+   * Presigned PUT URLs when the store's objects live in a bucket (the bytes then skip the store);
+   * undefined when the store takes uploads itself (it answers 404).
+   */
+  private async uploadUrls(items: readonly UploadItem[], signal?: AbortSignal): Promise<Record<string, string> | undefined> {
+    if (items.length === 0) return undefined;
+    const urls: Record<string, string> = {};
+    for (let i = 0; i < items.length; i += MISSING_BATCH) {
+      const body = JSON.stringify(items.slice(i, i + MISSING_BATCH).map((item) => ({ name: item.name, size: item.bytes.byteLength })));
+      let response: Response;
+      try {
+        response = await this.request(UPLOAD_QUERY, { method: "POST", headers: { "Content-Type": "application/json", ...this.writeHeaders }, body, signal });
+      } catch (error) {
+        if (error instanceof ShareError && error.code === "store-refused" && error.detail?.status === 404) return undefined;
+        throw error;
+      }
+      const answer = (await this.readJson(response, MAX_MISSING_ANSWER_BYTES * 20)) as { urls?: unknown } | null;
+      if (typeof answer?.urls !== "object" || answer.urls === null) throw shareErrors.storeRefused(response.status, "unexpected answer to the upload query");
+      for (const [name, url] of Object.entries(answer.urls)) if (typeof url === "string" && /^https?:\/\//.test(url)) urls[name] = url;
+    }
+    return urls;
+  }
+
+  /** One body straight to the bucket; 412 (the name is taken: same content) counts as done. */
+  private async putPresigned(url: string, item: UploadItem, signal?: AbortSignal): Promise<void> {
+    for (let retry = 0; ; retry++) {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, { method: "PUT", body: ownedBytes(item.bytes), headers: presignedPutHeaders(item.name), signal });
+      } catch (error) {
+        if (isAbort(error)) throw error;
+        if (retry >= this.retries) throw shareErrors.storeUnreachable(error);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 4 ** retry));
+        continue;
+      }
+      await response.body?.cancel().catch(() => undefined);
+      if (response.ok || response.status === 412) return;
+      throw shareErrors.storeRefused(response.status, `the bucket refused ${item.name}`);
+    }
   }
 
   putObject(name: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
