@@ -28,6 +28,17 @@ export interface ObjectStore {
    * partial write is discarded and the error is rethrown unchanged.
    */
   put(name: string, body: AsyncIterable<Uint8Array>): Promise<"created" | "exists">;
+  /** Marks the object as used now (collection is by last use; see docs/sharing.md). */
+  touch?(name: string): Promise<void>;
+  /** Removes objects unused since `before` (ms since epoch); returns how many went. */
+  collect?(before: number): Promise<number>;
+  /**
+   * A URL the object can be read from without the store (a presigned GET): the store answers
+   * reads with a redirect there and stays out of the data path.
+   */
+  presignGet?(name: string): Promise<string>;
+  /** A URL that accepts exactly this body (by sha256 = name, and size) once, straight to storage. */
+  presignPut?(name: string, size: number): Promise<string>;
 }
 
 // The name rule is the client's too: one definition in the store's HTTP contract.

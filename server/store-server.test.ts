@@ -18,7 +18,7 @@ let port: number;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "snap86-store-test-"));
-  server = createStoreServer({ dir, maxObjectBytes: LIMIT, maxManifestBytes: 512, maxQueryBytes: 2048 });
+  server = createStoreServer({ dir, maxObjectBytes: LIMIT, maxManifestBytes: 512, maxQueryBytes: 2048, access: { openWrites: true } });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = portOf(server);
 });

@@ -3,9 +3,13 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { FsObjectStore } from "./fs-object-store.js";
 import { isObjectName, type ObjectStore } from "./object-store.js";
-import { MISSING_QUERY, STORE_PREFIX } from "../src/protocol/store-http.js";
+import { MISSING_QUERY, MISSING_QUERY_MAX_NAMES, STORE_PREFIX, UPLOAD_QUERY, UPLOAD_TOKEN_HEADER } from "../src/protocol/store-http.js";
 import { parseRange } from "./range.js";
 import { BodyRefused, verifiedBody } from "./verified-body.js";
+import { Access, type AccessOptions } from "./access.js";
+import { answered, readJsonQuery, refuseBody, reply } from "./replies.js";
+import { presignedUploads } from "./presigned-uploads.js";
+import { applyLimits, DEFAULT_LIMITS, isStorageFull, serverOptions, Slots, type ServerLimits } from "./limits.js";
 
 export const MiB = 1024 * 1024;
 
@@ -14,25 +18,32 @@ export interface StoreServerOptions {
   dir: string;
   maxObjectBytes?: number;
   maxManifestBytes?: number;
-  /** Size cap of a POST /store/objects/missing body. */
+  /** Size cap of a POST /store/objects/missing body (default: what the most names take). */
   maxQueryBytes?: number;
+  /** Who may write; the default (nothing configured) refuses every write. */
+  access?: AccessOptions;
+  limits?: Partial<ServerLimits>;
   /** Called with one line per finished request; omit for silence. */
   log?: (line: string) => void;
+  /** Objects and manifests unused this many days are removed at start and daily (docs/sharing.md). */
+  retainDays?: number;
   /** Injected backends (tests, or a future S3 store); default to FsObjectStore under dir. */
   objects?: ObjectStore;
   manifests?: ObjectStore;
 }
 
 const PREFIX = STORE_PREFIX;
-const MAX_QUERY_NAMES = 100_000;
+const MAX_QUERY_NAMES = MISSING_QUERY_MAX_NAMES;
+// A quoted name and a comma each, plus brackets and slack for whitespace.
+const DEFAULT_QUERY_BYTES = MAX_QUERY_NAMES * 67 + 1024;
 
 // Every response carries these: the app page is cross-origin isolated (COEP require-corp), so
-// even same-origin-through-proxy deployments must be able to embed our bytes, and a store on
-// another origin must be usable without credentials.
+// even same-origin-through-proxy deployments must be able to embed our bytes. Reads are open to
+// every origin (ciphertext named by its hash; the link is the capability); which origins may
+// write is decided per request (READ_CORS vs Access.corsOrigin).
 const COMMON_HEADERS: Record<string, string> = {
-  "Access-Control-Allow-Origin": "*",
   "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, OPTIONS",
-  "Access-Control-Allow-Headers": "Content-Type, Range, If-None-Match",
+  "Access-Control-Allow-Headers": `Content-Type, Range, If-None-Match, ${UPLOAD_TOKEN_HEADER}`,
   "Access-Control-Expose-Headers": "Content-Length, Content-Range, ETag, Accept-Ranges",
   "Access-Control-Max-Age": "86400",
   "Cross-Origin-Resource-Policy": "cross-origin",
@@ -42,6 +53,13 @@ const COMMON_HEADERS: Record<string, string> = {
 interface Collection {
   store: ObjectStore;
   maxBytes: number;
+}
+
+interface Context {
+  collections: Record<string, Collection>;
+  maxQueryBytes: number;
+  access: Access;
+  queries: Slots;
 }
 
 export function createStoreHandler(options: StoreServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -55,7 +73,13 @@ export function createStoreHandler(options: StoreServerOptions): (req: IncomingM
       maxBytes: options.maxManifestBytes ?? 8 * MiB,
     },
   };
-  const maxQueryBytes = options.maxQueryBytes ?? 8 * MiB;
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const context: Context = {
+    collections,
+    maxQueryBytes: options.maxQueryBytes ?? DEFAULT_QUERY_BYTES,
+    access: new Access(options.access ?? {}),
+    queries: new Slots(limits.maxConcurrentQueries),
+  };
   const log = options.log;
 
   return (req, res) => {
@@ -67,7 +91,8 @@ export function createStoreHandler(options: StoreServerOptions): (req: IncomingM
       });
     }
     for (const [key, value] of Object.entries(COMMON_HEADERS)) res.setHeader(key, value);
-    route(req, res, collections, maxQueryBytes).catch((error: unknown) => {
+    setCors(req, res, context.access);
+    route(req, res, context).catch((error: unknown) => {
       if (res.headersSent || res.destroyed) {
         res.destroy();
         return;
@@ -79,18 +104,48 @@ export function createStoreHandler(options: StoreServerOptions): (req: IncomingM
 }
 
 export function createStoreServer(options: StoreServerOptions): Server {
-  const server = createServer(createStoreHandler(options));
+  const objects = options.objects ?? new FsObjectStore(join(options.dir, "objects"));
+  const manifests = options.manifests ?? new FsObjectStore(join(options.dir, "manifests"));
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const server = createServer(serverOptions(limits), createStoreHandler({ ...options, objects, manifests }));
+  if (options.retainDays !== undefined) scheduleCollection(server, [objects, manifests], options.retainDays, options.log);
+  applyLimits(server, limits);
   // A client vanishing mid-request must cost us a socket, never the process.
   server.on("clientError", (_error, socket) => socket.destroy());
   return server;
 }
 
-async function route(
-  req: IncomingMessage,
-  res: ServerResponse,
-  collections: Record<string, Collection>,
-  maxQueryBytes: number,
-): Promise<void> {
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Collection by last use: now, then once a day while the server runs. */
+function scheduleCollection(server: Server, stores: ObjectStore[], retainDays: number, log?: (line: string) => void): void {
+  const run = async (): Promise<void> => {
+    const before = Date.now() - retainDays * DAY_MS;
+    let removed = 0;
+    for (const store of stores) removed += (await store.collect?.(before)) ?? 0;
+    log?.(`collection: removed ${removed} objects unused for ${retainDays} days`);
+  };
+  void run().catch((e: unknown) => log?.(`collection failed: ${String(e)}`));
+  const timer = setInterval(() => void run().catch((e: unknown) => log?.(`collection failed: ${String(e)}`)), DAY_MS);
+  timer.unref();
+  server.once("close", () => clearInterval(timer));
+}
+
+/** Reads (and their preflights) are open to any origin; writes only to the ones Access allows. */
+function setCors(req: IncomingMessage, res: ServerResponse, access: Access): void {
+  const preflightFor = req.method === "OPTIONS" ? req.headers["access-control-request-method"] : undefined;
+  const reading = req.method === "GET" || req.method === "HEAD" || preflightFor === "GET" || preflightFor === "HEAD";
+  if (reading) {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    return;
+  }
+  res.setHeader("Vary", "Origin");
+  const origin = access.corsOrigin(req);
+  if (origin !== null) res.setHeader("Access-Control-Allow-Origin", origin);
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, context: Context): Promise<void> {
+  const { collections } = context;
   // Work on the raw, undecoded path: a name is 64 lowercase hex chars, so any "%2f", "..",
   // or extra segment simply fails to match and can never reach the filesystem.
   const rawUrl = req.url ?? "";
@@ -103,10 +158,22 @@ async function route(
   const collection = Object.hasOwn(collections, collectionName) ? collections[collectionName] : undefined;
   if (!collection) return reply(req, res, 404, { error: "not found" });
 
-  if (rest === MISSING_QUERY) {
+  if (rest === MISSING_QUERY || rest === UPLOAD_QUERY) {
     if (req.method === "OPTIONS") return preflight(res);
     if (req.method !== "POST") return methodNotAllowed(req, res, "POST, OPTIONS");
-    return missing(req, res, collection.store, maxQueryBytes);
+    const allowed = context.access.mayWrite(req);
+    if (!allowed.ok) return refuseWrite(req, res, allowed);
+    // Refused before the body is read: a held slot is the only place a query is buffered.
+    if (!context.queries.take()) {
+      res.setHeader("Retry-After", "1");
+      return refuseBody(req, res, 503, "too many queries at once");
+    }
+    try {
+      if (rest === UPLOAD_QUERY) return await presignedUploads(req, res, collection, context.access, allowed.token, context.maxQueryBytes);
+      return await missing(req, res, collection.store, context.maxQueryBytes);
+    } finally {
+      context.queries.release();
+    }
   }
   if (!isObjectName(name)) {
     return reply(req, res, 400, { error: "object names are 64 lowercase hex characters (sha256 of the body)" });
@@ -117,14 +184,24 @@ async function route(
     case "GET":
     case "HEAD":
       return read(req, res, collection.store, name);
-    case "PUT":
-      return write(req, res, collection, name);
+    case "PUT": {
+      const allowed = context.access.mayWrite(req);
+      if (!allowed.ok) return refuseWrite(req, res, allowed);
+      return write(req, res, collection, name, context.access, allowed.token);
+    }
     default:
       return methodNotAllowed(req, res, "GET, HEAD, PUT, OPTIONS");
   }
 }
 
 async function read(req: IncomingMessage, res: ServerResponse, store: ObjectStore, name: string): Promise<void> {
+  if (store.presignGet && req.method === "GET") {
+    // The bucket serves the bytes (ranges included); the signed URL expires, so never cache it.
+    res.setHeader("Location", await store.presignGet(name));
+    res.setHeader("Cache-Control", "no-store");
+    res.writeHead(307).end();
+    return;
+  }
   const size = await store.size(name);
   if (size === null) return reply(req, res, 404, { error: `no object ${name}` });
   const etag = `"${name}"`;
@@ -152,6 +229,8 @@ async function read(req: IncomingMessage, res: ServerResponse, store: ObjectStor
     res.end();
     return;
   }
+  // Collection is by last use: a link that is opened keeps its objects (at most a write a day).
+  void store.touch?.(name).catch(() => undefined);
   const object = await store.get(name, range);
   if (!object) return reply(req, res, 404, { error: `no object ${name}` });
   try {
@@ -161,7 +240,12 @@ async function read(req: IncomingMessage, res: ServerResponse, store: ObjectStor
   }
 }
 
-async function write(req: IncomingMessage, res: ServerResponse, collection: Collection, name: string): Promise<void> {
+function refuseWrite(req: IncomingMessage, res: ServerResponse, refusal: { status: number; message: string; retryAfterSeconds?: number }): void {
+  if (refusal.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(refusal.retryAfterSeconds));
+  refuseBody(req, res, refusal.status, refusal.message);
+}
+
+async function write(req: IncomingMessage, res: ServerResponse, collection: Collection, name: string, access: Access, token?: string): Promise<void> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > collection.maxBytes) {
     return refuseBody(req, res, 413, `body exceeds ${collection.maxBytes} bytes`);
@@ -171,33 +255,38 @@ async function write(req: IncomingMessage, res: ServerResponse, collection: Coll
     // before answering: an answer sent while the client (or a proxy in front) still writes makes
     // Node close the connection under it (EPIPE, which a proxy turns into a 502).
     if (!(await discardBody(req, collection.maxBytes))) return refuseBody(req, res, 413, `body exceeds ${collection.maxBytes} bytes`);
+    await collection.store.touch?.(name).catch(() => undefined);
     return reply(req, res, 200, { name, status: "exists" });
   }
+  // Without a declared length the worst case is charged up front; a duplicate (above) is free.
+  const charged = declared !== undefined ? Number(declared) : collection.maxBytes;
+  if (!access.withinQuota(token, charged)) return refuseBody(req, res, 403, "upload quota of this token is used up");
   let outcome: "created" | "exists";
+  let received = 0;
+  const counted = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      received += chunk.byteLength;
+      yield chunk;
+    }
+  };
   try {
-    outcome = await collection.store.put(name, verifiedBody(req, name, collection.maxBytes));
+    // destroyOnReturn false: when the store stops reading early (refusal, full disk) the socket
+    // must survive so that the client gets our answer; a real client abort still fails the read.
+    const body = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+    outcome = await collection.store.put(name, verifiedBody(counted(body), name, collection.maxBytes));
   } catch (error) {
     if (error instanceof BodyRefused) return refuseBody(req, res, error.status, error.message);
+    if (isStorageFull(error)) return refuseBody(req, res, 507, "the store is out of space");
     if (req.destroyed || res.destroyed) return; // client aborted: the store discarded the partial write
     throw error;
   }
+  if (outcome === "created") access.charge(token, received);
   reply(req, res, outcome === "created" ? 201 : 200, { name, status: outcome });
 }
 
 async function missing(req: IncomingMessage, res: ServerResponse, store: ObjectStore, maxBytes: number): Promise<void> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > maxBytes) return refuseBody(req, res, 413, `query exceeds ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  let names: unknown;
-  try {
-    names = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    return reply(req, res, 400, { error: "body must be a JSON array of object names" });
-  }
+  const names = await readJsonQuery(req, res, maxBytes, "a JSON array of object names");
+  if (answered(names)) return;
   if (!Array.isArray(names) || names.length > MAX_QUERY_NAMES || !names.every((n) => typeof n === "string" && isObjectName(n))) {
     return reply(req, res, 400, { error: `body must be a JSON array of at most ${MAX_QUERY_NAMES} object names` });
   }
@@ -210,6 +299,8 @@ async function missing(req: IncomingMessage, res: ServerResponse, store: ObjectS
     batch.forEach((n, j) => {
       if (!present[j]) lacking.push(n);
     });
+    // A re-share asks about every object of its link: those present count as used.
+    await Promise.all(batch.filter((_, j) => present[j]).map((n) => store.touch?.(n).catch(() => undefined)));
   }
   reply(req, res, 200, lacking);
 }
@@ -239,22 +330,4 @@ function discardBody(req: IncomingMessage, maxBytes: number): Promise<boolean> {
     const onError = () => settle(false);
     req.on("data", onData).on("end", onEnd).on("error", onError);
   });
-}
-
-/** Refusal while the request body may still be arriving: answer, then drop the connection. */
-function refuseBody(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
-  if (!req.complete) res.setHeader("Connection", "close");
-  reply(req, res, status, { error: message });
-  // Keep reading (and discarding) so the client gets to see our answer instead of a reset;
-  // the "Connection: close" above ends the socket once the response is out.
-  req.resume();
-}
-
-function reply(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.setHeader("Content-Length", String(Buffer.byteLength(text)));
-  res.end(req.method === "HEAD" ? undefined : text);
 }

@@ -14,7 +14,7 @@ export async function startCountingStore() {
   if (built.status !== 0) throw new Error("store build failed");
   const { createStoreServer } = await import(pathToFileURL(join(ROOT, ".cache/store-build/server/store-server.js")).href);
   const dir = await mkdtemp(join(tmpdir(), "snap86-bench-share-"));
-  const server = createStoreServer({ dir, log: process.env.SNAP86_STORE_LOG === "1" ? (line) => console.error(line) : undefined });
+  const server = createStoreServer({ dir, access: { openWrites: true }, log: process.env.SNAP86_STORE_LOG === "1" ? (line) => console.error(line) : undefined });
   const served = { bytes: 0, requests: 0 };
   // Counts body bytes of every GET answered (objects and manifests), as sent on the wire.
   server.prependListener("request", (req, res) => {

@@ -4,17 +4,19 @@ import { loadCheckpoint, readDeviceState } from "../checkpoint/restore";
 import type { LoadJobs } from "../protocol/checkpoint-io";
 import { checkpointStore } from "./stores";
 import { checkpointMissing } from "../checkpoint/errors";
+import { checkRestorable } from "../checkpoint/manifest";
 
 export const loadJobs: LoadJobs = {
-  async load(id, staging, signal) {
-    const r = await loadCheckpoint(await checkpointStore(), id, staging, { signal });
+  async load(id, staging, signal, machine) {
+    const r = await loadCheckpoint(await checkpointStore(), id, staging, { signal, ...(machine ? { machine } : {}) });
     return Comlink.transfer(r, [r.ram.buffer, r.deviceState]);
   },
 
-  async loadLazy(id) {
+  async loadLazy(id, machine) {
     const s = await checkpointStore();
     const manifest = await s.getManifest(id);
     if (!manifest) throw checkpointMissing(id);
+    if (machine) checkRestorable(manifest, machine);
     const deviceState = await readDeviceState(s, manifest);
     return Comlink.transfer({ manifest, deviceState }, [deviceState]);
   },

@@ -29,23 +29,55 @@ export async function* diskSections(store: LayerStore, layerId: string): AsyncGe
   yield { kind: "disk-layer", layerId, meta: new TextEncoder().encode(JSON.stringify(meta)) };
 }
 
-/** Collects disk sections during an import and creates the layer when its record arrives. */
-export function diskSectionImporter(store: LayerStore, expectedLayerId: string | null) {
+/** Largest disk a layer may describe: keeps block index × size exact and far inside any image. */
+export const MAX_DISK_BYTES = 2 ** 40;
+const MIN_BLOCK = 512;
+const MAX_BLOCK = 16 * 1024 * 1024; // as a shared checkpoint's disk (src/share/shared-checkpoint.ts)
+
+/** What importCheckpoint hands disk sections to; `finish` runs once every section was given. */
+export type SectionSink = ((s: ExtraSection) => Promise<void>) & { finish: () => Promise<void> };
+
+const damaged = (why: string) => new CheckpointFormatError(`the checkpoint file is damaged (${why})`);
+
+/**
+ * Collects disk sections during an import and creates the layer when its record arrives. Every
+ * section is checked before anything is stored: a layer record exactly once (after its blocks),
+ * a block size that is a power of two, every block exactly that long, each index once and inside
+ * MAX_DISK_BYTES. A checkpoint naming a disk layer must bring it (finish() refuses otherwise).
+ */
+export function diskSectionImporter(store: LayerStore, expectedLayerId: string | null): SectionSink {
   const blocks: Array<readonly [number, Uint8Array]> = [];
-  return async (s: ExtraSection): Promise<void> => {
+  const indices = new Set<number>();
+  let layerDone = false;
+  const sink = async (s: ExtraSection): Promise<void> => {
     if (s.layerId !== expectedLayerId) throw new CheckpointFormatError("the checkpoint file's disk does not belong to its checkpoint");
+    if (layerDone) throw damaged("disk section after its layer record");
     if (s.kind === "disk-block") {
+      if (!Number.isSafeInteger(s.blockIndex) || s.blockIndex < 0 || indices.has(s.blockIndex)) throw damaged(`bad disk block index ${s.blockIndex}`);
+      indices.add(s.blockIndex);
       blocks.push([s.blockIndex, s.bytes]);
       return;
     }
     let meta: LayerRecordMeta;
     try {
-      meta = JSON.parse(new TextDecoder().decode(s.meta)) as LayerRecordMeta;
+      meta = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(s.meta)) as LayerRecordMeta;
     } catch {
-      throw new CheckpointFormatError("the checkpoint file is damaged (bad disk layer record)");
+      throw damaged("bad disk layer record");
     }
-    if (typeof meta.imageId !== "string" || !Number.isInteger(meta.blockSize)) throw new CheckpointFormatError("the checkpoint file is damaged (bad disk layer record)");
-    await store.importLayer({ id: s.layerId, imageId: meta.imageId, blockSize: meta.blockSize }, blocks);
+    const { imageId, blockSize } = meta ?? {};
+    const powerOfTwo = Number.isSafeInteger(blockSize) && blockSize >= MIN_BLOCK && blockSize <= MAX_BLOCK && (blockSize & (blockSize - 1)) === 0;
+    if (typeof imageId !== "string" || imageId.length === 0 || imageId.length > 200 || !powerOfTwo) throw damaged("bad disk layer record");
+    for (const [index, bytes] of blocks) {
+      if (bytes.byteLength !== blockSize) throw damaged(`disk block ${index} is ${bytes.byteLength} bytes, not ${blockSize}`);
+      if ((index + 1) * blockSize > MAX_DISK_BYTES) throw damaged(`disk block ${index} lies outside any disk`);
+    }
+    layerDone = true;
+    await store.importLayer({ id: s.layerId, imageId, blockSize }, blocks);
     blocks.length = 0;
   };
+  return Object.assign(sink, {
+    async finish(): Promise<void> {
+      if (expectedLayerId !== null && !layerDone) throw damaged(blocks.length > 0 ? "disk blocks without their layer record" : "its disk layer is missing");
+    },
+  });
 }

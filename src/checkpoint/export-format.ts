@@ -249,6 +249,8 @@ export async function importCheckpoint(
       chunksAdded += batch.length;
     }
     for (const s of sections) await onSection?.(s);
+    // A sink that must see every section (a disk layer record may be missing) says so last.
+    await (onSection as { finish?: () => Promise<void> | void } | undefined)?.finish?.();
     // A disk layer imported without its manifest is collected with the unreferenced ones.
     throwIfAborted(signal);
     await store.commitManifest(manifest, manifest.id);

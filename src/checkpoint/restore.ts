@@ -7,6 +7,7 @@ import type { ChunkList, CheckpointManifest } from "./manifest";
 import type { CheckpointStore } from "./checkpoint-store";
 import { verifyChunk, type ChunkRecord } from "./store";
 import { checkpointMissing } from "./errors";
+import { checkRestorable, type MachineIdentity } from "./manifest";
 import { throwIfAborted } from "../protocol/errors";
 
 export interface RestoreOptions {
@@ -15,6 +16,11 @@ export interface RestoreOptions {
   onProgress?: (done: number, total: number) => void;
   /** Checked between batches: a cancelled restore stops reading. */
   signal?: AbortSignal;
+  /**
+   * The machine the checkpoint will run in: checked before anything is allocated (a manifest
+   * may claim any RAM size; an incompatible one must cost nothing, not a RAM-sized buffer).
+   */
+  machine?: MachineIdentity;
 }
 
 /**
@@ -93,6 +99,7 @@ export async function loadCheckpoint(
 ): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer; ram: Uint8Array }> {
   const manifest = await store.getManifest(id);
   if (!manifest) throw checkpointMissing(id);
+  if (options?.machine) checkRestorable(manifest, options.machine);
   const [deviceState, ram] = await Promise.all([readDeviceState(store, manifest), readRam(store, manifest, staging, options)]);
   return { manifest, deviceState, ram };
 }

@@ -45,12 +45,65 @@ function ownBuffer(u8: Uint8Array): ArrayBuffer {
   return u8.slice().buffer as ArrayBuffer;
 }
 
+/**
+ * How often an open write (or pin) renews its pending entry. GC treats entries older than 10
+ * minutes (DEFAULT_STALE_PENDING_MS in gc.ts) as left by a dead tab, so a live one renews well
+ * within that: an open or a lazy restore may take longer than 10 minutes.
+ */
+export const PENDING_HEARTBEAT_MS = 60_000;
+
 /** Chunks, and records of type `R` (kept as they are given: the layer above validates them). */
 export class ChunkStore<R = unknown> {
+  /** Pending entries this store opened and has not ended: renewed by the heartbeat. */
+  readonly #open = new Set<string>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
   constructor(readonly db: CheckpointDb<R, ChunkMeta>) {}
 
   close(): void {
+    this.#stopHeartbeat();
     this.db.close();
+  }
+
+  /**
+   * Keeps `hashes` from GC while a reader uses them (a lazy restore reads chunks for as long as
+   * the guest runs, and deleting its checkpoint must not take them away). Returns the release.
+   */
+  async pin(pinId: string, hashes: Iterable<string>): Promise<() => Promise<void>> {
+    await this.beginWrite(pinId, hashes);
+    return () => this.abortWrite(pinId);
+  }
+
+  /** Marks every write and pin of this store as alive now (what the heartbeat does). */
+  async renewPending(): Promise<void> {
+    if (this.#open.size === 0) return;
+    const tx = this.db.transaction("pending", "readwrite");
+    const now = Date.now();
+    await Promise.all([
+      ...[...this.#open].map(async (id) => {
+        const entry = await tx.store.get(id);
+        if (entry) await tx.store.put({ ...entry, started: now }, id);
+      }),
+      tx.done,
+    ]);
+  }
+
+  #track(id: string): void {
+    this.#open.add(id);
+    if (this.#heartbeat !== undefined) return;
+    this.#heartbeat = setInterval(() => void this.renewPending().catch(() => undefined), PENDING_HEARTBEAT_MS);
+    // Node (tests, benches): a heartbeat must not keep the process alive on its own.
+    (this.#heartbeat as { unref?: () => void }).unref?.();
+  }
+
+  #untrack(id: string): void {
+    this.#open.delete(id);
+    if (this.#open.size === 0) this.#stopHeartbeat();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
   }
 
   /**
@@ -66,6 +119,7 @@ export class ChunkStore<R = unknown> {
       Promise.all(list.map((h) => meta.get(h))),
       tx.done,
     ]);
+    this.#track(writeId);
     const present = new Map<string, number>();
     metas.forEach((m, i) => {
       if (m !== undefined) present.set(list[i], m.size);
@@ -112,6 +166,7 @@ export class ChunkStore<R = unknown> {
       if (missing >= 0) throw new CheckpointCorruptError(id, hashes[missing], "was not stored before its manifest");
       await tx.objectStore("manifests").put(record, id);
       if (writeId !== undefined) await tx.objectStore("pending").delete(writeId);
+      if (writeId !== undefined) this.#untrack(writeId);
     } catch (e) {
       try {
         tx.abort();
@@ -125,6 +180,7 @@ export class ChunkStore<R = unknown> {
   }
 
   async abortWrite(writeId: string): Promise<void> {
+    this.#untrack(writeId);
     await this.db.delete("pending", writeId);
   }
 

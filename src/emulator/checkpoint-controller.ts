@@ -9,6 +9,7 @@ import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-dat
 import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../v86/state";
+import { reseedGuestRandom } from "../v86/guest-rng";
 import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
 import type {
   CheckpointInfo,
@@ -199,7 +200,7 @@ export class CheckpointController {
 
   /** Device state now, RAM on first touch and by background prefetch (src/lazy). */
   private async restoreLazy(machine: Machine, id: string, wasm: LazyWasmHandle, signal?: AbortSignal): Promise<void> {
-    const loaded = await this.loadDeviceState(id);
+    const loaded = await this.loadDeviceState(id, machine.identity);
     // The last moment to cancel: from here the running machine is replaced.
     throwIfAborted(signal);
     await this.runLazily(machine, loaded, wasm);
@@ -247,9 +248,10 @@ export class CheckpointController {
    * back to the same checkpoint is the common case, and reading it is on the restore's path.
    * v86's restore_state only reads the buffer (set_state copies into device memory), so it is reused.
    */
-  private async loadDeviceState(id: string): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }> {
+  private async loadDeviceState(id: string, machine: MachineIdentity): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }> {
     if (this.lastDeviceState?.manifest.id === id) return this.lastDeviceState;
-    const loaded = await this.io.load.loadLazy(id);
+    // Compatibility first, in the I/O worker: an incompatible checkpoint's state is never read.
+    const loaded = await this.io.load.loadLazy(id, machine);
     this.lastDeviceState = loaded;
     return loaded;
   }
@@ -293,7 +295,8 @@ export class CheckpointController {
   private async restoreEager(machine: Machine, id: string, signal?: AbortSignal): Promise<void> {
     const staging = this.spare;
     this.spare = undefined;
-    const loaded = await this.io.load.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined, signal);
+    // Compatibility is checked in the worker before the RAM buffer and device state are made.
+    const loaded = await this.io.load.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined, signal, machine.identity);
     try {
       checkRestorable(loaded.manifest, machine.identity);
       // The last moment to cancel: from here the running machine is replaced.
@@ -303,6 +306,8 @@ export class CheckpointController {
       await disk.disk.whenIdle();
       if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
       restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
+      // Before the guest runs on: no two restores of one checkpoint share random bytes.
+      reseedGuestRandom(emulator.v86.cpu);
       this.lazy.ramReplaced();
       await emulator.run();
       this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;

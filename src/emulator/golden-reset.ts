@@ -5,6 +5,7 @@
  * image kept decompressed in memory, so nothing of the session survives in RAM or storage.
  */
 import { ramSize, restoreDeviceState, type EngineEmulator } from "../v86/state";
+import { reseedGuestRandom } from "../v86/guest-rng";
 import type { DiskSession } from "./disk-session";
 
 export interface GoldenImage {
@@ -31,5 +32,7 @@ export async function resetToGolden(machine: ResettableMachine, golden: GoldenIm
   await disk.branchFrom(golden.diskLayerId);
   // v86 may keep views into the state it restores from: give it a copy, keep the golden intact.
   restoreDeviceState(emulator, golden.deviceState.slice(0), (ram) => ram.set(golden.ram), golden.ram.byteLength === ramSize(emulator));
+  // Every reset is a clone of the golden state: it must not repeat the last one's random bytes.
+  reseedGuestRandom(emulator.v86.cpu);
   if (!paused) await emulator.run();
 }

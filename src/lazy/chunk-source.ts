@@ -38,6 +38,8 @@ export interface ChunkReader {
    * read; rejects naming `checkpointId` if one is missing or damaged.
    */
   readVerified(hashes: readonly string[], checkpointId: string, lengths?: readonly number[]): Promise<Uint8Array[]>;
+  /** Keeps `hashes` from garbage collection until the returned release is called. */
+  pin(pinId: string, hashes: Iterable<string>): Promise<() => Promise<void>>;
 }
 
 /** Chunks of one checkpoint in the local store. */

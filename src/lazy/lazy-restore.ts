@@ -6,6 +6,7 @@ import { createFaultBuffers, FaultClient, LazyFaultError, WHOLE_CHUNK } from "./
 import { FirstTouches } from "./first-touches";
 import type { LazyCpu } from "../v86/lazy-ram";
 import { LazyRamSession } from "../v86/lazy-ram";
+import { reseedGuestRandom } from "../v86/guest-rng";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
 import type { OpenedShareLink } from "../protocol/checkpoint-io";
 import type { BeginMessage, LoaderMessage, TouchedMessage, WarmMessage } from "../protocol/ram-loader";
@@ -94,6 +95,8 @@ export class LazyRestore {
     try {
       await r.#begin();
       await r.ram.restoreLazily(() => input.restoreState());
+      // Before the guest runs on: fresh host entropy for its CRNG (loads the two pages it needs).
+      reseedGuestRandom(input.cpu, (start, length) => r.ram.ensureRange(start, length));
     } catch (e) {
       r.abort();
       throw e;

@@ -62,6 +62,7 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
         const workingSet = await ws.get(m.checkpointId).catch(() => []);
         let source: ChunkSource;
         let onPrefetched: (() => Promise<void>) | undefined;
+        let unpin: (() => Promise<void>) | undefined;
         if (m.share) {
           const shared = await deps.openShared(m.share);
           if (shared.manifest.id !== m.checkpointId) throw new Error(`the link names checkpoint ${shared.manifest.id}, not ${m.checkpointId}`);
@@ -72,13 +73,20 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
         } else {
           const manifest = m.manifest?.id === m.checkpointId ? m.manifest : await s.getManifest(m.checkpointId);
           if (!manifest) throw new Snap86Error("checkpoint-missing", `checkpoint ${m.checkpointId} does not exist`, { detail: { checkpointId: m.checkpointId } });
+          // The guest faults on these chunks for as long as it runs: deleting the checkpoint
+          // meanwhile (and the GC that follows) must not take them away.
+          unpin = await s.pin(`lazy-restore:${m.session}:${m.checkpointId}`, manifest.ram.chunks.filter((h): h is string => !!h));
           source = cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded);
         }
         const record = recordWorkingSet(ws, m.checkpointId, undefined, workingSet);
         recorders.set(m.session, record);
         setTimeout(() => recorders.delete(m.session), RECORD_MS + 1000);
         post({ type: "ready", session: m.session });
-        await runLoaderSession(source, { session: m.session, buffers: m.buffers, order: m.order, workingSet, onPrefetched }, post);
+        try {
+          await runLoaderSession(source, { session: m.session, buffers: m.buffers, order: m.order, workingSet, onPrefetched }, post);
+        } finally {
+          await unpin?.().catch(() => undefined);
+        }
       } catch (e) {
         post({ type: "error", session: m.session, message: e instanceof Error ? e.message : String(e) });
       }

@@ -3,7 +3,7 @@
  * (src/workers/checkpoint-io.ts): hashing, compression and IndexedDB work off the emulator
  * worker. One facet per concern; Comlink proxies the nested paths (`io.catalog.list()`).
  */
-import type { CaptureMeta, CaptureProgress, CaptureTimings, CheckpointManifest, CheckpointSummary, GcOptions, GcResult, SharingSizes } from "./checkpoint-data";
+import type { CaptureMeta, CaptureProgress, CaptureTimings, CheckpointManifest, CheckpointSummary, GcOptions, GcResult, MachineIdentity, SharingSizes } from "./checkpoint-data";
 import type { CheckpointCatalog } from "./checkpoints";
 import type { ShareResult } from "./share";
 
@@ -53,9 +53,10 @@ export interface CaptureJobs {
 
 export interface LoadJobs {
   /** Reads and verifies a checkpoint; `staging` (memoryBytes long) is reused if given. */
-  load(id: string, staging?: Uint8Array, signal?: AbortSignal): Promise<LoadResult>;
+  /** `machine`: the checkpoint is refused (checkpoint-incompatible) before any buffer is made. */
+  load(id: string, staging?: Uint8Array, signal?: AbortSignal, machine?: MachineIdentity): Promise<LoadResult>;
   /** Manifest and device state only: a lazy restore fetches RAM chunks on demand (src/lazy). */
-  loadLazy(id: string): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }>;
+  loadLazy(id: string, machine?: MachineIdentity): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }>;
 }
 
 export interface CatalogJobs extends CheckpointCatalog {

@@ -15,7 +15,7 @@ import type { LayerStore } from "../disk/layer-store";
 import { shareErrors } from "./errors";
 import { ShareKeyStore } from "./key-store";
 import type { BaseImageIdentity } from "./manifest-codec";
-import { decodeFrame, encodeFrame } from "./object-frame";
+import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from "./object-frame";
 import { IV_BYTES, TAG_BYTES } from "./crypto";
 import { openShare, publishShare, type ShareObject, type ShareReader } from "./share-session";
 import { StoreClient } from "./store-client";
@@ -156,6 +156,14 @@ function ramPageReader(deps: ShareBridgeDeps, m: CheckpointManifest, wanted: rea
   };
 }
 
+/**
+ * Largest sealed object holding content of at most rawLength bytes: objects are encoded raw when
+ * zstd would not make them smaller, so a frame never exceeds its header plus rawLength.
+ */
+export function sealedBound(rawLength: number): number {
+  return IV_BYTES + FRAME_HEADER_BYTES + rawLength + TAG_BYTES;
+}
+
 /** Decodes one fetched object and checks it is the content `key` names; throws ShareError. */
 export function decodeObject(key: string, plain: Uint8Array, maxRawLength: number): { codec: ChunkCodec; rawLength: number; encoded: Uint8Array; raw: Uint8Array } {
   const frame = decodeFrame(plain);
@@ -194,7 +202,7 @@ export async function fetchChunk(
   priority?: "high" | "low",
   signal?: AbortSignal,
 ): Promise<NewChunk & { raw: Uint8Array; sealedBytes: number }> {
-  const plain = await opened.readObject(hash, signal, priority);
+  const plain = await opened.readObject(hash, signal, priority, sealedBound(chunkSize));
   const obj = decodeObject(hash, plain, chunkSize);
   if ((await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for chunk ${hash} has other content`);
   return { hash, bytes: obj.encoded, rawLength: obj.rawLength, codec: obj.codec, raw: obj.raw, sealedBytes: plain.byteLength + IV_BYTES + TAG_BYTES };
@@ -245,7 +253,7 @@ async function importSharedDisk(
   const blocks = new Map<string, Uint8Array>();
   const hashes = [...new Set(disk.blocks.map(([, h]) => h))];
   const fetchBlock = async (hash: string): Promise<void> => {
-    const plain = await opened.readObject(hash, signal);
+    const plain = await opened.readObject(hash, signal, undefined, sealedBound(disk.blockSize));
     const obj = decodeObject(hash, plain, disk.blockSize);
     if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);
     fetched(plain.byteLength + IV_BYTES + TAG_BYTES);

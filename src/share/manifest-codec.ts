@@ -38,6 +38,9 @@ const MAX_URL_LENGTH = 4096;
 const TOP_LEVEL_KEYS = ["base", "checkpoint", "objects", "version"];
 const TOP_LEVEL_KEYS_WITH_PACK = ["base", "checkpoint", "objects", "pack", "version"];
 const MAX_PACK_PARTS = 65536;
+/** Writers make parts of 32 pages (128 KiB raw) and packs of at most 4 MiB (src/share/page-pack.ts); room to spare. */
+const MAX_PACK_PART_BYTES = 1024 * 1024;
+const MAX_PACK_SEALED_BYTES = 8 * 1024 * 1024;
 
 export async function encodeShareManifest<T>(keys: ShareKeys, manifest: Omit<ShareManifest<T>, "version">): Promise<SealedObject> {
   const envelope: ShareManifest<T> = {
@@ -123,7 +126,9 @@ function validatePack(value: unknown): SharePack | undefined {
   const { name, parts } = value;
   if (typeof name !== "string" || !SHA256_HEX.test(name) || !Array.isArray(parts) || parts.length === 0 || parts.length > MAX_PACK_PARTS) return undefined;
   // Each part is at least a GCM IV and tag: anything shorter cannot be one.
-  if (!parts.every((n) => Number.isSafeInteger(n) && (n as number) > IV_BYTES + TAG_BYTES)) return undefined;
+  if (!parts.every((n) => Number.isSafeInteger(n) && (n as number) > IV_BYTES + TAG_BYTES && (n as number) <= MAX_PACK_PART_BYTES)) return undefined;
+  // The opener holds the pack while it streams: its size is bounded here, not by the store.
+  if ((parts as number[]).reduce((sum, n) => sum + n, 0) > MAX_PACK_SEALED_BYTES) return undefined;
   return { name, parts: parts as number[] };
 }
 

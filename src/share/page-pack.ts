@@ -76,6 +76,9 @@ export function decodePackPart(plain: Uint8Array, checkpointId: string, pageCoun
   const idLength = dv.getUint8(8);
   const header = 9 + idLength + 4 * count;
   if (count === 0 || plain.byteLength <= header) bad("is truncated");
+  // Writers put PART_PAGES pages in a part; more would let a key holder make us decode up to
+  // 65535 pages (256 MiB) per part.
+  if (count > PART_PAGES) bad(`holds ${count} pages, more than ${PART_PAGES}`);
   if (new TextDecoder().decode(plain.subarray(9, 9 + idLength)) !== checkpointId) bad("belongs to another checkpoint");
   const pages: number[] = [];
   const seen = new Set<number>();

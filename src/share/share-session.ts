@@ -89,7 +89,8 @@ export interface ShareReader {
    * Fetches one object by key: checked against its store name, then decrypted and authenticated.
    * The caller still checks the content against `key` (it knows the plaintext's encoding).
    */
-  readObject(key: string, signal?: AbortSignal, priority?: "high" | "low"): Promise<Uint8Array<ArrayBuffer>>;
+  /** `maxBytes` bounds the sealed object (the caller knows its chunk or block size). */
+  readObject(key: string, signal?: AbortSignal, priority?: "high" | "low", maxBytes?: number): Promise<Uint8Array<ArrayBuffer>>;
   /** readObject for objects whose plaintext is the content: also checks sha256(plaintext) == key. */
   readChunk(plainHash: string, signal?: AbortSignal): Promise<Uint8Array>;
   /**
@@ -121,10 +122,10 @@ export async function openShare<T>(store: StoreClient, link: string, validate: C
  * manifest's object map and pack): nothing is parsed, fetched or decrypted again.
  */
 export function shareReader(store: StoreClient, keys: ShareKeys, manifest: Pick<ShareManifest<unknown>, "objects" | "pack">): ShareReader {
-  const readObject = async (key: string, objectSignal?: AbortSignal, priority?: "high" | "low"): Promise<Uint8Array<ArrayBuffer>> => {
+  const readObject = async (key: string, objectSignal?: AbortSignal, priority?: "high" | "low", maxBytes?: number): Promise<Uint8Array<ArrayBuffer>> => {
     const name = Object.hasOwn(manifest.objects, key) ? manifest.objects[key] : undefined;
     if (name === undefined) throw shareErrors.damaged(`object ${key} is not in the share manifest`);
-    const sealed = await store.getObject(name, { ...(objectSignal ? { signal: objectSignal } : {}), ...(priority ? { priority } : {}) });
+    const sealed = await store.getObject(name, { ...(objectSignal ? { signal: objectSignal } : {}), ...(priority ? { priority } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) });
     try {
       return await openSealed(keys, sealed, "object");
     } catch {
@@ -145,22 +146,33 @@ export function shareReader(store: StoreClient, keys: ShareKeys, manifest: Pick<
       if (!pack) return;
       const body = await store.getObjectStream(pack.name, { priority: "high", ...(packSignal ? { signal: packSignal } : {}) });
       const reader = body.getReader();
-      let buffered: Uint8Array = new Uint8Array(0);
+      // The manifest says how long the pack is; the store (maybe hostile) decides what it sends.
+      // Bytes past that length are refused as they arrive, and each part is assembled once from
+      // the pieces that hold it, so memory and copying stay linear in the pack's stated size.
+      const expected = pack.parts.reduce((n, length) => n + length, 0);
+      const wrongLength = () => shareErrors.damaged(`pack ${pack.name} is not the length its manifest says`);
+      const assembler = new PartAssembler();
+      let received = 0;
       let part = 0;
       for (;;) {
         const { done, value } = await reader.read();
-        if (value) buffered = buffered.byteLength === 0 ? value : concat(buffered, value);
-        while (part < pack.parts.length && buffered.byteLength >= pack.parts[part]) {
-          const length = pack.parts[part++];
-          const sealed = buffered.slice(0, length);
-          buffered = buffered.subarray(length);
+        if (value) {
+          received += value.byteLength;
+          if (received > expected) {
+            await reader.cancel().catch(() => undefined);
+            throw wrongLength();
+          }
+          assembler.push(value);
+        }
+        while (part < pack.parts.length && assembler.size >= pack.parts[part]) {
+          const sealed = assembler.take(pack.parts[part++]);
           // The GCM tag under the share key authenticates each part as it arrives (the pack's
           // name could only be checked once all of it is here).
           await onPart(await openPart(pack.name, part - 1, sealed));
         }
         if (done) break;
       }
-      if (part < pack.parts.length || buffered.byteLength > 0) throw shareErrors.damaged(`pack ${pack.name} is not the length its manifest says`);
+      if (part < pack.parts.length || assembler.size > 0) throw wrongLength();
     },
     async readChunk(plainHash, chunkSignal) {
       const plain = await readObject(plainHash, chunkSignal);
@@ -170,9 +182,32 @@ export function shareReader(store: StoreClient, keys: ShareKeys, manifest: Pick<
   };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
+/** Pieces of a stream, taken off the front in lengths of one's choosing, each byte copied once. */
+class PartAssembler {
+  private pieces: Uint8Array[] = [];
+  private offset = 0; // into pieces[0]
+  size = 0;
+
+  push(piece: Uint8Array): void {
+    this.pieces.push(piece);
+    this.size += piece.byteLength;
+  }
+
+  take(length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let at = 0;
+    while (at < length) {
+      const head = this.pieces[0];
+      const n = Math.min(length - at, head.byteLength - this.offset);
+      out.set(head.subarray(this.offset, this.offset + n), at);
+      at += n;
+      this.offset += n;
+      if (this.offset === head.byteLength) {
+        this.pieces.shift();
+        this.offset = 0;
+      }
+    }
+    this.size -= length;
+    return out;
+  }
 }

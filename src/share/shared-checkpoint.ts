@@ -26,6 +26,7 @@ export interface SharedCheckpoint {
 
 export const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
 export const CODEC_BY_ID: readonly ChunkCodec[] = ["raw", "zstd"];
+import { MAX_DISK_BYTES } from "../checkpoint/disk-sections";
 const HASH_RE = /^[0-9a-f]{64}$/;
 const SHARED_KEYS = ["disk", "manifest", "sealedBytes"];
 const DISK_KEYS = ["blockSize", "blocks", "imageId", "layerId"];
@@ -56,6 +57,8 @@ export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value)
     if (!Array.isArray(entry) || entry.length !== 2) return false;
     const [index, hash] = entry as unknown[];
     if (!Number.isSafeInteger(index) || (index as number) < 0 || seen.has(index as number)) return false;
+    // An index past any disk would be stored, then break the guest's first flush of its batch.
+    if (((index as number) + 1) * blockSize > MAX_DISK_BYTES) return false;
     if (typeof hash !== "string" || !HASH_RE.test(hash)) return false;
     seen.add(index as number);
   }

@@ -1,7 +1,7 @@
 import { forEachLimited } from "../async/for-each-limited";
 import { sha256Hex } from "./crypto";
 import { ownedBytes } from "./encoding";
-import { MISSING_QUERY, storePath } from "../protocol/store-http";
+import { MISSING_QUERY, MISSING_QUERY_MAX_NAMES, presignedPutHeaders, storePath, UPLOAD_QUERY, UPLOAD_TOKEN_HEADER } from "../protocol/store-http";
 import { ShareError, shareErrors } from "./errors";
 
 /** Client for the checkpoint store (server/store-server.ts); every failure is a ShareError. */
@@ -12,6 +12,8 @@ export interface StoreClientOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** Extra attempts after a network error or a proxy's 502-504 (default 2). */
   readonly retries?: number;
+  /** Sent with writes when the store requires one (docs/sharing.md, "Who can write"). */
+  readonly uploadToken?: string;
 }
 
 export interface UploadItem {
@@ -41,19 +43,26 @@ export interface ByteRangeRequest {
   readonly end: number;
 }
 
-const MISSING_BATCH = 5_000;
+const MISSING_BATCH = MISSING_QUERY_MAX_NAMES;
+/** The store's own limits (server/store-server.ts): nothing larger is ever legitimately served. */
+export const MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+/** A missing-query answer names at most the names asked: ~67 bytes each. */
+const MAX_MISSING_ANSWER_BYTES = MISSING_BATCH * 70 + 1024;
 const RETRY_BASE_MS = 200;
 
 export class StoreClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof globalThis.fetch;
   private readonly retries: number;
+  private readonly writeHeaders: Record<string, string>;
 
   constructor(options: StoreClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? "/store").replace(/\/+$/, "");
     // Bound so a detached `fetch` is never called with the wrong `this` (browsers throw).
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.retries = Math.max(0, Math.floor(options.retries ?? 2));
+    this.writeHeaders = options.uploadToken ? { [UPLOAD_TOKEN_HEADER]: options.uploadToken } : {};
   }
 
   /** Names from `names` that the store lacks, in first-seen order. */
@@ -63,11 +72,11 @@ export class StoreClient {
     for (let i = 0; i < unique.length; i += MISSING_BATCH) {
       const response = await this.request(MISSING_QUERY, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", ...this.writeHeaders },
         body: JSON.stringify(unique.slice(i, i + MISSING_BATCH)),
         signal,
       });
-      const answer: unknown = await this.readJson(response);
+      const answer: unknown = await this.readJson(response, MAX_MISSING_ANSWER_BYTES);
       if (!Array.isArray(answer) || !answer.every((n) => typeof n === "string")) {
         throw shareErrors.storeRefused(response.status, "unexpected answer to the missing-objects query");
       }
@@ -94,11 +103,14 @@ export class StoreClient {
       uploadedBytes: 0,
     };
     options.onProgress?.(progress);
+    const direct = await this.uploadUrls(queue, options.signal);
     await forEachLimited(
       queue,
       concurrency,
       async (item) => {
-        await this.putObject(item.name, item.bytes, options.signal);
+        const url = direct?.[item.name];
+        if (url) await this.putPresigned(url, item, options.signal);
+        else await this.putObject(item.name, item.bytes, options.signal);
         progress = {
           ...progress,
           uploadedObjects: progress.uploadedObjects + 1,
@@ -109,6 +121,47 @@ export class StoreClient {
       options.signal,
     );
     return progress;
+  }
+
+  /**
+   * Presigned PUT URLs when the store's objects live in a bucket (the bytes then skip the store);
+   * undefined when the store takes uploads itself (it answers 404).
+   */
+  private async uploadUrls(items: readonly UploadItem[], signal?: AbortSignal): Promise<Record<string, string> | undefined> {
+    if (items.length === 0) return undefined;
+    const urls: Record<string, string> = {};
+    for (let i = 0; i < items.length; i += MISSING_BATCH) {
+      const body = JSON.stringify(items.slice(i, i + MISSING_BATCH).map((item) => ({ name: item.name, size: item.bytes.byteLength })));
+      let response: Response;
+      try {
+        response = await this.request(UPLOAD_QUERY, { method: "POST", headers: { "Content-Type": "application/json", ...this.writeHeaders }, body, signal });
+      } catch (error) {
+        if (error instanceof ShareError && error.code === "store-refused" && error.detail?.status === 404) return undefined;
+        throw error;
+      }
+      const answer = (await this.readJson(response, MAX_MISSING_ANSWER_BYTES * 20)) as { urls?: unknown } | null;
+      if (typeof answer?.urls !== "object" || answer.urls === null) throw shareErrors.storeRefused(response.status, "unexpected answer to the upload query");
+      for (const [name, url] of Object.entries(answer.urls)) if (typeof url === "string" && /^https?:\/\//.test(url)) urls[name] = url;
+    }
+    return urls;
+  }
+
+  /** One body straight to the bucket; 412 (the name is taken: same content) counts as done. */
+  private async putPresigned(url: string, item: UploadItem, signal?: AbortSignal): Promise<void> {
+    for (let retry = 0; ; retry++) {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, { method: "PUT", body: ownedBytes(item.bytes), headers: presignedPutHeaders(item.name), signal });
+      } catch (error) {
+        if (isAbort(error)) throw error;
+        if (retry >= this.retries) throw shareErrors.storeUnreachable(error);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 4 ** retry));
+        continue;
+      }
+      await response.body?.cancel().catch(() => undefined);
+      if (response.ok || response.status === 412) return;
+      throw shareErrors.storeRefused(response.status, `the bucket refused ${item.name}`);
+    }
   }
 
   putObject(name: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
@@ -123,13 +176,18 @@ export class StoreClient {
    * Whole objects are checked against their name (sha256) before being returned. A range
    * cannot be checked on its own; its consumer must authenticate what it builds from it.
    */
-  async getObject(name: string, options: { range?: ByteRangeRequest; signal?: AbortSignal; priority?: "high" | "low" | "auto" } = {}): Promise<Uint8Array<ArrayBuffer>> {
+  async getObject(
+    name: string,
+    options: { range?: ByteRangeRequest; signal?: AbortSignal; priority?: "high" | "low" | "auto"; maxBytes?: number } = {},
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const { range, signal, priority } = options;
+    // The peer chooses the length: never read more than the caller can use (a range: its length).
+    const maxBytes = range ? range.end - range.start + 1 : Math.min(options.maxBytes ?? MAX_OBJECT_BYTES, MAX_OBJECT_BYTES);
     const headers: Record<string, string> = range ? { Range: `bytes=${range.start}-${range.end}` } : {};
     // Fetch priority (Chromium): a guest blocked on a page fault outranks background prefetch.
     const init: RequestInit & { priority?: string } = { headers, signal, ...(priority ? { priority } : {}) };
     const response = await this.request(storePath("objects", name), init, name);
-    const bytes = await this.readBytes(response);
+    const bytes = await this.readBytes(response, maxBytes, name);
     if (range) {
       if (response.status !== 206) throw shareErrors.storeRefused(response.status, "range request not honoured");
       return bytes;
@@ -149,13 +207,13 @@ export class StoreClient {
 
   async getManifest(name: string, signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>> {
     const response = await this.request(storePath("manifests", name), { signal }, name);
-    const bytes = await this.readBytes(response);
+    const bytes = await this.readBytes(response, MAX_MANIFEST_BYTES, name);
     if ((await sha256Hex(bytes)) !== name) throw shareErrors.integrity(name);
     return bytes;
   }
 
   private async put(path: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    const response = await this.request(path, { method: "PUT", body: ownedBytes(bytes), signal });
+    const response = await this.request(path, { method: "PUT", body: ownedBytes(bytes), headers: this.writeHeaders, signal });
     await response.body?.cancel();
   }
 
@@ -192,29 +250,70 @@ export class StoreClient {
     throw shareErrors.storeRefused(response.status, detail);
   }
 
-  private async readBytes(response: Response): Promise<Uint8Array<ArrayBuffer>> {
+  /**
+   * The body, refused as damaged once it passes maxBytes (declared or streamed): a hostile store
+   * cannot make us hold more than the caller can use. Pieces are joined once, at the end.
+   */
+  private async readBytes(response: Response, maxBytes: number, name: string): Promise<Uint8Array<ArrayBuffer>> {
+    const tooLarge = () => shareErrors.damaged(`answer for ${name} is larger than ${maxBytes} bytes`);
+    const declared = Number(response.headers.get("content-length") ?? NaN);
+    if (declared > maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    if (!response.body) return new Uint8Array(0);
+    const reader = response.body.getReader();
+    const pieces: Uint8Array[] = [];
+    let total = 0;
     try {
-      return new Uint8Array(await response.arrayBuffer());
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          throw tooLarge();
+        }
+        pieces.push(value);
+      }
     } catch (error) {
-      if (isAbort(error)) throw error;
+      if (isAbort(error) || error instanceof ShareError) throw error;
       throw shareErrors.storeUnreachable(error);
     }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const piece of pieces) {
+      out.set(piece, at);
+      at += piece.byteLength;
+    }
+    return out;
   }
 
-  private async readJson(response: Response): Promise<unknown> {
+  private async readJson(response: Response, maxBytes: number): Promise<unknown> {
     try {
-      return await response.json();
+      return JSON.parse(new TextDecoder().decode(await this.readBytes(response, maxBytes, "the query")));
     } catch (error) {
-      if (isAbort(error)) throw error;
+      if (isAbort(error) || error instanceof ShareError) throw error;
       if (error instanceof SyntaxError) throw shareErrors.storeRefused(response.status, "answer is not JSON");
       throw shareErrors.storeUnreachable(error);
     }
   }
 }
 
+/** The store's error message, from at most the first 4 KiB of the answer (the store picks its size). */
 async function errorDetail(response: Response): Promise<string> {
   try {
-    const text = await response.text();
+    const reader = response.body?.getReader();
+    const pieces: Uint8Array[] = [];
+    let total = 0;
+    while (reader && total < 4096) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      pieces.push(value);
+      total += value.byteLength;
+    }
+    await reader?.cancel().catch(() => undefined);
+    const text = new TextDecoder().decode(new Uint8Array(pieces.flatMap((p) => [...p])));
     const parsed: unknown = JSON.parse(text);
     const message = (parsed as { error?: unknown } | null)?.error;
     return typeof message === "string" ? message.slice(0, 200) : "";

@@ -1,6 +1,4 @@
 import "fake-indexeddb/auto";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureCheckpoint } from "../../../src/checkpoint/capture";
 import { initCodec } from "../../../src/checkpoint/codec";
@@ -204,7 +202,7 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     const { manifest } = await openShare(a.deps.client, link, isSharedCheckpoint);
     const names = Object.values(manifest.objects);
     const victim = names[names.length >> 1];
-    await writeFile(join(store.dir, "objects", victim.slice(0, 2), victim), "tampered");
+    await store.tamper("objects", victim, "tampered");
     const b = await side();
     await captureCheckpoint(b.checkpoints, captureInput("local-one", makeRam(3)));
     await expect(openSharedCheckpoint(b, link)).rejects.toMatchObject({ code: "integrity", message: expect.stringMatching(/failed its integrity check/) });
@@ -212,7 +210,7 @@ describe("share bridge: publish and open a checkpoint through the store", () => 
     expect(await b.checkpoints.db.getAll("pending")).toEqual([]);
     expect(await b.layers.listLayers()).toEqual([]);
     // A truncated object is caught the same way.
-    await writeFile(join(store.dir, "objects", victim.slice(0, 2), victim), "");
+    await store.tamper("objects", victim, "");
     await expect(openSharedCheckpoint(b, link)).rejects.toMatchObject({ code: "integrity" });
   });
 

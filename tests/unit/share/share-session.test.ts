@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShareError } from "../../../src/share/errors";
 import { parseShareLink } from "../../../src/share/link";
@@ -68,15 +66,14 @@ describe("publish and open a share", () => {
     await opened.readPack((plain) => void got.push(plain));
     expect(got).toEqual(parts);
     // The store sees ciphertext only: no part's plaintext appears in the stored pack.
-    const path = join(store.dir, "objects", pack.name.slice(0, 2), pack.name);
-    const stored = await readFile(path);
+    const stored = Buffer.from(await store.raw("objects", pack.name));
     expect(stored.includes(Buffer.from(parts[0].subarray(0, 64)))).toBe(false);
     // Re-sharing with the kept key: the pack is the same object, nothing is uploaded.
     const again = await publishShare(client, { ...input, packParts: parts, shareKey: shared.shareKey });
     expect(again.progress.uploadedBytes).toBe(0);
 
     stored[pack.parts[0] + pack.parts[1] - 1] ^= 1; // the second part's last byte (its GCM tag)
-    await writeFile(path, stored);
+    await store.tamper("objects", pack.name, stored);
     const seen: Uint8Array[] = [];
     await expect(opened.readPack((plain) => void seen.push(plain))).rejects.toMatchObject({ code: "damaged" });
     expect(seen).toEqual([parts[0]]); // what arrived intact before the damage was handed over
@@ -89,8 +86,7 @@ describe("publish and open a share", () => {
     const opened = await openShare(client, shared.link, isCheckpoint);
     const otherPack = (await openShare(client, other.link, isCheckpoint)).manifest.pack!;
     // The store swaps in another share's pack of the same shape: its parts do not authenticate.
-    const path = join(store.dir, "objects", opened.manifest.pack!.name.slice(0, 2), opened.manifest.pack!.name);
-    await writeFile(path, await readFile(join(store.dir, "objects", otherPack.name.slice(0, 2), otherPack.name)));
+    await store.tamper("objects", opened.manifest.pack!.name, await store.raw("objects", otherPack.name));
     await expect(opened.readPack(() => undefined)).rejects.toMatchObject({ code: "damaged" });
   });
 
@@ -98,7 +94,7 @@ describe("publish and open a share", () => {
     const shared = await publishShare(client, { ...input, objects: await rawObjects([chunks[0]]), checkpoint: { chunks: [sha(chunks[0])] } });
     const opened = await openShare(client, shared.link, isCheckpoint);
     const name = opened.manifest.objects[sha(chunks[0])];
-    await writeFile(join(store.dir, "objects", name.slice(0, 2), name), "garbage");
+    await store.tamper("objects", name, "garbage");
     await expect(opened.readChunk(sha(chunks[0]))).rejects.toMatchObject({ code: "integrity" });
   });
 

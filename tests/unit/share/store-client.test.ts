@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ShareError } from "../../../src/share/errors";
 import { StoreClient, type UploadProgress } from "../../../src/share/store-client";
@@ -92,7 +90,7 @@ describe("StoreClient", () => {
     const client = new StoreClient({ baseUrl: store.baseUrl });
     const x = item(new TextEncoder().encode("original"));
     await client.putObject(x.name, x.bytes);
-    await writeFile(join(store.dir, "objects", x.name.slice(0, 2), x.name), "corrupted");
+    await store.tamper("objects", x.name, "corrupted");
     const error = await shareErrorOf(client.getObject(x.name));
     expect(error.code).toBe("integrity");
     expect(error.message).toContain(x.name);
