@@ -1,18 +1,20 @@
-// `npm test`: unit tests (vitest), then browser tests (Playwright + Debian's Chromium) against a
-// production build, then one summary line "N passed, N failed" over both.
+// `npm test`: unit tests (vitest), the share suite again on a real S3 (Ceph RGW, scripts/test-s3.mjs),
+// then browser tests (Playwright + Debian's Chromium) against a production build, then one summary
+// line "N passed, N failed" over all of them.
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./lib/ports.mjs";
 import { ROOT, setup, sh } from "./lib/setup.mjs";
 
 
-setup({ browser: true });
+setup({ browser: true, s3: true });
 const results = join(ROOT, ".cache", "test-results");
 rmSync(results, { recursive: true, force: true });
 process.env.SNAP86_TEST_PORT ??= String(await freePort());
 process.env.SNAP86_TEST_STORE_PORT ??= String(await freePort());
 
 const unitStatus = sh("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "unit.json")}`]);
+const s3Status = sh(process.execPath, ["scripts/test-s3.mjs", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "s3.json")}`]);
 const buildStatus = sh("npx", ["vite", "build", "--logLevel", "warn"]);
 const e2eArgs = ["playwright", "test", ...process.argv.slice(2)];
 const e2eStatus = buildStatus === 0 ? sh("npx", e2eArgs) : 1;
@@ -24,9 +26,15 @@ function count(file, pick) {
     return { passed: 0, failed: 0 };
   }
 }
-const unit = count("unit.json", (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests }));
+const vitestCounts = (r) => ({ passed: r.numPassedTests, failed: r.numFailedTests });
+const unit = count("unit.json", vitestCounts);
+const s3 = count("s3.json", vitestCounts);
 const e2e = count("e2e.json", (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected }));
-console.log(`\nunit: ${unit.passed} passed, ${unit.failed} failed; browser: ${e2e.passed} passed, ${e2e.failed} failed`);
-const failed = unit.failed + e2e.failed + (unitStatus || buildStatus || e2eStatus ? (unit.failed + e2e.failed === 0 ? 1 : 0) : 0);
-console.log(`${unit.passed + e2e.passed} passed, ${failed} failed`);
-process.exit(unitStatus || buildStatus || e2eStatus ? 1 : 0);
+console.log(
+  `\nunit: ${unit.passed} passed, ${unit.failed} failed; on S3: ${s3.passed} passed, ${s3.failed} failed; browser: ${e2e.passed} passed, ${e2e.failed} failed`,
+);
+const anyStatus = unitStatus || s3Status || buildStatus || e2eStatus;
+const counted = unit.failed + s3.failed + e2e.failed;
+const failed = counted + (anyStatus && counted === 0 ? 1 : 0);
+console.log(`${unit.passed + s3.passed + e2e.passed} passed, ${failed} failed`);
+process.exit(anyStatus ? 1 : 0);

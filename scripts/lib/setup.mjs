@@ -35,10 +35,10 @@ function guestBuildPackages() {
   return r.status === 0 ? r.stdout.trim().split(/\s+/).filter(Boolean) : [];
 }
 
-/** `browser`: the run needs Chromium (tests, benchmarks), not only the app. */
-export function setup({ browser = false } = {}) {
+/** `browser`: the run needs Chromium (tests, benchmarks), not only the app; `s3`: a Ceph S3 gateway (tests). */
+export function setup({ browser = false, s3 = false } = {}) {
   const guestCurrent = sh(process.execPath, ["scripts/build-guest.mjs", "--check"], { stdio: "ignore" }) === 0;
-  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), browser });
+  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), browser, s3 });
   if (!npmPackagesCurrent()) must("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
   if (!guestCurrent) must(process.execPath, ["scripts/build-guest.mjs"], "building the guest image");
   must(process.execPath, ["scripts/instrument-wasm.mjs"], "instrumenting v86's wasm");

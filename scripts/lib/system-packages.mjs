@@ -6,6 +6,8 @@
 import { spawnSync } from "node:child_process";
 
 export const BROWSER_PACKAGES = ["chromium", "fonts-dejavu-core"];
+/** A single-node Ceph RADOS Gateway: the real S3 the share suite also runs on (scripts/rgw). */
+export const S3_PACKAGES = ["radosgw", "ceph-mon", "ceph-osd", "ceph-common"];
 const GUEST_ARCH = "i386";
 
 /**
@@ -47,11 +49,11 @@ function installedAmong(names) {
 
 /**
  * Installs what is missing. `guestPackages`: the builder's host tools (null when the guest is
- * current and needs no build); `browser`: whether Chromium is needed.
+ * current and needs no build); `browser`: whether Chromium is needed; `s3`: Ceph's S3 gateway.
  */
-export function ensureSystemPackages({ guestPackages, browser, log = console.log }) {
+export function ensureSystemPackages({ guestPackages, browser, s3 = false, log = console.log }) {
   if (process.platform !== "linux" || !out("sh", ["-c", "command -v dpkg-query"])) return; // not Debian: the steps below say what fails
-  const wanted = [...(guestPackages ?? []), ...(browser && !process.env.CHROMIUM_PATH ? BROWSER_PACKAGES : [])];
+  const wanted = [...(guestPackages ?? []), ...(browser && !process.env.CHROMIUM_PATH ? BROWSER_PACKAGES : []), ...(s3 ? S3_PACKAGES : [])];
   const plan = planSystemSetup({
     wanted,
     installed: installedAmong(wanted),
