@@ -54,6 +54,7 @@ export class MachineFacetImpl implements MachineFacet {
     m.stopTimers();
     await emulator.destroy();
     m.serial.flush();
+    m.automation.flush();
     m.clock.zeroUptime();
     m.setState("loading");
     m.emulator = await m.start(options);
@@ -65,6 +66,14 @@ export class MachineFacetImpl implements MachineFacet {
 
   serialInput(data: string): void {
     this.m.emulator?.serial0_send(data);
+  }
+
+  automationChannel(): boolean {
+    return this.m.automationChannel && !!this.m.emulator;
+  }
+
+  automationInput(data: string): void {
+    this.m.emulator?.serial_send_bytes(1, new TextEncoder().encode(data));
   }
 
   keyboardInput(scancodes: number[]): void {

@@ -29,7 +29,11 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     disable_keyboard: true, // v86's keyboard adapter listens on window; keys come via keyboardInput
     disable_mouse: true,
     disable_speaker: true,
+    // COM2 on every machine, so every checkpoint has the same devices; only the built-in guest
+    // runs a shell on it (owner.automationChannel).
+    uart1: true,
   };
+  owner.automationChannel = false;
   if (config.image) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
     const [{ bios, vgaBios }, disk] = await Promise.all([loadFirmware(baseUrl, manifest, progress), loadImage(config.image, progress)]);
@@ -42,6 +46,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   owner.kernel = () => (kernel ??= loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress));
   const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : owner.kernel()]);
   const guest = { manifest, baseUrl, bios, vgaBios };
+  owner.automationChannel = manifest.automationConsole === "ttyS1";
   owner.identity = {
     memoryBytes: config.memoryMiB * MIB,
     vgaMemoryBytes: config.vgaMemoryMiB * MIB,

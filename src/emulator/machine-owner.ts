@@ -70,6 +70,9 @@ export class MachineOwner {
   readonly wipe = new SessionWipe(() => this.checkpoints());
   readonly clock = new RunClock();
   readonly serial = new SerialBatcher((data) => this.emit({ type: "serial", data }));
+  readonly automation = new SerialBatcher((data) => this.emit({ type: "automation", data }));
+  /** The guest booted has an automation shell on COM2 (its guest.json says so). */
+  automationChannel = false;
   private controller: CheckpointController | undefined;
   /** One checkpoint operation at a time: a capture and a restore must never interleave. */
   private checkpointQueue: Promise<unknown> = Promise.resolve();
@@ -127,6 +130,7 @@ export class MachineOwner {
     if (emulator) {
       await emulator.destroy();
       this.serial.flush();
+      this.automation.flush();
     }
     const disk = this.disk;
     this.disk = undefined;
@@ -235,6 +239,7 @@ export class MachineOwner {
       this.screen = screen;
       const timeout = setTimeout(() => reject(new LoadError("timeout", `The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
+      emulator.add_listener("serial1-output-byte", (byte: number) => this.automation.push(byte));
       emulator.add_listener("emulator-loaded", () => this.recordWalks(emulator));
       emulator.add_listener("emulator-started", () => {
         if (this.emulator === emulator && this.internalStops > 0) return;

@@ -5,7 +5,10 @@ import type { NoticeLevel, Progress, RunState, ScreenFrame, Stats } from "./mach
 import type { WireError } from "./errors";
 
 export type EmulatorEvent =
+  /** The user's serial terminal (ttyS0). */
   | { type: "serial"; data: string }
+  /** The automation channel (ttyS1 of the built-in guest): never shown, read by run(). */
+  | { type: "automation"; data: string }
   | { type: "screen"; frame: ScreenFrame }
   | { type: "state"; state: RunState; error?: WireError }
   | { type: "progress"; progress: Progress }

@@ -5,7 +5,7 @@
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
 import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
-import type { V86Instance, V86Options, V86ScreenAdapter, V86Vga } from "./types";
+import type { V86Cpu, V86Instance, V86Options, V86ScreenAdapter, V86Vga } from "./types";
 import type { LazyWasmHandle } from "./instrumented-wasm";
 import { WalkRecorder, type RecorderCpu } from "./walk-recorder";
 
@@ -28,7 +28,22 @@ export function createV86(options: V86Options, attachScreen: (adapter: V86Screen
   });
   // Before any restore can run: v86's set_tsc would move the guest clock on every restore.
   emulator.add_listener("emulator-loaded", () => keepTscContinuous(emulator.v86.cpu as unknown as TscCpu));
+  emulator.add_listener("emulator-loaded", () => acceptStatesWithoutUart1(emulator.v86.cpu));
   return emulator;
+}
+
+/**
+ * A state saved by a machine without COM2 (checkpoints from before the automation channel)
+ * has no entry for it, and v86 would hand `undefined` to the port's set_state and fail the
+ * restore half-way. Such a port keeps its power-on state instead: that guest never opened it.
+ */
+function acceptStatesWithoutUart1(cpu: V86Cpu): void {
+  const uart = cpu.devices.uart1;
+  if (!uart) return;
+  const setState = uart.set_state.bind(uart);
+  uart.set_state = (state: unknown) => {
+    if (state !== undefined) setState(state);
+  };
 }
 
 /** The VGA device, once v86 has built it. */
