@@ -11,6 +11,7 @@ import type { MachineIdentity } from "../checkpoint/manifest";
 import { LoadError } from "../guest/fetch-with-progress";
 import type { KernelFiles } from "../guest/guest-loader";
 import { createV86, vgaOf, walkRecorderFor } from "../v86/machine";
+import { guestClockMs, type TscCpu } from "../v86/continuous-tsc";
 import { ScreenBridge } from "../v86/screen-bridge";
 import type { LazySupport } from "../v86/lazy-support";
 import type { V86Instance, V86Options } from "../v86/types";
@@ -163,7 +164,11 @@ export class MachineOwner {
   }
 
   stats(): Stats {
-    return this.clock.stats(this.runState);
+    const stats = this.clock.stats(this.runState);
+    const cpu = this.emulator?.v86?.cpu as unknown as TscCpu | undefined;
+    // The guest's own clock rather than this worker's stopwatch, which a restore starts anew.
+    if (!cpu?.store_current_tsc || stats.state === "off" || stats.state === "loading") return stats;
+    return { ...stats, uptimeMs: guestClockMs(cpu) };
   }
 
   /** Deletions a closed tab cut short, finished in the background once this machine runs. */

@@ -15,6 +15,7 @@ import { ResetController } from "./reset-controller";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
+import { BootProgress } from "./ui/boot-progress";
 
 declare global {
   interface Window {
@@ -35,6 +36,9 @@ for (const mib of new Set([...MEMORY_CHOICES_MIB, initialMemory].sort((a, b) => 
 }
 
 let pickedFile: File | undefined;
+/** Whether the machine runs the built-in guest, whose boot reports its stages. */
+let builtInGuest = false;
+const bootProgress = new BootProgress(document.getElementById("boot-progress"));
 
 const standbyBox = $<HTMLInputElement>("standby");
 const standbyParam = params.get("standby");
@@ -53,9 +57,10 @@ standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.c
  * checkpoint that Reset returns to (and the standby is restored from).
  */
 async function prepareGolden(config: MachineConfig): Promise<void> {
-  if (config.image || config.disk === "secure") return;
+  if (config.image) return;
   try {
-    await window.snap86.waitForShell();
+    await window.snap86.waitForShell().finally(() => bootProgress.finish());
+    if (config.disk === "secure") return;
     const golden = await client.remote.reset.ensureGolden();
     resets.goldenReady(config, golden.id);
     $<HTMLButtonElement>("reset").disabled = false;
@@ -74,6 +79,8 @@ async function boot(config: MachineConfig): Promise<void> {
     showFailure(e);
     throw e;
   }
+  builtInGuest = !config.image;
+  if (builtInGuest) bootProgress.start();
   void prepareGolden(config);
 }
 
@@ -93,6 +100,9 @@ client.on((event) => {
   switch (event.type) {
     case "serial":
       terminal.write(event.data);
+      break;
+    case "automation":
+      bootProgress.feed(event.data);
       break;
     case "screen":
       screen.draw(event.frame);
@@ -116,6 +126,7 @@ client.on((event) => {
       break;
     case "state": {
       showState(event.state);
+      if (event.state === "off" || event.state === "error") bootProgress.finish();
       if (event.error) showFailure(event.error);
       const on = event.state === "running" || event.state === "paused";
       $("power").textContent = on || event.state === "loading" ? "Power off" : "Power on";
@@ -132,7 +143,14 @@ const togglePower = () => (client.state === "off" || client.state === "error" ? 
 const togglePause = () => (client.state === "paused" ? client.remote.machine.resume() : client.remote.machine.pause());
 $("power").addEventListener("click", () => void togglePower().catch(() => undefined));
 $("pause").addEventListener("click", () => void togglePause());
-$("reboot").addEventListener("click", () => void client.remote.machine.reboot());
+const reboot = async () => {
+  await client.remote.machine.reboot();
+  if (!builtInGuest) return;
+  bootProgress.start();
+  await window.snap86.waitForShell().catch(() => undefined);
+  bootProgress.finish();
+};
+$("reboot").addEventListener("click", () => void reboot());
 const reset = () => resets.reset().catch((e: unknown) => showFailure(e));
 $("reset").addEventListener("click", () => void reset());
 
@@ -177,7 +195,7 @@ $("image-form").addEventListener("submit", (e) => {
 
 document.addEventListener("keydown", (e) => {
   if (!e.altKey || e.target === screen.canvas) return;
-  const action = { p: togglePower, r: () => client.remote.machine.reboot(), x: reset, " ": togglePause }[e.key.toLowerCase()];
+  const action = { p: togglePower, r: reboot, x: reset, " ": togglePause }[e.key.toLowerCase()];
   if (action) {
     e.preventDefault();
     void action();
@@ -210,6 +228,7 @@ async function resumeOrBoot(): Promise<void> {
     if (saved) {
       try {
         await client.remote.checkpoints.bootFrom(config, saved.id);
+        builtInGuest = true;
         void prepareGolden(config);
         showNotice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
         return;

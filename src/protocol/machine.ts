@@ -35,7 +35,10 @@ export interface Progress {
 
 export interface Stats {
   state: RunState;
-  /** Milliseconds the guest has been running (paused time excluded). */
+  /**
+   * Milliseconds since the machine powered on, by the guest's own clock (its TSC): continues
+   * across pause, checkpoint restore and resume, as the guest's /proc/uptime does.
+   */
   uptimeMs: number;
   /** Millions of instructions per second over the last interval; 0 while paused. */
   mips: number;

@@ -9,6 +9,7 @@ import { isAborted } from "../../protocol/errors";
 import { button, el } from "./dom";
 import { buildCheckpointTree, type CheckpointRow } from "./checkpoint-tree";
 import {
+  displayLabel,
   errorMessage,
   exportFileName,
   formatAbsolute,
@@ -162,7 +163,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   }
 
   function labelButton(c: CheckpointInfo): HTMLButtonElement {
-    const b = button("label", c.label, "Rename (click or Enter)", () => {
+    const b = button("label", displayLabel(c), "Rename (click or Enter)", () => {
       editingId = c.id;
       confirmingId = undefined;
       render();
