@@ -16,6 +16,7 @@ import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { BootProgress } from "./ui/boot-progress";
+import { showHintWhileFocused } from "./ui/focus-release";
 
 declare global {
   interface Window {
@@ -28,6 +29,8 @@ const params = new URLSearchParams(location.search);
 const client = new EmulatorClient();
 const screen = new ScreenCanvas($<HTMLCanvasElement>("screen"), (codes) => void client.remote.machine.keyboardInput(codes));
 const terminal = createSerialTerminal($("terminal"), (data) => void client.remote.machine.serialInput(data));
+showHintWhileFocused(screen.canvas, $("screen-hint"));
+showHintWhileFocused($("terminal"), $("terminal-hint"));
 
 const memory = $<HTMLSelectElement>("memory");
 const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;

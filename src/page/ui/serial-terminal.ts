@@ -1,6 +1,7 @@
 /** The serial console pane: xterm.js wired to the emulator's first serial port. */
 import { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
+import { focusNextAfter, isReleaseKey } from "./focus-release";
 
 export function createSerialTerminal(container: HTMLElement, send: (data: string) => void): Terminal {
   const term = new Terminal({
@@ -15,5 +16,14 @@ export function createSerialTerminal(container: HTMLElement, send: (data: string
   });
   term.open(container);
   term.onData(send);
+  // xterm.js keeps Tab and Escape for the guest; the release key alone gives focus back.
+  term.attachCustomKeyEventHandler((e) => {
+    if (!isReleaseKey(e)) return true;
+    if (e.type === "keydown") {
+      e.preventDefault();
+      focusNextAfter(container);
+    }
+    return false;
+  });
   return term;
 }
