@@ -17,6 +17,7 @@ import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { BootProgress } from "./ui/boot-progress";
 import { showHintWhileFocused } from "./ui/focus-release";
+import { mountTouchKeys } from "./ui/touch-keys";
 
 declare global {
   interface Window {
@@ -31,6 +32,10 @@ const screen = new ScreenCanvas($<HTMLCanvasElement>("screen"), (codes) => void 
 const terminal = createSerialTerminal($("terminal"), (data) => void client.remote.machine.serialInput(data));
 showHintWhileFocused(screen.canvas, $("screen-hint"));
 showHintWhileFocused($("terminal"), $("terminal-hint"));
+mountTouchKeys($("touch-keys"), screen.canvas, {
+  scancodes: (codes) => void client.remote.machine.keyboardInput(codes),
+  serial: (data) => void client.remote.machine.serialInput(data),
+});
 
 const memory = $<HTMLSelectElement>("memory");
 const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;
