@@ -56,6 +56,8 @@ export class MachineFacetImpl implements MachineFacet {
     m.serial.flush();
     m.automation.flush();
     m.clock.zeroUptime();
+    // A cold boot starts the guest's own automation shell, whatever a restored state lacked.
+    m.automationChannel = m.guestAutomation;
     m.setState("loading");
     m.emulator = await m.start(options);
   }

@@ -33,7 +33,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     // runs a shell on it (owner.automationChannel).
     uart1: true,
   };
-  owner.automationChannel = false;
+  owner.guestAutomation = owner.automationChannel = false;
   if (config.image) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
     const [{ bios, vgaBios }, disk] = await Promise.all([loadFirmware(baseUrl, manifest, progress), loadImage(config.image, progress)]);
@@ -46,7 +46,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   owner.kernel = () => (kernel ??= loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress));
   const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : owner.kernel()]);
   const guest = { manifest, baseUrl, bios, vgaBios };
-  owner.automationChannel = manifest.automationConsole === "ttyS1";
+  owner.guestAutomation = owner.automationChannel = manifest.automationConsole === "ttyS1";
   owner.identity = {
     memoryBytes: config.memoryMiB * MIB,
     vgaMemoryBytes: config.vgaMemoryMiB * MIB,

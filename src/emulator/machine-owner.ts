@@ -72,7 +72,9 @@ export class MachineOwner {
   readonly clock = new RunClock();
   readonly serial = new SerialBatcher((data) => this.emit({ type: "serial", data }));
   readonly automation = new SerialBatcher((data) => this.emit({ type: "automation", data }));
-  /** The guest booted has an automation shell on COM2 (its guest.json says so). */
+  /** The built-in guest's guest.json names an automation shell on COM2. */
+  guestAutomation = false;
+  /** The running guest has that shell: a cold boot of such a guest, or a restore of a state that had COM2. */
   automationChannel = false;
   private controller: CheckpointController | undefined;
   /** One checkpoint operation at a time: a capture and a restore must never interleave. */
@@ -236,7 +238,12 @@ export class MachineOwner {
   start(options: V86Options): Promise<V86Instance> {
     return new Promise((resolve, reject) => {
       let screen: ScreenBridge | undefined;
-      const emulator = createV86(options, (adapter) => screen?.attach(adapter));
+      const emulator = createV86(
+        options,
+        (adapter) => screen?.attach(adapter),
+        // A state from before every machine had COM2: its guest answers only on ttyS0.
+        (present) => (this.automationChannel = this.guestAutomation && present),
+      );
       screen = new ScreenBridge(
         () => vgaOf(emulator),
         (frame, transfer) => this.emit(this.markTransfer({ type: "screen", frame }, transfer)),
