@@ -87,6 +87,7 @@ async function main() {
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
+    uart1: true, // COM2, as in the app: the guest runs its automation shell there
   });
 
   const serial = { text: "", listeners: new Set() };

@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dependsNames, debFileName, parseAptShow } from "./guest/apt-packages.mjs";
 import { blockHashList } from "./guest/block-hashes.mjs";
 import { appletLinks, appletNamesFromBinary, fallbackAppletPaths, parseListFull } from "./guest/busybox-applets.mjs";
-import { INITRAMFS_DIRS, ROOTFS_DIRS, initScript, rootfsFiles } from "./guest/guest-files.mjs";
+import { AUTOMATION_CONSOLE, INITRAMFS_DIRS, ROOTFS_DIRS, initScript, rootfsFiles } from "./guest/guest-files.mjs";
 import { MANIFEST_NAME, buildManifest, builderSources, computeInputsHash, fileEntry, readManifest, sha256Hex, staleReason } from "./guest/manifest.mjs";
 import { stripModuleSignature } from "./guest/module-signature.mjs";
 import { moduleFileName, parseModulesBuiltin, parseModulesDep, resolveLoadOrder } from "./guest/modules-dep.mjs";
@@ -412,6 +412,7 @@ function build(tools, pkgs, inputsHash) {
     modules: initrd.modules,
     files,
     inputsHash,
+    automationConsole: AUTOMATION_CONSOLE,
   });
   writeAtomic(join(OUT_DIR, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(WORK_DIR, { recursive: true, force: true });

@@ -1,24 +1,31 @@
-// `npm run screenshot`: boots the built-in guest in headless Chromium and saves a picture of the
-// UI to docs/screenshot.png for the README.
+// `npm run screenshot`: boots the built-in guest in headless Chromium and saves pictures of the UI
+// for the README: docs/screenshot.png (1366×768), docs/screenshot-wide.png (1920×1080) and
+// docs/screenshot-phone.png (390×844, a touch phone). The layout tests take the same pictures.
 import { chromium } from "playwright-core";
 import { launchOptions } from "./lib/chromium.mjs";
 import { startApp } from "../bench/lib/app-server.mjs";
+import { prepareScene, shoot, viewport } from "./lib/screenshots.mjs";
+
+async function bootedPage(browser, url, contextOptions) {
+  const context = await browser.newContext(contextOptions);
+  const page = await context.newPage();
+  await page.goto(`${url}/?autoboot=0`);
+  await page.waitForFunction(() => typeof window.snap86 === "object");
+  await page.evaluate(() => window.snap86.boot().then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
+  await prepareScene(page);
+  return page;
+}
 
 const app = await startApp();
 const browser = await chromium.launch(launchOptions());
 try {
-  const page = await browser.newPage({ viewport: { width: 1480, height: 960 } });
-  await page.goto(`${app.url}/`);
-  await page.waitForFunction(() => typeof window.snap86 === "object");
-  await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 120_000 }));
-  await page.evaluate(() => window.snap86.run("clear; uname -a; free -m; df -h /"));
-  await page.locator("#screen").click();
-  await page.keyboard.type("ls /\n");
-  await page.evaluate(() => window.snap86.ensureGolden());
-  await page.evaluate(() => window.snap86.checkpoint({ label: "after ls" }));
-  await page.waitForTimeout(1500);
-  await page.screenshot({ path: "docs/screenshot.png" });
-  console.log("wrote docs/screenshot.png");
+  const desktop = await bootedPage(browser, app.url, { viewport: { width: 1366, height: 768 } });
+  console.log(`wrote ${await shoot(desktop, viewport("laptop"), "docs/screenshot.png")}`);
+  console.log(`wrote ${await shoot(desktop, viewport("desktop"), "docs/screenshot-wide.png")}`);
+  await desktop.context().close();
+  const phone = viewport("phone");
+  const mobile = await bootedPage(browser, app.url, { viewport: { width: phone.width, height: phone.height }, hasTouch: true, isMobile: true });
+  console.log(`wrote ${await shoot(mobile, phone, "docs/screenshot-phone.png")}`);
 } finally {
   await browser.close();
   app.stop();

@@ -25,6 +25,9 @@ export PATH=/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# Boot stages for the page's progress line, on the automation channel (never the user's terminal).
+stage() { echo "${BOOT_STAGE_PREFIX}$1" >/dev/${AUTOMATION_CONSOLE} 2>/dev/null; }
+stage drivers
 
 rescue() {
   for out in /dev/console /dev/ttyS0; do
@@ -39,6 +42,7 @@ for m in ${modules.join(" ")}; do
   insmod /lib/modules/$m.ko || rescue "insmod $m failed"
 done
 
+stage disk
 i=0
 while [ ! -b /dev/sda ]; do
   i=$((i + 1))
@@ -49,6 +53,7 @@ done
 # noatime: reading a file should not dirty disk blocks (checkpoints store changed blocks).
 mount -t ext4 -o rw,noatime /dev/sda /newroot || rescue "cannot mount /dev/sda as ext4"
 [ -x /newroot/sbin/init ] || rescue "the root disk has no /sbin/init"
+stage init
 mount --move /dev /newroot/dev
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
@@ -56,10 +61,21 @@ exec switch_root /newroot /sbin/init
 `;
 }
 
-export const INITTAB = `# snap86: the serial shell is what the app talks to; tty1 is the VGA screen.
+/**
+ * The serial port (COM2) that carries the page's own commands (probes, the automation API's
+ * run()); ttyS0 stays the user's terminal. guest.json names it so the app knows this guest has one.
+ */
+export const AUTOMATION_CONSOLE = "ttyS1";
+export const AUTOMATION_SHELL = "/sbin/snap86-automation";
+/** Lines the guest prints on the automation channel while it boots: `snap86-boot: <stage>`. */
+export const BOOT_STAGE_PREFIX = "snap86-boot: ";
+
+export const INITTAB = `# snap86: ttyS0 is the user's serial terminal, tty1 the VGA screen, ttyS1 the app's own
+# automation channel (last, so the user's shells were started when it first answers).
 ::sysinit:/etc/init.d/rcS
 ttyS0::respawn:-/bin/sh
 tty1::respawn:-/bin/sh
+${AUTOMATION_CONSOLE}::respawn:${AUTOMATION_SHELL}
 ::ctrlaltdel:/sbin/reboot
 ::shutdown:/bin/umount -a -r
 `;
@@ -81,6 +97,21 @@ export PS1=${shellQuote(PROMPT)}
 cd "$HOME"
 `;
 
+/**
+ * The shell on the automation channel. raw -echo: nothing the app types comes back and no
+ * CR is added, so what arrives is exactly what a command printed (and a long line is not cut at
+ * the 4 KiB of a canonical tty line). The shell reads its commands from the tty as a script
+ * file, so it is not interactive: no prompt and no line editor (busybox ash echoes through its
+ * editor whatever the tty says, and takes \`sh +i\` to mean -i), while commands still have the
+ * tty as stdin and stdout, as on ttyS0.
+ */
+export const AUTOMATION_SCRIPT = `#!/bin/sh
+stty raw -echo
+echo "${BOOT_STAGE_PREFIX}shell"
+. /etc/profile
+exec /bin/sh /dev/${AUTOMATION_CONSOLE}
+`;
+
 // The static glibc in busybox-static does not accept an empty password field in passwd
 // ("whoami: unknown uid 0"), so the password lives, empty, in shadow.
 export const PASSWD = "root:x:0:0:root:/root:/bin/sh\n";
@@ -97,6 +128,7 @@ export function rootfsFiles() {
     "etc/passwd": [0o644, PASSWD],
     "etc/shadow": [0o600, SHADOW],
     "etc/group": [0o644, GROUP],
+    [AUTOMATION_SHELL.slice(1)]: [0o755, AUTOMATION_SCRIPT],
     "etc/fstab": [0o644, "# mounted by the initramfs and /etc/init.d/rcS\n"],
   };
 }

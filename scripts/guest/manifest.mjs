@@ -34,8 +34,11 @@ export function fileEntry(path, data) {
   return { path, size: data.byteLength, sha256: sha256Hex(data) };
 }
 
-export function buildManifest({ packages, kernelRelease, cmdline, memoryMiB, modules, files, inputsHash }) {
-  return { schema: 1, name: "snap86 Debian i386 (busybox)", packages, kernelRelease, cmdline, memoryMiB, modules, files, inputsHash };
+export function buildManifest({ packages, kernelRelease, cmdline, memoryMiB, modules, files, inputsHash, automationConsole }) {
+  return {
+    schema: 1, name: "snap86 Debian i386 (busybox)", packages, kernelRelease, cmdline, memoryMiB, modules, files, inputsHash,
+    ...(automationConsole ? { automationConsole } : {}),
+  };
 }
 
 /**

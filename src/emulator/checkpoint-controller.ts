@@ -5,7 +5,8 @@
  */
 import * as Comlink from "comlink";
 import type { CheckpointCatalog } from "../protocol";
-import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
+import type { CaptureProgress, CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
+import { overallCaptureProgress } from "../checkpoint/capture-progress";
 import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../v86/state";
@@ -145,7 +146,7 @@ export class CheckpointController {
         },
         Comlink.transfer(ram, [ram.buffer]),
         Comlink.transfer(deviceState, [deviceState]),
-        Comlink.proxy((p: { done: number; total: number }) => this.emit({ type: "checkpoint", phase: "writing", id, done: p.done, total: p.total })),
+        Comlink.proxy((p: CaptureProgress) => this.emit({ type: "checkpoint", phase: "writing", id, ...overallCaptureProgress(p) })),
       )
       .finally(() => {
         this.pendingLayers.delete(diskLayerId);

@@ -54,7 +54,10 @@ export class MachineFacetImpl implements MachineFacet {
     m.stopTimers();
     await emulator.destroy();
     m.serial.flush();
+    m.automation.flush();
     m.clock.zeroUptime();
+    // A cold boot starts the guest's own automation shell, whatever a restored state lacked.
+    m.automationChannel = m.guestAutomation;
     m.setState("loading");
     m.emulator = await m.start(options);
   }
@@ -65,6 +68,14 @@ export class MachineFacetImpl implements MachineFacet {
 
   serialInput(data: string): void {
     this.m.emulator?.serial0_send(data);
+  }
+
+  automationChannel(): boolean {
+    return this.m.automationChannel && !!this.m.emulator;
+  }
+
+  automationInput(data: string): void {
+    this.m.emulator?.serial_send_bytes(1, new TextEncoder().encode(data));
   }
 
   keyboardInput(scancodes: number[]): void {

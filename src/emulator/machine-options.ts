@@ -31,7 +31,11 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     disable_keyboard: true, // v86's keyboard adapter listens on window; keys come via keyboardInput
     disable_mouse: true,
     disable_speaker: true,
+    // COM2 on every machine, so every checkpoint has the same devices; only the built-in guest
+    // runs a shell on it (owner.automationChannel).
+    uart1: true,
   };
+  owner.guestAutomation = owner.automationChannel = false;
   if (config.image) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
     const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
@@ -45,6 +49,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   owner.kernel = () => (kernel ??= loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress));
   const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : owner.kernel()]);
   const guest = { manifest, baseUrl, bios, vgaBios };
+  owner.guestAutomation = owner.automationChannel = manifest.automationConsole === "ttyS1";
   owner.identity = {
     memoryBytes: config.memoryMiB * MIB,
     vgaMemoryBytes: config.vgaMemoryMiB * MIB,

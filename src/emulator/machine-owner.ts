@@ -11,6 +11,7 @@ import type { MachineIdentity } from "../checkpoint/manifest";
 import { LoadError } from "../guest/fetch-with-progress";
 import type { KernelFiles } from "../guest/guest-loader";
 import { createV86, vgaOf, walkRecorderFor } from "../v86/machine";
+import { guestClockMs, type TscCpu } from "../v86/continuous-tsc";
 import { ScreenBridge } from "../v86/screen-bridge";
 import type { LazySupport } from "../v86/lazy-support";
 import type { V86Instance, V86Options } from "../v86/types";
@@ -72,6 +73,11 @@ export class MachineOwner {
   readonly wipe = new SessionWipe(() => this.checkpoints());
   readonly clock = new RunClock();
   readonly serial = new SerialBatcher((data) => this.emit({ type: "serial", data }));
+  readonly automation = new SerialBatcher((data) => this.emit({ type: "automation", data }));
+  /** The built-in guest's guest.json names an automation shell on COM2. */
+  guestAutomation = false;
+  /** The running guest has that shell: a cold boot of such a guest, or a restore of a state that had COM2. */
+  automationChannel = false;
   private controller: CheckpointController | undefined;
   /** One checkpoint operation at a time: a capture and a restore must never interleave. */
   private checkpointQueue: Promise<unknown> = Promise.resolve();
@@ -142,6 +148,7 @@ export class MachineOwner {
     if (emulator) {
       await emulator.destroy();
       this.serial.flush();
+      this.automation.flush();
     }
     const disk = this.disk;
     this.disk = undefined;
@@ -174,7 +181,11 @@ export class MachineOwner {
   }
 
   stats(): Stats {
-    return this.clock.stats(this.runState);
+    const stats = this.clock.stats(this.runState);
+    const cpu = this.emulator?.v86?.cpu as unknown as TscCpu | undefined;
+    // The guest's own clock rather than this worker's stopwatch, which a restore starts anew.
+    if (!cpu?.store_current_tsc || stats.state === "off" || stats.state === "loading") return stats;
+    return { ...stats, uptimeMs: guestClockMs(cpu) };
   }
 
   /** Deletions a closed tab cut short, finished in the background once this machine runs. */
@@ -245,7 +256,12 @@ export class MachineOwner {
   start(options: V86Options): Promise<V86Instance> {
     return new Promise((resolve, reject) => {
       let screen: ScreenBridge | undefined;
-      const emulator = createV86(options, (adapter) => screen?.attach(adapter));
+      const emulator = createV86(
+        options,
+        (adapter) => screen?.attach(adapter),
+        // A state from before every machine had COM2: its guest answers only on ttyS0.
+        (present) => (this.automationChannel = this.guestAutomation && present),
+      );
       screen = new ScreenBridge(
         () => vgaOf(emulator),
         (frame, transfer) => this.emit(this.markTransfer({ type: "screen", frame }, transfer)),
@@ -253,6 +269,7 @@ export class MachineOwner {
       this.screen = screen;
       const timeout = setTimeout(() => reject(new LoadError("timeout", `The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
+      emulator.add_listener("serial1-output-byte", (byte: number) => this.automation.push(byte));
       emulator.add_listener("emulator-loaded", () => this.recordWalks(emulator));
       emulator.add_listener("emulator-started", () => {
         if (this.emulator === emulator && this.internalStops > 0) return;

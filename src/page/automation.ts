@@ -58,7 +58,10 @@ export interface Snap86Api extends FlatCalls {
   waitForShell(options?: WaitOptions): Promise<void>;
   /** Waits for text (or a RegExp) on the serial console after the current end of the transcript. */
   waitForSerial(pattern: string | RegExp, options?: WaitOptions & { fromStart?: boolean }): Promise<string>;
-  /** Runs one shell command line over serial and returns its exact output (no trailing newline). */
+  /**
+   * Runs one shell command line and returns its exact output (no trailing newline): on the
+   * built-in guest's automation channel (ttyS1, unseen in the terminal), else typed on ttyS0.
+   */
   run(command: string, options?: WaitOptions): Promise<string>;
   /** Like run, with the exit status. */
   runWithStatus(command: string, options?: WaitOptions): Promise<RunResult>;
@@ -116,7 +119,12 @@ export function createAutomationApi(
     // A machine that is just starting (or was just swapped in) reports "running" shortly.
     if (client.state === "loading") await client.whenState("running").catch(() => undefined);
     if (client.state !== "running") throw new Snap86Error("machine-off", `The machine is ${client.state}: boot or resume it before run()`);
-    return runCommand(client.serial, (text) => void client.remote.machine.serialInput(text), command, options?.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS);
+    const timeoutMs = options?.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
+    const machine = client.remote.machine;
+    // The built-in guest answers on its automation channel, so the user's terminal stays quiet;
+    // a user's own image has only ttyS0, where the command is typed as a person would.
+    if (await machine.automationChannel()) return runCommand(client.automation, (text) => void machine.automationInput(text), command, timeoutMs, true);
+    return runCommand(client.serial, (text) => void machine.serialInput(text), command, timeoutMs);
   };
   const runWithStatus = (command: string, options?: WaitOptions) => serialized(() => runNow(command, options));
 
@@ -141,7 +149,10 @@ export function createAutomationApi(
       // The serial getty may not be listening yet; typed input would be lost, so keep asking.
       for (;;) {
         const left = deadline - performance.now();
-        if (left <= 0) throw new Snap86Error("timeout", "The guest shell did not answer in time");
+        if (left <= 0) {
+          const where = (await client.remote.machine.automationChannel().catch(() => false)) ? "on its automation channel (ttyS1)" : "on ttyS0";
+          throw new Snap86Error("timeout", `The guest shell did not answer ${where} in time`);
+        }
         if (client.state === "error" || client.state === "off") {
           throw client.lastError ? fromWireError(client.lastError) : new Snap86Error("machine-off", `The machine is ${client.state}`);
         }

@@ -28,7 +28,10 @@ export function spawnEmulatorWorker(name = "emulator"): EmulatorWorker {
 }
 
 export class EmulatorClient {
+  /** The user's terminal (ttyS0), as the guest printed it. */
   readonly serial = new SerialLog();
+  /** The automation channel (ttyS1 of the built-in guest): what run() reads; never shown. */
+  readonly automation = new SerialLog();
   private handlers = new Set<Handler>();
   private current: EmulatorWorker;
   /** Events of a worker that was swapped out are dropped: only the current machine speaks. */
@@ -95,6 +98,7 @@ export class EmulatorClient {
 
   private dispatch(event: EmulatorEvent): void {
     if (event.type === "serial") this.serial.append(event.data);
+    if (event.type === "automation") this.automation.append(event.data);
     if (event.type === "state") {
       this.state = event.state;
       this.lastError = event.error;

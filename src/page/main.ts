@@ -19,6 +19,9 @@ import { errorMessage } from "./ui/checkpoint-format";
 import { StartGate } from "./start-gate";
 import { Snap86Error } from "../protocol/errors";
 import { mountImagePicker } from "./ui/image-picker";
+import { BootProgress } from "./ui/boot-progress";
+import { showHintWhileFocused } from "./ui/focus-release";
+import { mountTouchKeys } from "./ui/touch-keys";
 
 declare global {
   interface Window {
@@ -31,6 +34,12 @@ const params = new URLSearchParams(location.search);
 const client = new EmulatorClient();
 const screen = new ScreenCanvas($<HTMLCanvasElement>("screen"), (codes) => void client.remote.machine.keyboardInput(codes));
 const terminal = createSerialTerminal($("terminal"), (data) => void client.remote.machine.serialInput(data));
+showHintWhileFocused(screen.canvas, $("screen-hint"));
+showHintWhileFocused($("terminal"), $("terminal-hint"));
+mountTouchKeys($("touch-keys"), screen.canvas, {
+  scancodes: (codes) => void client.remote.machine.keyboardInput(codes),
+  serial: (data) => void client.remote.machine.serialInput(data),
+});
 
 const memory = $<HTMLSelectElement>("memory");
 const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;
@@ -39,6 +48,9 @@ for (const mib of new Set([...MEMORY_CHOICES_MIB, initialMemory].sort((a, b) => 
 }
 
 let pickedFile: File | undefined;
+/** Whether the machine runs the built-in guest, whose boot reports its stages. */
+let builtInGuest = false;
+const bootProgress = new BootProgress(document.getElementById("boot-progress"));
 
 const standbyBox = $<HTMLInputElement>("standby");
 const standbyParam = params.get("standby");
@@ -57,9 +69,10 @@ standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.c
  * checkpoint that Reset returns to (and the standby is restored from).
  */
 async function prepareGolden(config: MachineConfig): Promise<void> {
-  if (config.image || config.disk === "secure") return;
+  if (config.image) return;
   try {
-    await window.snap86.waitForShell();
+    await window.snap86.waitForShell().finally(() => bootProgress.finish());
+    if (config.disk === "secure") return;
     const golden = await client.remote.reset.ensureGolden();
     resets.goldenReady(config, golden.id);
     enableAgain($<HTMLButtonElement>("reset"));
@@ -88,6 +101,8 @@ async function boot(config: MachineConfig): Promise<void> {
   } finally {
     clearOnStart();
   }
+  builtInGuest = !config.image;
+  if (builtInGuest) bootProgress.start();
   void prepareGolden(config);
 }
 
@@ -107,6 +122,9 @@ client.on((event) => {
   switch (event.type) {
     case "serial":
       terminal.write(event.data);
+      break;
+    case "automation":
+      bootProgress.feed(event.data);
       break;
     case "screen":
       screen.draw(event.frame);
@@ -130,6 +148,7 @@ client.on((event) => {
       break;
     case "state": {
       showState(event.state);
+      if (event.state === "off" || event.state === "error") bootProgress.finish();
       if (event.error) showFailure(event.error);
       const on = event.state === "running" || event.state === "paused";
       $("power").textContent = on || event.state === "loading" ? "Power off" : "Power on";
@@ -148,7 +167,14 @@ const togglePower = () => (client.state === "off" || client.state === "error" ? 
 const togglePause = () => (client.state === "paused" ? client.remote.machine.resume() : client.remote.machine.pause());
 $("power").addEventListener("click", () => void togglePower().catch(() => undefined));
 $("pause").addEventListener("click", () => void togglePause());
-$("reboot").addEventListener("click", () => void client.remote.machine.reboot());
+const reboot = async () => {
+  await client.remote.machine.reboot();
+  if (!builtInGuest) return;
+  bootProgress.start();
+  await window.snap86.waitForShell().catch(() => undefined);
+  bootProgress.finish();
+};
+$("reboot").addEventListener("click", () => void reboot());
 const reset = () => resets.reset().catch((e: unknown) => showFailure(e));
 $("reset").addEventListener("click", () => void reset());
 
@@ -208,7 +234,7 @@ $("image-form").addEventListener("submit", (e) => {
 
 document.addEventListener("keydown", (e) => {
   if (!e.altKey || e.target === screen.canvas) return;
-  const action = { p: togglePower, r: () => client.remote.machine.reboot(), x: reset, " ": togglePause }[e.key.toLowerCase()];
+  const action = { p: togglePower, r: reboot, x: reset, " ": togglePause }[e.key.toLowerCase()];
   if (action) {
     e.preventDefault();
     void action();
@@ -249,6 +275,7 @@ async function resumeOrBoot(): Promise<void> {
     if (saved) {
       try {
         await client.remote.checkpoints.bootFrom(config, saved.id);
+        builtInGuest = true;
         void prepareGolden(config);
         showNotice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
         return;

@@ -74,6 +74,7 @@ export class ResetController {
     const ranAt = replaced ? performance.timeOrigin + performance.now() : (await this.client.remote.reset.reset()).ranAt;
     const resetMs = ranAt - (performance.timeOrigin + t0);
     this.client.serial.clear();
+    this.client.automation.clear();
     for (const clear of this.clearers) clear();
     if (this.config && this.goldenId) this.standby.prepare(this.config, this.goldenId);
     // The replaced worker is terminated once its session is deleted (never before: that would

@@ -5,7 +5,10 @@ import type { MachineKind, NoticeLevel, Progress, RunState, ScreenFrame, Stats }
 import type { WireError } from "./errors";
 
 export type EmulatorEvent =
+  /** The user's serial terminal (ttyS0). */
   | { type: "serial"; data: string }
+  /** The automation channel (ttyS1 of the built-in guest): never shown, read by run(). */
+  | { type: "automation"; data: string }
   | { type: "screen"; frame: ScreenFrame }
   /** `machine`: what runs, once there is a machine (absent when off). */
   | { type: "state"; state: RunState; error?: WireError; machine?: MachineKind }

@@ -48,7 +48,15 @@ export interface GuestManifest {
   };
   /** Hash of everything the build depends on; an unchanged value means a rebuild is a no-op. */
   inputsHash: string;
+  /**
+   * The serial port with the guest's automation shell (no echo, no prompt): the page's own
+   * commands travel there, unseen in the user's terminal (ttyS0). Absent in older guests.
+   */
+  automationConsole?: AutomationConsole;
 }
+
+/** The only automation port v86 and the guest agree on: COM2. */
+export type AutomationConsole = "ttyS1";
 
 export interface BlockHashList {
   blockSize: number;
@@ -130,6 +138,8 @@ export function parseGuestManifest(json: unknown): GuestManifest {
       disk: { ...disk, blockSize, blocks: str(diskRaw, "blocks", "files.disk") },
     },
     inputsHash: str(json, "inputsHash", "guest"),
+    // An unknown port is ignored, not refused: the page then runs its commands on ttyS0 as before.
+    ...(json.automationConsole === "ttyS1" ? { automationConsole: "ttyS1" as const } : {}),
   };
 }
 

@@ -41,7 +41,10 @@ export interface Progress {
 
 export interface Stats {
   state: RunState;
-  /** Milliseconds the guest has been running (paused time excluded). */
+  /**
+   * Milliseconds since the machine powered on, by the guest's own clock (its TSC): continues
+   * across pause, checkpoint restore and resume, as the guest's /proc/uptime does.
+   */
   uptimeMs: number;
   /** Millions of instructions per second over the last interval; 0 while paused. */
   mips: number;
@@ -57,7 +60,15 @@ export interface MachineFacet {
   /** Hard reset of the machine (like the reset button), keeps the disks. */
   reboot(): Promise<void>;
   powerOff(): Promise<void>;
+  /** Types into the user's serial terminal (ttyS0). */
   serialInput(data: string): void;
+  /**
+   * Whether the running guest has an automation shell on a second serial port (the built-in
+   * guest does, a user's image does not): commands sent by automationInput run there unseen.
+   */
+  automationChannel(): boolean;
+  /** Types into the automation shell; its output comes back as "automation" events. */
+  automationInput(data: string): void;
   /** PS/2 set-1 scancodes, make and break codes as the keyboard would send them. */
   keyboardInput(scancodes: number[]): void;
   /** Text of the VGA text screen, one string per row (empty in graphics mode). */

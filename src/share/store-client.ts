@@ -158,7 +158,7 @@ export class StoreClient {
         await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS * 4 ** retry));
         continue;
       }
-      await response.body?.cancel().catch(() => undefined);
+      await this.drain(response);
       if (response.ok || response.status === 412) return;
       throw shareErrors.storeRefused(response.status, `the bucket refused ${item.name}`);
     }
@@ -214,7 +214,18 @@ export class StoreClient {
 
   private async put(path: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     const response = await this.request(path, { method: "PUT", body: ownedBytes(bytes), headers: this.writeHeaders, signal });
-    await response.body?.cancel();
+    await this.drain(response);
+  }
+
+  /**
+   * Reads a write's (small) answer to its end rather than cancelling it: a cancelled body counts
+   * as a failed request (hundreds per share in DevTools) and keeps the connection from being
+   * reused. Bounded like every read of what a peer sends: past 64 KiB it is cut off.
+   */
+  private async drain(response: Response): Promise<void> {
+    await this.readBytes(response, 64 * 1024, "the upload's answer").catch((error: unknown) => {
+      if (isAbort(error)) throw error;
+    });
   }
 
   /**

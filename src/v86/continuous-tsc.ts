@@ -45,3 +45,12 @@ export function keepTscContinuous(cpu: TscCpu, microtick: Microtick = () => perf
     original.call(cpu, Number(arg & 0xffff_ffffn), Number(arg >> 32n));
   };
 }
+
+/**
+ * How long the machine has run by the guest's own clock: v86 starts the TSC at 0 when it builds
+ * the CPU (power-on), and a checkpoint carries it, so this continues across pause, restore and
+ * resume exactly as the guest's clock does (its /proc/uptime lags by the firmware's few seconds).
+ */
+export function guestClockMs(cpu: TscCpu): number {
+  return Math.round(Number(readTsc(cpu)) / TSC_PER_MS);
+}

@@ -5,14 +5,22 @@
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
 import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
-import type { V86Instance, V86Options, V86ScreenAdapter, V86Vga } from "./types";
+import type { V86Cpu, V86Instance, V86Options, V86ScreenAdapter, V86Vga } from "./types";
 import type { LazyWasmHandle } from "./instrumented-wasm";
 import { WalkRecorder, type RecorderCpu } from "./walk-recorder";
 
 /** The plain (not instrumented) wasm: used where lazy restore is unavailable. */
 export const V86_WASM_URL: string = wasmUrl;
 
-export function createV86(options: V86Options, attachScreen: (adapter: V86ScreenAdapter) => void): V86Instance {
+/**
+ * `onRestoredUart1(present)`: each restore says whether the state had COM2 (states saved before
+ * snap86 gave every machine COM2 have none, and their guest has no automation shell there).
+ */
+export function createV86(
+  options: V86Options,
+  attachScreen: (adapter: V86ScreenAdapter) => void,
+  onRestoredUart1: (present: boolean) => void = () => undefined,
+): V86Instance {
   const emulator = new V86(options as never) as unknown as V86Instance;
   // v86 creates its (dummy) screen adapter only after its wasm has loaded; catch the moment
   // it is assigned so our bridge is in place before the VGA device first draws.
@@ -28,7 +36,25 @@ export function createV86(options: V86Options, attachScreen: (adapter: V86Screen
   });
   // Before any restore can run: v86's set_tsc would move the guest clock on every restore.
   emulator.add_listener("emulator-loaded", () => keepTscContinuous(emulator.v86.cpu as unknown as TscCpu));
+  emulator.add_listener("emulator-loaded", () => acceptStatesWithoutUart1(emulator.v86.cpu, onRestoredUart1));
   return emulator;
+}
+
+/**
+ * A state saved by a machine without COM2 (checkpoints from before the automation channel)
+ * has no entry for it (null once the state's JSON was read back), and v86 would hand that to the
+ * port's set_state and fail the restore half-way. Such a port keeps its power-on state instead:
+ * that guest never opened it.
+ */
+function acceptStatesWithoutUart1(cpu: V86Cpu, onRestored: (present: boolean) => void): void {
+  const uart = cpu.devices.uart1;
+  if (!uart) return;
+  const setState = uart.set_state.bind(uart);
+  uart.set_state = (state: unknown) => {
+    const present = state !== undefined && state !== null;
+    if (present) setState(state);
+    onRestored(present);
+  };
 }
 
 /** The VGA device, once v86 has built it. */

@@ -40,8 +40,13 @@ export interface V86Vga {
   complete_redraw(): void;
 }
 
+/** A serial port (v86's UART). */
+export interface V86Uart {
+  set_state(state: unknown): void;
+}
+
 export interface V86Cpu {
-  devices: { vga?: V86Vga };
+  devices: { vga?: V86Vga; uart1?: V86Uart };
   wasm_memory: WebAssembly.Memory;
   memory_size: Uint32Array;
 }
@@ -57,6 +62,8 @@ export interface V86Instance {
   add_listener(event: string, fn: (...args: never[]) => void): void;
   remove_listener(event: string, fn: (...args: never[]) => void): void;
   serial0_send(data: string): void;
+  /** Bytes into serial port `port` (0 = COM1 = ttyS0, 1 = COM2 = ttyS1). */
+  serial_send_bytes(port: number, data: Uint8Array): void;
   keyboard_send_scancodes(codes: number[]): Promise<void>;
   get_instruction_counter(): number;
   save_state(): Promise<ArrayBuffer>;
@@ -91,4 +98,6 @@ export interface V86Options {
   disable_mouse: boolean;
   disable_speaker: boolean;
   acpi?: boolean;
+  /** COM2 (ttyS1): the built-in guest's automation channel. */
+  uart1?: boolean;
 }

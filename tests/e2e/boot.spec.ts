@@ -101,8 +101,10 @@ test("choosing a bad image keeps the running machine: a 404, a web page and an e
   test.setTimeout(120_000);
   const page = vm.page;
   await vm.run("export KEEP=my-session");
+  // What the user's terminal shows must survive too (run() goes to the hidden shell: type it).
   const marker = `before-${Date.now()}`;
-  await vm.run(`echo ${marker}`);
+  await page.evaluate((m) => window.snap86.type(`echo ${m}\n`), marker);
+  await expect(page.locator("#terminal")).toContainText(marker);
   const origin = new URL(page.url()).origin;
   for (const [path, says] of [
     ["/missing/nothing.img", "404"],

@@ -14,6 +14,8 @@ test("reset returns to the exact golden state: files, shell state and memory of 
 test("after a reset a secret of the session is nowhere: not in guest RAM, IndexedDB or the terminal", async ({ vm }) => {
   const secret = `wipe-me-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   await vm.run(`echo ${secret} > /root/secret; echo ${secret} > /tmp/secret; export S=${secret}; sync`);
+  // run() answers on the hidden automation line: type the secret where the user sees it too.
+  await vm.page.evaluate((s) => window.snap86.type(`echo ${s}\n`), secret);
   await vm.page.evaluate(() => window.snap86.flushDisk());
   expect(await vm.page.evaluate((s) => window.snap86.ramContains(s), secret)).toBe(true);
   await expect(vm.page.locator("#terminal")).toContainText(secret);

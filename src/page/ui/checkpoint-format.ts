@@ -39,6 +39,14 @@ export function nextDefaultLabel(list: readonly Pick<CheckpointInfo, "label" | "
   return `Checkpoint ${Math.max(highest, manual.length) + 1}`;
 }
 
+/**
+ * What a row is called: an autosave by the time it was taken (every autosave has the same stored
+ * label, which a tag beside the name already says), any other checkpoint by its label.
+ */
+export function displayLabel(c: Pick<CheckpointInfo, "label" | "autosave" | "created">): string {
+  return c.autosave ? `Session at ${new Date(c.created).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}` : c.label;
+}
+
 /** A file name every OS accepts: no path separators, reserved or control characters. */
 export function exportFileName(label: string): string {
   const base = label.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, "_").replace(/^[\s.]+|[\s.]+$/g, "").slice(0, 100);
@@ -65,6 +73,8 @@ export interface CheckpointStatus {
   done?: number;
   total?: number;
   failed?: boolean;
+  /** The last phase folded in, so a late event of an earlier phase is not shown. */
+  phase?: CheckpointEvent["phase"];
 }
 
 export const IDLE_STATUS: CheckpointStatus = { busy: false, text: "" };
@@ -75,11 +85,30 @@ export function formatPause(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
-/** Folds one worker event into the status line; the measured pause survives the later phases. */
+/**
+ * Folds one worker event into the status line; the measured pause survives the later phases.
+ * Only forward: progress arrives on its own message port and can overtake (or trail) the phase
+ * events, so a checkpoint that ended stays ended and its percentage never goes down.
+ */
 export function nextCheckpointStatus(prev: CheckpointStatus, event: CheckpointEvent): CheckpointStatus {
+  const same = prev.id === event.id;
+  if (same && !prev.busy && prev.text) return prev;
+  if (same && event.phase !== "done" && event.phase !== "failed" && rank(event.phase) < rank(prev.phase)) return prev;
+  const next = foldCheckpointEvent(prev, event);
+  if (same && prev.done !== undefined && prev.total && next.busy) {
+    const before = prev.done / prev.total;
+    if (next.total === undefined || next.done === undefined || next.done / next.total < before) return { ...next, done: prev.done, total: prev.total, text: prev.text };
+  }
+  return next;
+}
+
+const PHASE_ORDER: CheckpointEvent["phase"][] = ["paused", "resumed", "writing", "done", "failed"];
+const rank = (phase: CheckpointEvent["phase"] | undefined) => (phase === undefined ? -1 : PHASE_ORDER.indexOf(phase));
+
+function foldCheckpointEvent(prev: CheckpointStatus, event: CheckpointEvent): CheckpointStatus {
   const pauseMs = event.pauseMs ?? (prev.id === event.id ? prev.pauseMs : undefined);
   const pause = pauseMs === undefined ? "" : ` · paused ${formatPause(pauseMs)}`;
-  const base = { id: event.id, pauseMs };
+  const base = { id: event.id, pauseMs, phase: event.phase };
   switch (event.phase) {
     case "paused":
       return { ...base, busy: true, text: "Pausing the machine…" };

@@ -9,6 +9,7 @@ import { isAborted } from "../../protocol/errors";
 import { button, disableWithReason, el, enableAgain, onFileDrop, OWN_IMAGE_CHECKPOINTS } from "./dom";
 import { buildCheckpointTree, type CheckpointRow } from "./checkpoint-tree";
 import {
+  displayLabel,
   errorMessage,
   exportFileName,
   formatAbsolute,
@@ -167,7 +168,7 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   }
 
   function labelButton(c: CheckpointInfo): HTMLButtonElement {
-    const b = button("label", c.label, "Rename (click or Enter)", () => {
+    const b = button("label", displayLabel(c), "Rename (click or Enter)", () => {
       editingId = c.id;
       confirmingId = undefined;
       render();

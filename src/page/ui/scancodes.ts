@@ -30,3 +30,28 @@ export function scancodesFor(code: string, down: boolean): number[] | undefined 
   const byte = (make & 0xff) | (down ? 0 : 0x80);
   return make > 0xff ? [0xe0, byte] : [byte];
 }
+
+/** Characters of a US keyboard's unshifted keys that are not letters or digits. */
+const PLAIN: Record<string, string> = {
+  "-": "Minus", "=": "Equal", "[": "BracketLeft", "]": "BracketRight", "\\": "Backslash", ";": "Semicolon",
+  "'": "Quote", "`": "Backquote", ",": "Comma", ".": "Period", "/": "Slash", " ": "Space", "\n": "Enter", "\t": "Tab",
+};
+/** Characters typed with Shift on a US keyboard, by the key they are on. */
+const SHIFTED: Record<string, string> = {
+  "!": "Digit1", "@": "Digit2", "#": "Digit3", $: "Digit4", "%": "Digit5", "^": "Digit6", "&": "Digit7", "*": "Digit8",
+  "(": "Digit9", ")": "Digit0", _: "Minus", "+": "Equal", "{": "BracketLeft", "}": "BracketRight", "|": "Backslash",
+  ":": "Semicolon", '"': "Quote", "~": "Backquote", "<": "Comma", ">": "Period", "?": "Slash",
+};
+
+/**
+ * The key (and Shift) that types `ch` with the guest's default US keymap: text from a touch
+ * keyboard has characters, not physical keys. Undefined for characters a US keyboard lacks.
+ */
+export function keyForChar(ch: string): { code: string; shift: boolean } | undefined {
+  if (/^[a-z]$/.test(ch)) return { code: `Key${ch.toUpperCase()}`, shift: false };
+  if (/^[A-Z]$/.test(ch)) return { code: `Key${ch}`, shift: true };
+  if (/^[0-9]$/.test(ch)) return { code: `Digit${ch}`, shift: false };
+  if (ch in PLAIN) return { code: PLAIN[ch], shift: false };
+  if (ch in SHIFTED) return { code: SHIFTED[ch], shift: true };
+  return undefined;
+}

@@ -1,10 +1,12 @@
 /**
  * Paints frames from the worker's screen bridge: text mode as glyph cells (only changed cells are
- * redrawn), graphics mode as RGBA rows. The canvas takes keyboard focus and forwards keys.
+ * redrawn), graphics mode as RGBA rows. The canvas takes keyboard focus and forwards keys, all
+ * but the release key (focus-release.ts).
  */
 import type { PixelFrame, ScreenFrame, TextFrame } from "../../protocol";
 import { CP437 } from "../../protocol/cp437";
 import { scancodesFor } from "./scancodes";
+import { focusNextAfter, isReleaseKey } from "./focus-release";
 
 const CELL_W = 9;
 const CELL_H = 16;
@@ -14,24 +16,45 @@ export class ScreenCanvas {
   private last: TextFrame | undefined;
   private cursorCell = -1;
 
+  /** Keys the guest was told are down: released when the page takes the keyboard back. */
+  private readonly held = new Set<string>();
+
   constructor(
     readonly canvas: HTMLCanvasElement,
-    onScancodes: (codes: number[]) => void,
+    private readonly onScancodes: (codes: number[]) => void,
   ) {
     const ctx = canvas.getContext("2d", { alpha: false });
     if (!ctx) throw new Error("2D canvas is not available");
     this.ctx = ctx;
     canvas.tabIndex = 0;
     const key = (down: boolean) => (e: KeyboardEvent) => {
+      if (down && isReleaseKey(e)) {
+        e.preventDefault();
+        focusNextAfter(canvas);
+        return;
+      }
       const codes = scancodesFor(e.code, down);
       if (!codes) return;
       // Keep Tab, F-keys, Backspace etc. in the guest instead of moving focus or navigating.
       e.preventDefault();
+      if (down) this.held.add(e.code);
+      else this.held.delete(e.code);
       onScancodes(codes);
     };
     canvas.addEventListener("keydown", key(true));
     canvas.addEventListener("keyup", key(false));
     canvas.addEventListener("pointerdown", () => canvas.focus());
+    // The key-ups of Ctrl and Alt (of the release key, or of a click elsewhere) never reach the
+    // canvas: without them the guest would keep those keys pressed.
+    canvas.addEventListener("blur", () => this.releaseHeld());
+  }
+
+  private releaseHeld(): void {
+    for (const code of this.held) {
+      const codes = scancodesFor(code, false);
+      if (codes) this.onScancodes(codes);
+    }
+    this.held.clear();
   }
 
   draw(frame: ScreenFrame): void {

@@ -1,6 +1,7 @@
 /** The serial console pane: xterm.js wired to the emulator's first serial port. */
 import { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
+import { focusNextAfter, isReleaseKey } from "./focus-release";
 
 /**
  * xterm.js answers a cursor-position query (ESC[6n, which busybox's line editor sends at each
@@ -28,6 +29,15 @@ export function createSerialTerminal(container: HTMLElement, send: (data: string
   term.onData((data) => {
     const typed = withoutTerminalReplies(data);
     if (typed) send(typed);
+  });
+  // xterm.js keeps Tab and Escape for the guest; the release key alone gives focus back.
+  term.attachCustomKeyEventHandler((e) => {
+    if (!isReleaseKey(e)) return true;
+    if (e.type === "keydown") {
+      e.preventDefault();
+      focusNextAfter(container);
+    }
+    return false;
   });
   return term;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { commandLine, extractOutput, runCommand } from "../../../src/page/run-command";
+import { commandLine, extractOutput, extractQuietOutput, quietCommandLine, runCommand } from "../../../src/page/run-command";
 import { SerialLog } from "../../../src/page/serial-log";
 
 /** A fake serial shell: echoes the typed line, prints the command's output, then the marker. */
@@ -66,6 +66,35 @@ describe("run over serial", () => {
     const log = new SerialLog();
     log.append("kernel panic - not syncing");
     await expect(runCommand(log, () => undefined, "true", 30)).rejects.toThrow(/Timed out.*kernel panic/);
+  });
+});
+
+describe("run on the automation channel (no echo, no prompt)", () => {
+  /** The guest's ttyS1 shell: prints only what the commands print. */
+  function quietShell(log: SerialLog, outputs: Record<string, string>) {
+    return (typed: string) => {
+      const id = /""_(\w+)_start""__"/.exec(typed)![1];
+      const command = typed.replace(/^echo "[^;]*; /, "").split(/;? echo "__SNAP86/)[0];
+      const reply = `__SNAP86_${id}_start__\n${outputs[command] ?? ""}__SNAP86_${id}_0__\n`;
+      for (let i = 0; i < reply.length; i += 2) setTimeout(() => log.append(reply.slice(i, i + 2)), 0);
+    };
+  }
+
+  it("returns exact output bounded by the start and end markers", async () => {
+    const log = new SerialLog();
+    // Output of an earlier command that timed out must not leak into the next one.
+    log.append("late output of a command that timed out\n");
+    const send = quietShell(log, { "printf 'a\\nb\\n\\nc'": "a\nb\n\nc", "uname -m": "i686\n", true: "" });
+    expect(await runCommand(log, send, "uname -m", 1000, true)).toEqual({ output: "i686", exitCode: 0 });
+    expect((await runCommand(log, send, "printf 'a\\nb\\n\\nc'", 1000, true)).output).toBe("a\nb\n\nc");
+    expect((await runCommand(log, send, "true", 1000, true)).output).toBe("");
+  });
+
+  it("never mistakes an echo of the typed line (a tty not yet raw) for a marker", () => {
+    const line = quietCommandLine("echo hi", "abc");
+    expect(line).not.toMatch(/__SNAP86_abc_(start|\d+)__/);
+    expect(extractQuietOutput(`${line}`, "abc")).toBeUndefined();
+    expect(extractQuietOutput(`${line}__SNAP86_abc_start__\nhi\n__SNAP86_abc_3__\n`, "abc")).toEqual({ output: "hi", exitCode: 3 });
   });
 });
 

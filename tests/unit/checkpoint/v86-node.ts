@@ -50,6 +50,7 @@ export async function bootNodeMachine(memoryMiB = 128): Promise<NodeMachine> {
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
+    uart1: true, // COM2, as in the app: the guest runs its automation shell there
   };
   if (kind === "guest") {
     const g = JSON.parse(readFileSync(GUEST_JSON, "utf8")) as GuestFiles;

@@ -60,6 +60,7 @@ describe.skipIf(!enabled)("V86Disk under v86", () => {
         vga_memory_size: 2 << 20,
         autostart: true,
         disable_speaker: true,
+        uart1: true, // COM2, as in the app: the guest runs its automation shell there
       } as unknown as ConstructorParameters<typeof V86>[0]);
       emulator.add_listener("serial0-output-byte", (b: number) => (serial += String.fromCharCode(b)));
       const waitFor = async (re: RegExp, from: number, ms: number) => {

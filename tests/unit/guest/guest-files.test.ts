@@ -30,6 +30,7 @@ describe("root disk files", () => {
       "::sysinit:/etc/init.d/rcS",
       "ttyS0::respawn:-/bin/sh",
       "tty1::respawn:-/bin/sh",
+      "ttyS1::respawn:/sbin/snap86-automation",
       "::ctrlaltdel:/sbin/reboot",
       "::shutdown:/bin/umount -a -r",
     ]);
@@ -46,6 +47,15 @@ describe("root disk files", () => {
     expect(RCS).toContain("hostname -F /etc/hostname");
     expect(rootfsFiles()["etc/hostname"][1]).toBe("snap86\n");
     expect(rootfsFiles()["etc/init.d/rcS"][0]).toBe(0o755);
+  });
+});
+
+describe("automation channel", () => {
+  it("runs a quiet, non-interactive root shell on ttyS1", () => {
+    const [mode, text] = rootfsFiles()["sbin/snap86-automation"];
+    expect(mode).toBe(0o755);
+    expect(text).toContain("stty raw -echo");
+    expect(text).toMatch(/exec \/bin\/sh \/dev\/ttyS1\n$/);
   });
 });
 

@@ -53,6 +53,13 @@ describe("guest.json", () => {
   writeFileSync(join(dir, "rootfs.ext4.blocks.json"), "{}");
   writeFileSync(join(dir, "guest.json"), JSON.stringify(manifest));
 
+  it("names the automation console for the app, which ignores a port it does not know", () => {
+    const withConsole = buildManifest({ ...manifest, automationConsole: "ttyS1" });
+    expect(parseGuestManifest(JSON.parse(JSON.stringify(withConsole)) as unknown).automationConsole).toBe("ttyS1");
+    expect(parseGuestManifest({ ...withConsole, automationConsole: "ttyS9" }).automationConsole).toBeUndefined();
+    expect(parseGuestManifest(JSON.parse(JSON.stringify(manifest)) as unknown).automationConsole).toBeUndefined();
+  });
+
   it("passes the app's validator", () => {
     const parsed = parseGuestManifest(JSON.parse(JSON.stringify(manifest)) as unknown);
     expect(parsed.files.disk.blocks).toBe("rootfs.ext4.blocks.json");

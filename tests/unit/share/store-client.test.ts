@@ -27,6 +27,34 @@ async function shareErrorOf(promise: Promise<unknown>): Promise<ShareError> {
 }
 
 describe("StoreClient", () => {
+  it("reads every upload's answer to its end instead of cancelling it", async () => {
+    const items = Array.from({ length: 5 }, (_, i) => item(new Uint8Array(100 + i).fill(i + 1)));
+    let drained = 0;
+    let cancelled = 0;
+    const watchingFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (init?.method !== "PUT" || !response.body) return response;
+      const reader = response.body.getReader();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) {
+            drained++;
+            controller.close();
+          } else controller.enqueue(value);
+        },
+        cancel() {
+          cancelled++;
+          return reader.cancel();
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+    const client = new StoreClient({ baseUrl: store.baseUrl, fetch: watchingFetch });
+    await client.uploadObjects(items, { concurrency: 2 });
+    expect({ drained, cancelled }).toEqual({ drained: 5, cancelled: 0 });
+  });
+
   it("uploads with bounded concurrency and progress, then a re-upload sends nothing", async () => {
     const rng = mulberry32(11);
     const items = Array.from({ length: 12 }, (_, i) => item(rng.bytes(1000 + i)));

@@ -8,6 +8,7 @@ import {
   IDLE_STATUS,
   isSnap86File,
   nextCheckpointStatus,
+  displayLabel,
   nextDefaultLabel,
   resultStatus,
   type CheckpointStatus,
@@ -105,6 +106,28 @@ describe("nextCheckpointStatus", () => {
     expect(seen[2].text).toContain("25%");
     expect(seen[2].text).toContain("paused 14 ms");
     expect(seen[3].text).toBe("Saved · paused 14 ms");
+  });
+
+  it("only moves forward: late progress neither lowers the percentage nor reopens a finished checkpoint", () => {
+    const seen = fold([
+      ev("resumed", { pauseMs: 27 }),
+      ev("writing", { done: 500, total: 1000 }),
+      ev("writing", { done: 100, total: 1000 }),
+      ev("resumed"),
+      ev("writing", { done: 990, total: 1000 }),
+      ev("done"),
+      ev("writing", { done: 0, total: 1 }),
+    ]);
+    const percents = seen.map((s) => (s.total ? (s.done ?? 0) / s.total : -1));
+    for (let i = 1; i < percents.length - 2; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1]);
+    expect(seen[2].text).toContain("50%");
+    expect(seen.at(-1)).toMatchObject({ busy: false, text: "Saved · paused 27 ms" });
+  });
+
+  it("names autosaves by their time, others by their label", () => {
+    const created = new Date(2026, 10, 30, 21, 5, 9).getTime();
+    expect(displayLabel({ label: "autosave", autosave: true, created })).toMatch(/^Session at .*05.*09/);
+    expect(displayLabel({ label: "mine", autosave: false, created })).toBe("mine");
   });
 
   it("shows sub-10 ms pauses with a decimal", () => {

@@ -75,6 +75,7 @@ export class NodeGuest {
       vga_memory_size: 2 << 20,
       autostart: opts.boot,
       disable_speaker: true,
+      uart1: true, // COM2, as in the app: the guest runs its automation shell there
     } as ConstructorParameters<typeof V86>[0]);
     this.emulator.add_listener("serial0-output-byte", (byte: number) => {
       if (this.probe) this.probeLog[this.#serial.length] = this.probe();
