@@ -3,7 +3,7 @@
 import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import type { EmulatorEvent, LazyStatus } from "../protocol";
 import type { OpenedShareLink } from "../protocol/checkpoint-io";
-import type { LazyFaultError } from "./fault-channel";
+import { LazyFaultError } from "./fault-channel";
 import type { LazyCpu } from "../v86/lazy-ram";
 import { LazyRestore, type LoaderPort } from "./lazy-restore";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
@@ -146,6 +146,10 @@ export class LazyRestores {
       });
     } catch (e) {
       this.#recorder?.arm();
+      // A chunk that failed while the state was being applied (the CRNG reseed reads two pages)
+      // leaves the stopped machine with the checkpoint's device state and holes in its RAM: it
+      // must not run or be captured until another restore, exactly as after a fault later on.
+      if (e instanceof LazyFaultError) this.#failed(id, e);
       throw e;
     }
     this.#active = restore;
@@ -155,13 +159,17 @@ export class LazyRestores {
   }
 
   #fatal(emulator: LazyEmulator, id: string, error: LazyFaultError): void {
-    this.#stopTimer();
-    this.#failure = `Lazy restore of checkpoint ${id} failed: ${error.message}`;
     // The exception unwound v86's tick, so its loop is dead with `running` still set: settle
     // the flags and announce the stop as v86 itself would.
     emulator.v86.running = false;
     emulator.v86.stopping = false;
     emulator.emulator_bus.send("emulator-stopped");
+    this.#failed(id, error);
+  }
+
+  #failed(id: string, error: LazyFaultError): void {
+    this.#stopTimer();
+    this.#failure = `Lazy restore of checkpoint ${id} failed: ${error.message}`;
     this.emit({ type: "notice", level: "error", message: `${this.#failure}. The machine was stopped so it cannot run on missing memory; restore a checkpoint to continue.` });
     this.#publish();
   }
