@@ -72,22 +72,33 @@ function focusedKey(page) {
  * reached (each once), stopping when focus comes back round or after `limit` presses.
  */
 export async function tabWalk(page, limit = 120) {
+  // Start from the top whatever had focus before: blur() alone leaves the browser's sequential
+  // navigation starting point where the last focused control was (seen in CI after other tests).
   await page.evaluate(() => {
-    document.activeElement?.blur?.();
+    const start = document.createElement("span");
+    start.id = "tab-walk-start";
+    start.tabIndex = 0;
+    document.body.prepend(start);
+    start.focus();
     window.scrollTo(0, 0);
   });
   const order = [];
-  for (let i = 0; i < limit; i++) {
-    const current = await focusedKey(page);
-    const holdsKeys = current === "#terminal" || current === "#screen";
-    await page.keyboard.press(holdsKeys ? RELEASE_KEY : "Tab");
-    const key = await focusedKey(page);
-    if (key === null) continue;
-    if (order.includes(key)) {
-      if (key === order[0]) break;
-      continue;
+  try {
+    for (let i = 0; i < limit; i++) {
+      const current = await focusedKey(page);
+      const holdsKeys = current === "#terminal" || current === "#screen";
+      await page.keyboard.press(holdsKeys ? RELEASE_KEY : "Tab");
+      const key = await focusedKey(page);
+      if (key === null) continue;
+      if (key === "#tab-walk-start") break; // round the page once
+      if (order.includes(key)) {
+        if (key === order[0]) break;
+        continue;
+      }
+      order.push(key);
     }
-    order.push(key);
+  } finally {
+    await page.evaluate(() => document.getElementById("tab-walk-start")?.remove());
   }
   return order;
 }
