@@ -16,7 +16,7 @@ const MIB = 1024 * 1024;
 type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 
 /** Also sets what the owner keeps of the build: identity, kernel loader, disk session, lazy support. */
-/** `image`: the user's image, already loaded and checked by loadImage (required when config.image is set). */
+/** `image`: the user's image, loaded and checked by loadImage before the running machine stopped (set exactly when config.image is). */
 export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, image?: ImageBytes): Promise<V86Options> {
   const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
   const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
@@ -36,11 +36,10 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     uart1: true,
   };
   owner.guestAutomation = owner.automationChannel = false;
-  if (config.image) {
+  if (image) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
     const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
-    const loaded = image ?? (await loadImage(config.image, progress));
-    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(loaded.kind, { buffer: loaded.buffer }) };
+    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(image.kind, { buffer: image.buffer }) };
   }
   const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
   // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its

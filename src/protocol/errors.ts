@@ -125,17 +125,6 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortError(signal);
 }
 
-/** Resolves like `promise`, or rejects with the abort error as soon as `signal` fires. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 /** `e` as one of ours: itself, or wrapped with the code errorCode() gives it (the cause kept). */
 export function asSnap86Error(e: unknown): Snap86Error {
   if (e instanceof Snap86Error) return e;

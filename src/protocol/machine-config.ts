@@ -3,6 +3,7 @@
  * turns it into v86 options. Validation lives here so a bad config fails before a worker starts.
  */
 import { Snap86Error } from "./errors";
+import { FLOPPY_MAX_BYTES } from "./media-kind";
 export type DriveKind = "cdrom" | "hda" | "fda";
 
 /** A user's own image: a file picked from disk (bytes travel to the worker) or a URL. */
@@ -41,7 +42,6 @@ export class ConfigError extends Snap86Error<"config-invalid"> {
   }
 }
 
-const FLOPPY_MAX_BYTES = 2_949_120; // 2.88 MiB: the largest floppy v86 emulates
 
 /** Picks the drive for a user's image from its name (and size, for .img). */
 export function driveForImage(name: string, size?: number): DriveKind {

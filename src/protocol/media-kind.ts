@@ -11,6 +11,8 @@ import type { DriveKind } from "./machine-config";
 export const MEDIA_HEAD_BYTES = 0x8006;
 
 const KIB = 1024;
+/** 2.88 MiB: the largest floppy v86 emulates. */
+export const FLOPPY_MAX_BYTES = 2880 * KIB;
 /** Floppy sizes v86 emulates (geometry from size), 160 KiB (5.25" SS) to 2.88 MiB (ED), DMF included. */
 export const FLOPPY_SIZES: ReadonlyMap<number, string> = new Map([
   [160 * KIB, "160 KB"],
@@ -22,7 +24,7 @@ export const FLOPPY_SIZES: ReadonlyMap<number, string> = new Map([
   [1440 * KIB, "1.44 MB"],
   [1680 * KIB, "1.68 MB (DMF)"],
   [1722 * KIB, "1.72 MB"],
-  [2880 * KIB, "2.88 MB"],
+  [FLOPPY_MAX_BYTES, "2.88 MB"],
 ]);
 
 const FLOPPY_NAMES = /\.(img|ima|vfd|dsk|flp|fd)$/;
@@ -69,7 +71,7 @@ export function detectMediaKind(head: Uint8Array, size: number, name = ""): Medi
   if (floppy && !hasPartitionTable(head) && !DISK_NAMES.test(lower)) return { kind: "fda", reason: `${floppy} floppy size${boot}` };
   if (hasPartitionTable(head)) return { kind: "hda", reason: "partition table" };
   if (lower.endsWith(".iso")) return { kind: "cdrom", reason: "named .iso (no ISO 9660 signature found)" };
-  if (size < 2880 * KIB && FLOPPY_NAMES.test(lower) && size % 512 === 0) return { kind: "fda", reason: `floppy name, ${Math.round(size / KIB)} KB` };
+  if (size < FLOPPY_MAX_BYTES && FLOPPY_NAMES.test(lower) && size % 512 === 0) return { kind: "fda", reason: `floppy name, ${Math.round(size / KIB)} KB` };
   return { kind: "hda", reason: floppy ? `${floppy} size, but named as a hard disk` : `hard disk (${describeSize(size)}${boot})` };
 }
 

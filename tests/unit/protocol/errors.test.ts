@@ -2,12 +2,20 @@ import * as Comlink from "comlink";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckpointCorruptError, checkpointMissing } from "../../../src/checkpoint/errors";
 import { BaseImageError, StorageFullError } from "../../../src/disk/errors";
-import { abortable, errorCode, Snap86Error, type ErrorCode } from "../../../src/protocol/errors";
+import { abortError, errorCode, Snap86Error, type ErrorCode } from "../../../src/protocol/errors";
 import { installTransferHandlers } from "../../../src/protocol/transfer";
 import { shareErrors } from "../../../src/share/errors";
 import { userMessage } from "../../../src/page/ui/error-messages";
 
 installTransferHandlers();
+
+/** A remote operation that never ends by itself: it settles only when `signal` aborts. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) reject(abortError(signal));
+    signal.addEventListener("abort", () => reject(abortError(signal)), { once: true });
+  });
+}
 
 const ports: MessagePort[] = [];
 afterEach(() => {
@@ -84,7 +92,7 @@ describe("AbortSignal across Comlink", () => {
     const remote = across({
       wait(signal: AbortSignal) {
         remoteSignal = signal;
-        return abortable(new Promise<never>(() => undefined), signal);
+        return untilAborted(signal);
       },
     });
     const controller = new AbortController();
@@ -104,7 +112,7 @@ describe("AbortSignal across Comlink", () => {
   });
 
   it("carries the caller's reason when it is one of ours", async () => {
-    const remote = across({ wait: (signal: AbortSignal) => abortable(new Promise<never>(() => undefined), signal) });
+    const remote = across({ wait: (signal: AbortSignal) => untilAborted(signal) });
     const controller = new AbortController();
     const call = remote.wait(controller.signal);
     controller.abort(new Snap86Error("timeout", "gave up"));
