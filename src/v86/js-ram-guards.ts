@@ -60,12 +60,23 @@ export interface RamGuards {
   uninstall(): void;
 }
 
+export interface RamGuardHandlers {
+  /** Before any JS read or write of guest RAM (lazy restore: fault the pages in). */
+  ensure?: EnsureRange;
+  /** Before a JS write of guest RAM, after `ensure` (dirty tracking: record, copy aside). */
+  written?: EnsureRange;
+}
+
 /**
- * Wraps every JS path into guest RAM so `ensureRange(start, length)` runs first. The wrappers
- * are own properties on the CPU instance (v86 assigns the physical helpers per instance);
- * IDE and DMA objects are sealed, so their prototypes are patched instead.
+ * Wraps every JS path into guest RAM so the handlers run first. The wrappers are own properties
+ * on the CPU instance (v86 assigns the physical helpers per instance); IDE and DMA objects are
+ * sealed, so their prototypes are patched instead. Device writes into RAM (IDE and ISA DMA
+ * reads from disk, virtio, multiboot) all go through write_blob.
  */
-export function installRamGuards(cpu: GuardedCpu, ensureRange: EnsureRange): RamGuards {
+export function installRamGuards(cpu: GuardedCpu, handlers: RamGuardHandlers): RamGuards {
+  const noop: EnsureRange = () => undefined;
+  const ensureRange = handlers.ensure ?? noop;
+  const written = handlers.written ?? noop;
   const target = cpu as unknown as Record<string, unknown>;
   const saved = new Map<string, { own: boolean; value: unknown }>();
   const wrap = (name: string, make: (orig: (...args: never[]) => unknown) => unknown): void => {
@@ -76,8 +87,10 @@ export function installRamGuards(cpu: GuardedCpu, ensureRange: EnsureRange): Ram
 
   for (const name of PHYS_METHODS) {
     const size = SIZES[name];
+    const writes = name.startsWith("write");
     wrap(name, (orig) => (addr: number, value?: number) => {
       ensureRange(addr >>> 0, size);
+      if (writes) written(addr >>> 0, size);
       return (orig as (a: number, v?: number) => unknown)(addr, value);
     });
   }
@@ -87,9 +100,11 @@ export function installRamGuards(cpu: GuardedCpu, ensureRange: EnsureRange): Ram
   });
   wrap("write_blob", (orig) => (blob: Uint8Array, offset: number) => {
     ensureRange(offset >>> 0, blob.length);
+    written(offset >>> 0, blob.length);
     return (orig as (b: Uint8Array, o: number) => unknown)(blob, offset);
   });
 
+  // The patched IDE/DMA paths only read RAM (RAM -> device).
   guardedCpus.set(cpu, ensureRange);
   const ide = cpu.devices?.ide;
   for (const channel of [ide?.primary, ide?.secondary]) {

@@ -1,9 +1,10 @@
 // Lazy restore of guest RAM on one v86 instance that runs the instrumented wasm: RAM stays out
 // of v86's state, restore marks every page missing, and pages are filled on first use by the
 // page-walk hook (CPU accesses) and the JS guards (device DMA, physical helpers).
-import { installRamGuards, type GuardedCpu, type RamGuards } from "./js-ram-guards";
+import type { GuardedCpu } from "./js-ram-guards";
 import type { LazyWasmHandle } from "./instrumented-wasm";
-import { currentWalkContext, makeLazyImports, PAGE_SHIFT, PAGE_SIZE, type WalkContext } from "./page-walker";
+import { currentWalkContext, PAGE_SHIFT, PAGE_SIZE, type WalkContext } from "./page-walker";
+import { RamWatch, type ResidencySlot } from "./ram-watch";
 import { ResidencyMap } from "./residency-map";
 
 /** The parts of v86's CPU object this module uses beyond the guarded RAM paths. */
@@ -45,7 +46,7 @@ export class LazyRamSession {
   readonly stats: LazyStats = { faults: 0, jsFaults: 0, pagesLoaded: 0 };
   residency: ResidencyMap | null = null;
   #ctx: WalkContext | null = null;
-  #guards: RamGuards | null = null;
+  #slot: ResidencySlot | null = null;
   #active = false;
   #unguardPackMemory: (() => void) | null = null;
 
@@ -120,18 +121,18 @@ export class LazyRamSession {
     // Active before the eager loads so a source may provide() the other pages of their chunk.
     this.#active = true;
     for (const page of this.options.eagerPages ?? [0]) this.load(page);
-    this.wasm.setHooks(
-      makeLazyImports({
-        isResident: (page) => this.residency!.has(page),
-        fault: (page) => this.#fault(page),
-        context: () => this.context(),
-        ...(this.options.onTouch ? { touched: this.options.onTouch } : {}),
-      }),
-    );
-    this.#guards?.uninstall();
-    this.#guards = installRamGuards(this.cpu, (start, length) => this.ensureRange(start, length));
+    this.#slot = {
+      isResident: (page) => this.residency!.has(page),
+      fault: (page) => this.#fault(page),
+      ensureRange: (start, length) => this.ensureRange(start, length),
+      ...(this.options.onTouch ? { touched: this.options.onTouch } : {}),
+    };
+    this.#watch().setResidency(this.#slot);
     this.#guardPackMemory();
-    this.wasm.setLazy(true);
+  }
+
+  #watch(): RamWatch {
+    return RamWatch.of(this.cpu, this.wasm);
   }
 
   /** v86's own pack_memory reads RAM directly: a full save while pages are missing would store poison. */
@@ -191,12 +192,11 @@ export class LazyRamSession {
     if (this.#active) this.#tearDown();
   }
 
-  /** Hook flag off, hooks and JS guards removed: the emulator runs as if lazy mode never was. */
+  /** The hook and JS guards stop filling pages: the emulator runs as if lazy mode never was. */
   #tearDown(): void {
-    this.wasm.setLazy(false);
-    this.wasm.setHooks(null);
-    this.#guards?.uninstall();
-    this.#guards = null;
+    // A newer session on this CPU may own the slot by now: leave it alone then.
+    if (this.#watch().residency === this.#slot) this.#watch().setResidency(null);
+    this.#slot = null;
     this.#unguardPackMemory?.();
     this.#unguardPackMemory = null;
     this.#active = false;

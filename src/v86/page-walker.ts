@@ -43,29 +43,32 @@ export function memorySize(ctx: WalkContext): number {
   return u32(ctx, V86_OFFSETS.memorySize);
 }
 
+/** What a page is to a walk: a directory or table page it reads (and may set A/D bits in), or the page the access reaches. */
+export type WalkRole = "table" | "target";
+
 /**
- * Calls `touch(page)` for each guest physical page the walk for `addr` reads, in the order the
+ * Calls `touch(page, role)` for each guest physical page the walk for `addr` reads, in the order the
  * walk needs them, then for the target page. Entries are read only after `touch` returned, so a
  * `touch` that faults a page in makes the next level readable. Pages outside RAM are skipped
  * (they are MMIO and never need a fault). Stops early where v86 would raise #PF.
  * Returns the physical address of the target page, or null where the walk ends in #PF (or
  * in an entry outside RAM, which is not followed).
  */
-export function walkPages(ctx: WalkContext, addr: number, touch: (page: number) => void): number | null {
+export function walkPages(ctx: WalkContext, addr: number, touch: (page: number, role: WalkRole) => void): number | null {
   const linear = addr >>> 0;
   const cr0 = u32(ctx, V86_OFFSETS.cr0);
   const ramSize = memorySize(ctx);
-  const visit = (phys: number): boolean => {
+  const visit = (phys: number, role: WalkRole = "table"): boolean => {
     let p = phys >>> 0;
     if (p >= BIOS_ALIAS_BASE) p &= 0xf_ffff;
     if (p >= ramSize) return false;
-    touch(p >>> PAGE_SHIFT);
+    touch(p >>> PAGE_SHIFT, role);
     return true;
   };
   const readPhys32 = (phys: number): number => u32(ctx, ctx.ramOffset + (phys >>> 0));
 
   const target = (phys: number): number => {
-    visit(phys);
+    visit(phys, "target");
     return phys >>> 0;
   };
 
@@ -130,14 +133,21 @@ export const LAZY_HOOK = {
   loadPdpteImport: "snap86_load_pdpte",
 } as const;
 
-export interface LazyImportOptions {
-  isResident(page: number): boolean;
-  /** Makes `page` resident before returning (blocking: the CPU is inside a page walk). */
-  fault(page: number): void;
+export interface WalkObservers {
   /** Current wasm memory view; called on every hook, so cache it and rebuild on growth. */
   context(): WalkContext;
+  /** Lazy restore: whether `page` holds its restored contents yet. */
+  isResident?(page: number): boolean;
+  /** Lazy restore: makes `page` resident before returning (blocking: the CPU is inside a page walk). */
+  fault?(page: number): void;
   /** Every page a walk reads, resident or not (to learn the working set); must be cheap. */
   touched?(page: number): void;
+  /**
+   * Dirty tracking: `page` may be written right after this returns. Called for the target of a
+   * write walk, and for the directory and table pages of every walk (v86 sets their accessed and
+   * dirty bits with physical writes of its own, after the hook).
+   */
+  written?(page: number): void;
 }
 
 export interface LazyImports {
@@ -145,17 +155,21 @@ export interface LazyImports {
   snap86_load_pdpte(cr3: number): void;
 }
 
-/** The functions the instrumented wasm imports from `env`. */
-export function makeLazyImports(opts: LazyImportOptions): LazyImports {
-  const touched = opts.touched;
+/** The functions the instrumented wasm imports from `env`, serving every observer in one walk. */
+export function makeWalkImports(opts: WalkObservers): LazyImports {
+  const { touched, isResident, fault, written } = opts;
   const ensure = (page: number): void => {
     touched?.(page);
-    if (!opts.isResident(page)) opts.fault(page);
+    if (fault && !isResident?.(page)) fault(page);
   };
   return {
-    // for_writing does not change which pages are read, only permissions.
-    snap86_page_walk(addr: number): void {
-      walkPages(opts.context(), addr, ensure);
+    snap86_page_walk(addr: number, forWriting: number): void {
+      walkPages(opts.context(), addr, (page, role) => {
+        // Resident first, then recorded as written: a copy taken aside for a capture must hold
+        // the page's contents, not poison. Even a read walk may set accessed bits in its tables.
+        ensure(page);
+        if (written && (role === "table" || forWriting !== 0)) written(page);
+      });
     },
     snap86_load_pdpte(cr3: number): void {
       const page = pdptPage(opts.context(), cr3);

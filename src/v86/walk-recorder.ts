@@ -7,7 +7,8 @@
 // share of it carries exactly those pages in its pack. Pages, not chunks: a guest touches about
 // 2 of the 8 pages of a chunk it needs, so a page-level set is a quarter of the bytes.
 import type { LazyWasmHandle } from "./instrumented-wasm";
-import { currentWalkContext, PAGE_SIZE, walkPages, type WalkContext } from "./page-walker";
+import { PAGE_SIZE } from "./page-walker";
+import { RamWatch, type WatchedCpu } from "./ram-watch";
 
 /** How often the TLB is flushed so active pages are walked (and stamped) again. */
 export const FLUSH_INTERVAL_MS = 1000;
@@ -16,17 +17,11 @@ export const HOT_WINDOW_MS = 1500;
 /** At most this many pages (the most recent) make the working set: 16 MiB. */
 export const MAX_HOT_PAGES = 4096;
 
-export interface RecorderCpu {
-  wasm_memory: WebAssembly.Memory;
-  mem8: { byteOffset: number };
-  memory_size: ArrayLike<number>;
-  full_clear_tlb(): void;
-}
+export type RecorderCpu = WatchedCpu;
 
 export class WalkRecorder {
   #lastWalk = new Float64Array(0);
   #timer: ReturnType<typeof setInterval> | undefined;
-  #ctx: WalkContext | null = null;
   #armed = false;
 
   constructor(
@@ -39,7 +34,7 @@ export class WalkRecorder {
     return this.#armed;
   }
 
-  /** Takes the hook (only while no lazy restore has it) and starts stamping afresh. */
+  /** Starts stamping afresh (the RAM watch shares the hook with a lazy restore and dirty tracking). */
   arm(): void {
     if (this.#armed) return;
     const pages = Math.ceil(this.cpu.memory_size[0] / PAGE_SIZE);
@@ -49,23 +44,18 @@ export class WalkRecorder {
     const stamp = (page: number): void => {
       this.#lastWalk[page] = this.now();
     };
-    this.wasm.setHooks({
-      snap86_page_walk: (addr) => void walkPages(this.#context(), addr, stamp),
-      snap86_load_pdpte: () => undefined,
-    });
-    this.wasm.setLazy(true);
+    RamWatch.of(this.cpu, this.wasm).setStamp(stamp);
     this.cpu.full_clear_tlb();
     this.#timer = setInterval(() => this.cpu.full_clear_tlb(), FLUSH_INTERVAL_MS);
     this.#armed = true;
   }
 
-  /** Gives the hook back (a lazy restore is about to take it, or the machine goes away). */
+  /** Stops stamping (a lazy restore records its own touches, or the machine goes away). */
   disarm(): void {
     if (!this.#armed) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.wasm.setLazy(false);
-    this.wasm.setHooks(null);
+    RamWatch.of(this.cpu, this.wasm).setStamp(null);
     this.#armed = false;
   }
 
@@ -82,10 +72,5 @@ export class WalkRecorder {
       if (t > 0 && t >= since) hot.push(i);
     });
     return hot.sort((a, b) => this.#lastWalk[b] - this.#lastWalk[a]).slice(0, MAX_HOT_PAGES);
-  }
-
-  #context(): WalkContext {
-    this.#ctx = currentWalkContext(this.cpu, this.#ctx);
-    return this.#ctx;
   }
 }

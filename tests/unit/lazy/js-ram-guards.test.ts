@@ -55,7 +55,7 @@ describe("installRamGuards", () => {
     const cpu = fakeCpu(ram);
     const originalRead8 = cpu.read8;
     const calls: Array<[number, number]> = [];
-    const guards = installRamGuards(cpu, (start, length) => void calls.push([start, length]));
+    const guards = installRamGuards(cpu, { ensure: (start, length) => void calls.push([start, length]) });
 
     cpu.write32(0x100, 0x1234_5678);
     expect(cpu.read32s(0x100)).toBe(0x1234_5678);
@@ -95,7 +95,7 @@ describe("installRamGuards", () => {
     const ide = new FakeIde(cpu, { prdt_addr: 0x800 });
     cpu.devices.ide = { primary: { master: ide } };
     const calls: Array<[number, number]> = [];
-    const guards = installRamGuards(cpu, (start, length) => void calls.push([start, length]));
+    const guards = installRamGuards(cpu, { ensure: (start, length) => void calls.push([start, length]) });
 
     expect(ide.do_ata_write_sectors_dma()).toBe("ide-original");
     const regions = calls.filter(([, length]) => length > 8);
@@ -118,7 +118,7 @@ describe("installRamGuards", () => {
     dma.channel_count[2] = 0x1ff; // 0x200 bytes on an 8-bit channel
     cpu.devices.dma = dma;
     const calls: Array<[number, number]> = [];
-    installRamGuards(cpu, (start, length) => void calls.push([start, length]));
+    installRamGuards(cpu, { ensure: (start, length) => void calls.push([start, length]) });
     expect(dma.do_write(null, 0, 0x200, 2)).toBe("dma-original-2");
     expect(calls).toEqual([[0x9000, 0x200]]);
   });

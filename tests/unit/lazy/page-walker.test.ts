@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeLazyImports, pagesForAccess, pdptPage, ResidencyMap, translate, V86_OFFSETS, type WalkContext } from "../../../src/v86/page-walker";
+import { makeWalkImports, pagesForAccess, pdptPage, ResidencyMap, translate, V86_OFFSETS, type WalkContext } from "../../../src/v86/page-walker";
 
 const RAM_OFFSET = 0x10000;
 const RAM_SIZE = 16 << 20;
@@ -115,7 +115,7 @@ describe("pagesForAccess", () => {
   });
 });
 
-describe("makeLazyImports", () => {
+describe("makeWalkImports (lazy fill)", () => {
   it("faults each level in before reading it", () => {
     const backing = makeMachine(); // the saved RAM
     backing.regs(CR0_PG_PE, 0x1000, 0);
@@ -129,7 +129,7 @@ describe("makeLazyImports", () => {
     const faults: number[] = [];
     const src = new Uint8Array(backing.ctx.view.buffer, RAM_OFFSET);
     const dst = new Uint8Array(live.ctx.view.buffer, RAM_OFFSET);
-    const imports = makeLazyImports({
+    const imports = makeWalkImports({
       isResident: (page) => resident.has(page),
       fault: (page) => {
         faults.push(page);

@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { LazyWasmHandle } from "../../../src/v86/instrumented-wasm";
 import { V86_OFFSETS, type LazyImports } from "../../../src/v86/page-walker";
-import { FLUSH_INTERVAL_MS, WalkRecorder } from "../../../src/v86/walk-recorder";
+import { FLUSH_INTERVAL_MS, WalkRecorder, type RecorderCpu } from "../../../src/v86/walk-recorder";
 
 const PAGE = 4096;
 const RAM = 512 * PAGE;
@@ -13,7 +13,8 @@ function machine() {
   new DataView(memory.buffer).setUint32(V86_OFFSETS.memorySize, RAM, true); // CR0 = 0: paging off, linear = physical
   let hooks: LazyImports | null = null;
   let lazy = false;
-  const cpu = { wasm_memory: memory, mem8: { byteOffset: 65536 }, memory_size: [RAM], full_clear_tlb: vi.fn() };
+  // Stamping alone never installs the JS guards, so the fake CPU has no RAM helpers.
+  const cpu = { wasm_memory: memory, mem8: { byteOffset: 65536 }, memory_size: [RAM], full_clear_tlb: vi.fn() } as unknown as RecorderCpu & { full_clear_tlb: ReturnType<typeof vi.fn> };
   const wasm: LazyWasmHandle = { exports: {}, memory, setLazy: (on) => void (lazy = on), isLazy: () => lazy, setHooks: (h) => void (hooks = h) };
   return { cpu, wasm, hooks: () => hooks };
 }
