@@ -127,6 +127,33 @@ export class ChunkStore<R = unknown> {
     return present;
   }
 
+  /** Which of `hashes` are stored (read from metadata only). */
+  async hasChunks(hashes: Iterable<string>): Promise<Set<string>> {
+    const list = [...new Set(hashes)];
+    const tx = this.db.transaction("chunkMeta", "readonly");
+    const keys = await Promise.all(list.map((h) => tx.store.getKey(h)));
+    return new Set(list.filter((_, i) => keys[i] !== undefined));
+  }
+
+  /**
+   * Adds `hashes` to an open write (a capture streamed in parts learns its chunks as it goes) and
+   * returns the encoded size of each one already stored, like beginWrite.
+   */
+  async extendWrite(writeId: string, hashes: Iterable<string>): Promise<Map<string, number>> {
+    const list = [...new Set(hashes)];
+    const tx = this.db.transaction(["pending", "chunkMeta"], "readwrite");
+    const pending = tx.objectStore("pending");
+    const meta = tx.objectStore("chunkMeta");
+    const [entry, metas] = await Promise.all([pending.get(writeId), Promise.all(list.map((h) => meta.get(h)))]);
+    if (!entry) throw new Error(`write ${writeId} is not open`);
+    await Promise.all([pending.put({ ...entry, hashes: [...new Set([...entry.hashes, ...list])] }, writeId), tx.done]);
+    const present = new Map<string, number>();
+    metas.forEach((m, i) => {
+      if (m !== undefined) present.set(list[i], m.size);
+    });
+    return present;
+  }
+
   /**
    * Stores chunks. Callers pass only chunks beginWrite reported missing; a chunk stored by
    * someone else meanwhile is simply written again with the same bytes (its key is its content),

@@ -5,11 +5,13 @@
  */
 import * as Comlink from "comlink";
 import type { CheckpointCatalog } from "../protocol";
-import type { CaptureProgress, CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
-import { overallCaptureProgress } from "../checkpoint/capture-progress";
+import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
 import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
-import { copyRam, restoreDeviceState, saveDeviceState, type EngineEmulator } from "../v86/state";
+import { restoreDeviceState, type EngineEmulator } from "../v86/state";
+import { captureAtPause, type CaptureDeps, type PausedCapture } from "./capture-pause";
+import type { MemoryTracking } from "./memory-tracking";
+import { SparseRam } from "./sparse-ram";
 import { reseedGuestRandom } from "../v86/guest-rng";
 import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
 import type {
@@ -75,6 +77,8 @@ export class CheckpointController {
   private readonly pendingLayers = new Set<string>();
   /** The golden checkpoint, decompressed, for resets (see src/emulator/golden-checkpoints.ts). */
   private golden: GoldenImage | undefined;
+  /** Dirty-page tracking of the running machine (with the instrumented wasm), else null. */
+  tracking: MemoryTracking | null = null;
   /** The checkpoint the running machine descends from (tree parent of the next one). */
   current: string | null = null;
   private writes = new Set<Promise<unknown>>();
@@ -98,66 +102,48 @@ export class CheckpointController {
     const created = Date.now();
     const id = newId();
     if (options.autosave) this.ownAutosaves.add(id);
-    const { emulator, disk } = machine;
+    const { disk } = machine;
+    // One capture at a time: a streamed capture's base is the one before it, once stored.
+    await this.idle();
     // A capture needs all of RAM: let an unfinished lazy restore's prefetch complete first.
     await this.lazy.settle();
     // What the guest used in the last seconds: a restore of this checkpoint prefetches it first.
     const hot = this.lazy.hotPages();
-    const wasRunning = emulator.is_running();
     // Write-behind runs while the guest still runs, so the flush inside the pause is small.
     await disk.flush();
     // The layer about to be frozen is named by no manifest until the capture is written: garbage
     // collection anywhere (another worker's, another tab's) must leave it alone until then.
     const pending = await holdPendingLock(disk.layerId);
-    const stoppedAt = performance.now();
-    let deviceState: ArrayBuffer;
-    let ram: Uint8Array;
-    let goldenState: ArrayBuffer | undefined;
-    let diskLayerId: string;
+    const golden = options.label === GOLDEN_LABEL;
+    let paused: PausedCapture;
     try {
-      await emulator.stop();
-      await disk.disk.whenIdle();
-      deviceState = await saveDeviceState(emulator);
-      ram = copyRam(emulator, this.spare);
-      this.spare = undefined;
-      diskLayerId = await disk.freezeAndContinue();
-      if (options.label === GOLDEN_LABEL) goldenState = deviceState.slice(0);
+      paused = await captureAtPause(this.captureDeps(), machine, {
+        id,
+        parent: this.current,
+        label: options.label?.trim() || (options.autosave ? AUTOSAVE_LABEL : "Checkpoint"),
+        // The instant of the pause, so "taken before a reset" compares with the reset's clock.
+        created,
+        machine: machine.identity,
+        thumbnail: options.thumbnail ?? null,
+      }, golden);
     } catch (e) {
       pending.release();
       throw e;
-    } finally {
-      if (wasRunning) await emulator.run();
     }
-    const pauseMs = performance.now() - stoppedAt;
+    const { pauseMs, diskLayerId } = paused;
     this.emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
     this.pendingLayers.add(diskLayerId);
-    const parent = this.current;
-    const write = this.io.capture
-      .capture(
-        {
-          id,
-          parent,
-          label: options.label?.trim() || (options.autosave ? AUTOSAVE_LABEL : "Checkpoint"),
-          // The instant of the pause, so "taken before a reset" compares with the reset's clock.
-          created,
-          machine: machine.identity,
-          diskLayerId,
-          thumbnail: options.thumbnail ?? null,
-        },
-        Comlink.transfer(ram, [ram.buffer]),
-        Comlink.transfer(deviceState, [deviceState]),
-        Comlink.proxy((p: CaptureProgress) => this.emit({ type: "checkpoint", phase: "writing", id, ...overallCaptureProgress(p) })),
-      )
-      .finally(() => {
-        this.pendingLayers.delete(diskLayerId);
-        pending.release();
-      });
+    const write = paused.stored.finally(() => {
+      this.pendingLayers.delete(diskLayerId);
+      pending.release();
+    });
     this.writes.add(write);
     try {
       const result = await write;
-      // The golden image stays decompressed in memory: resets copy it back without any I/O.
-      if (goldenState) this.golden = { id, diskLayerId, deviceState: goldenState, ram: result.ram, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
-      else this.spare = result.ram;
+      // The golden image stays in memory (its non-zero chunks): resets copy it back without any I/O.
+      if (paused.goldenState && result.goldenRam) {
+        this.golden = { id, diskLayerId, deviceState: paused.goldenState, ram: result.goldenRam, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
+      }
       if (!options.autosave) this.current = id;
       // Not awaited: the checkpoint is complete without it (a restore before it lands just has no prefetch order).
       if (hot.length > 0) void this.rememberWorkingSet(id, hot);
@@ -169,6 +155,7 @@ export class CheckpointController {
         persistMs: Math.round(performance.now() - t0),
         storedBytes: result.manifest.sizes.storedBytes,
         newBytes: result.manifest.sizes.newBytes,
+        chunksWritten: result.chunksSent,
       };
     } catch (e) {
       const cause = asSnap86Error(e);
@@ -178,6 +165,24 @@ export class CheckpointController {
     } finally {
       this.writes.delete(write);
     }
+  }
+
+  private captureDeps(): CaptureDeps {
+    return {
+      io: this.io,
+      tracking: this.tracking,
+      spare: {
+        take: () => {
+          const ram = this.spare;
+          this.spare = undefined;
+          return ram;
+        },
+        give: (ram) => {
+          this.spare = ram;
+        },
+      },
+      emit: (event) => this.emit(event),
+    };
   }
 
   /**
@@ -223,7 +228,10 @@ export class CheckpointController {
     this.lazy.abortActive();
     await disk.disk.whenIdle();
     if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
-    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [this.golden] : []), share);
+    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [{ chunks: this.golden.chunks, chunk: (i) => this.golden?.ram.chunk(i) }] : []), share, () =>
+      // A share link's chunks reach this browser's store only as the loader fetches them.
+      this.tracking?.restored(loaded.manifest.id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, share === undefined),
+    );
     await emulator.run();
   }
 
@@ -259,10 +267,14 @@ export class CheckpointController {
   private lastDeviceState: { manifest: CheckpointManifest; deviceState: ArrayBuffer } | undefined;
 
   /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
-  async endLazy(emulator: Machine["emulator"]): Promise<void> {
-    if (!this.lazy.active && !this.lazy.failed) return;
+  /** Drops an unfinished lazy restore (RAM keeps holes); says whether there was one. */
+  async endLazy(emulator: Machine["emulator"]): Promise<boolean> {
+    if (!this.lazy.active && !this.lazy.failed) return false;
     await emulator.stop();
     this.lazy.abortActive();
+    // Pages it never loaded hold whatever was there before: tracking cannot vouch for RAM now.
+    this.tracking?.unknown();
+    return true;
   }
 
   lazyStatus(): LazyStatus {
@@ -307,6 +319,7 @@ export class CheckpointController {
       await disk.disk.whenIdle();
       if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
       restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
+      this.tracking?.restored(id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, true);
       // Before the guest runs on: no two restores of one checkpoint share random bytes.
       reseedGuestRandom(emulator.v86.cpu);
       this.lazy.ramReplaced();
@@ -324,7 +337,7 @@ export class CheckpointController {
     const loaded = await this.io.load.load(info.id);
     const m = loaded.manifest;
     if (!m.diskLayerId) throw new Error("the golden checkpoint has no disk layer");
-    const golden: GoldenImage = { id: info.id, diskLayerId: m.diskLayerId, deviceState: loaded.deviceState, ram: loaded.ram, chunks: m.ram.chunks, chunkSize: m.chunkSize };
+    const golden: GoldenImage = { id: info.id, diskLayerId: m.diskLayerId, deviceState: loaded.deviceState, ram: SparseRam.fromFull(loaded.ram, m.chunkSize), chunks: m.ram.chunks, chunkSize: m.chunkSize };
     this.golden = golden;
     return golden;
   }

@@ -1,19 +1,23 @@
 /**
  * Session-wipe fast reboot: instead of booting (~20 s), the machine returns to its golden
  * checkpoint — the clean state of its image and machine config right after the first boot
- * reached the shell. The session's disk overlay is dropped and RAM is overwritten with the golden
- * image kept decompressed in memory, so nothing of the session survives in RAM or storage.
+ * reached the shell. The session's disk overlay is dropped and RAM is put back from the golden
+ * image kept in memory: only the pages written since the golden state when dirty-page tracking
+ * knows them (src/emulator/memory-tracking.ts), all of RAM otherwise. Nothing of the session
+ * survives in RAM or storage.
  */
 import { ramSize, restoreDeviceState, type EngineEmulator } from "../v86/state";
 import { reseedGuestRandom } from "../v86/guest-rng";
+import type { PageSet } from "../v86/page-set";
 import type { DiskSession } from "./disk-session";
+import type { SparseRam } from "./sparse-ram";
 
 export interface GoldenImage {
   id: string;
   diskLayerId: string;
   deviceState: ArrayBuffer;
-  /** Full RAM image, zeros included. */
-  ram: Uint8Array;
+  /** RAM at the golden instant, non-zero chunks only. */
+  ram: SparseRam;
   /** Content hash per RAM chunk (the manifest's), so lazy restores can reuse identical chunks. */
   chunks: readonly (string | null)[];
   chunkSize: number;
@@ -24,15 +28,48 @@ export interface ResettableMachine {
   disk: DiskSession;
 }
 
-/** Stops, drops the session disk, restores the golden image, and (unless `paused`) resumes. */
-export async function resetToGolden(machine: ResettableMachine, golden: GoldenImage, paused = false): Promise<void> {
+export interface ResetCopy {
+  /** Pages copied back (all of RAM on the full path). */
+  pages: number;
+  full: boolean;
+}
+
+/**
+ * Stops, drops the session disk, restores the golden image, and (unless `paused`) resumes.
+ * `written`: the pages written since the golden state, or null to copy all of RAM.
+ */
+export async function resetToGolden(
+  machine: ResettableMachine,
+  golden: GoldenImage,
+  written: PageSet | null,
+  paused = false,
+  /** RAM is the golden state's now, before anything writes to it (dirty tracking restarts here). */
+  onRestored?: () => void,
+): Promise<ResetCopy> {
   const { emulator, disk } = machine;
   await emulator.stop();
   await disk.disk.whenIdle();
   await disk.branchFrom(golden.diskLayerId);
+  const full = written === null || golden.ram.length !== ramSize(emulator);
+  let pages = 0;
   // v86 may keep views into the state it restores from: give it a copy, keep the golden intact.
-  restoreDeviceState(emulator, golden.deviceState.slice(0), (ram) => ram.set(golden.ram), golden.ram.byteLength === ramSize(emulator));
+  restoreDeviceState(
+    emulator,
+    golden.deviceState.slice(0),
+    (ram) => {
+      if (full) {
+        golden.ram.copyAll(ram);
+        pages = ram.byteLength >>> 12;
+        return;
+      }
+      for (const page of written.members()) golden.ram.copyPage(ram, page);
+      pages = written.size;
+    },
+    true,
+  );
+  onRestored?.();
   // Every reset is a clone of the golden state: it must not repeat the last one's random bytes.
   reseedGuestRandom(emulator.v86.cpu);
   if (!paused) await emulator.run();
+  return { pages, full };
 }

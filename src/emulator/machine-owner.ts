@@ -10,7 +10,8 @@ import { validateMachineConfig } from "../protocol/machine-config";
 import type { MachineIdentity } from "../checkpoint/manifest";
 import { LoadError } from "../guest/fetch-with-progress";
 import type { KernelFiles } from "../guest/guest-loader";
-import { createV86, vgaOf, walkRecorderFor } from "../v86/machine";
+import { createV86, dirtyPagesFor, vgaOf, walkRecorderFor } from "../v86/machine";
+import { MemoryTracking } from "./memory-tracking";
 import { guestClockMs, type TscCpu } from "../v86/continuous-tsc";
 import { ScreenBridge } from "../v86/screen-bridge";
 import type { LazySupport } from "../v86/lazy-support";
@@ -295,14 +296,18 @@ export class MachineOwner {
     });
   }
 
-  /** With the instrumented wasm, the machine's page walks feed the working set of its checkpoints. */
+  /** With the instrumented wasm, the machine's page walks feed the working set of its checkpoints and dirty tracking. */
   private recordWalks(emulator: V86Instance): void {
     const support = this.lazySupport;
     if (!support.available) return;
     void support.wasm.handle().then(
       (handle) => {
         if (this.emulator !== emulator && this.emulator !== undefined) return;
-        this.checkpoints().lazy.attachRecorder(walkRecorderFor(emulator, handle));
+        const controller = this.checkpoints();
+        controller.lazy.attachRecorder(walkRecorderFor(emulator, handle));
+        // Captures read only what changed, resets copy back only what changed (docs/memory-tracking.md).
+        controller.tracking?.close();
+        controller.tracking = new MemoryTracking(dirtyPagesFor(emulator, handle));
       },
       () => undefined,
     );

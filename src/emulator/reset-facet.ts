@@ -29,7 +29,11 @@ export class ResetFacetImpl implements ResetFacet {
       const machine = m.machine();
       // Pages a lazy restore would still load must not land on top of the golden RAM.
       await controller.endLazy(machine.emulator);
-      await resetToGolden(machine, image, true);
+      const tracking = controller.tracking;
+      const ta = performance.now();
+      // Stopped: from the instant RAM is the golden state again, tracking counts anew.
+      const copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id) ?? null, true, () => tracking?.resetTo(image.id, image.chunks, image.chunkSize));
+      const actionMs = performance.now() - ta;
       await m.wipe.forgetSession(machine.disk);
       await machine.emulator.run();
       controller.lazy.ramReplaced();
@@ -38,7 +42,7 @@ export class ResetFacetImpl implements ResetFacet {
       m.ramReplaced();
       const ranAt = performance.timeOrigin + performance.now();
       await m.wipe.finish(machine.disk);
-      return { resetMs: ranAt - performance.timeOrigin - t0, ranAt };
+      return { resetMs: ranAt - performance.timeOrigin - t0, ranAt, pagesCopied: copy.pages, actionMs };
     });
   }
 
@@ -50,9 +54,10 @@ export class ResetFacetImpl implements ResetFacet {
     const golden = (await m.checkpoints().list()).find((c) => c.id === goldenId);
     if (!golden) throw new Snap86Error("checkpoint-missing", `golden checkpoint ${goldenId} is gone`);
     await m.serialize(async () => {
-      const image = await m.checkpoints().goldenImage(golden);
-      await resetToGolden(m.machine(), image, true);
-      m.checkpoints().current = golden.id;
+      const controller = m.checkpoints();
+      const image = await controller.goldenImage(golden);
+      await resetToGolden(m.machine(), image, null, true, () => controller.tracking?.resetTo(image.id, image.chunks, image.chunkSize));
+      controller.current = golden.id;
     });
   }
 

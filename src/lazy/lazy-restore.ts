@@ -12,7 +12,7 @@ import type { OpenedShareLink } from "../protocol/checkpoint-io";
 import type { BeginMessage, LoaderMessage, TouchedMessage, WarmMessage } from "../protocol/ram-loader";
 import type { LocalChunks } from "./local-chunks";
 import { PAGE_SIZE } from "../v86/page-walker";
-import { popcount } from "../v86/residency-map";
+import { popcount } from "../v86/page-set";
 import { RECORD_MS } from "./working-set-store";
 import { Snap86Error } from "../protocol/errors";
 
@@ -34,6 +34,8 @@ export interface LazyRestoreInput {
   onFatal(error: LazyFaultError): void;
   /** Every page is resident and lazy mode is off. */
   onComplete?(): void;
+  /** RAM is the checkpoint's now (lazily): called before anything writes to it (the CRNG reseed). */
+  onRestored?(): void;
   /** Chunks already decoded in this worker (by content hash): used instead of the loader. */
   local?: LocalChunks;
   /** An opened share link: the loader fetches RAM from the checkpoint store and keeps it in this browser. */
@@ -95,8 +97,9 @@ export class LazyRestore {
     try {
       await r.#begin();
       await r.ram.restoreLazily(() => input.restoreState());
+      input.onRestored?.();
       // Before the guest runs on: fresh host entropy for its CRNG (loads the two pages it needs).
-      reseedGuestRandom(input.cpu, (start, length) => r.ram.ensureRange(start, length));
+      reseedGuestRandom(input.cpu);
     } catch (e) {
       r.abort();
       throw e;

@@ -122,6 +122,8 @@ export class LazyRestores {
     loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
     local?: LocalChunks,
     share?: OpenedShareLink,
+    /** RAM is the checkpoint's now, before anything writes to it (dirty tracking restarts here). */
+    onRestored?: () => void,
   ): Promise<void> {
     this.abortActive();
     this.#recorder?.disarm();
@@ -137,6 +139,7 @@ export class LazyRestores {
       ...(local ? { local } : {}),
       ...(share ? { share } : {}),
       restoreState: () => emulator.v86.restore_state(loaded.deviceState),
+      ...(onRestored ? { onRestored } : {}),
       onFatal: (error) => this.#fatal(emulator, id, error),
       onComplete: () => {
         this.#stopTimer();

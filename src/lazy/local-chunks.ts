@@ -4,11 +4,10 @@
 // hash" mean "same bytes": a lazy restore takes those from memory instead of IndexedDB.
 
 export interface RamImage {
-  /** Full decoded RAM. */
-  ram: Uint8Array;
   /** Content hash per chunk (null for zero chunks), as in CheckpointManifest.ram.chunks. */
   chunks: readonly (string | null)[];
-  chunkSize: number;
+  /** Decoded chunk `index` (undefined if the image does not hold it). */
+  chunk(index: number): Uint8Array | undefined;
 }
 
 export type LocalChunks = (hash: string) => Uint8Array | undefined;
@@ -16,10 +15,11 @@ export type LocalChunks = (hash: string) => Uint8Array | undefined;
 /** A lookup over `images`; a chunk's bytes are a view into the image (copy before keeping). */
 export function localChunks(images: readonly RamImage[]): LocalChunks {
   const byHash = new Map<string, Uint8Array>();
-  for (const { ram, chunks, chunkSize } of images) {
-    chunks.forEach((hash, i) => {
-      const start = i * chunkSize;
-      if (hash && !byHash.has(hash) && start < ram.byteLength) byHash.set(hash, ram.subarray(start, Math.min(start + chunkSize, ram.byteLength)));
+  for (const image of images) {
+    image.chunks.forEach((hash, i) => {
+      if (!hash || byHash.has(hash)) return;
+      const bytes = image.chunk(i);
+      if (bytes) byHash.set(hash, bytes);
     });
   }
   return (hash) => byHash.get(hash);

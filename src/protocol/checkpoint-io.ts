@@ -48,7 +48,20 @@ export type PreparedShare =
   | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer; opened: OpenedShareLink };
 
 export interface CaptureJobs {
+  /** The whole-RAM capture (no dirty tracking): RAM copied at the pause. */
   capture(meta: CaptureMeta, ram: Uint8Array, deviceState: ArrayBuffer, onProgress?: (p: CaptureProgress) => void): Promise<CaptureResult>;
+  /** Which of `hashes` the store holds: a base's chunks the store lacks must be sent too. */
+  present(hashes: string[]): Promise<string[]>;
+  /**
+   * A streamed capture (src/checkpoint/capture-writer.ts), keyed by `meta.id`: the device state
+   * now, RAM chunks as the emulator worker reads them, the manifest at commit. `base`: RAM chunk
+   * hashes at the instant dirty tracking started (chunks not sent keep them), or null.
+   */
+  begin(meta: CaptureMeta, deviceState: ArrayBuffer, ramLength: number, chunkSize: number, base: (string | null)[] | null): Promise<void>;
+  /** Chunks `indices`, their bytes back to back (transferred); `zeros`: chunks found all-zero. */
+  addRam(id: string, indices: number[], data: Uint8Array, zeros: number[]): Promise<void>;
+  commit(id: string): Promise<{ manifest: CheckpointManifest; timings: Partial<CaptureTimings> }>;
+  abort(id: string): Promise<void>;
 }
 
 export interface LoadJobs {

@@ -32,6 +32,11 @@ export interface CheckpointResult {
   persistMs: number;
   storedBytes: number;
   newBytes: number;
+  /**
+   * RAM chunks read after the pause: those written since the last checkpoint, restore or reset
+   * (dirty-page tracking), or all of RAM where tracking is unavailable.
+   */
+  chunksWritten: number;
 }
 
 export type RestoreMode = "eager" | "lazy";

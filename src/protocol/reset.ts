@@ -7,6 +7,10 @@ export interface ResetResult {
   resetMs: number;
   /** When the golden state began to run, as performance.timeOrigin + performance.now() (epoch ms). */
   ranAt: number;
+  /** RAM pages copied back: those written since the golden state, or all of RAM without tracking. */
+  pagesCopied: number;
+  /** The in-place part alone: stop, disk branch, device state and RAM pages back, run (what bench:memory reports). */
+  actionMs: number;
 }
 
 export interface DiscardOptions {

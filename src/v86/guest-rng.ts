@@ -92,34 +92,29 @@ export function reseedGuestCrng(ram: GuestRam, sysenterEip: number, release: str
 
 /** The v86 CPU fields this module reads (v86 0.5.462; views into wasm memory, maybe Proxies). */
 export interface ReseedCpu {
-  wasm_memory: WebAssembly.Memory;
-  mem8: { readonly byteOffset: number };
   memory_size: { readonly [index: number]: number };
   /** The SYSENTER_EIP MSR; absent on a v86 that does not expose it. */
   sysenter_eip?: { readonly [index: number]: number };
+  /** v86's physical RAM helpers: the RAM watch guards them (lazy fill, dirty tracking). */
+  read_blob(offset: number, length: number): Uint8Array;
+  write_blob(blob: Uint8Array, offset: number): void;
 }
 
 /**
- * Reseeds the guest kernel's CRNG of a machine just restored, before it runs again. `ensure`
- * loads pages a lazy restore has not brought in yet (LazyRamSession.ensureRange). Every known
- * layout is tried (a user's own kernel matches none and is left alone: the result says why).
+ * Reseeds the guest kernel's CRNG of a machine just restored, before it runs again. RAM is read
+ * and written through v86's blob helpers, so a lazy restore loads the pages first and dirty
+ * tracking sees the write (call it after tracking learned of the restore). Every known layout is
+ * tried (a user's own kernel matches none and is left alone: the result says why).
  */
-export function reseedGuestRandom(cpu: ReseedCpu, ensure?: (start: number, length: number) => void): ReseedResult {
+export function reseedGuestRandom(cpu: ReseedCpu): ReseedResult {
   const eip = Number(cpu.sysenter_eip?.[0]);
   if (!Number.isFinite(eip)) return { ok: false, reason: "this v86 does not expose SYSENTER_EIP" };
   const size = cpu.memory_size[0] >>> 0;
-  // Built per access: wasm memory may grow (and detach the old buffer) between calls.
-  const view = (): Uint8Array => new Uint8Array(cpu.wasm_memory.buffer, cpu.mem8.byteOffset, size);
   const ram: GuestRam = {
     size,
-    read(phys, length) {
-      ensure?.(phys, length);
-      return view().slice(phys, phys + length);
-    },
-    write(phys, bytes) {
-      ensure?.(phys, bytes.byteLength);
-      view().set(bytes, phys);
-    },
+    // A copy: read_blob returns a view into wasm memory.
+    read: (phys, length) => cpu.read_blob(phys, length).slice(),
+    write: (phys, bytes) => cpu.write_blob(bytes, phys),
   };
   const entropy = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
   let last: ReseedResult = { ok: false, reason: "no known kernel" };

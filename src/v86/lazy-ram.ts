@@ -5,7 +5,7 @@ import type { GuardedCpu } from "./js-ram-guards";
 import type { LazyWasmHandle } from "./instrumented-wasm";
 import { currentWalkContext, PAGE_SHIFT, PAGE_SIZE, type WalkContext } from "./page-walker";
 import { RamWatch, type ResidencySlot } from "./ram-watch";
-import { ResidencyMap } from "./residency-map";
+import { ResidencyMap } from "./page-set";
 
 /** The parts of v86's CPU object this module uses beyond the guarded RAM paths. */
 export interface LazyCpu extends GuardedCpu {

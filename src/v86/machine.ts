@@ -8,6 +8,8 @@ import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
 import type { V86Cpu, V86Instance, V86Options, V86ScreenAdapter, V86Vga } from "./types";
 import type { LazyWasmHandle } from "./instrumented-wasm";
 import { WalkRecorder, type RecorderCpu } from "./walk-recorder";
+import { DirtyPages } from "./dirty-pages";
+import { RamWatch, type WatchedCpu } from "./ram-watch";
 
 /** The plain (not instrumented) wasm: used where lazy restore is unavailable. */
 export const V86_WASM_URL: string = wasmUrl;
@@ -65,4 +67,9 @@ export function vgaOf(emulator: V86Instance): V86Vga | undefined {
 /** With the instrumented wasm, the machine's page walks feed the working set of its checkpoints. */
 export function walkRecorderFor(emulator: V86Instance, handle: LazyWasmHandle): WalkRecorder {
   return new WalkRecorder(emulator.v86.cpu as unknown as RecorderCpu, handle);
+}
+
+/** With the instrumented wasm, the pages the machine writes are tracked (src/v86/dirty-pages.ts). */
+export function dirtyPagesFor(emulator: V86Instance, handle: LazyWasmHandle): DirtyPages {
+  return new DirtyPages(RamWatch.of(emulator.v86.cpu as unknown as WatchedCpu, handle));
 }

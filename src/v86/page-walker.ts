@@ -124,7 +124,7 @@ export function pdptPage(ctx: WalkContext, cr3: number): number | null {
   return phys < memorySize(ctx) ? phys >>> PAGE_SHIFT : null;
 }
 
-export { ResidencyMap } from "./residency-map";
+export { ResidencyMap } from "./page-set";
 
 /** Names the instrumented wasm uses (scripts/instrument-wasm.mjs writes the same ones). */
 export const LAZY_HOOK = {

@@ -20,6 +20,8 @@ export interface EngineCpu {
   mem8: { readonly byteOffset: number; readonly length: number };
   pack_memory(): PackedMemory;
   unpack_memory(bitmap: unknown, packed: Uint8Array): void;
+  read_blob(offset: number, length: number): Uint8Array;
+  write_blob(blob: Uint8Array, offset: number): void;
 }
 
 export interface PackedMemory {

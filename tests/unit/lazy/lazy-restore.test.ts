@@ -22,7 +22,7 @@ beforeAll(async () => {
     ["lazy", "fault-channel"],
     ["lazy", "loader-session"],
     ["v86", "page-walker"],
-    ["v86", "residency-map"],
+    ["v86", "page-set"],
     ["protocol", "errors"],
   ]);
   loaderUrl = urls["loader-session"];
@@ -202,7 +202,7 @@ describe("LazyRestore", () => {
     const imageHashes = hashes.map((_, i) => hashes[(i + 3) % CHUNKS]);
     imageHashes.forEach((h, i) => h && image.set(chunkBytes((i + 3) % CHUNKS)!, i * CHUNK));
     const fatal: LazyFaultError[] = [];
-    const r = await startRestore(m, loader.port, fatal, { local: localChunks([{ ram: image, chunks: imageHashes, chunkSize: CHUNK }]) });
+    const r = await startRestore(m, loader.port, fatal, { local: localChunks([{ chunks: imageHashes, chunk: (i) => image.subarray(i * CHUNK, (i + 1) * CHUNK) }]) });
     m.hooks()!.snap86_page_walk(5 * CHUNK + 4096, 0);
     expect(m.ram.subarray(5 * CHUNK, 6 * CHUNK)).toEqual(chunkBytes(5));
     expect(r.progress()).toMatchObject({ faults: 1, faultBytes: 0 });

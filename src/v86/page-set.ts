@@ -1,0 +1,90 @@
+/** A set of 4 KiB guest pages as one bit each, with a count (cheap enough to test on every page walk). */
+export class PageSet {
+  readonly pageCount: number;
+  readonly bits: Uint32Array;
+  #count = 0;
+
+  constructor(pageCount: number, buffer?: ArrayBufferLike) {
+    this.pageCount = pageCount;
+    const words = Math.ceil(pageCount / 32);
+    this.bits = buffer ? new Uint32Array(buffer, 0, words) : new Uint32Array(words);
+    for (const word of this.bits) this.#count += popcount(word);
+  }
+
+  copy(): PageSet {
+    return new PageSet(this.pageCount, this.bits.slice().buffer);
+  }
+
+  has(page: number): boolean {
+    return (this.bits[page >>> 5] & (1 << (page & 31))) !== 0;
+  }
+
+  /** Adds a page; returns false if it was there already. */
+  add(page: number): boolean {
+    if (page < 0 || page >= this.pageCount) throw new RangeError(`page ${page} outside RAM`);
+    const mask = 1 << (page & 31);
+    const word = this.bits[page >>> 5];
+    if ((word & mask) !== 0) return false;
+    this.bits[page >>> 5] = word | mask;
+    this.#count++;
+    return true;
+  }
+
+  /** Removes a page; returns false if it was not there. */
+  delete(page: number): boolean {
+    const mask = 1 << (page & 31);
+    const word = this.bits[page >>> 5];
+    if ((word & mask) === 0) return false;
+    this.bits[page >>> 5] = word & ~mask;
+    this.#count--;
+    return true;
+  }
+
+  clear(): void {
+    this.bits.fill(0);
+    this.#count = 0;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Members, lowest first; skips empty words, so a sparse set of a large RAM is cheap to list. */
+  *members(): Generator<number> {
+    const bits = this.bits;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w];
+      while (word !== 0) {
+        const low = word & -word;
+        yield (w << 5) + (31 - Math.clz32(low));
+        word ^= low;
+      }
+    }
+  }
+}
+
+/**
+ * One bit per 4 KiB guest page: set once the page holds its restored contents. The backing
+ * buffer may be a SharedArrayBuffer so a loader worker can see what is already resident.
+ */
+export class ResidencyMap extends PageSet {
+  get residentCount(): number {
+    return this.size;
+  }
+
+  get complete(): boolean {
+    return this.size === this.pageCount;
+  }
+
+  /** Pages not yet resident, lowest first (for background prefetch). */
+  *missing(): Generator<number> {
+    for (let page = 0; page < this.pageCount; page++) if (!this.has(page)) yield page;
+  }
+}
+
+/** Set bits of a 32-bit word. */
+export function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x5555_5555);
+  v = (v & 0x3333_3333) + ((v >>> 2) & 0x3333_3333);
+  return (((v + (v >>> 4)) & 0x0f0f_0f0f) * 0x0101_0101) >>> 24;
+}
