@@ -29,6 +29,8 @@ export interface StoredCapture {
   /** Chunks read after the pause (all of RAM on the whole-copy path). */
   chunksSent: number;
   stagedPeakPages: number;
+  /** Most memory the capture held beyond the guest's RAM (the whole copy: all of RAM). */
+  peakExtraBytes: number;
 }
 
 export interface PausedCapture {
@@ -126,7 +128,7 @@ async function copied(
   const goldenRam = keepGolden ? SparseRam.fromFull(result.ram, result.manifest.chunkSize) : undefined;
   deps.spare.give(result.ram);
   const chunksSent = result.manifest.ram.chunks.length;
-  return { manifest: result.manifest, timings: result.timings, chunksSent, stagedPeakPages: 0, ...(goldenRam ? { goldenRam } : {}) };
+  return { manifest: result.manifest, timings: result.timings, chunksSent, stagedPeakPages: 0, peakExtraBytes: ram.byteLength, ...(goldenRam ? { goldenRam } : {}) };
 }
 
 async function missingFromStore(deps: CaptureDeps, chunks: readonly (string | null)[]): Promise<number[]> {

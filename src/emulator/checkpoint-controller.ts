@@ -5,7 +5,6 @@
  */
 import * as Comlink from "comlink";
 import type { CheckpointCatalog } from "../protocol";
-import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
 import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { restoreDeviceState, type EngineEmulator } from "../v86/state";
@@ -34,28 +33,9 @@ import type { LazySupport } from "../v86/lazy-support";
 import { LazyRestores, type LazyEmulator } from "../lazy/lazy-sessions";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
 import { asSnap86Error, Snap86Error, throwIfAborted, toWireError } from "../protocol/errors";
+import { AUTOSAVE_LABEL, checkpointInfo, GOLDEN_LABEL } from "./checkpoint-info";
 
-export const AUTOSAVE_LABEL = "autosave";
-/** The clean booted checkpoint of an image + machine config (see src/emulator/golden-checkpoints.ts). */
-export const GOLDEN_LABEL = "golden";
-
-export function machineKey(m: MachineIdentity): string {
-  return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
-}
-
-/** A catalog entry as lists show it: its record and sharing sizes, and what this worker knows of it. */
-export function checkpointInfo(c: CheckpointSummary & SharingSizes, current: string | null): CheckpointInfo {
-  const { sizes, machine, ...record } = c;
-  return {
-    ...record,
-    ramBytes: sizes.ramBytes,
-    storedBytes: sizes.storedBytes,
-    autosave: c.label === AUTOSAVE_LABEL,
-    golden: c.label === GOLDEN_LABEL,
-    machineKey: machineKey(machine),
-    current: c.id === current,
-  };
-}
+export { AUTOSAVE_LABEL, GOLDEN_LABEL, machineKey } from "./checkpoint-info";
 
 export interface Machine {
   emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
@@ -156,6 +136,7 @@ export class CheckpointController {
         storedBytes: result.manifest.sizes.storedBytes,
         newBytes: result.manifest.sizes.newBytes,
         chunksWritten: result.chunksSent,
+        peakExtraBytes: result.peakExtraBytes,
       };
     } catch (e) {
       const cause = asSnap86Error(e);

@@ -21,8 +21,10 @@ export interface StreamedCapture {
   timings: Partial<CaptureTimings>;
   /** Chunks read and sent (written since the base, or all). */
   chunksSent: number;
-  /** Most pages held aside at once: the capture's memory beyond the parts in flight. */
+  /** Most pages held aside at once. */
   stagedPeakPages: number;
+  /** Most memory the capture held at once beyond the guest's RAM: pages aside plus parts not yet stored. */
+  peakExtraBytes: number;
 }
 
 export async function streamCapture(
@@ -41,8 +43,13 @@ export async function streamCapture(
   try {
     await io.capture.begin(meta, Comlink.transfer(deviceState, [deviceState]), ramLength, chunkSize, plan.base);
     const perPart = Math.max(1, Math.floor(PART_BYTES / chunkSize));
-    const inFlight: Promise<void>[] = [];
+    const inFlight: { done: Promise<void>; bytes: number }[] = [];
     let read = 0;
+    let peakExtraBytes = 0;
+    const measure = (): void => {
+      const held = snapshot.staged * PAGE_SIZE + inFlight.reduce((n, p) => n + p.bytes, 0);
+      if (held > peakExtraBytes) peakExtraBytes = held;
+    };
     for (let first = 0; first < plan.chunks.length; first += perPart) {
       const part = plan.chunks.slice(first, first + perPart);
       const data = new Uint8Array(part.length * chunkSize);
@@ -67,13 +74,20 @@ export async function streamCapture(
       const sent = io.capture.addRam(meta.id, indices, Comlink.transfer(bytes, [bytes.buffer]), zeros);
       // Awaited below; until then its failure must not count as unhandled.
       sent.catch(() => undefined);
-      inFlight.push(sent);
+      // The part being read counts until it is handed over (the copy and the part coexist).
+      inFlight.push({ done: sent, bytes: data.byteLength });
+      measure();
       onProgress(read, plan.chunks.length);
-      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      if (inFlight.length >= IN_FLIGHT) {
+        await inFlight[0].done;
+        measure();
+        inFlight.shift();
+      }
     }
-    await Promise.all(inFlight);
+    await Promise.all(inFlight.map((p) => p.done));
+    measure();
     const { manifest, timings } = await io.capture.commit(meta.id);
-    return { manifest, timings, chunksSent: plan.chunks.length, stagedPeakPages: snapshot.stagedPeak };
+    return { manifest, timings, chunksSent: plan.chunks.length, stagedPeakPages: snapshot.stagedPeak, peakExtraBytes };
   } catch (e) {
     await io.capture.abort(meta.id).catch(() => undefined);
     throw e;

@@ -17,6 +17,9 @@ export interface ResetOutcome {
   usedStandby: boolean;
   /** From the call until the old session was deleted from IndexedDB (when reset() resolves). */
   wipeMs: number;
+  /** In place only: the reset action in the worker, and the RAM pages it copied back (written since the golden state). */
+  actionMs?: number;
+  pagesCopied?: number;
 }
 
 export class ResetController {
@@ -71,7 +74,8 @@ export class ResetController {
       }
     }
     // The in-place reset resolves after its wipe and says when the golden state began to run.
-    const ranAt = replaced ? performance.timeOrigin + performance.now() : (await this.client.remote.reset.reset()).ranAt;
+    const inPlace = replaced ? undefined : await this.client.remote.reset.reset();
+    const ranAt = inPlace ? inPlace.ranAt : performance.timeOrigin + performance.now();
     const resetMs = ranAt - (performance.timeOrigin + t0);
     this.client.serial.clear();
     this.client.automation.clear();
@@ -80,6 +84,11 @@ export class ResetController {
     // The replaced worker is terminated once its session is deleted (never before: that would
     // cut the deletion short and leave the session's blocks in IndexedDB).
     if (replaced) await dispose(replaced, { endedAt });
-    return { resetMs, usedStandby: replaced !== undefined, wipeMs: performance.now() - t0 };
+    return {
+      resetMs,
+      usedStandby: replaced !== undefined,
+      wipeMs: performance.now() - t0,
+      ...(inPlace ? { actionMs: inPlace.actionMs, pagesCopied: inPlace.pagesCopied } : {}),
+    };
   }
 }

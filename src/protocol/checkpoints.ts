@@ -37,6 +37,8 @@ export interface CheckpointResult {
    * (dirty-page tracking), or all of RAM where tracking is unavailable.
    */
   chunksWritten: number;
+  /** Most memory the capture held at once beyond the guest's RAM: pages copied aside and parts not yet stored (all of RAM without tracking). */
+  peakExtraBytes: number;
 }
 
 export type RestoreMode = "eager" | "lazy";

@@ -32,7 +32,8 @@ export interface MachineConfig {
   guestUrl?: string;
 }
 
-export const MEMORY_CHOICES_MIB = [96, 128, 192, 256, 512] as const;
+// Up to 2 GiB: captures and resets cost what the guest writes, not its RAM size (docs/memory-tracking.md).
+export const MEMORY_CHOICES_MIB = [96, 128, 192, 256, 512, 1024, 2048] as const;
 export const DEFAULT_CONFIG: MachineConfig = { memoryMiB: 128, vgaMemoryMiB: 4 };
 
 export class ConfigError extends Snap86Error<"config-invalid"> {

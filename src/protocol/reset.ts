@@ -9,7 +9,7 @@ export interface ResetResult {
   ranAt: number;
   /** RAM pages copied back: those written since the golden state, or all of RAM without tracking. */
   pagesCopied: number;
-  /** The in-place part alone: stop, disk branch, device state and RAM pages back, run (what bench:memory reports). */
+  /** The in-place action alone: stop, disk branch, device state and RAM pages back (what bench:memory reports). */
   actionMs: number;
 }
 

@@ -116,6 +116,11 @@ export class CowSnapshot {
     return this.#pending.size;
   }
 
+  /** Pages held aside right now. */
+  get staged(): number {
+    return this.#staged.size;
+  }
+
   beforeWrite(page: number): void {
     if (!this.#pending.has(page) || this.#staged.has(page)) return;
     const start = page << PAGE_SHIFT;

@@ -26,7 +26,7 @@ function host(list: CheckpointInfo[], clean: boolean) {
     take: async () => {
       calls.take++;
       list.push(info("new", true, KEY, 9));
-      return { id: "new", pauseMs: 1, persistMs: 1, storedBytes: 1, newBytes: 1, chunksWritten: 1 };
+      return { id: "new", pauseMs: 1, persistMs: 1, storedBytes: 1, newBytes: 1, chunksWritten: 1, peakExtraBytes: 0 };
     },
     preload: (c) => void calls.preloaded.push(c.id),
   };

@@ -146,7 +146,7 @@ describe("nextCheckpointStatus", () => {
   });
 
   it("summarises a finished checkpoint() call with its own measurements", () => {
-    const s = resultStatus("Checkpoint 2", { id: "c9", pauseMs: 14, persistMs: 230.4, storedBytes: 5_000_000, newBytes: 2048, chunksWritten: 3 });
+    const s = resultStatus("Checkpoint 2", { id: "c9", pauseMs: 14, persistMs: 230.4, storedBytes: 5_000_000, newBytes: 2048, chunksWritten: 3, peakExtraBytes: 0 });
     expect(s.busy).toBe(false);
     expect(s.text).toBe("Saved “Checkpoint 2” · paused 14 ms · stored in 230 ms · 2.0 KiB new");
   });

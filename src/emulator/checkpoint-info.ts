@@ -1,0 +1,26 @@
+/** How the emulator worker names and lists checkpoints: the special labels and the list entry. */
+import type { CheckpointInfo } from "../protocol";
+import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
+import type { MachineIdentity } from "../checkpoint/manifest";
+
+export const AUTOSAVE_LABEL = "autosave";
+/** The clean booted checkpoint of an image + machine config (see src/emulator/golden-checkpoints.ts). */
+export const GOLDEN_LABEL = "golden";
+
+export function machineKey(m: MachineIdentity): string {
+  return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
+}
+
+/** A catalog entry as lists show it: its record and sharing sizes, and what this worker knows of it. */
+export function checkpointInfo(c: CheckpointSummary & SharingSizes, current: string | null): CheckpointInfo {
+  const { sizes, machine, ...record } = c;
+  return {
+    ...record,
+    ramBytes: sizes.ramBytes,
+    storedBytes: sizes.storedBytes,
+    autosave: c.label === AUTOSAVE_LABEL,
+    golden: c.label === GOLDEN_LABEL,
+    machineKey: machineKey(machine),
+    current: c.id === current,
+  };
+}
