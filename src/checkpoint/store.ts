@@ -258,7 +258,32 @@ export class ChunkStore<R = unknown> {
    */
   async readVerified(hashes: readonly string[], checkpointId: string, lengths?: readonly number[]): Promise<Uint8Array[]> {
     const records = await this.getChunkRecords(hashes);
-    return Promise.all(records.map((rec, k) => verifyChunk(rec, hashes[k], checkpointId, lengths?.[k])));
+    return Promise.all(records.map((rec, k) => this.#verifyOrQuarantine(rec, hashes[k], checkpointId, lengths?.[k])));
+  }
+
+  /**
+   * A stored record that fails verification is garbage under a content address: left in place,
+   * every later capture with those bytes would dedupe against it and be damaged too. It is
+   * deleted (if still the same bytes), so the next capture that has them stores a good copy;
+   * the checkpoints naming it were damaged already and still say so.
+   */
+  async #verifyOrQuarantine(rec: ChunkRecord | undefined, hash: string, checkpointId: string, expectedLength?: number): Promise<Uint8Array> {
+    try {
+      return await verifyChunk(rec, hash, checkpointId, expectedLength);
+    } catch (e) {
+      if (rec && e instanceof CheckpointCorruptError) await this.#quarantine(hash, rec.bytes).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async #quarantine(hash: string, bad: ArrayBuffer): Promise<void> {
+    const tx = this.db.transaction(["chunks", "chunkMeta"], "readwrite");
+    const chunks = tx.objectStore("chunks");
+    const now = await chunks.get(hash);
+    const badBytes = new Uint8Array(bad);
+    const same = now !== undefined && now.byteLength === bad.byteLength && new Uint8Array(now).every((b, i) => b === badBytes[i]);
+    if (same) await Promise.all([chunks.delete(hash), tx.objectStore("chunkMeta").delete(hash)]);
+    await tx.done;
   }
 
   /** Encoded size of each stored chunk among `hashes` (absent ones are left out). */
@@ -279,8 +304,7 @@ export class ChunkStore<R = unknown> {
    * checkpoint in the error, so the user learns which checkpoint is damaged.
    */
   async getChunk(hash: string, checkpointId: string, expectedLength?: number): Promise<Uint8Array> {
-    const rec = await this.getChunkRecord(hash);
-    return verifyChunk(rec, hash, checkpointId, expectedLength);
+    return this.#verifyOrQuarantine(await this.getChunkRecord(hash), hash, checkpointId, expectedLength);
   }
 }
 

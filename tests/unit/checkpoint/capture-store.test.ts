@@ -103,4 +103,21 @@ describe("capture and restore", () => {
     expect((err as Error).message).toContain("broken-one");
     expect(meta).toBeDefined();
   });
+
+  it("deletes a damaged chunk it meets, so the next capture with those bytes stores a good copy", async () => {
+    await initCodec();
+    const store = await openTestStore();
+    const ram = makeRam(7);
+    const m = await captureCheckpoint(store, captureInput("damaged", ram));
+    const hash = m.ram.chunks.find(Boolean) as string;
+    const bytes = new Uint8Array((await store.db.get("chunks", hash)) as ArrayBuffer);
+    for (let i = 0; i < bytes.length; i += 97) bytes[i] ^= 0x5a;
+    await store.db.put("chunks", bytes.buffer, hash);
+    await expect(store.readVerified([hash], "damaged")).rejects.toThrow(CheckpointCorruptError);
+    expect(await store.db.get("chunks", hash)).toBeUndefined();
+    // Without the quarantine this capture would dedupe against the damaged record.
+    const again = await captureCheckpoint(store, captureInput("again", ram));
+    expect(again.ram.chunks).toEqual(m.ram.chunks);
+    await expect(loadCheckpoint(store, "again")).resolves.toBeDefined();
+  });
 });

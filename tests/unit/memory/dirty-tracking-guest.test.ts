@@ -124,6 +124,10 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
       const streamed = await streamCapture(io, meta, Comlink.transfer(deviceState.slice(0), []), plan, machine.memoryBytes, () => undefined);
       tracking.captured(plan, id, streamed.manifest.ram.chunks, false);
       const copied = await captureCheckpoint(copiedStore, { ...meta, ram, deviceState, chunkSize: DEFAULT_CHUNK_SIZE });
+      // Every chunk the streamed checkpoint names reads back, verified, as the RAM of its instant.
+      const named = streamed.manifest.ram.chunks.map((h, i) => [h, i] as const).filter((e): e is readonly [string, number] => e[0] !== null);
+      const back = await streamedStore.readVerified(named.map(([h]) => h), id);
+      named.forEach(([, i], k) => expect(back[k]).toEqual(ram.subarray(i * DEFAULT_CHUNK_SIZE, (i + 1) * DEFAULT_CHUNK_SIZE)));
       await guest.waitForPrompt(120_000);
       return { streamed: streamed.manifest, copied, sent: streamed.chunksSent, staged: plan.snapshot.stagedTotal };
     };
