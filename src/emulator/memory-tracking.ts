@@ -37,6 +37,8 @@ export class MemoryTracking {
   readonly #sinceGolden: WrittenSince;
   #base: RamBase | null = null;
   #goldenId: string | null = null;
+  /** The golden state's RAM chunk list, once known: a restore of another checkpoint differs from it only where their chunks differ. */
+  #golden: { chunks: readonly (string | null)[]; chunkSize: number } | null = null;
 
   /** Call with the emulator stopped (between ticks), before RAM holds anything a capture needs. */
   constructor(private readonly dirty: DirtyPages) {
@@ -61,8 +63,14 @@ export class MemoryTracking {
     this.#epoch++;
     this.#base = { chunks: [...chunks], chunkSize, stored };
     this.#sinceBase.restart();
-    if (id === this.#goldenId) this.#sinceGolden.restart();
-    else this.#sinceGolden.markAll();
+    this.#sinceGolden.restart();
+    if (id === this.#goldenId) return;
+    const golden = this.#golden;
+    if (!golden || golden.chunkSize !== chunkSize || golden.chunks.length !== chunks.length) {
+      this.#sinceGolden.markAll();
+      return;
+    }
+    markDiffering(this.#sinceGolden.pages, chunks, golden.chunks, chunkSize);
   }
 
   /** RAM changed in a way tracking cannot account for (an aborted lazy restore left holes). */
@@ -72,16 +80,28 @@ export class MemoryTracking {
     this.#sinceGolden.markAll();
   }
 
-  /** Pages to copy back for a reset to `goldenId`, or null when all of RAM must be copied. */
-  writtenSinceGolden(goldenId: string): PageSet | null {
-    if (this.#goldenId !== goldenId) return null;
-    const pages = this.#sinceGolden.pages;
-    return pages.size === pages.pageCount ? null : pages;
+  /**
+   * Pages to copy back for a reset to the golden state `goldenId` (whose RAM chunks are
+   * `chunks`), or null when all of RAM must be copied. Known exactly when tracking counted from
+   * the golden state; otherwise, when RAM is a known base (a reload's resume, a restore), the
+   * chunks base and golden do not share plus the pages written since the base.
+   */
+  writtenSinceGolden(goldenId: string, chunks: readonly (string | null)[], chunkSize: number): PageSet | null {
+    if (this.#goldenId === goldenId) {
+      const pages = this.#sinceGolden.pages;
+      return pages.size === pages.pageCount ? null : pages;
+    }
+    const base = this.#base;
+    if (!base || base.chunkSize !== chunkSize || base.chunks.length !== chunks.length) return null;
+    const pages = this.#sinceBase.pages.copy();
+    markDiffering(pages, base.chunks, chunks, chunkSize);
+    return pages;
   }
 
   /** The reset to the golden state is applied (emulator stopped). */
   resetTo(goldenId: string, chunks: readonly (string | null)[], chunkSize: number): void {
     this.#goldenId = goldenId;
+    this.#golden = { chunks: [...chunks], chunkSize };
     this.restored(goldenId, chunks, chunkSize, true);
   }
 
@@ -123,7 +143,10 @@ export class MemoryTracking {
   captured(plan: CapturePlan, id: string, chunks: readonly (string | null)[], golden: boolean): void {
     if (plan.epoch !== this.#epoch) return;
     this.#base = { chunks: [...chunks], chunkSize: plan.chunkSize, stored: true };
-    if (golden) this.#goldenId = id;
+    if (golden) {
+      this.#goldenId = id;
+      this.#golden = { chunks: [...chunks], chunkSize: plan.chunkSize };
+    }
   }
 
   /** The capture failed: nothing is known of RAM at its pause. */
@@ -137,4 +160,13 @@ export class MemoryTracking {
     this.#sinceBase.close();
     this.#sinceGolden.close();
   }
+}
+
+/** Adds the pages of every chunk where `a` and `b` name different bytes (equal hashes are equal bytes). */
+function markDiffering(pages: PageSet, a: readonly (string | null)[], b: readonly (string | null)[], chunkSize: number): void {
+  const pagesPerChunk = chunkSize / PAGE_SIZE;
+  a.forEach((hash, i) => {
+    if (hash === b[i]) return;
+    for (let p = i * pagesPerChunk; p < Math.min(pages.pageCount, (i + 1) * pagesPerChunk); p++) pages.add(p);
+  });
 }

@@ -32,7 +32,7 @@ export class ResetFacetImpl implements ResetFacet {
       const tracking = controller.tracking;
       const ta = performance.now();
       // Stopped: from the instant RAM is the golden state again, tracking counts anew.
-      const copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id) ?? null, true, () => tracking?.resetTo(image.id, image.chunks, image.chunkSize));
+      const copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id, image.chunks, image.chunkSize) ?? null, true, () => tracking?.resetTo(image.id, image.chunks, image.chunkSize));
       const actionMs = performance.now() - ta;
       await m.wipe.forgetSession(machine.disk);
       await machine.emulator.run();

@@ -44,7 +44,7 @@ mountTouchKeys($("touch-keys"), screen.canvas, {
 const memory = $<HTMLSelectElement>("memory");
 const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;
 for (const mib of new Set([...MEMORY_CHOICES_MIB, initialMemory].sort((a, b) => a - b))) {
-  memory.add(new Option(mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`, String(mib), false, mib === initialMemory));
+  memory.add(new Option(mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`, String(mib), false, mib === initialMemory));
 }
 
 let pickedFile: File | undefined;

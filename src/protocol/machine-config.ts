@@ -32,8 +32,13 @@ export interface MachineConfig {
   guestUrl?: string;
 }
 
-// Up to 2 GiB: captures and resets cost what the guest writes, not its RAM size (docs/memory-tracking.md).
-export const MEMORY_CHOICES_MIB = [96, 128, 192, 256, 512, 1024, 2048] as const;
+/**
+ * v86's ceiling: it sizes guest RAM with a signed 32-bit value, so 2048 MiB wraps (measured: the
+ * machine fails to start) and 2047 MiB boots. Captures and resets cost what the guest writes,
+ * not its RAM size (docs/memory-tracking.md), so the whole range is offered.
+ */
+export const MAX_MEMORY_MIB = 2047;
+export const MEMORY_CHOICES_MIB = [96, 128, 192, 256, 512, 1024, MAX_MEMORY_MIB] as const;
 export const DEFAULT_CONFIG: MachineConfig = { memoryMiB: 128, vgaMemoryMiB: 4 };
 
 export class ConfigError extends Snap86Error<"config-invalid"> {
@@ -57,8 +62,8 @@ export function validateMachineConfig(input: unknown): MachineConfig {
   if (typeof input !== "object" || input === null) throw new ConfigError("machine config must be an object");
   const c = input as Record<string, unknown>;
   const memoryMiB = c.memoryMiB ?? DEFAULT_CONFIG.memoryMiB;
-  if (typeof memoryMiB !== "number" || !Number.isInteger(memoryMiB) || memoryMiB < 16 || memoryMiB > 2048) {
-    throw new ConfigError("memoryMiB must be an integer between 16 and 2048");
+  if (typeof memoryMiB !== "number" || !Number.isInteger(memoryMiB) || memoryMiB < 16 || memoryMiB > MAX_MEMORY_MIB) {
+    throw new ConfigError(`memoryMiB must be an integer between 16 and ${MAX_MEMORY_MIB} (v86 cannot address 2 GiB of guest RAM or more)`);
   }
   const vgaMemoryMiB = c.vgaMemoryMiB ?? DEFAULT_CONFIG.vgaMemoryMiB;
   if (typeof vgaMemoryMiB !== "number" || ![1, 2, 4, 8, 16].includes(vgaMemoryMiB)) {

@@ -8,6 +8,7 @@ describe("validateMachineConfig", () => {
   it.each([
     [{ memoryMiB: 8 }, /memoryMiB/],
     [{ memoryMiB: 100.5 }, /memoryMiB/],
+    [{ memoryMiB: 2048 }, /2047/],
     [{ memoryMiB: "128" }, /memoryMiB/],
     [{ vgaMemoryMiB: 3 }, /vgaMemoryMiB/],
     [{ memoryMiB: 64 }, /more than 64 MiB/],
