@@ -32,6 +32,8 @@ export class V86Disk {
   private readonly o: V86DiskOptions;
   private reads = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Requests that arrived while held, replayed in order on release. */
+  private held: Array<() => void> | null = null;
   /** Layer named by the last set_state when it did not match the attached overlay. */
   stateMismatch: string | null = null;
 
@@ -70,13 +72,31 @@ export class V86Disk {
     this.startRead(0, Math.min(512, this.byteLength), () => this.onload?.(Object.create(null) as object));
   }
 
+  /**
+   * Holds the guest's disk requests (queued in order) so the CPU can run on while the layer is
+   * switched under it (a checkpoint freezes the layer after its pause); release() replays them on
+   * whatever overlay is attached by then. A write queued before a read is replayed before it, so
+   * the read still sees it.
+   */
+  hold(): () => void {
+    if (this.held) throw new LayerError("the disk is already held");
+    const queue: Array<() => void> = [];
+    this.held = queue;
+    return () => {
+      if (this.held !== queue) return;
+      this.held = null;
+      for (const request of queue) request();
+    };
+  }
+
   get(start: number, len: number, cb: (data: Uint8Array) => void): void {
-    this.startRead(start, len, cb);
+    if (this.held) this.held.push(() => this.startRead(start, len, cb));
+    else this.startRead(start, len, cb);
   }
 
   /** Overlay blocks stay in memory, so this is get() under v86's name. */
   get_and_cache(start: number, len: number, cb: (data: Uint8Array) => void): void {
-    this.startRead(start, len, cb);
+    this.get(start, len, cb);
   }
 
   get_from_cache(start: number, len: number): Uint8Array | undefined {
@@ -85,6 +105,12 @@ export class V86Disk {
   }
 
   set(start: number, data: Uint8Array, cb: () => void): void {
+    if (this.held) {
+      // v86 may reuse the buffer after set returns (PIO): keep a copy for the replay.
+      const copy = data.slice();
+      this.held.push(() => this.set(start, copy, cb));
+      return;
+    }
     if (this.readOnly) {
       this.o.onError?.(new LayerError("write to a read-only disk ignored"), "write");
       cb();

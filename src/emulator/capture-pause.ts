@@ -66,21 +66,30 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
   let diskLayerId: string;
   let plan: CapturePlan | undefined;
   let ram: Uint8Array | undefined;
+  let pauseMs = 0;
+  let releaseDisk: (() => void) | undefined;
   try {
-    await emulator.stop();
-    await disk.disk.whenIdle();
-    deviceState = await saveDeviceState(emulator);
-    if (tracking) plan = tracking.pause(DEFAULT_CHUNK_SIZE, alsoSend, keepGolden);
-    else ram = copyRam(emulator, deps.spare.take());
+    try {
+      await emulator.stop();
+      await disk.disk.whenIdle();
+      deviceState = await saveDeviceState(emulator);
+      if (tracking) plan = tracking.pause(DEFAULT_CHUNK_SIZE, alsoSend, keepGolden);
+      else ram = copyRam(emulator, deps.spare.take());
+      // The layer switch (IndexedDB transactions) happens with the CPU running: the guest's disk
+      // requests wait for it, queued, instead of the whole guest.
+      releaseDisk = disk.disk.hold();
+    } finally {
+      if (wasRunning) await emulator.run();
+      pauseMs = performance.now() - stoppedAt;
+    }
     diskLayerId = await disk.freezeAndContinue();
   } catch (e) {
     plan?.snapshot.close();
     if (plan) tracking?.captureFailed(plan, keepGolden);
     throw e;
   } finally {
-    if (wasRunning) await emulator.run();
+    releaseDisk?.();
   }
-  const pauseMs = performance.now() - stoppedAt;
   const fullMeta: CaptureMeta = { ...meta, diskLayerId };
   const id = meta.id;
   const progress = (p: CaptureProgress): void => deps.emit({ type: "checkpoint", phase: "writing", id, ...overallCaptureProgress(p) });

@@ -45,6 +45,30 @@ describe("V86Disk", () => {
     expect(got.subarray(0, 512)).toEqual(data.subarray(BS + 1024, BS + 1536));
   });
 
+  it("holds requests while the layer is switched and replays them, in order, on the new layer", async () => {
+    const { data, store, layer, base, overlay } = await setup();
+    const disk = new V86Disk(overlay);
+    const release = disk.hold();
+    const written = Uint8Array.from({ length: 512 }, (_, i) => (i * 7) & 0xff);
+    const buffer = written.slice();
+    let writeDone = false;
+    disk.set(BS, buffer, () => void (writeDone = true));
+    buffer.fill(0); // v86 may reuse its buffer once set returns
+    const read = get(disk, BS, 512);
+    let answered = false;
+    void read.then(() => void (answered = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(writeDone || answered).toBe(false); // nothing reached the old layer
+    await store.freeze(layer.id);
+    const child = await store.createChild(layer.id);
+    disk.attach(await Overlay.open(store, child.id, base));
+    release();
+    expect(await read).toEqual(written);
+    expect(writeDone).toBe(true);
+    // The frozen layer kept what it had at the switch.
+    expect(overlay.readSync(BS, 512) ?? (await overlay.read(BS, 512))).toEqual(data.subarray(BS, BS + 512));
+  });
+
   it("counts reads in flight and resolves whenIdle once they are done", async () => {
     const { overlay } = await setup(30);
     const disk = new V86Disk(overlay);
