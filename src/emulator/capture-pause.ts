@@ -7,6 +7,7 @@ import * as Comlink from "comlink";
 import { DEFAULT_CHUNK_SIZE } from "../checkpoint/chunks";
 import { overallCaptureProgress } from "../checkpoint/capture-progress";
 import type { CaptureMeta, CaptureProgress, CaptureTimings, CheckpointManifest } from "../protocol/checkpoint-data";
+import type { PauseParts } from "../protocol/checkpoints";
 import type { CaptureJobs } from "../protocol/checkpoint-io";
 import type { EmulatorEvent } from "../protocol";
 import type { RemoteFacets } from "../protocol/remote";
@@ -35,6 +36,8 @@ export interface StoredCapture {
 
 export interface PausedCapture {
   pauseMs: number;
+  /** Where the pause went (the rest is resuming the CPU). */
+  parts: PauseParts;
   diskLayerId: string;
   /** The device state, kept only for the golden state (resets restore it from memory). */
   goldenState?: ArrayBuffer;
@@ -67,14 +70,18 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
   let plan: CapturePlan | undefined;
   let ram: Uint8Array | undefined;
   let pauseMs = 0;
+  let parts: PauseParts = { stopMs: 0, deviceStateMs: 0, ramMs: 0 };
   let releaseDisk: (() => void) | undefined;
   try {
     try {
       await emulator.stop();
       await disk.disk.whenIdle();
+      const stopped = performance.now();
       deviceState = await saveDeviceState(emulator);
+      const saved = performance.now();
       if (tracking) plan = tracking.pause(DEFAULT_CHUNK_SIZE, alsoSend, keepGolden);
       else ram = copyRam(emulator, deps.spare.take());
+      parts = { stopMs: stopped - stoppedAt, deviceStateMs: saved - stopped, ramMs: performance.now() - saved };
       // The layer switch (IndexedDB transactions) happens with the CPU running: the guest's disk
       // requests wait for it, queued, instead of the whole guest.
       releaseDisk = disk.disk.hold();
@@ -100,7 +107,7 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
     : copied(deps, ram!, fullMeta, deviceState, keepGolden, progress);
   // Settled by the caller later; a rejection is not unhandled in the meantime.
   stored.catch(() => undefined);
-  return { pauseMs, diskLayerId, stored, ...(goldenState ? { goldenState } : {}) };
+  return { pauseMs, parts, diskLayerId, stored, ...(goldenState ? { goldenState } : {}) };
 }
 
 async function streamed(

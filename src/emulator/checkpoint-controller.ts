@@ -132,6 +132,7 @@ export class CheckpointController {
       return {
         id,
         pauseMs: Math.round(pauseMs * 10) / 10,
+        pauseParts: paused.parts,
         persistMs: Math.round(performance.now() - t0),
         storedBytes: result.manifest.sizes.storedBytes,
         newBytes: result.manifest.sizes.newBytes,

@@ -24,10 +24,18 @@ export interface CheckpointOptions {
   autosave?: boolean;
 }
 
+/** Where a checkpoint's pause went: stopping the CPU at a tick boundary, v86's device state, fixing the RAM snapshot (or copying all of RAM without tracking). */
+export interface PauseParts {
+  stopMs: number;
+  deviceStateMs: number;
+  ramMs: number;
+}
+
 export interface CheckpointResult {
   id: string;
   /** How long the guest was stopped. */
   pauseMs: number;
+  pauseParts?: PauseParts;
   /** From the call until the checkpoint was complete in IndexedDB. */
   persistMs: number;
   storedBytes: number;
