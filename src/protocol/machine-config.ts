@@ -43,15 +43,6 @@ export class ConfigError extends Snap86Error<"config-invalid"> {
 }
 
 
-/** Picks the drive for a user's image from its name (and size, for .img). */
-export function driveForImage(name: string, size?: number): DriveKind {
-  const lower = name.toLowerCase().split(/[?#]/)[0];
-  if (lower.endsWith(".iso")) return "cdrom";
-  if (/\.(fd|flp|vfd|ima)$/.test(lower)) return "fda";
-  if (size !== undefined && size <= FLOPPY_MAX_BYTES && lower.endsWith(".img")) return "fda";
-  return "hda";
-}
-
 export function validateMachineConfig(input: unknown): MachineConfig {
   if (typeof input !== "object" || input === null) throw new ConfigError("machine config must be an object");
   const c = input as Record<string, unknown>;

@@ -3,8 +3,8 @@
  * boots (a picked file's first 32 KiB and size are read at once; a URL is judged by its name until
  * the worker reads its content), and a drive chosen by hand always wins.
  */
-import { detectMediaKind, DRIVE_NAMES, MEDIA_HEAD_BYTES, type MediaGuess } from "../../protocol/media-kind";
-import { driveForImage, type ImageKind } from "../../protocol/machine-config";
+import { detectMediaKind, DRIVE_NAMES, kindFromName, MEDIA_HEAD_BYTES, type MediaGuess } from "../../protocol/media-kind";
+import type { ImageKind } from "../../protocol/machine-config";
 
 export interface ImagePicker {
   /** The drive to ask for: the user's choice, else what a picked file's content says, else "auto". */
@@ -28,7 +28,8 @@ export function mountImagePicker(select: HTMLSelectElement, output: HTMLOutputEl
         detected = detectMediaKind(head, file.size, file.name);
         show(`Auto: ${DRIVE_NAMES[detected.kind]} (${detected.reason})`);
       } else if (url) {
-        show(`Auto: decided from its content once downloaded (the name suggests a ${DRIVE_NAMES[driveForImage(url)]})`);
+        const named = kindFromName(url);
+        show(`Auto: decided from its content once its first blocks are read${named ? ` (the name suggests a ${DRIVE_NAMES[named]})` : ""}`);
       } else show("");
     },
   };

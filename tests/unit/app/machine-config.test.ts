@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, driveForImage, validateMachineConfig } from "../../../src/protocol/machine-config";
+import { ConfigError, validateMachineConfig } from "../../../src/protocol/machine-config";
+import { kindFromName } from "../../../src/protocol/media-kind";
 
 describe("validateMachineConfig", () => {
   it("fills defaults", () => {
@@ -27,7 +28,7 @@ describe("validateMachineConfig", () => {
   });
 });
 
-describe("driveForImage", () => {
+describe("kindFromName (the one name rule, shared with detectMediaKind)", () => {
   it.each([
     ["debian.iso", undefined, "cdrom"],
     ["https://x/y/KOLIBRI.ISO?dl=1", undefined, "cdrom"],
@@ -35,8 +36,12 @@ describe("driveForImage", () => {
     ["disk.img", 50_000_000, "hda"],
     ["disk.img", undefined, "hda"],
     ["boot.flp", undefined, "fda"],
+    ["DOS.DSK", undefined, "fda"],
+    ["huge.vfd", 50_000_000, "hda"],
     ["linux.qcow", undefined, "hda"],
+    ["small.hdd", 1_474_560, "hda"],
+    ["program.bin", undefined, undefined],
   ])("%s (%s bytes) -> %s", (name, size, kind) => {
-    expect(driveForImage(name, size)).toBe(kind);
+    expect(kindFromName(name, size)).toBe(kind);
   });
 });
