@@ -2,12 +2,17 @@
 ; that prints its boot drive, then a counter twice a second, on the screen (BIOS teletype) and on
 ; COM1. The counter lives in the loaded sector's memory, so a checkpoint and its restore must
 ; carry it: a test reads "count N" before and after and knows the guest's state came back.
+; On a floppy or a hard disk it also saves the counter in the disk's second sector after every
+; count and starts from the saved value ("resumed at N"): a test sees the disk's writes survive a
+; reboot or a reload (the copy-on-write overlay) while the served image stays as it was. A CD-ROM
+; (drive e0 and up) is read-only: nothing is saved.
 ;   nasm -f bin [-D HARDDISK] counter.asm   (HARDDISK: an MBR with one partition entry, so media
 ;   detection reads it as a hard disk; the floppy and CD builds have no partition table)
 bits 16
 org 0x7c00
 
 COM1 equ 0x3f8
+SAVED equ 0x7e00            ; one sector's buffer, right after the loaded boot sector
 BIOS_TICKS equ 0x46c        ; the BIOS's 18.2 Hz tick count, in segment 0
 TICKS_PER_COUNT equ 9       ; about half a second
 
@@ -28,6 +33,7 @@ main:
     call print_hex8
     mov si, crlf
     call print
+    call load_counter
 .next:
     mov si, count_label
     call print
@@ -36,6 +42,7 @@ main:
     mov si, crlf
     call print
     inc word [counter]
+    call save_counter
     mov bx, [BIOS_TICKS]
 .wait:
     hlt                     ; sleep until the next interrupt: an idle guest costs no host CPU
@@ -44,6 +51,46 @@ main:
     cmp ax, TICKS_PER_COUNT
     jb .wait
     jmp .next
+
+; Sector 2 (CHS 0/0/2) of the boot drive holds "SNAP" and the counter once a count was saved.
+load_counter:
+    cmp byte [drive], 0xe0
+    jae .done
+    mov ax, 0x0201          ; read one sector
+    call sector_io
+    jc .done
+    cmp dword [SAVED], 'SNAP'
+    jne .done
+    mov ax, [SAVED + 4]
+    mov [counter], ax
+    mov si, resumed_label
+    call print
+    mov ax, [counter]
+    call print_dec16
+    mov si, crlf
+    call print
+.done:
+    ret
+
+save_counter:
+    cmp byte [drive], 0xe0
+    jae .done
+    mov dword [SAVED], 'SNAP'
+    mov ax, [counter]
+    mov [SAVED + 4], ax
+    mov ax, 0x0301          ; write one sector
+    call sector_io
+.done:
+    ret
+
+; int 13h with AX as given on CHS 0/0/2 of the boot drive, buffer at SAVED.
+sector_io:
+    mov bx, SAVED
+    mov cx, 0x0002
+    xor dh, dh
+    mov dl, [drive]
+    int 0x13
+    ret
 
 ; Prints the NUL-terminated string at DS:SI.
 print:
@@ -112,6 +159,7 @@ print_dec16:
 
 banner db "snap86 counter on drive ", 0
 count_label db "count ", 0
+resumed_label db "resumed at ", 0
 crlf db 13, 10, 0
 drive db 0
 counter dw 0

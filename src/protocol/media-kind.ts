@@ -88,10 +88,13 @@ export function detectMediaKind(head: Uint8Array, size: number, name = ""): Medi
   const floppy = FLOPPY_SIZES.get(size);
   const boot = hasBootSignature(head) ? ", boot sector" : "";
   const named = kindFromName(name, size);
-  // A hybrid (an ISO 9660 image that also starts with a boot sector) of an exact floppy size is a
-  // floppy image made by an ISO tool, GRUB's rescue floppy among them: it boots from the floppy.
-  const floppyHybrid = floppy && boot && named !== "cdrom";
-  if (hasIsoSignature(head) && !floppyHybrid) return { kind: "cdrom", reason: "ISO 9660 signature" };
+  // A hybrid (an ISO 9660 image that also starts with a boot sector, often with a partition table
+  // for USB sticks) of an exact floppy size is a floppy made by an ISO tool, GRUB's rescue floppy
+  // among them: it boots from the floppy. At any other size the ISO signature decides.
+  if (hasIsoSignature(head)) {
+    if (floppy && boot && named !== "cdrom") return { kind: "fda", reason: `${floppy} floppy size, boot sector (a hybrid ISO)` };
+    return { kind: "cdrom", reason: "ISO 9660 signature" };
+  }
   if (floppy && !hasPartitionTable(head) && named !== "hda") return { kind: "fda", reason: `${floppy} floppy size${boot}` };
   if (hasPartitionTable(head)) return { kind: "hda", reason: "partition table" };
   if (named === "cdrom") return { kind: "cdrom", reason: "named .iso (no ISO 9660 signature found)" };

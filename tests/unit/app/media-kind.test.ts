@@ -30,7 +30,9 @@ describe("detectMediaKind", () => {
   });
 
   it("a floppy-sized ISO that also has a boot sector (GRUB's rescue floppy) is a floppy, unless named .iso", () => {
-    expect(detectMediaKind(head({ iso: true, boot: true }), 1440 * KIB, "grub-rescue-floppy.img")).toEqual({ kind: "fda", reason: "1.44 MB floppy size, boot sector" });
+    expect(detectMediaKind(head({ iso: true, boot: true }), 1440 * KIB, "grub-rescue-floppy.img")).toEqual({ kind: "fda", reason: "1.44 MB floppy size, boot sector (a hybrid ISO)" });
+    expect(detectMediaKind(head({ iso: true, partition: true }), 1440 * KIB, "rescue.img").kind).toBe("fda");
+    expect(detectMediaKind(head({ iso: true, partition: true }), 600 * 1024 * KIB, "netinst.img").kind).toBe("cdrom");
     expect(detectMediaKind(head({ iso: true, boot: true }), 1440 * KIB, "small.iso").kind).toBe("cdrom");
   });
 
