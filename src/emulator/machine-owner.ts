@@ -89,7 +89,27 @@ export class MachineOwner {
   private screen: ScreenBridge | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly markTransfer: MarkTransfer) {}
+  constructor(private readonly markTransfer: MarkTransfer) {
+    // v86 runs the guest from timer callbacks, so a fault of its wasm (code it cannot run, such as
+    // memtest86+'s) surfaces here, uncaught, with the machine dead: say so instead of "running".
+    globalThis.addEventListener?.("error", (e: ErrorEvent) => {
+      // `options` is set from before v86 starts: the fault can come in its very first tick.
+      if (!(e.error instanceof WebAssembly.RuntimeError) || !this.options) return;
+      e.preventDefault();
+      void this.crashed(e.error);
+    });
+  }
+
+  private async crashed(error: Error): Promise<void> {
+    const failure = new Snap86Error("internal", `The emulator stopped: v86 cannot run this machine any further (${error.message}). Nothing saved was lost.`);
+    // A fault in the first tick comes before boot() has taken the machine (its start promise
+    // settles in this task's microtasks): let it, then power off what it took.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Dropped, not destroyed: v86's stop waits for its main loop, which the fault ended.
+    this.emulator = undefined;
+    await this.powerOff().catch(() => undefined);
+    this.setState("error", toWireError(failure));
+  }
 
   /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
   subscribe(listener: EventListener): void {

@@ -103,3 +103,13 @@ test("the Debian installer's mini.iso reaches the installer's own dialogs", asyn
   await serialShows("<Tab> moves", 380_000)(page);
   await page.evaluate(() => window.snap86.powerOff());
 });
+
+test("memtest86+, which v86 cannot run, ends in a clear error instead of a machine that seems to run", async ({ page }) => {
+  // v86 0.5.462's wasm faults ("memory access out of bounds") once memtest86+ 6.10 starts its tests.
+  await openApp(page);
+  await page.locator("#image-url").fill(imageUrl("memtest.iso"));
+  await page.locator("#image-boot").click();
+  await expect(page.locator("#status-state")).toHaveText("error", { timeout: 120_000 });
+  await expect(page.locator("#error")).toContainText("v86 cannot run this machine any further");
+  await expect(page.locator("#error")).toContainText("Nothing saved was lost");
+});
