@@ -354,7 +354,8 @@ export class MachineOwner {
   private sampleStats(emulator: V86Instance): void {
     this.clock.sample(emulator.get_instruction_counter());
     this.emit({ type: "stats", stats: this.stats() });
-    if (this.disk) this.emit({ type: "disk", disk: this.disk.info() });
+    const disk = this.disk ?? this.userDrives[0];
+    if (disk) this.emit({ type: "disk", disk: disk.info() });
   }
 
   notice(level: NoticeLevel, message: string): void {

@@ -157,3 +157,17 @@ test("an image chosen as a file is kept in IndexedDB: after a reload it boots wi
   await expect(page.locator("#notice")).toContainText("counter-disk.img boots as a hard disk");
   await page.evaluate(() => window.snap86.powerOff());
 });
+
+test("Wipe disk drops a user's hard disk writes: the image boots as served again", async ({ page }) => {
+  await openApp(page);
+  await page.locator("#image-url").fill(DISK);
+  await page.locator("#image-boot").click();
+  await page.evaluate(() => window.snap86.waitForSerial("count 3", { fromStart: true, timeoutMs: 60_000 }));
+  // The disk panel speaks of this image's overlay.
+  await expect(page.locator("#disk-mode")).toHaveText("persistent overlay in IndexedDB");
+  await expect(page.locator("#disk-wipe")).toBeEnabled();
+  const firstLines = page.evaluate(() => window.snap86.waitForSerial(/snap86 counter on drive 80\r?\n(resumed at \d+|count \d+)/, { timeoutMs: 60_000 }));
+  await page.locator("#disk-wipe").click();
+  expect(await firstLines).toMatch(/count 0$/);
+  await page.evaluate(() => window.snap86.powerOff());
+});
