@@ -10,7 +10,7 @@ import { HttpBaseImage, MemoryBaseImage, Overlay, sha256Hex, V86Disk, type Block
 import { formatBytes, KeptFileImage, storageRoom, StoredImage } from "../disk/kept-file";
 import { LoadError, httpLoadCode, readWithProgress } from "../guest/fetch-with-progress";
 import type { NoticeLevel, Progress } from "../protocol";
-import { ConfigError, type DriveKind, type ImageSource } from "../protocol/machine-config";
+import { ConfigError, fileImageId, type DriveKind, type ImageSource } from "../protocol/machine-config";
 import { detectMediaKind, DRIVE_NAMES, FLOPPY_MAX_BYTES, MEDIA_HEAD_BYTES } from "../protocol/media-kind";
 import type { V86Options } from "../v86/types";
 import { DiskSession } from "./disk-session";
@@ -111,8 +111,7 @@ async function openFile(name: string, file: Blob, ctx: OpenContext): Promise<{ h
   } catch (e) {
     throw new LoadError("image-invalid", `${name} could not be read (${(e as Error).message}): it may have been moved, changed or deleted since it was chosen`);
   }
-  const modified = file instanceof File ? file.lastModified : 0;
-  const imageId = `file:${name}#${file.size}#${modified}`;
+  const imageId = fileImageId(name, file);
   if (!ctx.keep) return { head, base: new MemoryBaseImage(file, { imageId, blockSize: BLOCK_SIZE }) };
   const room = await storageRoom();
   if (room && file.size > room.quota - room.usage) {

@@ -20,6 +20,7 @@ import { StartGate } from "./start-gate";
 import { mountImagePicker } from "./ui/image-picker";
 import { mountDriveList } from "./ui/drive-list";
 import { mountKeptImages } from "./ui/kept-images";
+import { rememberMachine, rememberedMachine } from "./last-machine";
 import { BootProgress } from "./ui/boot-progress";
 import { showHintWhileFocused } from "./ui/focus-release";
 import { mountTouchKeys } from "./ui/touch-keys";
@@ -103,6 +104,7 @@ async function boot(config: MachineConfig): Promise<void> {
     clearOnStart();
   }
   builtInGuest = userDrives(config).length === 0;
+  rememberMachine(config);
   if (builtInGuest) bootProgress.start();
   void prepareGolden(config);
 }
@@ -297,6 +299,13 @@ window.snap86 = createAutomationApi(
  */
 async function resumeOrBoot(): Promise<void> {
   const config = currentConfig();
+  // The user's own image ran last: bring that machine back, never the built-in guest instead.
+  const own = rememberedMachine();
+  if (own) {
+    await boot({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
+    showNotice("Your image booted again after the reload, with its disk writes; what ran in its memory is not saved for your own images yet.");
+    return;
+  }
   if (config.disk === "persistent" && params.get("resume") !== "0") {
     const saved = (await client.remote.checkpoints.list().catch(() => []))
       .filter((c) => c.autosave)

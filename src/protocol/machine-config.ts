@@ -44,6 +44,15 @@ export interface MachineConfig {
   guestUrl?: string;
 }
 
+/**
+ * A picked file's identity: the id of its copy kept in IndexedDB and the base-image id its
+ * overlays name, so a reload finds both by the file alone (name, size, modification time).
+ */
+export function fileImageId(name: string, file: Blob): string {
+  const modified = typeof File !== "undefined" && file instanceof File ? file.lastModified : 0;
+  return `file:${name}#${file.size}#${modified}`;
+}
+
 /** One floppy, one hard disk, one CD-ROM. */
 export const MAX_DRIVES = 3;
 

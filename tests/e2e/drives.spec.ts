@@ -171,3 +171,23 @@ test("Wipe disk drops a user's hard disk writes: the image boots as served again
   expect(await firstLines).toMatch(/count 0$/);
   await page.evaluate(() => window.snap86.powerOff());
 });
+
+test("a reload brings back the user's own image, never the built-in guest: a URL drive and a kept file", async ({ page }) => {
+  await openApp(page);
+  await page.locator("#image-url").fill(FLOPPY);
+  await page.locator("#image-add").click();
+  await page.locator("#image-file").setInputFiles(testImage("counter-disk.img").path);
+  await page.locator("#drive-list li").first().waitFor();
+  await page.locator("#image-boot").click();
+  await bootedFrom(page, "00");
+  await expect.poll(() => page.evaluate(async () => (await window.snap86.keptImages()).map((k) => `${k.name} ${k.complete}`))).toEqual(["counter-disk.img true"]);
+  // A plain reload of the app (it would boot the built-in guest by itself before).
+  await page.goto("/");
+  await page.waitForFunction(() => typeof window.snap86 === "object");
+  await bootedFrom(page, "00");
+  await expect(page.locator("#notice")).toContainText("Your image booted again after the reload");
+  expect(await page.evaluate(() => window.snap86.diskInfo())).toMatchObject({ mode: "persistent" });
+  // The page remembers the kept copy, not the file (which a reload no longer has).
+  expect(await page.evaluate(() => localStorage.getItem("snap86.ownMachine"))).toContain("stored");
+  await page.evaluate(() => window.snap86.powerOff());
+});
