@@ -29,8 +29,11 @@ export function startImageServer({ port, dir = TEST_IMAGES_DIR, host = "127.0.0.
     const ranges = !url.pathname.startsWith("/no-range/");
     const name = basename(url.pathname);
     let size;
+    let modified;
     try {
-      size = statSync(join(dir, name)).size;
+      const stat = statSync(join(dir, name));
+      size = stat.size;
+      modified = stat.mtime.toUTCString();
     } catch {
       log.push({ path: url.pathname, status: 404, bytes: 0 });
       return void res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
@@ -50,7 +53,8 @@ export function startImageServer({ port, dir = TEST_IMAGES_DIR, host = "127.0.0.
       res.setHeader("Content-Range", `bytes ${start}-${end}/${size}`);
     }
     if (ranges) res.setHeader("Accept-Ranges", "bytes");
-    res.writeHead(status, { "Content-Type": "application/octet-stream", "Content-Length": end - start + 1, "Cache-Control": "no-store" });
+    // Last-Modified, as static servers send it: the app's host cache keys a URL image by it.
+    res.writeHead(status, { "Content-Type": "application/octet-stream", "Content-Length": end - start + 1, "Cache-Control": "no-store", "Last-Modified": modified });
     log.push({ path: url.pathname, range: req.headers.range ?? null, status, bytes: req.method === "HEAD" ? 0 : end - start + 1 });
     if (req.method === "HEAD") return void res.end();
     createReadStream(join(dir, name), { start, end }).pipe(res);

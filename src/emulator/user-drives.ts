@@ -11,7 +11,7 @@ import { formatBytes, KeptFileImage, storageRoom, StoredImage } from "../disk/ke
 import { LoadError, httpLoadCode, readWithProgress } from "../guest/fetch-with-progress";
 import type { NoticeLevel, Progress } from "../protocol";
 import { ConfigError, fileImageId, type DriveKind, type ImageSource } from "../protocol/machine-config";
-import { detectMediaKind, DRIVE_NAMES, FLOPPY_MAX_BYTES, MEDIA_HEAD_BYTES } from "../protocol/media-kind";
+import { detectMediaKind, DRIVE_NAMES, FLOPPY_MAX_BYTES, MEDIA_HEAD_BYTES, sizeFromContentRange } from "../protocol/media-kind";
 import type { V86Options } from "../v86/types";
 import { DiskSession } from "./disk-session";
 
@@ -51,12 +51,6 @@ function nameOfUrl(url: string): string {
   return decodeURIComponent(new URL(url, globalThis.location?.href ?? "http://localhost/").pathname.split("/").pop() || "image");
 }
 
-/** Total size from `Content-Range: bytes 0-65535/123456` (null when absent or unknown: `*`). */
-export function sizeFromContentRange(header: string | null): number | null {
-  const m = /\/(\d+)\s*$/.exec(header ?? "");
-  return m ? Number(m[1]) : null;
-}
-
 async function openUrl(url: string, progress: OnProgress, db: DiskDb | null): Promise<{ name: string; head: Uint8Array; base: BlockSource; access: ImageAccess }> {
   const name = nameOfUrl(url);
   let response: Response;
@@ -77,15 +71,17 @@ async function openUrl(url: string, progress: OnProgress, db: DiskDb | null): Pr
   if (size !== null) {
     const head = new Uint8Array(await response.arrayBuffer());
     if (size === 0 || head.byteLength === 0) throw new LoadError("image-invalid", `The image at ${url} is empty`, { url });
-    // What the server says of the file is its identity: a changed file never reads old blocks.
-    const validator = response.headers.get("last-modified") ?? "";
+    // Its identity: what the server says of the file and its first block, so a changed file
+    // never reads old blocks. Without a validator (Last-Modified) a change elsewhere in a file of
+    // the same size could not be told: such an image is not kept in the host cache.
+    const validator = response.headers.get("last-modified");
     const base = await HttpBaseImage.open({
       url,
       size,
       sha256: "",
-      identity: `url:${url}#${size}#${validator}`,
+      identity: `url:${url}#${size}#${validator ?? ""}#${await sha256Hex(head)}`,
       blockSize: BLOCK_SIZE,
-      db,
+      db: validator ? db : null,
       maxBlocksPerRequest: BLOCKS_PER_REQUEST,
     });
     return { name, head, base, access: "range" };

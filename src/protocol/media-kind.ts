@@ -106,4 +106,10 @@ function describeSize(size: number): string {
   return size >= 1024 * 1024 ? `${(size / (1024 * 1024)).toFixed(1)} MB` : `${Math.round(size / KIB)} KB`;
 }
 
+/** Total size from `Content-Range: bytes 0-65535/123456` (null when absent or unknown: `*`). */
+export function sizeFromContentRange(header: string | null): number | null {
+  const m = /\/(\d+)\s*$/.exec(header ?? "");
+  return m ? Number(m[1]) : null;
+}
+
 export const DRIVE_NAMES: Record<DriveKind, string> = { fda: "floppy", hda: "hard disk", cdrom: "CD-ROM" };

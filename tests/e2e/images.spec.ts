@@ -72,6 +72,8 @@ for (const c of CASES) {
     await openApp(page);
     await chooseMemory(page, c.memoryMiB);
     await page.locator("#image-url").fill(imageUrl(c.name));
+    // Its first bytes are read (one Range request) and the drive they say is shown before it boots.
+    await expect(page.locator("#image-detected")).toContainText(`Auto: ${drive} (`);
     await page.locator("#image-boot").click();
     await expect(page.locator("#notice")).toContainText(`${c.name} boots as a ${drive}`);
     await c.booted(page);

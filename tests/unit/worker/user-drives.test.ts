@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { attachUserDrives, bootOrderOf, openUserDrives, openUserImage, sizeFromContentRange } from "../../../src/emulator/user-drives";
+import { attachUserDrives, bootOrderOf, openUserDrives, openUserImage } from "../../../src/emulator/user-drives";
+import { sizeFromContentRange } from "../../../src/protocol/media-kind";
 import { V86Disk } from "../../../src/disk";
 import { MEDIA_HEAD_BYTES } from "../../../src/protocol/media-kind";
 
