@@ -6,8 +6,7 @@
  * IndexedDB (in memory for a secure session); CD-ROMs are read-only. Everything here that can
  * fail on bad input runs before the running machine is stopped (openUserDrives).
  */
-import { HttpBaseImage, MemoryBaseImage, Overlay, sha256Hex, V86Disk, type BlockSource, type DiskDb } from "../disk";
-import { formatBytes, KeptFileImage, storageRoom, StoredImage } from "../disk/kept-file";
+import { formatBytes, HttpBaseImage, KeptFileImage, MemoryBaseImage, Overlay, sha256Hex, storageRoom, StoredImage, V86Disk, type BlockSource, type DiskDb } from "../disk";
 import { LoadError, httpLoadCode, readWithProgress } from "../guest/fetch-with-progress";
 import type { NoticeLevel, Progress } from "../protocol";
 import { ConfigError, fileImageId, type DriveKind, type ImageSource } from "../protocol/machine-config";

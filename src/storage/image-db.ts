@@ -44,8 +44,13 @@ export function keptBlocks(id: string): IDBKeyRange {
   return IDBKeyRange.bound([id, 0], [id, Infinity]);
 }
 
-/** Kept images, newest first (the page lists them). */
+/** Kept images, newest first (the page lists them on every load). */
 export async function listKeptImages(db?: ImageDb): Promise<KeptImageMeta[]> {
+  // Listing must not create the database: a visitor who never kept a file gets none.
+  if (!db && typeof indexedDB !== "undefined" && typeof indexedDB.databases === "function") {
+    const names = (await indexedDB.databases()).map((d) => d.name);
+    if (!names.includes(IMAGE_DB.name)) return [];
+  }
   const images = db ?? (await openImageDb());
   return (await images.getAll("images")).sort((a, b) => b.created - a.created);
 }
