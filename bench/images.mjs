@@ -42,6 +42,7 @@ await runBench(
       await page.goto(`${appUrl}/?autoboot=0`);
       await page.waitForFunction(() => typeof window.snap86 === "object");
       const errors = {};
+      prepared.served();
       const boot = await step(
         page,
         async ({ url, booted, memoryMiB, timeoutMs }) => {
@@ -52,6 +53,8 @@ await runBench(
         { url: `${prepared.origin}/${c.name}`, booted: c.booted, memoryMiB: c.memoryMiB, timeoutMs: BOOT_TIMEOUT_MS },
       );
       if (boot.error) errors.boot = boot.error;
+      // Read by Range: what the boot fetched of the image (the rest stays on the server).
+      const fetchedBytes = prepared.served();
       const checkpoint = boot.error ? { error: "not booted" } : await step(page, async () => (await window.snap86.checkpoint()).pauseMs);
       if (checkpoint.error) errors.checkpoint = checkpoint.error;
       const lazy = checkpoint.error
@@ -68,6 +71,8 @@ await runBench(
         name: c.name,
         kind: image.kind,
         boot_ms: boot.ms ?? null,
+        image_bytes: image.size,
+        boot_fetched_bytes: fetchedBytes,
         pause_ms: checkpoint.error ? null : checkpoint.result,
         lazy_first_instruction_ms: lazy.error ? null : lazy.result,
         share_open_ms: null,

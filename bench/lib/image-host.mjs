@@ -5,12 +5,17 @@ import { freePort } from "../../scripts/lib/ports.mjs";
 import { setup } from "../../scripts/lib/setup.mjs";
 import { buildTestImages } from "../../scripts/lib/test-images.mjs";
 
-/** For runBench's `prepare`: returns `{ origin, images }`; the server stops at teardown. */
+/**
+ * For runBench's `prepare`: returns `{ origin, images, served }` (`served()`: bytes the server
+ * sent since the last call, so a bench can tell how much of an image a boot read); the server
+ * stops at teardown.
+ */
 export async function startImageHost({ onTeardown }) {
   setup({ browser: true, testImages: true });
   const images = buildTestImages();
   const port = await freePort();
   const server = await startImageServer({ port });
   onTeardown(() => new Promise((resolve) => server.close(resolve)));
-  return { origin: `http://127.0.0.1:${port}`, images };
+  const served = () => server.served.splice(0).reduce((n, r) => n + r.bytes, 0);
+  return { origin: `http://127.0.0.1:${port}`, images, served };
 }

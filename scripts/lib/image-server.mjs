@@ -59,6 +59,8 @@ export function startImageServer({ port, dir = TEST_IMAGES_DIR, host = "127.0.0.
     if (req.method === "HEAD") return void res.end();
     createReadStream(join(dir, name), { start, end }).pipe(res);
   });
+  // The same log for a caller in this process (bench:images): the requests served so far.
+  server.served = log;
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
