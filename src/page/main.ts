@@ -225,7 +225,7 @@ async function formImage(): Promise<ImageSource | undefined> {
   return { kind: imagePicker.kind(), name: pickedFile.name, file: pickedFile };
 }
 
-const keptImages = mountKeptImages($<HTMLSelectElement>("image-kept"), (name) => {
+const keptImages = mountKeptImages($<HTMLSelectElement>("image-kept"), $<HTMLButtonElement>("image-forget"), (name) => {
   $<HTMLInputElement>("image-url").value = "";
   pickedFile = undefined;
   $("image-boot").textContent = name ? `Boot ${name}` : "Boot image";

@@ -172,6 +172,12 @@ test("an image chosen as a file is kept in IndexedDB: after a reload it boots wi
   expect(Number(/\d+/.exec(resumed)![0])).toBeGreaterThanOrEqual(3);
   await expect(page.locator("#notice")).toContainText("counter-disk.img boots as a hard disk");
   await page.evaluate(() => window.snap86.powerOff());
+  // Forget deletes the kept copy (the browser's storage comes back); the list is empty again.
+  await page.locator("#image-kept").selectOption({ label: "counter-disk.img" });
+  await page.locator("#image-forget").click();
+  await expect.poll(() => page.evaluate(() => window.snap86.keptImages())).toEqual([]);
+  await expect(page.locator("#image-kept option")).toHaveCount(1);
+  await expect(page.locator("#image-forget")).toBeDisabled();
 });
 
 test("Wipe disk drops a user's hard disk writes: the image boots as served again", async ({ page }) => {
