@@ -58,6 +58,8 @@ async function openUrl(url: string, progress: OnProgress, db: DiskDb | null): Pr
   } catch (e) {
     throw new LoadError("image-unreachable", `Could not read ${url}: network error (${(e as Error).message}); the server must allow this page (CORS) and Range requests`, { url });
   }
+  // 416: not even the first byte exists (an empty file, answered by a server with Range).
+  if (response.status === 416) throw new LoadError("image-invalid", `The image at ${url} is empty`, { url });
   if (!response.ok) {
     void response.body?.cancel();
     throw new LoadError(httpLoadCode(response.status), `Could not read ${url}: HTTP ${response.status} ${response.statusText}`.trim(), { url, status: response.status });

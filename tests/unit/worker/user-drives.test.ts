@@ -60,6 +60,13 @@ describe("a user's image by URL", () => {
     expect((await openUserImage({ url: "http://images.test/dos.img" }, progress)).access).toBe("whole");
   });
 
+  it("says an empty file is empty, whether the server answers its range with 416 or sends nothing", async () => {
+    vi.stubGlobal("fetch", async () => new Response(null, { status: 416, headers: { "content-range": "bytes */0" } }));
+    await expect(openUserImage({ url: "http://images.test/empty.img" }, progress)).rejects.toThrow(/is empty/);
+    vi.stubGlobal("fetch", async () => new Response(new Uint8Array(0), { status: 200 }));
+    await expect(openUserImage({ url: "http://images.test/empty.img" }, progress)).rejects.toThrow(/is empty/);
+  });
+
   it("says what is wrong with a 404 and a web page", async () => {
     vi.stubGlobal("fetch", async () => new Response("no", { status: 404 }));
     await expect(openUserImage({ url: "http://images.test/none.img" }, progress)).rejects.toMatchObject({ code: "image-not-found" });
