@@ -8,6 +8,9 @@ const port = Number(process.env.SNAP86_TEST_PORT ?? 4317);
 // it), and the preview's /store proxy pointed at it. Workers re-read this file: same values.
 const storePort = Number(process.env.SNAP86_TEST_STORE_PORT ?? 4318);
 process.env.SNAP86_TEST_STORE_DIR ??= join(tmpdir(), `snap86-e2e-store-${storePort}`);
+// The test images' own server (scripts/lib/image-server.mjs): another origin, with CORS and Range.
+const imagesPort = Number(process.env.SNAP86_TEST_IMAGES_PORT ?? 4319);
+process.env.SNAP86_TEST_IMAGES_ORIGIN = `http://127.0.0.1:${imagesPort}`;
 const storeEnv = { SNAP86_STORE_PORT: String(storePort), SNAP86_STORE_DIR: process.env.SNAP86_TEST_STORE_DIR };
 
 export default defineConfig({
@@ -33,6 +36,12 @@ export default defineConfig({
       reuseExistingServer: !process.env.CI,
       timeout: 60_000,
       env: storeEnv,
+    },
+    {
+      command: `node scripts/lib/image-server.mjs --port ${imagesPort}`,
+      url: `http://127.0.0.1:${imagesPort}/_log`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
     },
     {
       command: "npm run --silent store",

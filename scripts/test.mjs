@@ -7,11 +7,12 @@ import { freePort } from "./lib/ports.mjs";
 import { ROOT, setup, sh } from "./lib/setup.mjs";
 
 
-setup({ browser: true, s3: true });
+setup({ browser: true, s3: true, testImages: true });
 const results = join(ROOT, ".cache", "test-results");
 rmSync(results, { recursive: true, force: true });
 process.env.SNAP86_TEST_PORT ??= String(await freePort());
 process.env.SNAP86_TEST_STORE_PORT ??= String(await freePort());
+process.env.SNAP86_TEST_IMAGES_PORT ??= String(await freePort());
 
 const unitStatus = sh("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "unit.json")}`]);
 const s3Status = sh(process.execPath, ["scripts/test-s3.mjs", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "s3.json")}`]);

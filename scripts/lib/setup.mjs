@@ -6,6 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureSystemPackages } from "./system-packages.mjs";
+import { buildTestImages, TEST_IMAGE_PACKAGES } from "./test-images.mjs";
 
 export const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
@@ -35,13 +36,17 @@ function guestBuildPackages() {
   return r.status === 0 ? r.stdout.trim().split(/\s+/).filter(Boolean) : [];
 }
 
-/** `browser`: the run needs Chromium (tests, benchmarks), not only the app; `s3`: a Ceph S3 gateway (tests). */
-export function setup({ browser = false, s3 = false } = {}) {
+/**
+ * `browser`: the run needs Chromium (tests, benchmarks), not only the app; `s3`: a Ceph S3 gateway
+ * (tests); `testImages`: the boot media the image tests and bench:images use (test-images.mjs).
+ */
+export function setup({ browser = false, s3 = false, testImages = false } = {}) {
   const guestCurrent = sh(process.execPath, ["scripts/build-guest.mjs", "--check"], { stdio: "ignore" }) === 0;
-  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), browser, s3 });
+  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), browser, s3, extra: testImages ? TEST_IMAGE_PACKAGES : [] });
   if (!npmPackagesCurrent()) must("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
   if (!guestCurrent) must(process.execPath, ["scripts/build-guest.mjs"], "building the guest image");
   must(process.execPath, ["scripts/instrument-wasm.mjs"], "instrumenting v86's wasm");
+  if (testImages) buildTestImages();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) setup();

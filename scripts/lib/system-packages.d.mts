@@ -10,4 +10,4 @@ export interface SystemSetupInput {
 }
 export type SystemSetupPlan = { commands: string[][]; missing?: string[]; addArch?: boolean; error?: undefined } | { error: string; commands?: undefined };
 export function planSystemSetup(input: SystemSetupInput): SystemSetupPlan;
-export function ensureSystemPackages(options: { guestPackages: string[] | null; browser: boolean; s3?: boolean; log?: (line: string) => void }): void;
+export function ensureSystemPackages(options: { guestPackages: string[] | null; browser: boolean; s3?: boolean; extra?: string[]; log?: (line: string) => void }): void;

@@ -49,11 +49,12 @@ function installedAmong(names) {
 
 /**
  * Installs what is missing. `guestPackages`: the builder's host tools (null when the guest is
- * current and needs no build); `browser`: whether Chromium is needed; `s3`: Ceph's S3 gateway.
+ * current and needs no build); `browser`: whether Chromium is needed; `s3`: Ceph's S3 gateway;
+ * `extra`: more packages (the test images' sources, test-images.mjs).
  */
-export function ensureSystemPackages({ guestPackages, browser, s3 = false, log = console.log }) {
+export function ensureSystemPackages({ guestPackages, browser, s3 = false, extra = [], log = console.log }) {
   if (process.platform !== "linux" || !out("sh", ["-c", "command -v dpkg-query"])) return; // not Debian: the steps below say what fails
-  const wanted = [...(guestPackages ?? []), ...(browser && !process.env.CHROMIUM_PATH ? BROWSER_PACKAGES : []), ...(s3 ? S3_PACKAGES : [])];
+  const wanted = [...(guestPackages ?? []), ...(browser && !process.env.CHROMIUM_PATH ? BROWSER_PACKAGES : []), ...(s3 ? S3_PACKAGES : []), ...extra];
   const plan = planSystemSetup({
     wanted,
     installed: installedAmong(wanted),

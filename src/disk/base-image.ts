@@ -47,6 +47,11 @@ export interface HttpBaseImageOptions {
   size: number;
   /** sha256 of the whole image: part of the cache identity. */
   sha256: string;
+  /**
+   * For an image whose digest nobody published (a user's URL): its identity instead, from what
+   * the server says of it (size and validators), used as both image id and cache key.
+   */
+  identity?: string;
   blockSize?: number;
   /** Per-block digests (see parseBlockHashList). Without them blocks are trusted as served. */
   blockHashes?: BlockHashList | null;
@@ -85,8 +90,8 @@ export class HttpBaseImage implements BlockSource {
     this.url = o.url;
     this.size = o.size;
     this.blockSize = o.blockSize ?? o.blockHashes?.blockSize ?? DEFAULT_BLOCK_SIZE;
-    this.imageId = `sha256:${o.sha256}`;
-    this.cacheId = `${o.url}#${o.sha256}`;
+    this.imageId = o.identity ?? `sha256:${o.sha256}`;
+    this.cacheId = o.identity ?? `${o.url}#${o.sha256}`;
     this.blockCount = blockCountOf(o.size, this.blockSize);
     if (o.blockHashes) {
       if (o.blockHashes.blockSize !== this.blockSize) {

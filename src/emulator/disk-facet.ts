@@ -1,4 +1,7 @@
-/** The disk facet: the built-in guest's layered disk (see src/protocol/disk.ts). */
+/**
+ * The disk facet: the built-in guest's layered disk (see src/protocol/disk.ts), or for a user's
+ * image its first writable drive (info), all of them for a wipe.
+ */
 import type { DiskFacet, DiskInfo, MachineFacet } from "../protocol";
 import type { MachineOwner } from "./machine-owner";
 import { Snap86Error } from "../protocol/errors";
@@ -10,18 +13,20 @@ export class DiskFacetImpl implements DiskFacet {
   ) {}
 
   info(): DiskInfo | undefined {
-    return this.m.disk?.info();
+    return (this.m.disk ?? this.m.userDrives[0])?.info();
   }
 
   async flush(): Promise<void> {
     await this.m.disk?.flush();
+    for (const d of this.m.userDrives) await d.flush();
   }
 
   async wipe(): Promise<void> {
     const m = this.m;
     const emulator = m.emulator;
     const disk = m.disk;
-    if (!emulator || !disk) throw new Snap86Error("machine-off", "Wipe needs the built-in guest running");
+    if (emulator && !disk && m.userDrives.length > 0) return this.wipeUserDrives();
+    if (!emulator || !disk) throw new Snap86Error("machine-off", "Wipe needs a machine with a writable disk running");
     await emulator.stop();
     await disk.wipe();
     m.wiped = true;
@@ -30,6 +35,15 @@ export class DiskFacetImpl implements DiskFacet {
     await m.wipe.forgetSession(disk);
     await m.wipe.finish(disk);
     m.emit({ type: "disk", disk: disk.info() });
+    await this.machine.reboot();
+  }
+
+  /** A user's image back as it was served or picked: its drives' overlays dropped, then a cold boot. */
+  private async wipeUserDrives(): Promise<void> {
+    const m = this.m;
+    await m.emulator!.stop();
+    for (const d of m.userDrives) await d.wipe();
+    m.emit({ type: "disk", disk: m.userDrives[0].info() });
     await this.machine.reboot();
   }
 }

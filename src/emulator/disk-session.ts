@@ -15,6 +15,7 @@ import {
   unlessPending,
   V86Disk,
   wipe,
+  type BlockSource,
   type LayerMeta,
   type StorageFullError,
 } from "../disk";
@@ -26,10 +27,13 @@ export const SESSION_LABEL = "session";
 /** A standby machine's layers: not the session a reload continues, until the standby is used. */
 export const STANDBY_LABEL = "standby";
 
-export interface DiskSessionInit {
-  url: string;
-  file: GuestDiskFile;
-  blockHashes: BlockHashList;
+/**
+ * The base image: the built-in guest's (its URL, published size, digest and block list) or one
+ * already opened (a user's image: src/emulator/user-drives.ts).
+ */
+export type DiskSessionInit = DiskSessionCommon & ({ url: string; file: GuestDiskFile; blockHashes: BlockHashList } | { base: BlockSource });
+
+interface DiskSessionCommon {
   secure: boolean;
   /** Start on a new session layer instead of continuing the newest one (a standby machine). */
   freshSession?: boolean;
@@ -42,7 +46,7 @@ export class DiskSession {
 
   private constructor(
     readonly store: LayerStore,
-    readonly base: HttpBaseImage,
+    readonly base: BlockSource,
     private overlay: Overlay,
     readonly disk: V86Disk,
     readonly secure: boolean,
@@ -56,14 +60,17 @@ export class DiskSession {
 
   static async open(init: DiskSessionInit): Promise<DiskSession> {
     const store = await LayerStore.open();
-    const base = await HttpBaseImage.open({
-      url: init.url,
-      size: init.file.size,
-      sha256: init.file.sha256,
-      blockSize: init.file.blockSize,
-      blockHashes: init.blockHashes,
-      db: store.db,
-    });
+    const base =
+      "base" in init
+        ? init.base
+        : await HttpBaseImage.open({
+            url: init.url,
+            size: init.file.size,
+            sha256: init.file.sha256,
+            blockSize: init.file.blockSize,
+            blockHashes: init.blockHashes,
+            db: store.db,
+          });
     const { overlay, lockedElsewhere } = await openSessionOverlay(store, base, init);
     const disk = new V86Disk(overlay, {
       onError: (error, op) => init.notice("error", `Disk ${op} failed: ${(error as Error).message ?? String(error)}`),
@@ -230,7 +237,7 @@ function overlayOptions(init: DiskSessionInit) {
   };
 }
 
-async function openSessionOverlay(store: LayerStore, base: HttpBaseImage, init: DiskSessionInit) {
+async function openSessionOverlay(store: LayerStore, base: BlockSource, init: DiskSessionInit) {
   if (init.secure) return { overlay: await Overlay.secure(base, null, null), lockedElsewhere: false };
   const all = await store.listLayers();
   // Their blocks become orphans, which the session's sweep removes.

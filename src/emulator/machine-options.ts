@@ -1,7 +1,7 @@
 /** What a machine is built from: firmware, kernel or the user's image, and the layered disk. */
 import { DEFAULT_GUEST_URL } from "../protocol/guest-manifest";
-import type { DriveKind, ImageSource, MachineConfig } from "../protocol/machine-config";
-import { fetchWithProgress, LoadError } from "../guest/fetch-with-progress";
+import type { MachineConfig } from "../protocol/machine-config";
+import { fetchWithProgress } from "../guest/fetch-with-progress";
 import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "../guest/guest-loader";
 import { detectLazySupport } from "../v86/lazy-support";
 import { V86_WASM_URL } from "../v86/machine";
@@ -9,15 +9,15 @@ import type { V86File, V86Options } from "../v86/types";
 import { V86_VERSION } from "../v86/version";
 import { DiskSession } from "./disk-session";
 import type { MachineOwner } from "./machine-owner";
-import { detectMediaKind, MEDIA_HEAD_BYTES } from "../protocol/media-kind";
+import { attachUserDrives, type UserImage } from "./user-drives";
 
 const MIB = 1024 * 1024;
 
 type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 
 /** Also sets what the owner keeps of the build: identity, kernel loader, disk session, lazy support. */
-/** `image`: the user's image, loaded and checked by loadImage before the running machine stopped (set exactly when config.image is). */
-export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, image?: ImageBytes): Promise<V86Options> {
+/** `images`: the user's drives, opened and checked before the running machine stopped (set exactly when the config has drives). */
+export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, images?: UserImage[]): Promise<V86Options> {
   const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
   const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
   owner.lazySupport = await detectLazySupport();
@@ -36,10 +36,12 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     uart1: true,
   };
   owner.guestAutomation = owner.automationChannel = false;
-  if (image) {
+  if (images) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
     const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
-    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...driveOption(image.kind, { buffer: image.buffer }) };
+    const drives = await attachUserDrives(images, { secure: config.disk === "secure", notice: (level, message) => owner.notice(level, message) });
+    owner.userDrives = drives.sessions;
+    return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...drives.options };
   }
   const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
   // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its
@@ -80,36 +82,6 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   };
 }
 
-export interface ImageBytes {
-  buffer: ArrayBuffer;
-  /** The drive it goes in: the one asked for, or detected from its content. */
-  kind: DriveKind;
-  /** Why that drive, for the page ("ISO 9660 signature", "chosen"). */
-  reason: string;
-  name: string;
-}
-
-/** Downloads (or takes) a user's image, refuses what cannot be a disk (empty, a web page) and picks its drive. */
-export async function loadImage(image: ImageSource, progress: OnProgress): Promise<ImageBytes> {
-  let name: string;
-  let buffer: ArrayBuffer;
-  if ("bytes" in image) {
-    name = image.name;
-    buffer = image.bytes; // an empty file is refused by validateMachineConfig
-  } else {
-    name = decodeURIComponent(new URL(image.url, self.location.href).pathname.split("/").pop() || "image");
-    buffer = await fetchWithProgress(image.url, name, progress, undefined, true);
-    if (buffer.byteLength === 0) throw new LoadError("image-invalid", `The image at ${image.url} is empty`, { url: image.url });
-  }
-  if (image.kind && image.kind !== "auto") return { buffer, kind: image.kind, reason: "chosen", name };
-  const guess = detectMediaKind(new Uint8Array(buffer, 0, Math.min(buffer.byteLength, MEDIA_HEAD_BYTES)), buffer.byteLength, name);
-  return { buffer, ...guess, name };
-}
-
 export function kernelOptions(k: KernelFiles): Pick<V86Options, "bzimage" | "initrd" | "cmdline"> {
   return { bzimage: { buffer: k.bzimage }, initrd: { buffer: k.initrd }, cmdline: k.cmdline };
-}
-
-function driveOption(kind: DriveKind, file: V86File): Pick<V86Options, "hda" | "cdrom" | "fda"> {
-  return { [kind]: file };
 }

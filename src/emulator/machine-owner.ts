@@ -6,7 +6,7 @@
  */
 import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, MachineKind, NoticeLevel, RunState, Stats } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
-import { validateMachineConfig } from "../protocol/machine-config";
+import { userDrives, validateMachineConfig } from "../protocol/machine-config";
 import type { MachineIdentity } from "../checkpoint/manifest";
 import { LoadError } from "../guest/fetch-with-progress";
 import type { KernelFiles } from "../guest/guest-loader";
@@ -25,8 +25,9 @@ import { RunClock } from "./run-clock";
 import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
 import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
-import { loadImage, type ImageBytes } from "./machine-options";
+import { openUserDrives, type UserImage } from "./user-drives";
 import { DRIVE_NAMES } from "../protocol/media-kind";
+import { LayerStore } from "../disk";
 
 const STATS_INTERVAL_MS = 1000;
 /** Generous: a standby machine starts while another guest keeps both cores busy. */
@@ -45,6 +46,8 @@ export class MachineOwner {
   /** Whether this machine runs the instrumented wasm (lazy restore), or why not. */
   lazySupport: LazySupport = { available: false, reason: "the machine is off" };
   disk: DiskSession | undefined;
+  /** A user's writable drives (copy-on-write overlays): flushed and closed at power-off. */
+  userDrives: DiskSession[] = [];
   runState: RunState = "off";
   /** A paused spare machine: no autosaves, its own fresh session disk. */
   standby = false;
@@ -87,7 +90,27 @@ export class MachineOwner {
   private screen: ScreenBridge | undefined;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly markTransfer: MarkTransfer) {}
+  constructor(private readonly markTransfer: MarkTransfer) {
+    // v86 runs the guest from timer callbacks, so a fault of its wasm (code it cannot run, such as
+    // memtest86+'s) surfaces here, uncaught, with the machine dead: say so instead of "running".
+    globalThis.addEventListener?.("error", (e: ErrorEvent) => {
+      // `options` is set from before v86 starts: the fault can come in its very first tick.
+      if (!(e.error instanceof WebAssembly.RuntimeError) || !this.options) return;
+      e.preventDefault();
+      void this.crashed(e.error);
+    });
+  }
+
+  private async crashed(error: Error): Promise<void> {
+    const failure = new Snap86Error("internal", `The emulator stopped: v86 cannot run this machine any further (${error.message}). Nothing saved was lost.`);
+    // A fault in the first tick comes before boot() has taken the machine (its start promise
+    // settles in this task's microtasks): let it, then power off what it took.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Dropped, not destroyed: v86's stop waits for its main loop, which the fault ended.
+    this.emulator = undefined;
+    await this.powerOff().catch(() => undefined);
+    this.setState("error", toWireError(failure));
+  }
 
   /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
   subscribe(listener: EventListener): void {
@@ -103,13 +126,25 @@ export class MachineOwner {
    */
   async boot(input: MachineConfig, forRestore = false): Promise<void> {
     const config = validateMachineConfig(input);
-    // A user's image is downloaded and checked before the running machine is touched: a wrong
-    // URL, a web page or an empty file must not cost the user the session that runs.
-    let image: ImageBytes | undefined;
-    if (config.image) {
+    // A user's images are opened and checked (size known, first block read) before the running
+    // machine is touched: a wrong URL, a web page or an empty file must not cost the session that runs.
+    let images: UserImage[] | undefined;
+    const sources = userDrives(config);
+    if (sources.length > 0) {
       try {
-        image = await loadImage(config.image, (p) => this.emit({ type: "progress", progress: p }));
-        this.notice("info", `${image.name} boots as a ${DRIVE_NAMES[image.kind]} (${image.reason}).`);
+        const store = config.disk === "secure" ? null : await LayerStore.open();
+        // What opening says (a file too large to keep) joins the drives' line; later notices
+        // (a file now kept) go out as they come.
+        const held: string[] = [];
+        let holding = true;
+        images = await openUserDrives(sources, {
+          progress: (p) => this.emit({ type: "progress", progress: p }),
+          db: store?.db ?? null,
+          keep: config.disk !== "secure",
+          notice: (level, message) => (holding ? held.push(message) : this.notice(level, message)),
+        });
+        holding = false;
+        this.notice(held.length > 0 ? "warning" : "info", [describeDrives(images), ...held].join(" "));
       } catch (e) {
         if (this.emulator) throw asSnap86Error(e);
         throw await this.failBoot(e);
@@ -118,7 +153,7 @@ export class MachineOwner {
     await this.powerOff();
     this.setState("loading");
     try {
-      const options = await buildMachineOptions(this, config, forRestore, image);
+      const options = await buildMachineOptions(this, config, forRestore, images);
       this.options = options;
       this.cleanBoot = !forRestore && !!this.disk && this.disk.isEmptyOnBase();
       this.emulator = await this.start(options);
@@ -153,8 +188,10 @@ export class MachineOwner {
     }
     const disk = this.disk;
     this.disk = undefined;
+    const drives = this.userDrives;
+    this.userDrives = [];
     // Closing flushes: every write the guest made before power-off reaches IndexedDB.
-    await disk?.close().catch((e: Error) => this.notice("error", `Saving the disk failed: ${e.message}`));
+    for (const d of [disk, ...drives]) await d?.close().catch((e: Error) => this.notice("error", `Saving the disk failed: ${e.message}`));
     this.clock.off();
     if (this.runState !== "off") this.setState("off");
   }
@@ -322,7 +359,8 @@ export class MachineOwner {
   private sampleStats(emulator: V86Instance): void {
     this.clock.sample(emulator.get_instruction_counter());
     this.emit({ type: "stats", stats: this.stats() });
-    if (this.disk) this.emit({ type: "disk", disk: this.disk.info() });
+    const disk = this.disk ?? this.userDrives[0];
+    if (disk) this.emit({ type: "disk", disk: disk.info() });
   }
 
   notice(level: NoticeLevel, message: string): void {
@@ -345,4 +383,11 @@ export class MachineOwner {
   emit(event: EmulatorEvent): void {
     this.listener?.(event);
   }
+}
+
+/** "a.img boots as a floppy (1.44 MB floppy size)." or, for several, each drive and the boot order. */
+function describeDrives(images: readonly UserImage[]): string {
+  const how = (i: UserImage) => `${i.name} as a ${DRIVE_NAMES[i.kind]} (${i.reason})`;
+  if (images.length === 1) return `${images[0].name} boots as a ${DRIVE_NAMES[images[0].kind]} (${images[0].reason}).`;
+  return `Drives: ${images.map(how).join(", ")}; boots from the ${DRIVE_NAMES[images[0].kind]} first.`;
 }

@@ -36,6 +36,11 @@ export async function fetchWithProgress(
   if (refuseHtml && (response.headers.get("content-type") ?? "").startsWith("text/html")) {
     throw new LoadError("image-invalid", `${url} returned a web page, not a disk image: check the URL`, { url });
   }
+  return readWithProgress(response, label, onProgress, expectedSize);
+}
+
+/** Reads a response's body whole, reporting progress (a download already answered). */
+export async function readWithProgress(response: Response, label: string, onProgress: (p: Progress) => void, expectedSize?: number): Promise<ArrayBuffer> {
   const total = Number(response.headers.get("content-length")) || expectedSize || 0;
   if (!response.body) return response.arrayBuffer();
   const reader = response.body.getReader();

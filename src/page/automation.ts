@@ -10,6 +10,7 @@ import type { ResetController, ResetOutcome } from "./reset-controller";
 import type { StandbyStatus } from "./standby";
 import { runCommand, type RunResult } from "./run-command";
 import { fromWireError, Snap86Error } from "../protocol/errors";
+import { listKeptImages, type KeptImageMeta } from "../storage/image-db";
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -85,6 +86,11 @@ export interface Snap86Api extends FlatCalls {
   setStandby(enabled: boolean): Promise<void>;
   standbyStatus(): StandbyStatus;
   waitForStandby(options?: WaitOptions): Promise<StandbyStatus>;
+  /**
+   * Images chosen as files and kept in this browser (`complete`: every block stored, so
+   * `boot({ image: { stored: id } })` works after a reload without the file).
+   */
+  keptImages(): Promise<KeptImageMeta[]>;
 }
 
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
@@ -206,6 +212,7 @@ export function createAutomationApi(
       if (enabled) resets.refreshStandby();
     },
     standbyStatus: () => resets.standby.status,
+    keptImages: () => listKeptImages(),
     async waitForStandby(options) {
       const deadline = performance.now() + (options?.timeoutMs ?? DEFAULT_SHELL_TIMEOUT_MS);
       while (resets.standby.status === "preparing" || (resets.standby.enabled && resets.standby.status === "off")) {

@@ -6,7 +6,7 @@
 import "./ui/styles.css";
 import { EmulatorClient } from "./emulator-client";
 import { createAutomationApi, type Snap86Api } from "./automation";
-import { DEFAULT_CONFIG, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../protocol/machine-config";
+import { DEFAULT_CONFIG, MEMORY_CHOICES_MIB, userDrives, type ImageSource, type MachineConfig } from "../protocol/machine-config";
 import { ScreenCanvas } from "./ui/screen-canvas";
 import { createSerialTerminal } from "./ui/serial-terminal";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
@@ -17,8 +17,10 @@ import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { StartGate } from "./start-gate";
-import { Snap86Error } from "../protocol/errors";
 import { mountImagePicker } from "./ui/image-picker";
+import { mountDriveList } from "./ui/drive-list";
+import { mountKeptImages } from "./ui/kept-images";
+import { rememberMachine, rememberedMachine } from "./last-machine";
 import { BootProgress } from "./ui/boot-progress";
 import { showHintWhileFocused } from "./ui/focus-release";
 import { mountTouchKeys } from "./ui/touch-keys";
@@ -69,7 +71,7 @@ standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.c
  * checkpoint that Reset returns to (and the standby is restored from).
  */
 async function prepareGolden(config: MachineConfig): Promise<void> {
-  if (config.image) return;
+  if (userDrives(config).length > 0) return;
   try {
     await window.snap86.waitForShell().finally(() => bootProgress.finish());
     if (config.disk === "secure") return;
@@ -101,7 +103,8 @@ async function boot(config: MachineConfig): Promise<void> {
   } finally {
     clearOnStart();
   }
-  builtInGuest = !config.image;
+  builtInGuest = userDrives(config).length === 0;
+  rememberMachine(config);
   if (builtInGuest) bootProgress.start();
   void prepareGolden(config);
 }
@@ -201,6 +204,7 @@ const imagePicker = mountImagePicker($<HTMLSelectElement>("image-kind"), $<HTMLO
 $<HTMLInputElement>("image-file").addEventListener("change", (e) => {
   pickedFile = (e.target as HTMLInputElement).files?.[0];
   if (pickedFile) $<HTMLInputElement>("image-url").value = "";
+  if (pickedFile) keptImages.clear();
   $("image-boot").textContent = pickedFile ? `Boot ${pickedFile.name}` : "Boot image";
   void imagePicker.update({ file: pickedFile });
 });
@@ -208,27 +212,54 @@ $<HTMLInputElement>("image-file").addEventListener("change", (e) => {
 $<HTMLInputElement>("image-url").addEventListener("input", (e) => {
   const url = (e.target as HTMLInputElement).value.trim();
   if (url) pickedFile = undefined;
+  if (url) keptImages.clear();
   void imagePicker.update({ url });
+});
+
+/** The image in the form: a URL, or the picked file (read by slices in the worker, never here). */
+async function formImage(): Promise<ImageSource | undefined> {
+  const url = $<HTMLInputElement>("image-url").value.trim();
+  if (url) return { kind: imagePicker.kind(), url };
+  if (!pickedFile) return keptImages.chosen() ? { kind: imagePicker.kind(), stored: keptImages.chosen()! } : undefined;
+  await imagePicker.update({ file: pickedFile }); // the content decides, as shown, unless a drive was chosen
+  return { kind: imagePicker.kind(), name: pickedFile.name, file: pickedFile };
+}
+
+const keptImages = mountKeptImages($<HTMLSelectElement>("image-kept"), $<HTMLButtonElement>("image-forget"), (name) => {
+  $<HTMLInputElement>("image-url").value = "";
+  pickedFile = undefined;
+  $("image-boot").textContent = name ? `Boot ${name}` : "Boot image";
+  void imagePicker.update({});
+});
+client.on((event) => {
+  // A file just kept (or booted) shows up in the list.
+  if (event.type === "notice" || (event.type === "state" && event.state === "running")) void keptImages.refresh();
+});
+
+function clearImageForm(): void {
+  $<HTMLFormElement>("image-form").reset();
+  pickedFile = undefined;
+  $("image-boot").textContent = "Boot image";
+  void imagePicker.update({});
+}
+
+const driveList = mountDriveList($<HTMLOListElement>("drive-list"));
+$("image-add").addEventListener("click", () => {
+  void formImage().then((image) => {
+    if (!image) return showError("Choose an image file or enter its URL first");
+    showError(undefined);
+    driveList.add(image);
+    clearImageForm();
+  });
 });
 
 $("image-form").addEventListener("submit", (e) => {
   e.preventDefault();
   void (async () => {
-    const url = $<HTMLInputElement>("image-url").value.trim();
-    let image: ImageSource | undefined;
-    if (url) image = { kind: imagePicker.kind(), url };
-    else if (pickedFile) {
-      const file = pickedFile;
-      const bytes = await file.arrayBuffer().catch((e: unknown) => {
-        // Chromium refuses to read a file of several GiB whole ("NotReadableError").
-        showFailure(new Snap86Error("image-invalid", `${file.name} could not be read (${errorMessage(e)}): it may be too large for this browser to read at once`));
-      });
-      if (!bytes) return;
-      await imagePicker.update({ file }); // the content decides, as shown, unless a drive was chosen
-      image = { kind: imagePicker.kind(), name: file.name, bytes };
-    }
-    if (!image) return showError("Choose an image file or enter its URL first");
-    await boot(currentConfig(image)).catch(() => undefined);
+    const image = await formImage();
+    const drives = [...driveList.drives(), ...(image ? [image] : [])];
+    if (drives.length === 0) return showError("Choose an image file or enter its URL first");
+    await boot(drives.length === 1 ? currentConfig(drives[0]) : { ...currentConfig(), drives }).catch(() => undefined);
   })();
 });
 
@@ -268,6 +299,13 @@ window.snap86 = createAutomationApi(
  */
 async function resumeOrBoot(): Promise<void> {
   const config = currentConfig();
+  // The user's own image ran last: bring that machine back, never the built-in guest instead.
+  const own = rememberedMachine();
+  if (own) {
+    await boot({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
+    showNotice("Your image booted again after the reload, with its disk writes; what ran in its memory is not saved for your own images yet.");
+    return;
+  }
   if (config.disk === "persistent" && params.get("resume") !== "0") {
     const saved = (await client.remote.checkpoints.list().catch(() => []))
       .filter((c) => c.autosave)

@@ -6,9 +6,16 @@ import { Snap86Error } from "./errors";
 import { FLOPPY_MAX_BYTES } from "./media-kind";
 export type DriveKind = "cdrom" | "hda" | "fda";
 
-/** A user's own image: a file picked from disk (bytes travel to the worker) or a URL. */
+/**
+ * A user's own image: a URL (read by HTTP Range where the server allows it, whole otherwise), a
+ * file picked from disk (`file`: read by slices as the guest needs them, never whole), or bytes
+ * already in memory.
+ */
 export type ImageSource =
   | { kind?: ImageKind; url: string }
+  | { kind?: ImageKind; name: string; file: Blob }
+  /** A file chosen before and kept in this browser (its id from keptImages()). */
+  | { kind?: ImageKind; stored: string }
   | { kind?: ImageKind; name: string; bytes: ArrayBuffer };
 
 /** The drive to put an image in; "auto" (or none) decides from its content (src/protocol/media-kind.ts). */
@@ -26,10 +33,32 @@ export interface MachineConfig {
   memoryMiB: number;
   vgaMemoryMiB: number;
   disk?: DiskMode;
-  /** Built-in Debian guest (public/guest/guest.json) unless an image is given. */
+  /** Built-in Debian guest (public/guest/guest.json) unless an image (or drives) is given. */
   image?: ImageSource;
+  /**
+   * Several drives at once (a floppy, a hard disk, a CD-ROM: one image each), in boot order: the
+   * BIOS tries the first drive listed first. `image` is the one-drive form of the same thing.
+   */
+  drives?: ImageSource[];
   /** URL of the guest manifest; defaults to the bundled guest. */
   guestUrl?: string;
+}
+
+/**
+ * A picked file's identity: the id of its copy kept in IndexedDB and the base-image id its
+ * overlays name, so a reload finds both by the file alone (name, size, modification time).
+ */
+export function fileImageId(name: string, file: Blob): string {
+  const modified = typeof File !== "undefined" && file instanceof File ? file.lastModified : 0;
+  return `file:${name}#${file.size}#${modified}`;
+}
+
+/** One floppy, one hard disk, one CD-ROM. */
+export const MAX_DRIVES = 3;
+
+/** The user's drives in boot order (empty: the built-in guest). */
+export function userDrives(config: Pick<MachineConfig, "image" | "drives">): ImageSource[] {
+  return config.drives ?? (config.image ? [config.image] : []);
 }
 
 /**
@@ -48,15 +77,6 @@ export class ConfigError extends Snap86Error<"config-invalid"> {
   }
 }
 
-
-/** Picks the drive for a user's image from its name (and size, for .img). */
-export function driveForImage(name: string, size?: number): DriveKind {
-  const lower = name.toLowerCase().split(/[?#]/)[0];
-  if (lower.endsWith(".iso")) return "cdrom";
-  if (/\.(fd|flp|vfd|ima)$/.test(lower)) return "fda";
-  if (size !== undefined && size <= FLOPPY_MAX_BYTES && lower.endsWith(".img")) return "fda";
-  return "hda";
-}
 
 export function validateMachineConfig(input: unknown): MachineConfig {
   if (typeof input !== "object" || input === null) throw new ConfigError("machine config must be an object");
@@ -78,8 +98,17 @@ export function validateMachineConfig(input: unknown): MachineConfig {
     if (typeof c.guestUrl !== "string" || c.guestUrl.length === 0) throw new ConfigError("guestUrl must be a URL string");
     config.guestUrl = c.guestUrl;
   }
+  if (c.image !== undefined && c.drives !== undefined) throw new ConfigError("give image or drives, not both");
   if (c.image !== undefined) config.image = validateImage(c.image);
-  else if (memoryMiB <= 64) {
+  else if (c.drives !== undefined) {
+    if (!Array.isArray(c.drives) || c.drives.length === 0 || c.drives.length > MAX_DRIVES) {
+      throw new ConfigError(`drives must list 1 to ${MAX_DRIVES} images (a floppy, a hard disk, a CD-ROM)`);
+    }
+    config.drives = c.drives.map(validateImage);
+    const chosen = config.drives.map((d) => d.kind).filter((k) => k !== "auto");
+    const twice = chosen.find((k, i) => chosen.indexOf(k) !== i);
+    if (twice) throw new ConfigError(`two images for the same drive (${twice}): one image per drive`);
+  } else if (memoryMiB <= 64) {
     // v86's bzImage loader puts the initrd at 64 MiB, so the built-in guest needs more.
     throw new ConfigError("the built-in Linux guest needs more than 64 MiB of memory");
   }
@@ -103,10 +132,17 @@ function validateImage(input: unknown): ImageSource {
     }
     return { kind, url: i.url };
   }
+  const name = typeof i.name === "string" ? i.name : "image";
+  if (typeof i.stored === "string" && i.stored.length > 0) return { kind, stored: i.stored };
+  if (typeof Blob !== "undefined" && i.file instanceof Blob) {
+    if (i.file.size === 0) throw new ConfigError("the chosen image file is empty");
+    if (kind === "fda" && i.file.size > FLOPPY_MAX_BYTES) throw new ConfigError("a floppy image can be at most 2.88 MiB");
+    return { kind, name, file: i.file };
+  }
   if (i.bytes instanceof ArrayBuffer) {
     if (i.bytes.byteLength === 0) throw new ConfigError("the chosen image file is empty");
     if (kind === "fda" && i.bytes.byteLength > FLOPPY_MAX_BYTES) throw new ConfigError("a floppy image can be at most 2.88 MiB");
-    return { kind, name: typeof i.name === "string" ? i.name : "image", bytes: i.bytes };
+    return { kind, name, bytes: i.bytes };
   }
-  throw new ConfigError("image needs a url or bytes");
+  throw new ConfigError("image needs a url, a file, a stored id or bytes");
 }

@@ -27,8 +27,29 @@ export const FLOPPY_SIZES: ReadonlyMap<number, string> = new Map([
   [FLOPPY_MAX_BYTES, "2.88 MB"],
 ]);
 
-const FLOPPY_NAMES = /\.(img|ima|vfd|dsk|flp|fd)$/;
+/** Names only floppies carry; `.img` is left to the size (a floppy or a hard disk dump). */
+const FLOPPY_NAMES = /\.(ima|vfd|dsk|flp|fd)$/;
 const DISK_NAMES = /\.(hdd|hd|vhd|raw|qcow)$/;
+
+/** A file name or URL, lower case, without query or fragment. */
+function bareName(name: string): string {
+  return name.toLowerCase().split(/[?#]/)[0];
+}
+
+/**
+ * What a name (and the size, when known) says, alone: the one name rule, used before the content
+ * is read (a URL typed in the page) and by detectMediaKind where the content leaves it open.
+ * Undefined: the name says nothing (`.bin`, no extension).
+ */
+export function kindFromName(name: string, size?: number): DriveKind | undefined {
+  const lower = bareName(name);
+  if (lower.endsWith(".iso")) return "cdrom";
+  if (DISK_NAMES.test(lower)) return "hda";
+  const fitsFloppy = size === undefined || (size <= FLOPPY_MAX_BYTES && size % 512 === 0);
+  if (FLOPPY_NAMES.test(lower)) return fitsFloppy ? "fda" : "hda";
+  if (lower.endsWith(".img")) return size !== undefined && fitsFloppy ? "fda" : "hda";
+  return undefined;
+}
 
 export interface MediaGuess {
   kind: DriveKind;
@@ -64,19 +85,31 @@ function hasPartitionTable(head: Uint8Array): boolean {
  * in bytes; `name`: its file name or URL path, if known.
  */
 export function detectMediaKind(head: Uint8Array, size: number, name = ""): MediaGuess {
-  const lower = name.toLowerCase().split(/[?#]/)[0];
   const floppy = FLOPPY_SIZES.get(size);
   const boot = hasBootSignature(head) ? ", boot sector" : "";
-  if (hasIsoSignature(head)) return { kind: "cdrom", reason: "ISO 9660 signature" };
-  if (floppy && !hasPartitionTable(head) && !DISK_NAMES.test(lower)) return { kind: "fda", reason: `${floppy} floppy size${boot}` };
+  const named = kindFromName(name, size);
+  // A hybrid (an ISO 9660 image that also starts with a boot sector, often with a partition table
+  // for USB sticks) of an exact floppy size is a floppy made by an ISO tool, GRUB's rescue floppy
+  // among them: it boots from the floppy. At any other size the ISO signature decides.
+  if (hasIsoSignature(head)) {
+    if (floppy && boot && named !== "cdrom") return { kind: "fda", reason: `${floppy} floppy size, boot sector (a hybrid ISO)` };
+    return { kind: "cdrom", reason: "ISO 9660 signature" };
+  }
+  if (floppy && !hasPartitionTable(head) && named !== "hda") return { kind: "fda", reason: `${floppy} floppy size${boot}` };
   if (hasPartitionTable(head)) return { kind: "hda", reason: "partition table" };
-  if (lower.endsWith(".iso")) return { kind: "cdrom", reason: "named .iso (no ISO 9660 signature found)" };
-  if (size < FLOPPY_MAX_BYTES && FLOPPY_NAMES.test(lower) && size % 512 === 0) return { kind: "fda", reason: `floppy name, ${Math.round(size / KIB)} KB` };
+  if (named === "cdrom") return { kind: "cdrom", reason: "named .iso (no ISO 9660 signature found)" };
+  if (named === "fda") return { kind: "fda", reason: `floppy name, ${Math.round(size / KIB)} KB` };
   return { kind: "hda", reason: floppy ? `${floppy} size, but named as a hard disk` : `hard disk (${describeSize(size)}${boot})` };
 }
 
 function describeSize(size: number): string {
   return size >= 1024 * 1024 ? `${(size / (1024 * 1024)).toFixed(1)} MB` : `${Math.round(size / KIB)} KB`;
+}
+
+/** Total size from `Content-Range: bytes 0-65535/123456` (null when absent or unknown: `*`). */
+export function sizeFromContentRange(header: string | null): number | null {
+  const m = /\/(\d+)\s*$/.exec(header ?? "");
+  return m ? Number(m[1]) : null;
 }
 
 export const DRIVE_NAMES: Record<DriveKind, string> = { fda: "floppy", hda: "hard disk", cdrom: "CD-ROM" };

@@ -93,6 +93,8 @@ export interface V86Options {
   hda?: V86File;
   cdrom?: V86File;
   fda?: V86File;
+  /** Drives the BIOS tries, one nibble each from the lowest: 1 floppy, 2 hard disk, 3 CD-ROM. */
+  boot_order?: number;
   autostart: boolean;
   disable_keyboard: boolean;
   disable_mouse: boolean;

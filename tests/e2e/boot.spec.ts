@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { bootVm, clickAndAwaitFreshShell, expect, openApp, test } from "../fixtures/snap86";
+import { testImage } from "../support/test-images";
 
 test("the built-in guest boots to a root shell on serial and screen", async ({ vm }) => {
   expect(await vm.run("uname -m")).toBe("i686");
@@ -53,19 +55,18 @@ test("?image= boots a user's image by URL and reports a bad one in the UI", asyn
 });
 
 test("a floppy image chosen from disk boots", async ({ page }) => {
-  const { helloFloppy } = await import("../support/boot-sector");
   await openApp(page);
-  await page.locator("#image-file").setInputFiles({ name: "hello.img", mimeType: "application/octet-stream", buffer: helloFloppy("HELLO FROM A FILE") });
+  await page.locator("#image-file").setInputFiles({ name: "hello.img", mimeType: "application/octet-stream", buffer: readFileSync(testImage("counter-floppy.img").path) });
   await page.locator("#image-boot").click();
-  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("HELLO FROM A FILE");
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
   await page.evaluate(() => window.snap86.powerOff());
 });
 
 test("an image given by ?image= URL boots", async ({ page }) => {
-  const { helloFloppy } = await import("../support/boot-sector");
-  await page.route((url) => url.pathname === "/images/hello.img", (route) => route.fulfill({ body: helloFloppy("HELLO FROM A URL") }));
+  // Same origin, served by the page's route (the test image server has its own tests: images.spec.ts).
+  await page.route((url) => url.pathname === "/images/hello.img", (route) => route.fulfill({ body: readFileSync(testImage("counter-floppy.img").path) }));
   await openApp(page, "image=/images/hello.img");
-  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("HELLO FROM A URL");
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
   await page.evaluate(() => window.snap86.powerOff());
 });
 
@@ -126,35 +127,32 @@ test("choosing a bad image keeps the running machine: a 404, a web page and an e
 });
 
 test("a floppy given by URL boots as a floppy whatever its name, and the page says why", async ({ page }) => {
-  const { driveProbe } = await import("../support/boot-sector");
-  await page.route((url) => url.pathname === "/images/dos.dsk", (route) => route.fulfill({ body: driveProbe("DRIVE ") }));
+  await page.route((url) => url.pathname === "/images/dos.dsk", (route) => route.fulfill({ body: readFileSync(testImage("counter-floppy.img").path) }));
   await openApp(page, "image=/images/dos.dsk");
-  // The boot sector prints the BIOS boot drive's high nibble: 0 for a floppy, 8 for a hard disk.
-  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("DRIVE 0");
+  // The counter prints the BIOS boot drive: 00 for a floppy, 80 for a hard disk.
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
   await expect(page.locator("#notice")).toContainText("dos.dsk boots as a floppy (1.44 MB floppy size, boot sector)");
   await page.evaluate(() => window.snap86.powerOff());
 });
 
 test("a picked file shows the drive its content says before it boots, and a drive chosen by hand wins", async ({ page }) => {
-  const { driveProbe } = await import("../support/boot-sector");
   await openApp(page);
-  await page.locator("#image-file").setInputFiles({ name: "probe.img", mimeType: "application/octet-stream", buffer: driveProbe("DRIVE ") });
+  await page.locator("#image-file").setInputFiles({ name: "probe.img", mimeType: "application/octet-stream", buffer: readFileSync(testImage("counter-floppy.img").path) });
   await expect(page.locator("#image-detected")).toHaveText("Auto: floppy (1.44 MB floppy size, boot sector)");
   await page.locator("#image-kind").selectOption("hda");
   await page.locator("#image-boot").click();
-  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("DRIVE 8");
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 80");
   await page.evaluate(() => window.snap86.powerOff());
 });
 
 test("while a user's image runs, Reset, Checkpoint and Share act on no other machine: disabled with the reason, refused by the API", async ({ page }) => {
   test.setTimeout(300_000);
-  const { driveProbe } = await import("../support/boot-sector");
   // The tab ran the built-in guest first: its clean state and checkpoints exist.
   await bootVm(page);
   await expect(page.locator("#reset")).toBeEnabled();
-  await page.locator("#image-file").setInputFiles({ name: "mine.img", mimeType: "application/octet-stream", buffer: driveProbe("MY OWN ") });
+  await page.locator("#image-file").setInputFiles({ name: "mine.img", mimeType: "application/octet-stream", buffer: readFileSync(testImage("counter-floppy.img").path) });
   await page.locator("#image-boot").click();
-  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("MY OWN 0");
+  await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
   for (const id of ["#reset", "#checkpoint-button", "#share-button"]) {
     await expect(page.locator(id)).toBeDisabled();
     await expect(page.locator(id)).toHaveAttribute("title", /your own image/);
@@ -165,7 +163,7 @@ test("while a user's image runs, Reset, Checkpoint and Share act on no other mac
   });
   expect(refused).toEqual({ reset: "unsupported", checkpoint: "unsupported" });
   // Still the user's machine: the built-in guest was not switched in.
-  expect(await page.evaluate(() => window.snap86.screenText())).toContain("MY OWN 0");
+  expect(await page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
   // Back on the built-in guest, the controls come back.
   await page.evaluate(() => window.snap86.boot().then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
   await expect(page.locator("#checkpoint-button")).toBeEnabled();

@@ -29,6 +29,13 @@ describe("detectMediaKind", () => {
     expect(detectMediaKind(head({ iso: true }), 1440 * KIB, "tiny.bin").kind).toBe("cdrom");
   });
 
+  it("a floppy-sized ISO that also has a boot sector (GRUB's rescue floppy) is a floppy, unless named .iso", () => {
+    expect(detectMediaKind(head({ iso: true, boot: true }), 1440 * KIB, "grub-rescue-floppy.img")).toEqual({ kind: "fda", reason: "1.44 MB floppy size, boot sector (a hybrid ISO)" });
+    expect(detectMediaKind(head({ iso: true, partition: true }), 1440 * KIB, "rescue.img").kind).toBe("fda");
+    expect(detectMediaKind(head({ iso: true, partition: true }), 600 * 1024 * KIB, "netinst.img").kind).toBe("cdrom");
+    expect(detectMediaKind(head({ iso: true, boot: true }), 1440 * KIB, "small.iso").kind).toBe("cdrom");
+  });
+
   it("a partition table makes a hard disk, even at a floppy size", () => {
     expect(detectMediaKind(head({ partition: true }), 1440 * KIB, "disk.img")).toEqual({ kind: "hda", reason: "partition table" });
     expect(detectMediaKind(head({ partition: true }), 64 * 1024 * KIB, "disk.img").kind).toBe("hda");
