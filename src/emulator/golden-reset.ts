@@ -32,6 +32,8 @@ export interface ResetCopy {
   /** Pages copied back (all of RAM on the full path). */
   pages: number;
   full: boolean;
+  /** The part that grows with what was written: device state and RAM pages back, CRNG reseed. */
+  restoreMs: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function resetToGolden(
   await disk.branchFrom(golden.diskLayerId);
   const full = written === null || golden.ram.length !== ramSize(emulator);
   let pages = 0;
+  const t0 = performance.now();
   // v86 may keep views into the state it restores from: give it a copy, keep the golden intact.
   restoreDeviceState(
     emulator,
@@ -70,6 +73,7 @@ export async function resetToGolden(
   onRestored?.();
   // Every reset is a clone of the golden state: it must not repeat the last one's random bytes.
   reseedGuestRandom(emulator.v86.cpu);
+  const restoreMs = performance.now() - t0;
   if (!paused) await emulator.run();
-  return { pages, full };
+  return { pages, full, restoreMs };
 }

@@ -42,7 +42,7 @@ export class ResetFacetImpl implements ResetFacet {
       m.ramReplaced();
       const ranAt = performance.timeOrigin + performance.now();
       await m.wipe.finish(machine.disk);
-      return { resetMs: ranAt - performance.timeOrigin - t0, ranAt, pagesCopied: copy.pages, actionMs };
+      return { resetMs: ranAt - performance.timeOrigin - t0, ranAt, pagesCopied: copy.pages, actionMs, restoreMs: copy.restoreMs };
     });
   }
 

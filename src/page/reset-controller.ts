@@ -19,6 +19,7 @@ export interface ResetOutcome {
   wipeMs: number;
   /** In place only: the reset action in the worker, and the RAM pages it copied back (written since the golden state). */
   actionMs?: number;
+  restoreMs?: number;
   pagesCopied?: number;
 }
 
@@ -88,7 +89,7 @@ export class ResetController {
       resetMs,
       usedStandby: replaced !== undefined,
       wipeMs: performance.now() - t0,
-      ...(inPlace ? { actionMs: inPlace.actionMs, pagesCopied: inPlace.pagesCopied } : {}),
+      ...(inPlace ? { actionMs: inPlace.actionMs, restoreMs: inPlace.restoreMs, pagesCopied: inPlace.pagesCopied } : {}),
     };
   }
 }

@@ -11,6 +11,8 @@ export interface ResetResult {
   pagesCopied: number;
   /** The in-place action alone: stop, disk branch, device state and RAM pages back (what bench:memory reports). */
   actionMs: number;
+  /** Of actionMs, the device state and RAM pages put back (the rest is stopping and the disk layer switch). */
+  restoreMs: number;
 }
 
 export interface DiscardOptions {
