@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dependsNames, debFileName, parseAptShow } from "./guest/apt-packages.mjs";
 import { blockHashList } from "./guest/block-hashes.mjs";
 import { appletLinks, appletNamesFromBinary, fallbackAppletPaths, parseListFull } from "./guest/busybox-applets.mjs";
-import { AUTOMATION_CONSOLE, INITRAMFS_DIRS, ROOTFS_DIRS, initScript, rootfsFiles } from "./guest/guest-files.mjs";
+import { AUTOMATION_CONSOLE, INITRAMFS_DIRS, ROOTFS_DIRS, ROOTFS_LINKS, initScript, rootfsFiles } from "./guest/guest-files.mjs";
 import { MANIFEST_NAME, buildManifest, builderSources, computeInputsHash, fileEntry, readManifest, sha256Hex, staleReason } from "./guest/manifest.mjs";
 import { stripModuleSignature } from "./guest/module-signature.mjs";
 import { moduleFileName, parseModulesBuiltin, parseModulesDep, resolveLoadOrder } from "./guest/modules-dep.mjs";
@@ -35,8 +35,10 @@ const APT_PKGCACHE = join(CACHE_DIR, "apt-pkgcache.bin");
 const KERNEL_META = "linux-image-686";
 const ARCH = "i386";
 /** Disk drivers for v86 (PIIX3 IDE -> ata_piix), the disk, and ext4; crc32c_generic because
- * mke2fs enables metadata_csum and nothing here would load it on demand. */
-const WANTED_MODULES = ["ata_piix", "sd_mod", "crc32c_generic", "ext4"];
+ * mke2fs enables metadata_csum and nothing here would load it on demand. Then v86's virtio
+ * devices: 9p over virtio for the host folder (/mnt/host, files in and out) and virtio-net for
+ * the network (virtio rather than ne2k: one PCI transport serves both). */
+const WANTED_MODULES = ["ata_piix", "sd_mod", "crc32c_generic", "ext4", "virtio_pci", "9pnet_virtio", "9p", "virtio_net"];
 export const CMDLINE =
   "console=ttyS0 console=tty0 quiet cryptomgr.notests noisapnp tsc=reliable mitigations=off random.trust_cpu=on nowatchdog init_on_free=1";
 /** v86's bzImage loader puts the initrd at 64 MiB, so memory must exceed 64 MiB + initrd. */
@@ -340,6 +342,7 @@ function buildRootfs(tools, { busyboxBin, applets }) {
     writeFileSync(join(root, rel), text);
     chmodSync(join(root, rel), mode);
   }
+  for (const [rel, target] of Object.entries(ROOTFS_LINKS)) symlinkSync(target, join(root, rel));
   const paths = listTree(root);
   setTimes(root, paths);
   const img = join(WORK_DIR, "rootfs.ext4");
