@@ -34,6 +34,9 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     // COM2 on every machine, so every checkpoint has the same devices; only the built-in guest
     // runs a shell on it (owner.automationChannel).
     uart1: true,
+    // The host folder (/mnt/host) and the network card, on every machine for the same reason.
+    filesystem: {},
+    ...owner.network.options(config.network),
   };
   owner.guestAutomation = owner.automationChannel = false;
   if (image) {

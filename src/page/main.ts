@@ -8,7 +8,6 @@ import { EmulatorClient } from "./emulator-client";
 import { createAutomationApi, type Snap86Api } from "./automation";
 import { DEFAULT_CONFIG, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../protocol/machine-config";
 import { ScreenCanvas } from "./ui/screen-canvas";
-import { createSerialTerminal } from "./ui/serial-terminal";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
 import { OWN_IMAGE_RESET, ResetController } from "./reset-controller";
@@ -22,6 +21,10 @@ import { mountImagePicker } from "./ui/image-picker";
 import { BootProgress } from "./ui/boot-progress";
 import { showHintWhileFocused } from "./ui/focus-release";
 import { mountTouchKeys } from "./ui/touch-keys";
+import { createSerialTerminal, terminalText } from "./ui/serial-terminal";
+import { mountClipboard } from "./ui/clipboard";
+import { mountFilesPanel } from "./ui/files-panel";
+import { mountNetworkPanel } from "./ui/network-panel";
 
 declare global {
   interface Window {
@@ -39,6 +42,26 @@ showHintWhileFocused($("terminal"), $("terminal-hint"));
 mountTouchKeys($("touch-keys"), screen.canvas, {
   scancodes: (codes) => void client.remote.machine.keyboardInput(codes),
   serial: (data) => void client.remote.machine.serialInput(data),
+});
+
+mountClipboard({
+  canvas: screen.canvas,
+  terminal: $("terminal"),
+  serial: (data) => void client.remote.machine.serialInput(data),
+  scancodes: (codes) => client.remote.machine.keyboardInput(codes),
+  terminalText: () => terminalText(terminal),
+  onNotice: (message) => showNotice(message),
+});
+const networkPanel = mountNetworkPanel($("files-pane"), {
+  setEnabled: (enabled) => client.remote.network.setEnabled(enabled),
+  onError: (message) => showError(message),
+});
+const filesPanel = mountFilesPanel($("files-pane"), {
+  files: () => client.remote.files,
+  run: (command) => window.snap86.runWithStatus(command),
+  list: () => client.remote.files.list(),
+  onError: (message) => showError(message),
+  onNotice: (message) => showNotice(message),
 });
 
 const memory = $<HTMLSelectElement>("memory");
@@ -85,6 +108,7 @@ async function prepareGolden(config: MachineConfig): Promise<void> {
 async function boot(config: MachineConfig): Promise<void> {
   showError(undefined);
   showNotice(undefined);
+  networkPanel.asked(config.network);
   // Cleared when the new machine starts loading: a user's image that fails its checks leaves
   // the running machine, and its terminal, as they were.
   const clearOnStart = client.on((event) => {
@@ -114,6 +138,7 @@ function currentConfig(image?: ImageSource): MachineConfig {
     ...DEFAULT_CONFIG,
     memoryMiB: Number(memory.value),
     disk: secure.checked ? "secure" : "persistent",
+    network: networkPanel.config(),
     ...(image ? { image } : {}),
   };
 }
@@ -142,6 +167,10 @@ client.on((event) => {
     case "lazy":
       showLazy(event.status);
       break;
+    case "network":
+      networkPanel.show(event.status, event.origin);
+      if (event.origin === "start") void filesPanel.refresh();
+      break;
     case "notice":
       if (event.level === "error") showError(event.message);
       else showNotice(event.message);
@@ -156,6 +185,7 @@ client.on((event) => {
       $("pause").textContent = event.state === "paused" ? "Resume" : "Pause";
       $<HTMLButtonElement>("reboot").disabled = !on;
       if (!on) showDiskInfo(undefined);
+      if (event.state === "running") void filesPanel.refresh();
       // Reset goes to the built-in guest's clean state: never offered while a user's image runs.
       if (event.machine === "own-image") disableWithReason($<HTMLButtonElement>("reset"), OWN_IMAGE_RESET);
       break;

@@ -4,6 +4,7 @@
  */
 import { Snap86Error } from "./errors";
 import { FLOPPY_MAX_BYTES } from "./media-kind";
+import { isRelayUrl } from "./network";
 export type DriveKind = "cdrom" | "hda" | "fda";
 
 /** A user's own image: a file picked from disk (bytes travel to the worker) or a URL. */
@@ -30,6 +31,14 @@ export interface MachineConfig {
   image?: ImageSource;
   /** URL of the guest manifest; defaults to the bundled guest. */
   guestUrl?: string;
+  /** The network card's cable (default plugged in) and backend (default v86's fetch adapter). */
+  network?: NetworkConfig;
+}
+
+export interface NetworkConfig {
+  enabled?: boolean;
+  /** A WebSocket relay (wss://, ws://, wisp://, wisps://) instead of the fetch backend. */
+  relayUrl?: string;
 }
 
 export const MEMORY_CHOICES_MIB = [96, 128, 192, 256, 512] as const;
@@ -72,12 +81,30 @@ export function validateMachineConfig(input: unknown): MachineConfig {
     if (typeof c.guestUrl !== "string" || c.guestUrl.length === 0) throw new ConfigError("guestUrl must be a URL string");
     config.guestUrl = c.guestUrl;
   }
+  if (c.network !== undefined) config.network = validateNetwork(c.network);
   if (c.image !== undefined) config.image = validateImage(c.image);
   else if (memoryMiB <= 64) {
     // v86's bzImage loader puts the initrd at 64 MiB, so the built-in guest needs more.
     throw new ConfigError("the built-in Linux guest needs more than 64 MiB of memory");
   }
   return config;
+}
+
+function validateNetwork(input: unknown): NetworkConfig {
+  if (typeof input !== "object" || input === null) throw new ConfigError("network must be an object");
+  const n = input as Record<string, unknown>;
+  const out: NetworkConfig = {};
+  if (n.enabled !== undefined) {
+    if (typeof n.enabled !== "boolean") throw new ConfigError("network.enabled must be true or false");
+    out.enabled = n.enabled;
+  }
+  if (n.relayUrl !== undefined && n.relayUrl !== "") {
+    if (typeof n.relayUrl !== "string" || !isRelayUrl(n.relayUrl)) {
+      throw new ConfigError("network.relayUrl must be a WebSocket relay URL (wss://, ws://, wisps:// or wisp://)");
+    }
+    out.relayUrl = n.relayUrl;
+  }
+  return out;
 }
 
 function validateImage(input: unknown): ImageSource {
