@@ -56,13 +56,13 @@ const HOST_TOOLS = {
   mke2fs: "e2fsprogs", debugfs: "e2fsprogs", gzip: "gzip",
 };
 
-class BuildError extends Error {}
+export class BuildError extends Error {}
 
 function log(msg) {
   process.stdout.write(`${msg}\n`);
 }
 
-function findTool(name) {
+export function findTool(name) {
   const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/bin", "/bin"];
   for (const d of dirs) {
     if (d === "") continue;
@@ -77,7 +77,7 @@ function findTool(name) {
   return null;
 }
 
-function requireTools(names) {
+export function requireTools(names) {
   const tools = {};
   const missing = [];
   for (const n of names) {
@@ -93,7 +93,7 @@ function requireTools(names) {
 }
 
 /** Runs a tool, returns stdout; on failure the error says what ran and what it printed. */
-function run(tool, args, opts = {}) {
+export function run(tool, args, opts = {}) {
   const r = spawnSync(tool, args, { encoding: opts.encoding ?? "utf8", maxBuffer: 1 << 28, ...opts });
   if (r.error) throw new BuildError(`${tool} could not run: ${r.error.message}`);
   if (r.status !== 0 && !opts.allowFail) {
@@ -103,7 +103,7 @@ function run(tool, args, opts = {}) {
   return r;
 }
 
-function timed(label, fn) {
+export function timed(label, fn) {
   const t0 = performance.now();
   const v = fn();
   log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
@@ -343,18 +343,25 @@ function buildRootfs(tools, { busyboxBin, applets }) {
     chmodSync(join(root, rel), mode);
   }
   for (const [rel, target] of Object.entries(ROOTFS_LINKS)) symlinkSync(target, join(root, rel));
+  return ext4Image(tools, root, join(WORK_DIR, "rootfs.ext4"), DISK_MIB);
+}
+
+/**
+ * An ext4 image of the tree at `root`, the same bytes for the same tree: fixed UUID, hash seed
+ * and times, every owner root. (Also used by build-debian-guest.mjs.)
+ */
+export function ext4Image(tools, root, img, sizeMiB, label = "snap86-root") {
   const paths = listTree(root);
   setTimes(root, paths);
-  const img = join(WORK_DIR, "rootfs.ext4");
   rmSync(img, { force: true });
   const env = { ...process.env, E2FSPROGS_FAKE_TIME: String(SOURCE_DATE_EPOCH), SOURCE_DATE_EPOCH: String(SOURCE_DATE_EPOCH) };
   // -b 4096: mke2fs would pick 1 KiB blocks for a disk this small. -m 0: root is the only
   // user. lazy_*_init=0: otherwise the guest kernel zeroes inode tables in the background
   // after every boot, dirtying disk blocks and burning emulated CPU.
   run(tools.mke2fs, [
-    "-q", "-F", "-t", "ext4", "-b", "4096", "-m", "0", "-L", "snap86-root",
+    "-q", "-F", "-t", "ext4", "-b", "4096", "-m", "0", "-L", label,
     "-U", DISK_UUID, "-E", `hash_seed=${DISK_HASH_SEED},lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0`,
-    "-d", root, img, `${DISK_MIB}M`,
+    "-d", root, img, `${sizeMiB}M`,
   ], { env });
   // mke2fs copies owners and inode change times from the host files; a build by a non-root
   // user or at another time would differ. Pin both for every inode.
@@ -369,7 +376,7 @@ function buildRootfs(tools, { busyboxBin, applets }) {
   return readFileSync(img);
 }
 
-function writeAtomic(path, data) {
+export function writeAtomic(path, data) {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
@@ -475,15 +482,16 @@ export function main(argv) {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** Runs `main` when `moduleUrl` is the script node was started with; a BuildError exits 2 with its message. */
+export function runAsScript(moduleUrl, name, main) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
   try {
     process.exitCode = main(process.argv.slice(2));
   } catch (e) {
-    if (e instanceof BuildError) {
-      process.stderr.write(`build-guest: ${e.message}\n`);
-      process.exitCode = 2;
-    } else {
-      throw e;
-    }
+    if (!(e instanceof BuildError)) throw e;
+    process.stderr.write(`${name}: ${e.message}\n`);
+    process.exitCode = 2;
   }
 }
+
+runAsScript(import.meta.url, "build-guest", main);

@@ -17,3 +17,7 @@ export const ROUTER_IP: string;
 export const UDHCPC_SCRIPT: string;
 export const UDHCPC_HOOK: string;
 export const ROOTFS_LINKS: Record<string, string>;
+export const HTTP_PROXY: string;
+export const AUTOMATION_SHELL: string;
+export const AUTOMATION_CONSOLE: string;
+export const BOOT_STAGE_PREFIX: string;

@@ -134,8 +134,17 @@ mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 hostname -F /etc/hostname
 ${HOST_FOLDER_RC}${NETWORK_RC}`;
 
+/**
+ * busybox-static's wget has no working name lookup (a static glibc cannot load its DNS module
+ * and crashes), so HTTP goes through the router as a proxy: v86's fetch backend takes the full
+ * URL of a proxy request and fetches it in the browser. Names never need resolving in the guest.
+ * (Its -T option crashes it too: use `timeout N wget ...`.)
+ */
+export const HTTP_PROXY = `http://${ROUTER_IP}:80/`;
+
 export const PROFILE = `export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 export HOME=/root
+export http_proxy=${HTTP_PROXY}
 export PS1=${shellQuote(PROMPT)}
 cd "$HOME"
 `;

@@ -38,9 +38,13 @@ function guestBuildPackages() {
 /** `browser`: the run needs Chromium (tests, benchmarks), not only the app; `s3`: a Ceph S3 gateway (tests). */
 export function setup({ browser = false, s3 = false } = {}) {
   const guestCurrent = sh(process.execPath, ["scripts/build-guest.mjs", "--check"], { stdio: "ignore" }) === 0;
-  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), browser, s3 });
+  // The debian guest sits on the busybox guest's kernel: a new busybox build means a new one too.
+  const debianCurrent = guestCurrent && sh(process.execPath, ["scripts/build-debian-guest.mjs", "--check"], { stdio: "ignore" }) === 0;
+  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), debianGuest: !debianCurrent, browser, s3 });
   if (!npmPackagesCurrent()) must("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
   if (!guestCurrent) must(process.execPath, ["scripts/build-guest.mjs"], "building the guest image");
+  // debootstrap of the Debian userland: ~1-2 min with the downloads, cached by its inputs.
+  if (!debianCurrent) must(process.execPath, ["scripts/build-debian-guest.mjs"], "building the debian guest image");
   must(process.execPath, ["scripts/instrument-wasm.mjs"], "instrumenting v86's wasm");
 }
 

@@ -1,5 +1,5 @@
 /** What a machine is built from: firmware, kernel or the user's image, and the layered disk. */
-import { DEFAULT_GUEST_URL } from "../protocol/guest-manifest";
+import { GUEST_URLS } from "../protocol/guest-manifest";
 import type { DriveKind, ImageSource, MachineConfig } from "../protocol/machine-config";
 import { fetchWithProgress, LoadError } from "../guest/fetch-with-progress";
 import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "../guest/guest-loader";
@@ -19,7 +19,7 @@ type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 /** `image`: the user's image, loaded and checked by loadImage before the running machine stopped (set exactly when config.image is). */
 export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, image?: ImageBytes): Promise<V86Options> {
   const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
-  const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
+  const guestUrl = config.guestUrl ?? GUEST_URLS[config.guest ?? "busybox"];
   owner.lazySupport = await detectLazySupport();
   // The loader worker and its IndexedDB handles take tens of ms to start: not on the first restore's path.
   if (owner.lazySupport.available) owner.checkpoints().lazy.warm();

@@ -13,6 +13,7 @@ export class NetworkLink {
   private wanted = true;
   private backend = FETCH_BACKEND;
   private cable: NetworkCable | undefined;
+  private emulator: V86Instance | undefined;
 
   constructor(private readonly report: (status: NetworkStatus, origin: "start" | "set") => void) {}
 
@@ -23,13 +24,19 @@ export class NetworkLink {
     return { net_device: { type: "virtio", relay_url: this.backend } };
   }
 
+  /** v86 makes the backend once its wasm is loaded, before the first instruction or restore. */
   attach(emulator: V86Instance): void {
-    this.cable = emulator.network_adapter ? new NetworkCable(emulator.network_adapter) : undefined;
-    if (this.cable) this.cable.enabled = this.wanted;
-    this.report(this.status(), "start");
+    this.emulator = emulator;
+    emulator.add_listener("emulator-loaded", () => {
+      if (this.emulator !== emulator) return;
+      this.cable = emulator.network_adapter ? new NetworkCable(emulator.network_adapter) : undefined;
+      if (this.cable) this.cable.enabled = this.wanted;
+      this.report(this.status(), "start");
+    });
   }
 
   detach(): void {
+    this.emulator = undefined;
     this.cable = undefined;
   }
 

@@ -7,6 +7,7 @@ import "./ui/styles.css";
 import { EmulatorClient } from "./emulator-client";
 import { createAutomationApi, type Snap86Api } from "./automation";
 import { DEFAULT_CONFIG, MEMORY_CHOICES_MIB, type ImageSource, type MachineConfig } from "../protocol/machine-config";
+import { GUEST_NAMES, type GuestName } from "../protocol/guest-manifest";
 import { ScreenCanvas } from "./ui/screen-canvas";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
@@ -46,7 +47,6 @@ mountTouchKeys($("touch-keys"), screen.canvas, {
 
 mountClipboard({
   canvas: screen.canvas,
-  terminal: $("terminal"),
   serial: (data) => void client.remote.machine.serialInput(data),
   scancodes: (codes) => client.remote.machine.keyboardInput(codes),
   terminalText: () => terminalText(terminal),
@@ -63,6 +63,14 @@ const filesPanel = mountFilesPanel($("files-pane"), {
   onError: (message) => showError(message),
   onNotice: (message) => showNotice(message),
 });
+
+/** The built-in guest: ?guest=, else the one this browser ran last (so a reload resumes its session). */
+const guestSelect = $<HTMLSelectElement>("guest");
+const pickGuest = (name: string | null | undefined) => {
+  if (name && GUEST_NAMES.includes(name as GuestName)) guestSelect.value = name;
+};
+pickGuest(localStorage.getItem("snap86.guest"));
+pickGuest(params.get("guest"));
 
 const memory = $<HTMLSelectElement>("memory");
 const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;
@@ -109,6 +117,10 @@ async function boot(config: MachineConfig): Promise<void> {
   showError(undefined);
   showNotice(undefined);
   networkPanel.asked(config.network);
+  if (!config.image) {
+    pickGuest(config.guest ?? "busybox");
+    localStorage.setItem("snap86.guest", guestSelect.value);
+  }
   // Cleared when the new machine starts loading: a user's image that fails its checks leaves
   // the running machine, and its terminal, as they were.
   const clearOnStart = client.on((event) => {
@@ -139,6 +151,7 @@ function currentConfig(image?: ImageSource): MachineConfig {
     memoryMiB: Number(memory.value),
     disk: secure.checked ? "secure" : "persistent",
     network: networkPanel.config(),
+    guest: guestSelect.value as GuestName,
     ...(image ? { image } : {}),
   };
 }
@@ -209,6 +222,10 @@ const reset = () => resets.reset().catch((e: unknown) => showFailure(e));
 $("reset").addEventListener("click", () => void reset());
 
 $("disk-wipe").addEventListener("click", () => void client.remote.disk.wipe().catch((e: unknown) => showFailure(e)));
+// Another guest is another machine: switching boots it (or resumes its autosave at the next reload).
+guestSelect.addEventListener("change", () => {
+  if (client.state !== "off") void boot(currentConfig()).catch(() => undefined);
+});
 // Switching where writes go needs a fresh disk, so the machine restarts in the new mode.
 secure.addEventListener("change", () => {
   if (client.state === "running" || client.state === "paused") void boot(currentConfig()).catch(() => undefined);

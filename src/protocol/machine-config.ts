@@ -5,6 +5,7 @@
 import { Snap86Error } from "./errors";
 import { FLOPPY_MAX_BYTES } from "./media-kind";
 import { isRelayUrl } from "./network";
+import { GUEST_NAMES, type GuestName } from "./guest-manifest";
 export type DriveKind = "cdrom" | "hda" | "fda";
 
 /** A user's own image: a file picked from disk (bytes travel to the worker) or a URL. */
@@ -29,6 +30,8 @@ export interface MachineConfig {
   disk?: DiskMode;
   /** Built-in Debian guest (public/guest/guest.json) unless an image is given. */
   image?: ImageSource;
+  /** Which built-in guest (default "busybox"); ignored when guestUrl or an image is given. */
+  guest?: GuestName;
   /** URL of the guest manifest; defaults to the bundled guest. */
   guestUrl?: string;
   /** The network card's cable (default plugged in) and backend (default v86's fetch adapter). */
@@ -76,6 +79,10 @@ export function validateMachineConfig(input: unknown): MachineConfig {
   if (c.disk !== undefined) {
     if (!DISK_MODES.includes(c.disk as DiskMode)) throw new ConfigError(`disk must be one of ${DISK_MODES.join(", ")}`);
     config.disk = c.disk as DiskMode;
+  }
+  if (c.guest !== undefined) {
+    if (!GUEST_NAMES.includes(c.guest as GuestName)) throw new ConfigError(`guest must be one of ${GUEST_NAMES.join(", ")}`);
+    config.guest = c.guest as GuestName;
   }
   if (c.guestUrl !== undefined) {
     if (typeof c.guestUrl !== "string" || c.guestUrl.length === 0) throw new ConfigError("guestUrl must be a URL string");

@@ -2,9 +2,9 @@
  * Clipboard: paste into the serial terminal (bytes, as typed) and into the VGA screen (key
  * presses of a US keyboard, the guest's default keymap), and copy from the terminal. The browser's
  * own paste event works on both (xterm.js takes it for the terminal, a paste while the screen has
- * focus is typed here). Ctrl+Shift+V pastes and Ctrl+Shift+C copies, as in desktop terminals
- * (plain Ctrl+V and Ctrl+C belong to the guest). The buttons and shortcuts read and write the
- * clipboard through navigator.clipboard, which asks the user for permission where needed.
+ * focus is typed here); keyboard shortcuts stay the guest's (Ctrl+V, Ctrl+C are its keys). The
+ * buttons read and write the clipboard through navigator.clipboard, which asks the user for
+ * permission where needed.
  */
 import { keyForChar } from "./scancodes";
 import { pressCodes } from "./touch-keys";
@@ -40,7 +40,6 @@ export function toTerminalInput(text: string): string {
 
 export interface ClipboardSinks {
   canvas: HTMLCanvasElement;
-  terminal: HTMLElement;
   serial(data: string): void;
   scancodes(codes: number[]): Promise<void>;
   /** The terminal's selection, or its visible text when nothing is selected. */
@@ -85,15 +84,4 @@ export function mountClipboard(sinks: ClipboardSinks): void {
   document.getElementById("screen-paste")?.addEventListener("click", pasteScreen);
   document.getElementById("terminal-paste")?.addEventListener("click", pasteTerminal);
   document.getElementById("terminal-copy")?.addEventListener("click", copyTerminal);
-  // Capture phase: before the canvas or xterm.js turn the keys into guest input.
-  const shortcut = (actions: { v?: () => void; c?: () => void }) => (e: KeyboardEvent) => {
-    if (!e.ctrlKey || !e.shiftKey || e.altKey) return;
-    const action = e.code === "KeyV" ? actions.v : e.code === "KeyC" ? actions.c : undefined;
-    if (!action) return;
-    e.preventDefault();
-    e.stopImmediatePropagation();
-    action();
-  };
-  sinks.canvas.addEventListener("keydown", shortcut({ v: pasteScreen }), { capture: true });
-  sinks.terminal.addEventListener("keydown", shortcut({ v: pasteTerminal, c: copyTerminal }), { capture: true });
 }
