@@ -18,7 +18,8 @@ export const DEBIAN_DISK_MIB = 512;
  */
 export const DEBIAN_INIT = `#!/bin/bash
 # snap86 init for the Debian guest (no systemd): the initramfs moved proc, sys and dev here.
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+cd /root
 [ -e /proc/mounts ] || mount -t proc proc /proc
 grep -q " /sys " /proc/mounts || mount -t sysfs sysfs /sys
 grep -q " /dev " /proc/mounts || mount -t devtmpfs devtmpfs /dev
