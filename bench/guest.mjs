@@ -25,7 +25,7 @@ async function startHttpServer({ onTeardown }) {
     res.setHeader("access-control-allow-origin", "*");
     res.end(req.url === "/1mib" ? ONE_MIB : "ok\n");
   });
-  server.listen(0);
+  server.listen(Number(process.env.SNAP86_BENCH_HTTP_PORT) || 0);
   await once(server, "listening");
   onTeardown(() => new Promise((r) => server.close(r)));
   return server.address().port;

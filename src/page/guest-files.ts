@@ -34,9 +34,19 @@ export function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * The host folder is held in memory and carried by every checkpoint: a file larger than this is
+ * refused with a message rather than exhausting the tab's memory mid-copy.
+ */
+export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
+
 /** `path`: relative to /mnt/host or absolute under it. Resolves once the guest can read the file. */
 export async function uploadFile(deps: GuestFilesDeps, path: string, data: UploadData): Promise<HostFile> {
   const rel = hostFolderPath(path);
+  const size = data instanceof Blob ? data.size : typeof data === "string" ? data.length : data.byteLength;
+  if (size > MAX_UPLOAD_BYTES) {
+    throw new Snap86Error("invalid-argument", `${path} is ${Math.round(size / 2 ** 20)} MiB: the host folder takes files up to ${MAX_UPLOAD_BYTES / 2 ** 20} MiB (it lives in memory and in every checkpoint)`);
+  }
   return deps.files().put(rel, await toBytes(data));
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HOST_FOLDER, hostFolderPath, inHostFolder } from "../../../src/protocol/files";
 import { HOST_FOLDER as BUILT_HOST_FOLDER } from "../../../scripts/guest/guest-files.mjs";
-import { copyOutCommand, shellQuote, toBytes } from "../../../src/page/guest-files";
+import { copyOutCommand, MAX_UPLOAD_BYTES, shellQuote, toBytes, uploadFile } from "../../../src/page/guest-files";
 
 describe("host folder paths", () => {
   it("is where the guest build mounts it", () => {
@@ -35,6 +35,13 @@ describe("copying a guest file out", () => {
   it("tells a missing file from a failed copy, and copies in 1 MiB blocks", () => {
     const cmd = copyOutCommand("/root/a b", ".copy-1");
     expect(cmd).toBe(`if [ ! -f '/root/a b' ]; then echo missing; elif dd if='/root/a b' of='/mnt/host/.copy-1' bs=1M 2>/dev/null; then echo copied; else echo failed; fi`);
+  });
+
+  it("refuses a file larger than the folder takes before reading it", async () => {
+    const put = () => Promise.reject(new Error("must not be called"));
+    const deps = { files: () => ({ put, get: put, remove: put }), run: put } as unknown as Parameters<typeof uploadFile>[0];
+    const huge = Object.create(Blob.prototype, { size: { value: MAX_UPLOAD_BYTES + 1 } }) as Blob;
+    await expect(uploadFile(deps, "big.iso", huge)).rejects.toMatchObject({ code: "invalid-argument", message: expect.stringContaining("up to 256 MiB") });
   });
 
   it("takes text, bytes, views and blobs", async () => {
