@@ -30,8 +30,9 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 hostname -F /etc/hostname
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=${NINEP_MSIZE} host9p ${HOST_FOLDER} 2>/dev/null
-ip link set lo up
-[ -e /sys/class/net/eth0 ] && busybox udhcpc -i eth0 -s ${UDHCPC_SCRIPT} -b -A 2 >/dev/null 2>&1
+busybox ifconfig lo 127.0.0.1 up
+# In the background: init must not wait for a lease (the page may have the cable unplugged).
+[ -e /sys/class/net/eth0 ] && busybox udhcpc -i eth0 -s ${UDHCPC_SCRIPT} -b -A 2 >/dev/null 2>&1 &
 
 # respawn TTY COMMAND...: COMMAND on TTY, started again when it exits. The tty is opened inside
 # the loop: bash gives a background job /dev/null as stdin otherwise. setsid -c makes it the

@@ -106,15 +106,16 @@ ifconfig lo 127.0.0.1 up
 /**
  * udhcpc's hook: $1 says what happened, the lease is in the environment. resolv.conf lives in
  * /run (tmpfs) via a link, so a lease never writes the disk (checkpoints keep changed blocks).
+ * Through `busybox`: the Debian guest has busybox but no ifconfig or route of its own.
  */
 export const UDHCPC_HOOK = `#!/bin/sh
 case "$1" in
-deconfig) ifconfig "$interface" 0.0.0.0 up ;;
+deconfig) busybox ifconfig "$interface" 0.0.0.0 up ;;
 bound|renew)
-  ifconfig "$interface" "$ip" netmask "\${subnet:-255.255.255.0}" up
+  busybox ifconfig "$interface" "$ip" netmask "\${subnet:-255.255.255.0}" up
   if [ -n "$router" ]; then
-    while route del default gw 0.0.0.0 dev "$interface" 2>/dev/null; do :; done
-    for r in $router; do route add default gw "$r" dev "$interface"; break; done
+    while busybox route del default gw 0.0.0.0 dev "$interface" 2>/dev/null; do :; done
+    for r in $router; do busybox route add default gw "$r" dev "$interface"; break; done
   fi
   : >/run/resolv.conf
   for d in $dns; do echo "nameserver $d" >>/run/resolv.conf; done

@@ -81,7 +81,7 @@ describe("host folder and network", () => {
   it("asks for a lease in the background with its own hook, and keeps resolv.conf off the disk", () => {
     expect(RCS).toMatch(/udhcpc -i eth0 -s \/etc\/udhcpc\.script -b /);
     expect(rootfsFiles()["etc/udhcpc.script"][0]).toBe(0o755);
-    expect(UDHCPC_HOOK).toContain('ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up');
+    expect(UDHCPC_HOOK).toContain('busybox ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up');
     expect(UDHCPC_HOOK).toContain('echo "nameserver $d" >>/run/resolv.conf');
     expect(ROOTFS_LINKS["etc/resolv.conf"]).toBe("/run/resolv.conf");
   });
