@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { dependsNames, debFileName, parseAptShow } from "./guest/apt-packages.mjs";
 import { blockHashList } from "./guest/block-hashes.mjs";
 import { appletLinks, appletNamesFromBinary, fallbackAppletPaths, parseListFull } from "./guest/busybox-applets.mjs";
-import { AUTOMATION_CONSOLE, INITRAMFS_DIRS, ROOTFS_DIRS, initScript, rootfsFiles } from "./guest/guest-files.mjs";
+import { AUTOMATION_CONSOLE, INITRAMFS_DIRS, ROOTFS_DIRS, ROOTFS_LINKS, initScript, rootfsFiles } from "./guest/guest-files.mjs";
 import { MANIFEST_NAME, buildManifest, builderSources, computeInputsHash, fileEntry, readManifest, sha256Hex, staleReason } from "./guest/manifest.mjs";
 import { stripModuleSignature } from "./guest/module-signature.mjs";
 import { moduleFileName, parseModulesBuiltin, parseModulesDep, resolveLoadOrder } from "./guest/modules-dep.mjs";
@@ -35,8 +35,10 @@ const APT_PKGCACHE = join(CACHE_DIR, "apt-pkgcache.bin");
 const KERNEL_META = "linux-image-686";
 const ARCH = "i386";
 /** Disk drivers for v86 (PIIX3 IDE -> ata_piix), the disk, and ext4; crc32c_generic because
- * mke2fs enables metadata_csum and nothing here would load it on demand. */
-const WANTED_MODULES = ["ata_piix", "sd_mod", "crc32c_generic", "ext4"];
+ * mke2fs enables metadata_csum and nothing here would load it on demand. Then v86's virtio
+ * devices: 9p over virtio for the host folder (/mnt/host, files in and out) and virtio-net for
+ * the network (virtio rather than ne2k: one PCI transport serves both). */
+const WANTED_MODULES = ["ata_piix", "sd_mod", "crc32c_generic", "ext4", "virtio_pci", "9pnet_virtio", "9p", "virtio_net"];
 export const CMDLINE =
   "console=ttyS0 console=tty0 quiet cryptomgr.notests noisapnp tsc=reliable mitigations=off random.trust_cpu=on nowatchdog init_on_free=1";
 /** v86's bzImage loader puts the initrd at 64 MiB, so memory must exceed 64 MiB + initrd. */
@@ -54,13 +56,13 @@ const HOST_TOOLS = {
   mke2fs: "e2fsprogs", debugfs: "e2fsprogs", gzip: "gzip",
 };
 
-class BuildError extends Error {}
+export class BuildError extends Error {}
 
 function log(msg) {
   process.stdout.write(`${msg}\n`);
 }
 
-function findTool(name) {
+export function findTool(name) {
   const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/bin", "/bin"];
   for (const d of dirs) {
     if (d === "") continue;
@@ -75,7 +77,7 @@ function findTool(name) {
   return null;
 }
 
-function requireTools(names) {
+export function requireTools(names) {
   const tools = {};
   const missing = [];
   for (const n of names) {
@@ -91,7 +93,7 @@ function requireTools(names) {
 }
 
 /** Runs a tool, returns stdout; on failure the error says what ran and what it printed. */
-function run(tool, args, opts = {}) {
+export function run(tool, args, opts = {}) {
   const r = spawnSync(tool, args, { encoding: opts.encoding ?? "utf8", maxBuffer: 1 << 28, ...opts });
   if (r.error) throw new BuildError(`${tool} could not run: ${r.error.message}`);
   if (r.status !== 0 && !opts.allowFail) {
@@ -101,7 +103,7 @@ function run(tool, args, opts = {}) {
   return r;
 }
 
-function timed(label, fn) {
+export function timed(label, fn) {
   const t0 = performance.now();
   const v = fn();
   log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
@@ -340,18 +342,26 @@ function buildRootfs(tools, { busyboxBin, applets }) {
     writeFileSync(join(root, rel), text);
     chmodSync(join(root, rel), mode);
   }
+  for (const [rel, target] of Object.entries(ROOTFS_LINKS)) symlinkSync(target, join(root, rel));
+  return ext4Image(tools, root, join(WORK_DIR, "rootfs.ext4"), DISK_MIB);
+}
+
+/**
+ * An ext4 image of the tree at `root`, the same bytes for the same tree: fixed UUID, hash seed
+ * and times, every owner root. (Also used by build-debian-guest.mjs.)
+ */
+export function ext4Image(tools, root, img, sizeMiB, label = "snap86-root") {
   const paths = listTree(root);
   setTimes(root, paths);
-  const img = join(WORK_DIR, "rootfs.ext4");
   rmSync(img, { force: true });
   const env = { ...process.env, E2FSPROGS_FAKE_TIME: String(SOURCE_DATE_EPOCH), SOURCE_DATE_EPOCH: String(SOURCE_DATE_EPOCH) };
   // -b 4096: mke2fs would pick 1 KiB blocks for a disk this small. -m 0: root is the only
   // user. lazy_*_init=0: otherwise the guest kernel zeroes inode tables in the background
   // after every boot, dirtying disk blocks and burning emulated CPU.
   run(tools.mke2fs, [
-    "-q", "-F", "-t", "ext4", "-b", "4096", "-m", "0", "-L", "snap86-root",
+    "-q", "-F", "-t", "ext4", "-b", "4096", "-m", "0", "-L", label,
     "-U", DISK_UUID, "-E", `hash_seed=${DISK_HASH_SEED},lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0`,
-    "-d", root, img, `${DISK_MIB}M`,
+    "-d", root, img, `${sizeMiB}M`,
   ], { env });
   // mke2fs copies owners and inode change times from the host files; a build by a non-root
   // user or at another time would differ. Pin both for every inode.
@@ -366,7 +376,7 @@ function buildRootfs(tools, { busyboxBin, applets }) {
   return readFileSync(img);
 }
 
-function writeAtomic(path, data) {
+export function writeAtomic(path, data) {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
@@ -472,15 +482,16 @@ export function main(argv) {
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** Runs `main` when `moduleUrl` is the script node was started with; a BuildError exits 2 with its message. */
+export function runAsScript(moduleUrl, name, main) {
+  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
   try {
     process.exitCode = main(process.argv.slice(2));
   } catch (e) {
-    if (e instanceof BuildError) {
-      process.stderr.write(`build-guest: ${e.message}\n`);
-      process.exitCode = 2;
-    } else {
-      throw e;
-    }
+    if (!(e instanceof BuildError)) throw e;
+    process.stderr.write(`${name}: ${e.message}\n`);
+    process.exitCode = 2;
   }
 }
+
+runAsScript(import.meta.url, "build-guest", main);

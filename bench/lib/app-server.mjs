@@ -23,7 +23,8 @@ export async function startApp() {
     const r = spawnSync("npx", ["vite", "build", "--logLevel", "error"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
     if (r.status !== 0) throw new Error("vite build failed");
   }
-  const port = await freePort();
+  // A fixed port where the machine's ports are shared out (SNAP86_BENCH_APP_PORT), else any free one.
+  const port = Number(process.env.SNAP86_BENCH_APP_PORT) || (await freePort());
   const child = spawn("npx", ["vite", "preview", "--port", String(port), "--strictPort", "--host", "127.0.0.1"], {
     cwd: ROOT,
     stdio: "ignore",

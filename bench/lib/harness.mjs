@@ -31,9 +31,10 @@ function teardownStack() {
  * @param name     the result line's "bench"
  * @param body     async ({ browser, appUrl, bootFreshPage(config), note(text), prepared }) => fields
  * @param options  prepare: async ({ onTeardown }) => value, run before the app starts (its
- *                 result is `prepared`), for services the preview must know about at start
+ *                 result is `prepared`), for services the preview must know about at start;
+ *                 conditionsInLine: false keeps the conditions out of the result line (report.mjs)
  */
-export async function runBench(name, body, { prepare } = {}) {
+export async function runBench(name, body, { prepare, conditionsInLine = true } = {}) {
   const conditions = startConditions();
   printConditions(conditions);
   const teardown = teardownStack();
@@ -55,7 +56,7 @@ export async function runBench(name, body, { prepare } = {}) {
       prepared,
     });
     await teardown.run();
-    printResult(name, fields, conditions);
+    printResult(name, fields, conditions, { inline: conditionsInLine });
   } catch (e) {
     await teardown.run();
     console.error(e);

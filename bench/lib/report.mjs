@@ -43,7 +43,13 @@ export function printConditions(c) {
   console.error(`conditions: ${c.cpu}, ${c.cores} cores, load ${c.load_avg_start.join(" ")}, node ${c.node}, ${c.date}, commit ${c.commit}`);
 }
 
-/** The bench's one result line: `{"bench":name, ...fields, "conditions":{...}}`, last on stdout. */
-export function printResult(name, fields, conditions) {
-  console.log(JSON.stringify({ bench: name, ...fields, conditions: { ...conditions, load_avg_end: loadNow() } }));
+/**
+ * The bench's one result line: `{"bench":name, ...fields, "conditions":{...}}`, last on stdout.
+ * `inline: false` for a bench whose line is fixed field for field (bench:guest): the conditions
+ * then go to stderr as their own JSON line, just before it.
+ */
+export function printResult(name, fields, conditions, { inline = true } = {}) {
+  const end = { ...conditions, load_avg_end: loadNow() };
+  if (!inline) console.error(`conditions: ${JSON.stringify(end)}`);
+  console.log(JSON.stringify({ bench: name, ...fields, ...(inline ? { conditions: end } : {}) }));
 }

@@ -80,6 +80,50 @@ ${AUTOMATION_CONSOLE}::respawn:${AUTOMATION_SHELL}
 ::shutdown:/bin/umount -a -r
 `;
 
+/** Where the page's files appear in the guest (v86's virtio 9p device, mount tag host9p). */
+export const HOST_FOLDER = "/mnt/host";
+/**
+ * 9p message size. Linux's virtio transport caps it at 125 pages - 3 (512000 bytes in 6.1); the
+ * default 8 KiB turns 10 MiB into 1280 round trips through v86's device model.
+ */
+export const NINEP_MSIZE = 512000;
+
+const HOST_FOLDER_RC = `# The page's folder: files dropped on the page appear here, downloads are copied out of here.
+# cache=none: the page writes files behind the guest's back, so nothing may be cached.
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=${NINEP_MSIZE} host9p ${HOST_FOLDER} 2>/dev/null
+`;
+
+/** The fake router of v86's fetch network adapter (DHCP server, DNS, HTTP through the browser). */
+export const ROUTER_IP = "192.168.86.1";
+export const UDHCPC_SCRIPT = "/etc/udhcpc.script";
+
+const NETWORK_RC = `# Network (v86's virtio-net): udhcpc keeps asking in the background, so a page that turns
+# the network on later still gets its lease; lo for the programs that talk to themselves.
+ifconfig lo 127.0.0.1 up
+[ -e /sys/class/net/eth0 ] && udhcpc -i eth0 -s ${UDHCPC_SCRIPT} -b -A 2 >/dev/null 2>&1
+`;
+
+/**
+ * udhcpc's hook: $1 says what happened, the lease is in the environment. resolv.conf lives in
+ * /run (tmpfs) via a link, so a lease never writes the disk (checkpoints keep changed blocks).
+ * Through `busybox`: the Debian guest has busybox but no ifconfig or route of its own.
+ */
+export const UDHCPC_HOOK = `#!/bin/sh
+case "$1" in
+deconfig) busybox ifconfig "$interface" 0.0.0.0 up ;;
+bound|renew)
+  busybox ifconfig "$interface" "$ip" netmask "\${subnet:-255.255.255.0}" up
+  if [ -n "$router" ]; then
+    while busybox route del default gw 0.0.0.0 dev "$interface" 2>/dev/null; do :; done
+    for r in $router; do busybox route add default gw "$r" dev "$interface"; break; done
+  fi
+  : >/run/resolv.conf
+  for d in $dns; do echo "nameserver $d" >>/run/resolv.conf; done
+  ;;
+esac
+exit 0
+`;
+
 export const RCS = `#!/bin/sh
 # The initramfs moves proc, sys and dev over; mount them only when booted some other way.
 # (Debian's busybox-static has no mountpoint applet.)
@@ -89,10 +133,19 @@ grep -q " /dev " /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 hostname -F /etc/hostname
-`;
+${HOST_FOLDER_RC}${NETWORK_RC}`;
+
+/**
+ * busybox-static's wget has no working name lookup (a static glibc cannot load its DNS module
+ * and crashes), so HTTP goes through the router as a proxy: v86's fetch backend takes the full
+ * URL of a proxy request and fetches it in the browser. Names never need resolving in the guest.
+ * (Its -T option crashes it too: use `timeout N wget ...`.)
+ */
+export const HTTP_PROXY = `http://${ROUTER_IP}:80/`;
 
 export const PROFILE = `export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 export HOME=/root
+export http_proxy=${HTTP_PROXY}
 export PS1=${shellQuote(PROMPT)}
 cd "$HOME"
 `;
@@ -118,6 +171,9 @@ export const PASSWD = "root:x:0:0:root:/root:/bin/sh\n";
 export const SHADOW = "root::19723:0:99999:7:::\n";
 export const GROUP = "root:x:0:\n";
 
+/** Root disk symbolic links: path (relative to the root) -> target. */
+export const ROOTFS_LINKS = { "etc/resolv.conf": "/run/resolv.conf" };
+
 /** Root disk files: path (relative to the root) -> [mode, text]. */
 export function rootfsFiles() {
   return {
@@ -130,6 +186,7 @@ export function rootfsFiles() {
     "etc/group": [0o644, GROUP],
     [AUTOMATION_SHELL.slice(1)]: [0o755, AUTOMATION_SCRIPT],
     "etc/fstab": [0o644, "# mounted by the initramfs and /etc/init.d/rcS\n"],
+    [UDHCPC_SCRIPT.slice(1)]: [0o755, UDHCPC_HOOK],
   };
 }
 
@@ -137,7 +194,7 @@ export function rootfsFiles() {
 export const ROOTFS_DIRS = {
   bin: 0o755, sbin: 0o755, "usr/bin": 0o755, "usr/sbin": 0o755, etc: 0o755, "etc/init.d": 0o755,
   dev: 0o755, proc: 0o555, sys: 0o555, tmp: 0o1777, run: 0o755, root: 0o700, home: 0o755,
-  mnt: 0o755, "var/log": 0o755, "var/tmp": 0o1777,
+  mnt: 0o755, [HOST_FOLDER.slice(1)]: 0o755, "var/log": 0o755, "var/tmp": 0o1777,
 };
 
 export const INITRAMFS_DIRS = {

@@ -42,9 +42,13 @@ function guestBuildPackages() {
  */
 export function setup({ browser = false, s3 = false, testImages = false } = {}) {
   const guestCurrent = sh(process.execPath, ["scripts/build-guest.mjs", "--check"], { stdio: "ignore" }) === 0;
-  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), browser, s3, extra: testImages ? TEST_IMAGE_PACKAGES : [] });
+  // The debian guest sits on the busybox guest's kernel: a new busybox build means a new one too.
+  const debianCurrent = guestCurrent && sh(process.execPath, ["scripts/build-debian-guest.mjs", "--check"], { stdio: "ignore" }) === 0;
+  ensureSystemPackages({ guestPackages: guestCurrent ? null : guestBuildPackages(), debianGuest: !debianCurrent, browser, s3, extra: testImages ? TEST_IMAGE_PACKAGES : [] });
   if (!npmPackagesCurrent()) must("npm", ["ci", "--no-audit", "--no-fund"], "npm ci");
   if (!guestCurrent) must(process.execPath, ["scripts/build-guest.mjs"], "building the guest image");
+  // debootstrap of the Debian userland: ~1-2 min with the downloads, cached by its inputs.
+  if (!debianCurrent) must(process.execPath, ["scripts/build-debian-guest.mjs"], "building the debian guest image");
   must(process.execPath, ["scripts/instrument-wasm.mjs"], "instrumenting v86's wasm");
   if (testImages) buildTestImages();
 }

@@ -6,6 +6,8 @@
 import { spawnSync } from "node:child_process";
 
 export const BROWSER_PACKAGES = ["chromium", "fonts-dejavu-core"];
+/** The "debian" guest's builder (scripts/build-debian-guest.mjs): a Debian userland by debootstrap. */
+export const DEBIAN_GUEST_PACKAGES = ["debootstrap"];
 /** A single-node Ceph RADOS Gateway: the real S3 the share suite also runs on (scripts/rgw). */
 export const S3_PACKAGES = ["radosgw", "ceph-mon", "ceph-osd", "ceph-common"];
 const GUEST_ARCH = "i386";
@@ -49,12 +51,13 @@ function installedAmong(names) {
 
 /**
  * Installs what is missing. `guestPackages`: the builder's host tools (null when the guest is
- * current and needs no build); `browser`: whether Chromium is needed; `s3`: Ceph's S3 gateway;
+ * current and needs no build); `debianGuest`: debootstrap for the debian guest; `browser`: whether
+ * Chromium is needed; `s3`: Ceph's S3 gateway;
  * `extra`: more packages (the test images' sources, test-images.mjs).
  */
-export function ensureSystemPackages({ guestPackages, browser, s3 = false, extra = [], log = console.log }) {
+export function ensureSystemPackages({ guestPackages, debianGuest = false, browser, s3 = false, extra = [], log = console.log }) {
   if (process.platform !== "linux" || !out("sh", ["-c", "command -v dpkg-query"])) return; // not Debian: the steps below say what fails
-  const wanted = [...(guestPackages ?? []), ...(browser && !process.env.CHROMIUM_PATH ? BROWSER_PACKAGES : []), ...(s3 ? S3_PACKAGES : []), ...extra];
+  const wanted = [...(guestPackages ?? []), ...(debianGuest ? DEBIAN_GUEST_PACKAGES : []), ...(browser && !process.env.CHROMIUM_PATH ? BROWSER_PACKAGES : []), ...(s3 ? S3_PACKAGES : []), ...extra];
   const plan = planSystemSetup({
     wanted,
     installed: installedAmong(wanted),

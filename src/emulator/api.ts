@@ -6,6 +6,8 @@ import { MachineFacetImpl } from "./machine-facet";
 import { MachineOwner, type MarkTransfer } from "./machine-owner";
 import { ResetFacetImpl } from "./reset-facet";
 import { ShareFacetImpl } from "./share-facet";
+import { FilesFacetImpl } from "./files-facet";
+import { NetworkFacetImpl } from "./network-facet";
 
 export function createEmulatorApi(markTransfer: MarkTransfer = (value) => value): EmulatorApi {
   const owner = new MachineOwner(markTransfer);
@@ -19,5 +21,7 @@ export function createEmulatorApi(markTransfer: MarkTransfer = (value) => value)
     checkpoints,
     share: new ShareFacetImpl(owner, checkpoints),
     reset: new ResetFacetImpl(owner),
+    files: new FilesFacetImpl(owner, markTransfer),
+    network: new NetworkFacetImpl(owner),
   };
 }

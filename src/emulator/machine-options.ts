@@ -1,5 +1,5 @@
 /** What a machine is built from: firmware, kernel or the user's image, and the layered disk. */
-import { DEFAULT_GUEST_URL } from "../protocol/guest-manifest";
+import { GUEST_URLS } from "../protocol/guest-manifest";
 import type { MachineConfig } from "../protocol/machine-config";
 import { fetchWithProgress } from "../guest/fetch-with-progress";
 import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "../guest/guest-loader";
@@ -19,7 +19,7 @@ type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 /** `images`: the user's drives, opened and checked before the running machine stopped (set exactly when the config has drives). */
 export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, images?: UserImage[]): Promise<V86Options> {
   const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
-  const guestUrl = config.guestUrl ?? DEFAULT_GUEST_URL;
+  const guestUrl = config.guestUrl ?? GUEST_URLS[config.guest ?? "busybox"];
   owner.lazySupport = await detectLazySupport();
   // The loader worker and its IndexedDB handles take tens of ms to start: not on the first restore's path.
   if (owner.lazySupport.available) owner.checkpoints().lazy.warm();
@@ -34,6 +34,9 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     // COM2 on every machine, so every checkpoint has the same devices; only the built-in guest
     // runs a shell on it (owner.automationChannel).
     uart1: true,
+    // The host folder (/mnt/host) and the network card, on every machine for the same reason.
+    filesystem: {},
+    ...owner.network.options(config.network),
   };
   owner.guestAutomation = owner.automationChannel = false;
   if (images) {

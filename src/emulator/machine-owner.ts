@@ -24,6 +24,7 @@ import { buildMachineOptions } from "./machine-options";
 import { RunClock } from "./run-clock";
 import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
+import { NetworkLink } from "./network-link";
 import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
 import { openUserDrives, type UserImage } from "./user-drives";
 import { DRIVE_NAMES } from "../protocol/media-kind";
@@ -78,6 +79,7 @@ export class MachineOwner {
   readonly clock = new RunClock();
   readonly serial = new SerialBatcher((data) => this.emit({ type: "serial", data }));
   readonly automation = new SerialBatcher((data) => this.emit({ type: "automation", data }));
+  readonly network = new NetworkLink((status, origin) => this.emit({ type: "network", status, origin }));
   /** The built-in guest's guest.json names an automation shell on COM2. */
   guestAutomation = false;
   /** The running guest has that shell: a cold boot of such a guest, or a restore of a state that had COM2. */
@@ -181,6 +183,7 @@ export class MachineOwner {
     this.identity = undefined;
     this.stopTimers();
     this.autosave.stop();
+    this.network.detach();
     if (emulator) {
       await emulator.destroy();
       this.serial.flush();
@@ -211,6 +214,7 @@ export class MachineOwner {
   /** After RAM was replaced under a running screen: redraw everything, count run time anew. */
   ramReplaced(): void {
     this.screen?.invalidate();
+    this.network.restored();
     this.clock.restart();
   }
 
@@ -305,6 +309,7 @@ export class MachineOwner {
         (frame, transfer) => this.emit(this.markTransfer({ type: "screen", frame }, transfer)),
       );
       this.screen = screen;
+      this.network.attach(emulator);
       const timeout = setTimeout(() => reject(new LoadError("timeout", `The emulator did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       emulator.add_listener("serial0-output-byte", (byte: number) => this.serial.push(byte));
       emulator.add_listener("serial1-output-byte", (byte: number) => this.automation.push(byte));

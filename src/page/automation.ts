@@ -11,6 +11,8 @@ import type { StandbyStatus } from "./standby";
 import { runCommand, type RunResult } from "./run-command";
 import { fromWireError, Snap86Error } from "../protocol/errors";
 import { listKeptImages, type KeptImageMeta } from "../storage/image-db";
+import { downloadFile, uploadFile, type UploadData } from "./guest-files";
+import type { HostFile } from "../protocol";
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -43,6 +45,11 @@ const FLAT = {
   lazyStatus: ["checkpoints", "lazyStatus"],
   ensureGolden: ["reset", "ensureGolden"],
   settleStorage: ["reset", "settleStorage"],
+  /** Files of the host folder (/mnt/host), paths relative to it. */
+  listFiles: ["files", "list"],
+  networkStatus: ["network", "status"],
+  /** Plugs (true) or unplugs (false) the network cable of the running machine. */
+  setNetwork: ["network", "setEnabled"],
 } as const satisfies Record<string, readonly [FacetName, string]>;
 
 type FacetMethod<F extends FacetName, M> = M extends keyof EmulatorApi[F] ? EmulatorApi[F][M] : never;
@@ -91,6 +98,13 @@ export interface Snap86Api extends FlatCalls {
    * `boot({ image: { stored: id } })` works after a reload without the file).
    */
   keptImages(): Promise<KeptImageMeta[]>;
+  /**
+   * Puts a file into the guest's host folder: `path` relative to /mnt/host or absolute under it.
+   * Resolves once the guest can read it.
+   */
+  upload(path: string, data: UploadData): Promise<HostFile>;
+  /** Any regular file of the guest (absolute path; relative means under /mnt/host). */
+  download(path: string): Promise<Uint8Array>;
 }
 
 const DEFAULT_RUN_TIMEOUT_MS = 30_000;
@@ -141,8 +155,11 @@ export function createAutomationApi(
     Object.assign(flat, { [name]: call });
   }
 
+  const files = { files: () => client.remote.files, run: (command: string) => runWithStatus(command) };
   const api: Snap86Api = {
     ...flat,
+    upload: (path, data) => uploadFile(files, path, data),
+    download: (path) => downloadFile(files, path),
     get facets() {
       return client.remote;
     },

@@ -7,8 +7,8 @@ import "./ui/styles.css";
 import { EmulatorClient } from "./emulator-client";
 import { createAutomationApi, type Snap86Api } from "./automation";
 import { DEFAULT_CONFIG, MEMORY_CHOICES_MIB, userDrives, type ImageSource, type MachineConfig } from "../protocol/machine-config";
+import { GUEST_NAMES, type GuestName } from "../protocol/guest-manifest";
 import { ScreenCanvas } from "./ui/screen-canvas";
-import { createSerialTerminal } from "./ui/serial-terminal";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
 import { OWN_IMAGE_RESET, ResetController } from "./reset-controller";
@@ -24,6 +24,10 @@ import { rememberMachine, rememberedMachine } from "./last-machine";
 import { BootProgress } from "./ui/boot-progress";
 import { showHintWhileFocused } from "./ui/focus-release";
 import { mountTouchKeys } from "./ui/touch-keys";
+import { createSerialTerminal, terminalText } from "./ui/serial-terminal";
+import { mountClipboard } from "./ui/clipboard";
+import { mountFilesPanel } from "./ui/files-panel";
+import { mountNetworkPanel } from "./ui/network-panel";
 
 declare global {
   interface Window {
@@ -42,6 +46,33 @@ mountTouchKeys($("touch-keys"), screen.canvas, {
   scancodes: (codes) => void client.remote.machine.keyboardInput(codes),
   serial: (data) => void client.remote.machine.serialInput(data),
 });
+
+mountClipboard({
+  canvas: screen.canvas,
+  serial: (data) => void client.remote.machine.serialInput(data),
+  scancodes: (codes) => client.remote.machine.keyboardInput(codes),
+  terminalText: () => terminalText(terminal),
+  onNotice: (message) => showNotice(message),
+});
+const networkPanel = mountNetworkPanel($("files-pane"), {
+  setEnabled: (enabled) => client.remote.network.setEnabled(enabled),
+  onError: (message) => showError(message),
+});
+const filesPanel = mountFilesPanel($("files-pane"), {
+  files: () => client.remote.files,
+  run: (command) => window.snap86.runWithStatus(command),
+  list: () => client.remote.files.list(),
+  onError: (message) => showError(message),
+  onNotice: (message) => showNotice(message),
+});
+
+/** The built-in guest: ?guest=, else the one this browser ran last (so a reload resumes its session). */
+const guestSelect = $<HTMLSelectElement>("guest");
+const pickGuest = (name: string | null | undefined) => {
+  if (name && GUEST_NAMES.includes(name as GuestName)) guestSelect.value = name;
+};
+pickGuest(localStorage.getItem("snap86.guest"));
+pickGuest(params.get("guest"));
 
 const memory = $<HTMLSelectElement>("memory");
 const initialMemory = Number(params.get("memory")) || DEFAULT_CONFIG.memoryMiB;
@@ -87,6 +118,11 @@ async function prepareGolden(config: MachineConfig): Promise<void> {
 async function boot(config: MachineConfig): Promise<void> {
   showError(undefined);
   showNotice(undefined);
+  networkPanel.asked(config.network);
+  if (!config.image) {
+    pickGuest(config.guest ?? "busybox");
+    localStorage.setItem("snap86.guest", guestSelect.value);
+  }
   // Cleared when the new machine starts loading: a user's image that fails its checks leaves
   // the running machine, and its terminal, as they were.
   const clearOnStart = client.on((event) => {
@@ -117,6 +153,8 @@ function currentConfig(image?: ImageSource): MachineConfig {
     ...DEFAULT_CONFIG,
     memoryMiB: Number(memory.value),
     disk: secure.checked ? "secure" : "persistent",
+    network: networkPanel.config(),
+    guest: guestSelect.value as GuestName,
     ...(image ? { image } : {}),
   };
 }
@@ -145,6 +183,10 @@ client.on((event) => {
     case "lazy":
       showLazy(event.status);
       break;
+    case "network":
+      networkPanel.show(event.status, event.origin);
+      if (event.origin === "start") void filesPanel.refresh();
+      break;
     case "notice":
       if (event.level === "error") showError(event.message);
       else showNotice(event.message);
@@ -159,6 +201,7 @@ client.on((event) => {
       $("pause").textContent = event.state === "paused" ? "Resume" : "Pause";
       $<HTMLButtonElement>("reboot").disabled = !on;
       if (!on) showDiskInfo(undefined);
+      if (event.state === "running") void filesPanel.refresh();
       // Reset goes to the built-in guest's clean state: never offered while a user's image runs.
       if (event.machine === "own-image") disableWithReason($<HTMLButtonElement>("reset"), OWN_IMAGE_RESET);
       break;
@@ -182,6 +225,10 @@ const reset = () => resets.reset().catch((e: unknown) => showFailure(e));
 $("reset").addEventListener("click", () => void reset());
 
 $("disk-wipe").addEventListener("click", () => void client.remote.disk.wipe().catch((e: unknown) => showFailure(e)));
+// Another guest is another machine: switching boots it (or resumes its autosave at the next reload).
+guestSelect.addEventListener("change", () => {
+  if (client.state !== "off") void boot(currentConfig()).catch(() => undefined);
+});
 // Switching where writes go needs a fresh disk, so the machine restarts in the new mode.
 secure.addEventListener("change", () => {
   if (client.state === "running" || client.state === "paused") void boot(currentConfig()).catch(() => undefined);

@@ -6,6 +6,8 @@
  */
 import type { CheckpointsFacet } from "./checkpoints";
 import type { DiskFacet } from "./disk";
+import type { FilesFacet } from "./files";
+import type { NetworkFacet } from "./network";
 import type { EventListener } from "./events";
 import type { MachineFacet } from "./machine";
 import type { ResetFacet } from "./reset";
@@ -19,6 +21,8 @@ export interface EmulatorApi {
   checkpoints: CheckpointsFacet;
   share: ShareFacet;
   reset: ResetFacet;
+  files: FilesFacet;
+  network: NetworkFacet;
 }
 
 export type FacetName = Exclude<keyof EmulatorApi, "subscribe">;

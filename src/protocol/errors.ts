@@ -30,6 +30,8 @@ export type ErrorCode =
   | "no-clean-state"
   | "invalid-argument"
   | "config-invalid"
+  /** A file the caller named is not there (the host folder, or a guest path to download). */
+  | "file-not-found"
   // Images: the guest manifest, the base image, a user's image.
   | "guest-invalid"
   | "image-unreachable"

@@ -3,6 +3,7 @@ import type { CheckpointInfo, CheckpointPhase, LazyStatus } from "./checkpoints"
 import type { DiskInfo } from "./disk";
 import type { MachineKind, NoticeLevel, Progress, RunState, ScreenFrame, Stats } from "./machine";
 import type { WireError } from "./errors";
+import type { NetworkStatus } from "./network";
 
 export type EmulatorEvent =
   /** The user's serial terminal (ttyS0). */
@@ -19,7 +20,9 @@ export type EmulatorEvent =
   | { type: "checkpoint"; phase: CheckpointPhase; id: string; pauseMs?: number; done?: number; total?: number; error?: WireError }
   | { type: "checkpoints"; list: CheckpointInfo[] }
   | { type: "lazy"; status: LazyStatus }
-  | { type: "share"; phase: "upload" | "download"; done: number; total: number };
+  | { type: "share"; phase: "upload" | "download"; done: number; total: number }
+  /** `origin`: a machine started with this status, or the cable was switched. */
+  | { type: "network"; status: NetworkStatus; origin: "start" | "set" };
 
 export type EventListener = (event: EmulatorEvent) => void;
 

@@ -11,6 +11,14 @@ import { Snap86Error } from "./errors";
  */
 export const DEFAULT_GUEST_URL = "/guest/guest.json";
 
+/**
+ * The built-in guests: "busybox" (kernel + busybox, boots fastest, the default) and "debian"
+ * (a Debian bookworm userland with python3 and curl on the same kernel, scripts/build-debian-guest.mjs).
+ */
+export type GuestName = "busybox" | "debian";
+export const GUEST_URLS: Readonly<Record<GuestName, string>> = { busybox: DEFAULT_GUEST_URL, debian: "/guest/debian/guest.json" };
+export const GUEST_NAMES = Object.keys(GUEST_URLS) as GuestName[];
+
 export interface GuestFile {
   /** Path relative to guest.json. */
   path: string;

@@ -3,6 +3,8 @@ export type * from "./checkpoints";
 export type * from "./disk";
 export type * from "./emulator";
 export type * from "./events";
+export type * from "./files";
+export type * from "./network";
 export type * from "./machine";
 export type * from "./reset";
 export type * from "./share";

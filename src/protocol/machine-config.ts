@@ -4,6 +4,8 @@
  */
 import { Snap86Error } from "./errors";
 import { FLOPPY_MAX_BYTES } from "./media-kind";
+import { isRelayUrl } from "./network";
+import { GUEST_NAMES, type GuestName } from "./guest-manifest";
 export type DriveKind = "cdrom" | "hda" | "fda";
 
 /**
@@ -40,8 +42,18 @@ export interface MachineConfig {
    * BIOS tries the first drive listed first. `image` is the one-drive form of the same thing.
    */
   drives?: ImageSource[];
+  /** Which built-in guest (default "busybox"); ignored when guestUrl or an image is given. */
+  guest?: GuestName;
   /** URL of the guest manifest; defaults to the bundled guest. */
   guestUrl?: string;
+  /** The network card's cable (default plugged in) and backend (default v86's fetch adapter). */
+  network?: NetworkConfig;
+}
+
+export interface NetworkConfig {
+  enabled?: boolean;
+  /** A WebSocket relay (wss://, ws://, wisp://, wisps://) instead of the fetch backend. */
+  relayUrl?: string;
 }
 
 /**
@@ -94,11 +106,16 @@ export function validateMachineConfig(input: unknown): MachineConfig {
     if (!DISK_MODES.includes(c.disk as DiskMode)) throw new ConfigError(`disk must be one of ${DISK_MODES.join(", ")}`);
     config.disk = c.disk as DiskMode;
   }
+  if (c.guest !== undefined) {
+    if (!GUEST_NAMES.includes(c.guest as GuestName)) throw new ConfigError(`guest must be one of ${GUEST_NAMES.join(", ")}`);
+    config.guest = c.guest as GuestName;
+  }
   if (c.guestUrl !== undefined) {
     if (typeof c.guestUrl !== "string" || c.guestUrl.length === 0) throw new ConfigError("guestUrl must be a URL string");
     config.guestUrl = c.guestUrl;
   }
   if (c.image !== undefined && c.drives !== undefined) throw new ConfigError("give image or drives, not both");
+  if (c.network !== undefined) config.network = validateNetwork(c.network);
   if (c.image !== undefined) config.image = validateImage(c.image);
   else if (c.drives !== undefined) {
     if (!Array.isArray(c.drives) || c.drives.length === 0 || c.drives.length > MAX_DRIVES) {
@@ -113,6 +130,23 @@ export function validateMachineConfig(input: unknown): MachineConfig {
     throw new ConfigError("the built-in Linux guest needs more than 64 MiB of memory");
   }
   return config;
+}
+
+function validateNetwork(input: unknown): NetworkConfig {
+  if (typeof input !== "object" || input === null) throw new ConfigError("network must be an object");
+  const n = input as Record<string, unknown>;
+  const out: NetworkConfig = {};
+  if (n.enabled !== undefined) {
+    if (typeof n.enabled !== "boolean") throw new ConfigError("network.enabled must be true or false");
+    out.enabled = n.enabled;
+  }
+  if (n.relayUrl !== undefined && n.relayUrl !== "") {
+    if (typeof n.relayUrl !== "string" || !isRelayUrl(n.relayUrl)) {
+      throw new ConfigError("network.relayUrl must be a WebSocket relay URL (wss://, ws://, wisps:// or wisp://)");
+    }
+    out.relayUrl = n.relayUrl;
+  }
+  return out;
 }
 
 function validateImage(input: unknown): ImageSource {

@@ -20,7 +20,7 @@ import { IV_BYTES, TAG_BYTES } from "./crypto";
 import { openShare, publishShare, type ShareObject, type ShareReader } from "./share-session";
 import { StoreClient } from "./store-client";
 import { loadGuestManifest } from "../guest/guest-loader";
-import { DEFAULT_GUEST_URL } from "../protocol/guest-manifest";
+import { GUEST_URLS } from "../protocol/guest-manifest";
 import type { ShareResult } from "../protocol";
 import type { OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 
@@ -48,7 +48,8 @@ export interface ShareBridgeDeps {
   readonly client: StoreClient;
   readonly keys: ShareKeyStore;
   /** The guest this app serves; asked lazily (a fetch of guest.json in the browser). */
-  readonly guest: () => Promise<GuestIdentity>;
+  /** The served guest of that build, or the default one when none is (the caller says so). */
+  readonly guest: (guestImageId?: string) => Promise<GuestIdentity>;
   /** Objects in flight while opening (default 6, what a browser runs per host anyway). */
   readonly concurrency?: number;
   /** RAM pages the guest touched first after restores of a checkpoint, or before its capture (this browser's record). */
@@ -105,7 +106,7 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   throwIfAborted(signal);
   const m = await deps.checkpoints.getManifest(id);
   if (!m) throw checkpointMissing(id);
-  const guest = await deps.guest();
+  const guest = await deps.guest(m.machine.guestImageId);
   sharable(m, guest);
   const { objects, disk } = await collectObjects(deps, m, guest, signal);
   const sealedBytes = objects.reduce((n, o) => n + o.plaintext.byteLength + IV_BYTES + TAG_BYTES, 0);
@@ -181,7 +182,7 @@ export async function openChecked(deps: ShareBridgeDeps, link: string, signal?: 
   const opened = await openShare(deps.client, link, isSharedCheckpoint, signal);
   const { checkpoint: shared, base } = opened.manifest;
   const m = decodeManifest(shared.manifest);
-  const guest = await deps.guest();
+  const guest = await deps.guest(m.machine.guestImageId);
   if (base.sha256 !== guest.base.sha256 || base.size !== guest.base.size) {
     throw shareErrors.guestMismatch(`disk ${base.sha256.slice(0, 12)}…, ${base.size} bytes; this app has ${guest.base.sha256.slice(0, 12)}…`);
   }
@@ -339,16 +340,33 @@ export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: strin
 
 // --- the browser's dependencies (the capture worker passes its own store getters) ---
 
-let guestPromise: Promise<GuestIdentity> | undefined;
+let guestPromise: Promise<GuestIdentity[]> | undefined;
 let keyStorePromise: Promise<ShareKeyStore> | undefined;
 
-function servedGuest(): Promise<GuestIdentity> {
-  guestPromise ??= loadGuestManifest(DEFAULT_GUEST_URL).then(({ manifest, baseUrl }) => {
-    const disk = manifest.files.disk;
-    return { guestImageId: manifest.inputsHash, base: { url: new URL(disk.path, baseUrl).pathname, sha256: disk.sha256, size: disk.size } };
+/**
+ * The guests this app serves. A share is made on, and opens into, the one whose build the
+ * checkpoint names (`wanted`); without one, or when none matches, the default guest answers
+ * (and the caller reports the mismatch). A guest that is not built here is skipped.
+ */
+async function servedGuest(wanted?: string): Promise<GuestIdentity> {
+  guestPromise ??= Promise.all(
+    Object.values(GUEST_URLS).map((url) =>
+      loadGuestManifest(url).then(
+        ({ manifest, baseUrl }): GuestIdentity => {
+          const disk = manifest.files.disk;
+          return { guestImageId: manifest.inputsHash, base: { url: new URL(disk.path, baseUrl).pathname, sha256: disk.sha256, size: disk.size } };
+        },
+        () => undefined,
+      ),
+    ),
+  ).then((all) => {
+    const found = all.filter((g): g is GuestIdentity => g !== undefined);
+    if (found.length === 0) throw new Error("no built-in guest could be loaded");
+    return found;
   });
   guestPromise.catch(() => (guestPromise = undefined)); // a failed fetch is retried next time
-  return guestPromise;
+  const guests = await guestPromise;
+  return guests.find((g) => g.guestImageId === wanted) ?? guests[0];
 }
 
 export async function browserShareDeps(checkpoints: () => Promise<CheckpointStore>, layers: () => Promise<LayerStore>): Promise<ShareBridgeDeps> {

@@ -5,7 +5,7 @@
 import { V86 } from "v86";
 import wasmUrl from "v86/build/v86.wasm?url";
 import { keepTscContinuous, type TscCpu } from "./continuous-tsc";
-import type { V86Cpu, V86Instance, V86Options, V86ScreenAdapter, V86Vga } from "./types";
+import type { V86Instance, V86Options, V86ScreenAdapter, V86StatefulDevice, V86Vga } from "./types";
 import type { LazyWasmHandle } from "./instrumented-wasm";
 import { WalkRecorder, type RecorderCpu } from "./walk-recorder";
 import { DirtyPages } from "./dirty-pages";
@@ -38,21 +38,26 @@ export function createV86(
   });
   // Before any restore can run: v86's set_tsc would move the guest clock on every restore.
   emulator.add_listener("emulator-loaded", () => keepTscContinuous(emulator.v86.cpu as unknown as TscCpu));
-  emulator.add_listener("emulator-loaded", () => acceptStatesWithoutUart1(emulator.v86.cpu, onRestoredUart1));
+  emulator.add_listener("emulator-loaded", () => {
+    const { uart1, virtio_9p, virtio_net } = emulator.v86.cpu.devices;
+    acceptStatesWithout(uart1, onRestoredUart1);
+    // Checkpoints from before the host folder and the virtio network card have neither.
+    acceptStatesWithout(virtio_9p);
+    acceptStatesWithout(virtio_net);
+  });
   return emulator;
 }
 
 /**
- * A state saved by a machine without COM2 (checkpoints from before the automation channel)
- * has no entry for it (null once the state's JSON was read back), and v86 would hand that to the
- * port's set_state and fail the restore half-way. Such a port keeps its power-on state instead:
- * that guest never opened it.
+ * A state saved by a machine without this device (COM2 before the automation channel, the 9p
+ * and virtio-net devices before files and network) has no entry for it (null once the state's
+ * JSON was read back), and v86 would hand that to the device's set_state and fail the restore
+ * half-way. Such a device keeps its power-on state instead: that guest never used it.
  */
-function acceptStatesWithoutUart1(cpu: V86Cpu, onRestored: (present: boolean) => void): void {
-  const uart = cpu.devices.uart1;
-  if (!uart) return;
-  const setState = uart.set_state.bind(uart);
-  uart.set_state = (state: unknown) => {
+function acceptStatesWithout(device: V86StatefulDevice | undefined, onRestored: (present: boolean) => void = () => undefined): void {
+  if (!device) return;
+  const setState = device.set_state.bind(device);
+  device.set_state = (state: unknown) => {
     const present = state !== undefined && state !== null;
     if (present) setState(state);
     onRestored(present);

@@ -45,8 +45,13 @@ export interface V86Uart {
   set_state(state: unknown): void;
 }
 
+/** A device whose state v86 restores (set_state with its entry of the saved state). */
+export interface V86StatefulDevice {
+  set_state(state: unknown): void;
+}
+
 export interface V86Cpu {
-  devices: { vga?: V86Vga; uart1?: V86Uart };
+  devices: { vga?: V86Vga; uart1?: V86Uart; virtio_9p?: V86StatefulDevice; virtio_net?: V86StatefulDevice };
   wasm_memory: WebAssembly.Memory;
   memory_size: Uint32Array;
 }
@@ -68,6 +73,45 @@ export interface V86Instance {
   get_instruction_counter(): number;
   save_state(): Promise<ArrayBuffer>;
   restore_state(state: ArrayBuffer): Promise<void>;
+  /** v86's in-memory 9p filesystem (present with the `filesystem` option): the host folder. */
+  fs9p?: V86Fs;
+  /** The backend of the network card (present with a relay URL, "fetch" included). */
+  network_adapter?: V86NetworkAdapter;
+}
+
+/** An inode of v86's 9p filesystem (lib/filesystem.js). */
+export interface V86Inode {
+  mode: number;
+  size: number;
+  mtime: number;
+  nlinks: number;
+  direntries: Map<string, number>;
+}
+
+/** The part of v86's 9p filesystem (lib/filesystem.js, class FS) snap86 uses. */
+export interface V86Fs {
+  inodes: V86Inode[];
+  /** id -1 when there is no such path; `name` is set only then (the missing part). */
+  SearchPath(path: string): { id: number; parentid: number; name?: string };
+  CreateDirectory(name: string, parentId: number): number;
+  CreateBinaryFile(name: string, parentId: number, data: Uint8Array): Promise<number>;
+  Unlink(parentId: number, name: string): number;
+  DeleteData(id: number): Promise<void>;
+  IsDirectory(id: number): boolean;
+  GetChildren(id: number): string[];
+  read_file(path: string): Promise<Uint8Array | null>;
+}
+
+/**
+ * The network backend (src/browser/fetch_network.js and siblings): the card's bus events call
+ * send (guest -> world) and the backend calls receive (world -> guest). tcp_conn holds the
+ * fetch backend's open connections by tuple.
+ */
+export interface V86NetworkAdapter {
+  send(data: Uint8Array): void;
+  receive(data: Uint8Array): void;
+  tcp_conn?: Record<string, unknown>;
+  destroy?(): void;
 }
 
 /** A disk v86 accepts as hda/cdrom/fda besides its built-in file types. */
@@ -102,4 +146,8 @@ export interface V86Options {
   acpi?: boolean;
   /** COM2 (ttyS1): the built-in guest's automation channel. */
   uart1?: boolean;
+  /** v86's virtio 9p device over an empty in-memory filesystem (no base filesystem). */
+  filesystem?: Record<string, never>;
+  /** The network card and its backend: "fetch" (HTTP through the browser) or a WebSocket relay URL. */
+  net_device?: { type: "virtio" | "ne2k"; relay_url: string };
 }

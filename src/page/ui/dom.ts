@@ -40,6 +40,14 @@ export function enableAgain(control: HTMLButtonElement): void {
 
 /** Files dropped on `root` (class "dragging" while one is held over it) go to `onFile`. */
 export function onFileDrop(root: HTMLElement, onFile: (file: File) => void): void {
+  onFilesDrop(root, (files) => onFile(files[0]));
+}
+
+/**
+ * Every file dropped on `root` goes to `onFiles`. A drop an inner drop zone already took (it
+ * called preventDefault) is left to it, so a page-wide zone and a panel's own can nest.
+ */
+export function onFilesDrop(root: HTMLElement, onFiles: (files: File[]) => void): void {
   // A counter, because dragenter/dragleave also fire for every child element crossed.
   let dragDepth = 0;
   const carriesFiles = (e: DragEvent) => e.dataTransfer?.types.includes("Files") === true;
@@ -59,10 +67,11 @@ export function onFileDrop(root: HTMLElement, onFile: (file: File) => void): voi
     if (!dragDepth) root.classList.remove("dragging");
   });
   root.addEventListener("drop", (e) => {
-    e.preventDefault();
     dragDepth = 0;
     root.classList.remove("dragging");
-    const file = e.dataTransfer?.files[0];
-    if (file) onFile(file);
+    if (e.defaultPrevented) return;
+    e.preventDefault();
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (files.length > 0) onFiles(files);
   });
 }

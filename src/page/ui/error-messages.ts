@@ -21,6 +21,7 @@ const MESSAGES: Record<ErrorCode, Describe | null> = {
   "no-clean-state": text("There is no clean booted state yet: it is saved when the shell first answers after a cold boot."),
   "invalid-argument": (_d, m) => m,
   "config-invalid": (_d, m) => `These machine settings cannot be used: ${m}`,
+  "file-not-found": (d, m) => (typeof d.path === "string" ? `There is no file ${d.path} in the guest.` : m),
   "guest-invalid": (_d, m) => `The built-in guest is damaged or out of date (${m}).`,
   "image-unreachable": (d) =>
     `${withUrl("The image could not be downloaded")(d, "")}. The server is not reachable, or it does not let this page read it: ` +

@@ -14,6 +14,15 @@ export function withoutTerminalReplies(data: string): string {
   return data.replace(/\x1b\[\d+;\d+R/g, "");
 }
 
+/** The terminal's selection, or the rows on screen when nothing is selected (trailing blanks cut). */
+export function terminalText(term: Terminal): string {
+  if (term.hasSelection()) return term.getSelection();
+  const buffer = term.buffer.active;
+  const rows: string[] = [];
+  for (let y = buffer.viewportY; y < buffer.viewportY + term.rows; y++) rows.push(buffer.getLine(y)?.translateToString(true) ?? "");
+  return rows.join("\n").trimEnd();
+}
+
 export function createSerialTerminal(container: HTMLElement, send: (data: string) => void): Terminal {
   const term = new Terminal({
     cols: 80,

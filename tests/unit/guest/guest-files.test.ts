@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { INITTAB, PROFILE, PROMPT, RCS, initScript, rootfsFiles } from "../../../scripts/guest/guest-files.mjs";
+import { HOST_FOLDER, INITTAB, NINEP_MSIZE, PROFILE, PROMPT, RCS, ROOTFS_DIRS, ROOTFS_LINKS, UDHCPC_HOOK, initScript, rootfsFiles } from "../../../scripts/guest/guest-files.mjs";
 
 describe("initramfs /init", () => {
   const init = initScript(["scsi_common", "libata", "ext4"]);
@@ -67,5 +67,22 @@ describe("accounts", () => {
     expect(fields[1]).not.toBe("");
     expect(fields.slice(0, 3)).toEqual(["root", "x", "0"]);
     expect(files["etc/shadow"][0]).toBe(0o600);
+  });
+});
+
+describe("host folder and network", () => {
+  it("mounts v86's 9p device (tag host9p) uncached with a large msize at /mnt/host", () => {
+    expect(HOST_FOLDER).toBe("/mnt/host");
+    expect(ROOTFS_DIRS["mnt/host"]).toBe(0o755);
+    expect(RCS).toContain(`-o trans=virtio,version=9p2000.L,cache=none,msize=${NINEP_MSIZE} host9p /mnt/host`);
+    expect(NINEP_MSIZE).toBeLessThanOrEqual(512000);
+  });
+
+  it("asks for a lease in the background with its own hook, and keeps resolv.conf off the disk", () => {
+    expect(RCS).toMatch(/udhcpc -i eth0 -s \/etc\/udhcpc\.script -b /);
+    expect(rootfsFiles()["etc/udhcpc.script"][0]).toBe(0o755);
+    expect(UDHCPC_HOOK).toContain('busybox ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up');
+    expect(UDHCPC_HOOK).toContain('echo "nameserver $d" >>/run/resolv.conf');
+    expect(ROOTFS_LINKS["etc/resolv.conf"]).toBe("/run/resolv.conf");
   });
 });

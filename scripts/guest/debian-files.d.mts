@@ -1,0 +1,11 @@
+export const DEBIAN_HOSTNAME: string;
+export const DEBIAN_SUITE: string;
+export const DEBIAN_INCLUDE: string[];
+export const DEBIAN_DISK_MIB: number;
+export const DEBIAN_INIT: string;
+export const DEBIAN_AUTOMATION: string;
+export const DEBIAN_PROFILE_D: string;
+export const DEBIAN_BASHRC: string;
+export function debianFiles(): Record<string, [mode: number, text: string]>;
+export const DEBIAN_PRUNE: string[];
+export function debianMirror(sources: string[]): string | undefined;
