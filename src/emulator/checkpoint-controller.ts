@@ -120,6 +120,8 @@ export class CheckpointController {
     this.writes.add(write);
     try {
       const result = await write;
+      // Complete in IndexedDB from here; refreshing the page's list below is not part of it.
+      const persistMs = performance.now() - t0;
       // The golden image stays in memory (its non-zero chunks): resets copy it back without any I/O.
       if (paused.goldenState && result.goldenRam) {
         this.golden = { id, diskLayerId, deviceState: paused.goldenState, ram: result.goldenRam, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
@@ -133,7 +135,7 @@ export class CheckpointController {
         id,
         pauseMs: Math.round(pauseMs * 10) / 10,
         pauseParts: paused.parts,
-        persistMs: Math.round(performance.now() - t0),
+        persistMs: Math.round(persistMs),
         storedBytes: result.manifest.sizes.storedBytes,
         newBytes: result.manifest.sizes.newBytes,
         chunksWritten: result.chunksSent,
