@@ -71,7 +71,10 @@ function focusedKey(page) {
  * terminal keeps Tab for the guest, the release key moves on. Returns the controls in the order
  * reached (each once), stopping when focus comes back round or after `limit` presses.
  */
-export async function tabWalk(page, limit = 120) {
+export async function tabWalk(page, limit) {
+  // Enough presses to go round every focusable element twice: a fixed cap ran out once a long
+  // checkpoint list (four controls per checkpoint) and new panels were on the page.
+  limit ??= 2 * (await page.evaluate(() => document.querySelectorAll("button, input, select, textarea, a[href], [tabindex]").length)) + 20;
   // Start from the top whatever had focus before: blur() alone leaves the browser's sequential
   // navigation starting point where the last focused control was (seen in CI after other tests).
   await page.evaluate(() => {
