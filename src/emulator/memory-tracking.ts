@@ -8,8 +8,8 @@
  */
 import type { CowSnapshot, DirtyPages, WrittenSince } from "../v86/dirty-pages";
 import { PageSet } from "../v86/page-set";
+import { PAGE_SIZE } from "../v86/page-walker";
 
-export const PAGE_SIZE = 4096;
 
 export interface RamBase {
   chunks: readonly (string | null)[];

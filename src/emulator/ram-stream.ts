@@ -10,7 +10,8 @@ import { isZero } from "../checkpoint/chunks";
 import type { CaptureMeta, CaptureTimings, CheckpointManifest } from "../protocol/checkpoint-data";
 import type { CaptureJobs } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
-import { PAGE_SIZE, type CapturePlan } from "./memory-tracking";
+import { PAGE_SIZE } from "../v86/page-walker";
+import type { CapturePlan } from "./memory-tracking";
 
 /** RAM read per part: small enough that reading it is a short break for the guest. */
 const PART_BYTES = 4 * 1024 * 1024;

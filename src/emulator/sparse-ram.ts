@@ -4,8 +4,7 @@
  * tens of MiB, not 1 GiB. Resets copy back the pages written since the golden state from it.
  */
 import { isZero } from "../checkpoint/chunks";
-
-const PAGE_SIZE = 4096;
+import { PAGE_SIZE } from "../v86/page-walker";
 
 export class SparseRam {
   readonly #chunks = new Map<number, Uint8Array>();
