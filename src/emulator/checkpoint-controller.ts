@@ -3,6 +3,7 @@
  * for what must happen at one instant (device state, RAM copy, disk layer switch); hashing,
  * compression and IndexedDB writes run in the capture worker while the guest runs on.
  */
+import { InFlight } from "../async/in-flight";
 import * as Comlink from "comlink";
 import type { CheckpointCatalog } from "../protocol";
 import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
@@ -61,7 +62,8 @@ export class CheckpointController {
   tracking: MemoryTracking | null = null;
   /** The checkpoint the running machine descends from (tree parent of the next one). */
   current: string | null = null;
-  private writes = new Set<Promise<unknown>>();
+  /** Captures started and not yet stored (or failed), with this controller's state updated after each. */
+  private readonly writes = new InFlight();
   /** Autosaves this machine took: its session's, whenever they were taken. */
   readonly ownAutosaves = new Set<string>();
   /** Lazy restores: the loader worker and the session still filling RAM, if any. */
@@ -74,7 +76,7 @@ export class CheckpointController {
 
   /** Resolves when every checkpoint started so far is stored (or failed). */
   async idle(): Promise<void> {
-    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+    await this.writes.idle();
   }
 
   async take(machine: Machine, options: CheckpointOptions = {}): Promise<CheckpointResult> {
@@ -113,20 +115,26 @@ export class CheckpointController {
     const { pauseMs, diskLayerId } = paused;
     this.emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
     this.pendingLayers.add(diskLayerId);
-    const write = paused.stored.finally(() => {
-      this.pendingLayers.delete(diskLayerId);
-      pending.release();
-    });
-    this.writes.add(write);
+    // Tracked up to this controller's own state (golden image, current): the next capture's parent.
+    const stored = this.writes.track(
+      paused.stored
+        .then((result) => {
+          // Complete in IndexedDB from here; refreshing the page's list below is not part of it.
+          const persistMs = performance.now() - t0;
+          // The golden image stays in memory (its non-zero chunks): resets copy it back without any I/O.
+          if (paused.goldenState && result.goldenRam) {
+            this.golden = { id, diskLayerId, deviceState: paused.goldenState, ram: result.goldenRam, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
+          }
+          if (!options.autosave) this.current = id;
+          return { result, persistMs };
+        })
+        .finally(() => {
+          this.pendingLayers.delete(diskLayerId);
+          pending.release();
+        }),
+    );
     try {
-      const result = await write;
-      // Complete in IndexedDB from here; refreshing the page's list below is not part of it.
-      const persistMs = performance.now() - t0;
-      // The golden image stays in memory (its non-zero chunks): resets copy it back without any I/O.
-      if (paused.goldenState && result.goldenRam) {
-        this.golden = { id, diskLayerId, deviceState: paused.goldenState, ram: result.goldenRam, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
-      }
-      if (!options.autosave) this.current = id;
+      const { result, persistMs } = await stored;
       // Not awaited: the checkpoint is complete without it (a restore before it lands just has no prefetch order).
       if (hot.length > 0) void this.rememberWorkingSet(id, hot);
       this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
@@ -146,8 +154,6 @@ export class CheckpointController {
       this.emit({ type: "checkpoint", phase: "failed", id, error: toWireError(cause) });
       // The cause's code (storage full, engine refused...) is what the page explains.
       throw new Snap86Error(cause.code, `The checkpoint could not be saved: ${cause.message}. Earlier checkpoints are unaffected.`, { cause, detail: cause.detail });
-    } finally {
-      this.writes.delete(write);
     }
   }
 

@@ -2,6 +2,7 @@
 // first, faults at once with high priority, the rest once the guest stops waiting; every chunk
 // verified and stored here, every pack page checked against its verified chunk, and the
 // checkpoint listed once all of that is done. See docs/sharing.md.
+import { InFlight } from "../async/in-flight";
 import type { PackPagesListener, PartialChunk } from "../lazy/chunk-source";
 import { shareErrors } from "./errors";
 import { manifestChunkHashes, type CheckpointManifest } from "../checkpoint/manifest";
@@ -49,7 +50,7 @@ export class SharedRamSource {
   readonly #prefetchSlots = new Slots(PREFETCH_FETCHES);
 
   /** Stores still under way: the manifest is committed only after all of them. */
-  readonly #writes = new Set<Promise<unknown>>();
+  readonly #writes = new InFlight();
 
   private readonly opened: ShareReader;
   readonly manifest: CheckpointManifest;
@@ -160,8 +161,7 @@ export class SharedRamSource {
 
   #storeInBackground(record: NewChunk): void {
     const write = this.deps.checkpoints.putChunks([record]).then(() => void this.#stored.add(record.hash));
-    this.#writes.add(write);
-    void write.finally(() => this.#writes.delete(write)).catch(() => undefined);
+    this.#writes.track(write);
   }
 
   #hash(index: number): string {
@@ -268,7 +268,7 @@ export class SharedRamSource {
     // Every chunk went through: pages the pack has not delivered yet are not needed any more.
     this.#packAbort.abort();
     await this.#packDone;
-    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+    await this.#writes.idle();
     // Pages whose chunk never came through #read (this browser had it, or the pack came late).
     const unconfirmed = [...new Set([...this.#packPages.keys()].map((page) => Math.floor(page / this.#pagesPerChunk)))];
     for (const index of unconfirmed) {

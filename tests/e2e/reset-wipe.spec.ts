@@ -104,6 +104,38 @@ test("a standby switch deletes the replaced session and its autosaves before res
   await expectGone(vm, secret);
 });
 
+test("a standby switch the moment a checkpoint is stored (its list still refreshing) resolves", async ({ vm }) => {
+  // The replaced worker used to spin forever waiting for that checkpoint: the dispose gave up
+  // after 120 s and the test timed out. The window is the list refresh: a longer list (as in a
+  // profile used for a while) widens it, and several rounds make it near certain.
+  test.setTimeout(600_000);
+  await withStandby(vm, true);
+  await vm.page.evaluate(async () => {
+    for (let i = 0; i < 20; i++) await window.snap86.checkpoint({ label: `filler ${i}` });
+  });
+  for (let round = 0; round < 4; round++) {
+    const outcome = await vm.page.evaluate(async () => {
+      const status = document.querySelector("#checkpoint-status .text")!;
+      const saved = new Promise<void>((resolve) => {
+        const seen = new MutationObserver(() => {
+          if (!status.textContent?.startsWith("Saved")) return;
+          seen.disconnect();
+          resolve();
+        });
+        seen.observe(status, { childList: true, characterData: true, subtree: true });
+      });
+      const checkpoint = window.snap86.checkpoint({ label: "stored just before a reset" });
+      await saved;
+      const reset = await window.snap86.reset();
+      await checkpoint;
+      return reset;
+    });
+    expect(outcome.usedStandby).toBe(true);
+    expect(await vm.run("echo back")).toBe("back");
+    expect(await vm.page.evaluate(() => window.snap86.waitForStandby({ timeoutMs: 120_000 }))).toBe("ready");
+  }
+});
+
 /** Ids of the writable session layers in snap86-disk. */
 function sessionLayerIds(page: Page): Promise<string[]> {
   return page.evaluate(async () => {
