@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { forEachLimited } from "../../../src/async/for-each-limited";
-
-/** A promise with its resolve/reject, to drive work by hand. */
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from "../../support/deferred";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 

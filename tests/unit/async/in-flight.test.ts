@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InFlight } from "../../../src/async/in-flight";
-
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from "../../support/deferred";
 
 /** Resolves after the event loop turned once: a microtask loop never lets this happen. */
 const macrotask = () => new Promise<void>((r) => setTimeout(r, 0));
