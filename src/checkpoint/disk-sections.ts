@@ -4,7 +4,7 @@
  * image is not included: the importing side must have the same guest image (checked through the
  * manifest's guestImageId).
  */
-import type { LayerStore } from "../disk";
+import { storageOf, type LayerStore } from "../disk";
 import type { ExtraSection } from "./export-format";
 import { CheckpointFormatError } from "./errors";
 
@@ -17,10 +17,10 @@ export async function* diskSections(store: LayerStore, layerId: string): AsyncGe
   const chain = await store.ancestry(layerId);
   const seen = new Set<number>();
   for (const layer of chain) {
-    for (const index of await store.blockIndices(layer.id)) {
+    for (const index of await store.blockIndices(storageOf(layer))) {
       if (seen.has(index)) continue;
       seen.add(index);
-      const bytes = await store.readBlock(layer.id, index);
+      const bytes = await store.readBlock(storageOf(layer), index);
       if (bytes) yield { kind: "disk-block", layerId, blockIndex: index, bytes };
     }
   }

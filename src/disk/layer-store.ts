@@ -9,12 +9,13 @@
  *   createChild(parentId)                            a new writable overlay on a frozen layer
  *   deleteLayer(id)                                  metadata goes at once, blocks in background chunks
  *   flatten(id)                                      copy a chain's blocks into one standalone layer (parent null)
+ *   commitIntoParent(id)                             fold a frozen layer and its parent into one (QEMU: block commit)
  *   listLayers() / getLayer(id) / ancestry(id)
  *
  * Checkpoint:   flush() the live overlay, freeze(live.id), continue on createChild(live.id).
  * Fast reboot:  drop the session overlay (wipe.ts), continue on createChild(goldenId).
  */
-import { blockRange, openDiskDb, type DiskDb, type LayerMeta } from "./db";
+import { blockRange, openDiskDb, storageOf, type DiskDb, type LayerMeta } from "./db";
 import { LayerError } from "./errors";
 import { holdPendingLock, unlessPending } from "./storage";
 
@@ -124,13 +125,15 @@ export class LayerStore {
     return out;
   }
 
-  async blockIndices(id: string): Promise<number[]> {
-    const keys = await this.db.getAllKeys("blocks", blockRange(id));
+  /** Block indices stored under `storage` (a layer's storageOf(meta); its id unless it was committed into). */
+  async blockIndices(storage: string): Promise<number[]> {
+    const keys = await this.db.getAllKeys("blocks", blockRange(storage));
     return keys.map(([, index]) => index);
   }
 
-  async readBlock(id: string, index: number): Promise<Uint8Array | undefined> {
-    const buf = await this.db.get("blocks", [id, index]);
+  /** One block stored under `storage` (see blockIndices). */
+  async readBlock(storage: string, index: number): Promise<Uint8Array | undefined> {
+    const buf = await this.db.get("blocks", [storage, index]);
     return buf ? new Uint8Array(buf) : undefined;
   }
 
@@ -153,19 +156,14 @@ export class LayerStore {
       for (const [index, data] of blocks) {
         if (data.byteLength !== meta.blockSize) throw new LayerError(`block ${index} has ${data.byteLength} bytes, layer uses ${meta.blockSize}`);
         const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : data.slice().buffer;
-        puts.push(store.put(copy as ArrayBuffer, [id, index]));
+        puts.push(store.put(copy as ArrayBuffer, [storageOf(meta), index]));
       }
       meta.blockCount = blockCount;
       meta.bytes = blockCount * meta.blockSize;
       puts.push(layers.put(meta));
       await Promise.all(puts);
     } catch (e) {
-      try {
-        tx.abort();
-      } catch {
-        // already finished
-      }
-      await done.catch(() => {});
+      await abandon(tx, done);
       throw e;
     }
     await done;
@@ -184,15 +182,16 @@ export class LayerStore {
     const all = await tx.store.getAll();
     const children = all.filter((l) => l.parent === id).map((l) => l.id);
     if (children.length > 0) throw new LayerError(`disk layer ${id} still has child layers: ${children.join(", ")}`);
+    const meta = all.find((l) => l.id === id);
     await tx.store.delete(id);
     await tx.done;
-    const blocksDeleted = this.deleteBlocksOf(id);
+    const blocksDeleted = this.deleteBlocksOf(meta ? storageOf(meta) : id);
     // Not an unhandled rejection when a caller does not wait; callers that must know await it.
     blocksDeleted.catch(() => {});
     return { blocksDeleted };
   }
 
-  /** Deletes every block of `id`, a chunk per transaction, retrying a failed step a few times. */
+  /** Deletes every block stored under `id` (a storage key), a chunk per transaction, retrying a failed step a few times. */
   async deleteBlocksOf(id: string): Promise<void> {
     for (let failures = 0; ; ) {
       try {
@@ -252,7 +251,7 @@ export class LayerStore {
    * layers' blocks were removed.
    */
   async sweepOrphans(): Promise<number> {
-    const live = new Set((await this.listLayers()).map((l) => l.id));
+    const live = new Set((await this.listLayers()).map(storageOf));
     const orphans: string[] = [];
     let cursor = await this.db.transaction("blocks").store.openKeyCursor();
     // Jump from one layer's key range to the next instead of walking every block.
@@ -265,13 +264,60 @@ export class LayerStore {
     for (const id of orphans) {
       const done = await unlessPending(id, async () => {
         // Read again under the lock: an import may have written its metadata meanwhile.
-        if (await this.getLayer(id)) return false;
+        if ((await this.listLayers()).some((l) => storageOf(l) === id)) return false;
         await this.deleteBlocksOf(id);
         return true;
       });
       if (done) swept++;
     }
     return swept;
+  }
+
+  /**
+   * Folds frozen layer `id` into its frozen parent (QEMU: block commit), in one transaction: the
+   * parent's storage receives `id`'s blocks (newer), `id` takes that storage and the parent's
+   * parent, and the parent's metadata goes. `id` keeps its id, so every checkpoint and saved device
+   * state naming it stays valid; reads through it are unchanged. Only for a parent nothing else
+   * needs: no checkpoint names it (the caller knows) and `id` is its only child (checked here).
+   *
+   * `id`'s old blocks stay under `oldStorage` until the caller deletes them (deleteBlocksOf): a
+   * reader that still holds the old chain finds them until it switched (see LayerChain.committed).
+   */
+  async commitIntoParent(id: string): Promise<{ parentId: string; storage: string; oldStorage: string; blockCount: number }> {
+    const tx = this.db.transaction(["layers", "blocks"], "readwrite");
+    const layers = tx.objectStore("layers");
+    const blocks = tx.objectStore("blocks");
+    const done = tx.done;
+    done.catch(() => {}); // reported through the awaited calls below
+    try {
+      const all = await layers.getAll();
+      const child = all.find((l) => l.id === id);
+      if (!child) throw new LayerError(`disk layer ${id} does not exist`);
+      const parent = all.find((l) => l.id === child.parent);
+      if (!parent) throw new LayerError(`disk layer ${id} has no parent layer to commit into`);
+      if (!child.frozen || !parent.frozen) throw new LayerError(`only frozen layers are committed (${id} into ${parent.id})`);
+      const siblings = all.filter((l) => l.parent === parent.id && l.id !== id).map((l) => l.id);
+      if (siblings.length > 0) throw new LayerError(`disk layer ${parent.id} has other child layers (${siblings.join(", ")}): it cannot change`);
+      const storage = storageOf(parent);
+      const oldStorage = storageOf(child);
+      const [keys, values] = await Promise.all([blocks.getAllKeys(blockRange(oldStorage)), blocks.getAll(blockRange(oldStorage))]);
+      let added = 0;
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        const index = keys[i][1];
+        if ((await blocks.getKey([storage, index])) === undefined) added++;
+        writes.push(blocks.put(values[i], [storage, index]));
+      }
+      const blockCount = parent.blockCount + added;
+      const { label } = child;
+      writes.push(layers.put({ ...child, parent: parent.parent, storage, blockCount, bytes: blockCount * child.blockSize, ...(label === undefined ? {} : { label }) }), layers.delete(parent.id));
+      await Promise.all(writes);
+      await done;
+      return { parentId: parent.id, storage, oldStorage, blockCount };
+    } catch (e) {
+      await abandon(tx, done);
+      throw e;
+    }
   }
 
   /**
@@ -283,7 +329,7 @@ export class LayerStore {
     const chain = await this.ancestry(id);
     const owner = new Map<number, string>();
     for (const layer of chain) {
-      for (const index of await this.blockIndices(layer.id)) if (!owner.has(index)) owner.set(index, layer.id);
+      for (const index of await this.blockIndices(storageOf(layer))) if (!owner.has(index)) owner.set(index, storageOf(layer));
     }
     const src = chain[0];
     const meta = await this.createLayer({ parent: null, imageId: src.imageId, blockSize: src.blockSize, label: label ?? `flattened ${src.label ?? id}` });
@@ -292,9 +338,9 @@ export class LayerStore {
     for (let i = 0; i < entries.length; i += COPY_CHUNK) {
       const chunk = entries.slice(i, i + COPY_CHUNK);
       const blocks: Array<readonly [number, Uint8Array]> = [];
-      for (const [index, layerId] of chunk) {
-        const data = await this.readBlock(layerId, index);
-        if (!data) throw new LayerError(`block ${index} of layer ${layerId} vanished while flattening`);
+      for (const [index, storage] of chunk) {
+        const data = await this.readBlock(storage, index);
+        if (!data) throw new LayerError(`block ${index} of layer storage ${storage} vanished while flattening`);
         blocks.push([index, data]);
       }
       written += blocks.length;
@@ -302,4 +348,14 @@ export class LayerStore {
     }
     return src.frozen ? this.freeze(meta.id) : this.mustGet(meta.id);
   }
+}
+
+/** Rolls back a transaction whose step failed (it may have finished already) and waits until it is over. */
+async function abandon(tx: { abort(): void }, done: Promise<void>): Promise<void> {
+  try {
+    tx.abort();
+  } catch {
+    // already finished
+  }
+  await done.catch(() => {});
 }

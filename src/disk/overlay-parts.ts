@@ -28,6 +28,12 @@ export interface OverlayOptions {
   onFlushError?: (e: unknown) => void;
   /** Called once by close(), e.g. to release the layer's Web Lock. */
   onClose?: () => void;
+  /**
+   * Clean blocks to start with, least recently used first: those of the overlay this one continues
+   * (a checkpoint froze it and this layer is its child, so they read the same). Without them every
+   * session save, once a second, would leave the guest with a cold disk cache.
+   */
+  warm?: Iterable<readonly [number, Uint8Array]>;
 }
 
 export interface OverlayStats {

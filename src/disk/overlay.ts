@@ -11,12 +11,11 @@
  * Write-behind: dirty blocks go to IndexedDB in batched transactions after a short delay, at once when the
  * dirty set exceeds `dirtyLimitBytes` (the disk then delays DMA completion: backpressure), and on `flush()`.
  * If IndexedDB is full, the blocks stay in memory, `onStorageFull` fires, and flushing is retried later.
- *
  * Without a store (secure session) nothing is ever written to IndexedDB.
  */
 import type { BlockSource } from "./base-image";
 import { LayerChain } from "./chain";
-import type { LayerMeta } from "./db";
+import { storageOf, type LayerMeta } from "./db";
 import { isQuotaError, LayerError, StorageFullError } from "./errors";
 import type { LayerStore } from "./layer-store";
 import { checkRange, evictClean, forEachPiece, secureLayerMeta, type Entry, type OverlayOptions, type OverlayStats } from "./overlay-parts";
@@ -24,7 +23,6 @@ import { checkRange, evictClean, forEachPiece, secureLayerMeta, type Entry, type
 export type { OverlayOptions, OverlayStats };
 
 const MiB = 1024 * 1024;
-
 export class Overlay {
   readonly layer: LayerMeta;
   readonly chain: LayerChain;
@@ -58,6 +56,7 @@ export class Overlay {
     if (o.layer.blockSize !== this.blockSize) throw new LayerError(`layer ${o.layer.id} uses ${o.layer.blockSize}-byte blocks, chain uses ${this.blockSize}`);
     if (o.layer.frozen && !this.readOnly) throw new LayerError(`disk layer ${o.layer.id} is frozen: open it read-only or write to a child`);
     this.persisted = new Set(o.persisted ?? []);
+    for (const [index, data] of o.warm ?? []) this.entries.set(index, { data, log: [], fill: null, dirty: false, flushing: 0 });
     this.dirtyLimit = o.dirtyLimitBytes ?? 32 * MiB;
     this.cacheLimit = o.cacheBytes ?? 16 * MiB;
     this.flushDelay = o.flushDelayMs ?? 1000;
@@ -75,7 +74,7 @@ export class Overlay {
     const layer = await store.mustGet(layerId);
     if (layer.imageId !== base.imageId) throw new LayerError(`disk layer ${layerId} belongs to image ${layer.imageId}, not ${base.imageId}`);
     const chain = await LayerChain.open(store, base, layer.parent);
-    const persisted = await store.blockIndices(layerId);
+    const persisted = await store.blockIndices(storageOf(layer));
     return new Overlay({ ...o, layer, chain, store, persisted });
   }
 
@@ -110,7 +109,6 @@ export class Overlay {
   get storageFull(): boolean {
     return this.full;
   }
-
   // ---- reads ----
 
   /** Bytes [offset, offset+length) as the guest sees them now. Always a fresh array. */
@@ -181,7 +179,7 @@ export class Overlay {
     if (!p) {
       const own = this.persisted.has(index) && this.store;
       p = own
-        ? this.store!.readBlock(this.layer.id, index).then((d) => {
+        ? this.store!.readBlock(storageOf(this.layer), index).then((d) => {
             if (!d) throw new LayerError(`block ${index} of disk layer ${this.layer.id} is missing from storage`);
             return d;
           })
@@ -355,6 +353,11 @@ export class Overlay {
       this.flushTimer = null;
       this.opts.onClose?.();
     }
+  }
+
+  /** Blocks in memory and stored, least recently used first (for a child's `warm`, once this layer is frozen). */
+  *cleanBlocks(): Generator<readonly [number, Uint8Array]> {
+    for (const [index, e] of this.entries) if (!e.dirty && e.flushing === 0 && e.data && !e.fill) yield [index, e.data];
   }
 
   /** Forgets everything without writing (a wiped or discarded session). */

@@ -2,28 +2,72 @@
 // newest). The service decides whether a tick saves anything; this only keeps the rhythm.
 import { Snap86Error } from "../protocol/errors";
 
-export const DEFAULT_AUTOSAVE_SECONDS = 30;
+/**
+ * Continuous session save: where a capture costs only what changed (memory tracking, see
+ * src/emulator/session-saves.ts), the session is saved every second, so a reload or a crashed tab
+ * loses about a second of guest time at most.
+ */
+export const CONTINUOUS_SAVE_SECONDS = 1;
+/** Without memory tracking a capture copies and hashes all of RAM: every 30 s then. */
+export const PERIODIC_SAVE_SECONDS = 30;
 
 export class AutosaveTimer {
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #seconds = DEFAULT_AUTOSAVE_SECONDS;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #seconds: number | undefined;
+  /** Bumped by stop(): a save that ends after it schedules nothing. */
+  #generation = 0;
+  /** The failure said last: the same one again every second would bury everything else. */
+  #failure: string | undefined;
 
-  constructor(private readonly tick: () => void) {}
+  constructor(
+    private readonly o: {
+      save: () => Promise<unknown>;
+      /** The interval when none was set. */
+      automaticSeconds: () => number;
+      /** A save failed (said once until a save succeeds or another failure comes). */
+      failed: (message: string) => void;
+    },
+  ) {}
 
-  /** Seconds between saves; 0 turns autosave off. Takes effect at the next start(). */
+  /** Seconds between the starts of two saves; 0 turns autosave off. Takes effect at the next start(). */
   set seconds(seconds: number) {
     if (!Number.isFinite(seconds) || seconds < 0) throw new Snap86Error("invalid-argument", "autosave interval must be a number of seconds >= 0");
     this.#seconds = seconds;
   }
 
+  get seconds(): number {
+    return this.#seconds ?? this.o.automaticSeconds();
+  }
+
   /** (Re)starts the rhythm from now. */
   start(): void {
     this.stop();
-    if (this.#seconds > 0) this.#timer = setInterval(this.tick, this.#seconds * 1000);
+    this.#schedule(this.#generation, 0);
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#generation++;
+  }
+
+  /** Never two saves at once: the next starts one interval after this one started, or at once when it took longer. */
+  #schedule(generation: number, elapsedMs: number): void {
+    const seconds = this.seconds;
+    if (seconds <= 0) return;
+    this.#timer = setTimeout(() => void this.#tick(generation), Math.max(0, seconds * 1000 - elapsedMs));
+  }
+
+  async #tick(generation: number): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.o.save();
+      this.#failure = undefined;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (message !== this.#failure) this.o.failed(message);
+      this.#failure = message;
+    }
+    if (generation === this.#generation) this.#schedule(generation, performance.now() - t0);
   }
 }

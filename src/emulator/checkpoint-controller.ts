@@ -3,9 +3,9 @@
  * for what must happen at one instant (device state, RAM copy, disk layer switch); hashing,
  * compression and IndexedDB writes run in the capture worker while the guest runs on.
  */
-import { InFlight } from "../async/in-flight";
 import * as Comlink from "comlink";
-import type { CheckpointCatalog } from "../protocol";
+import { InFlight } from "../async/in-flight";
+import { SessionSaves, withoutCheckpointProgress } from "./session-saves";
 import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { restoreDeviceState, type EngineEmulator } from "../v86/state";
@@ -15,6 +15,7 @@ import { SparseRam } from "./sparse-ram";
 import { reseedGuestRandom } from "../v86/guest-rng";
 import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
 import type {
+  CheckpointCatalog,
   CheckpointInfo,
   CheckpointOptions,
   CheckpointResult,
@@ -28,13 +29,13 @@ import type { DiskSession } from "./disk-session";
 import { holdPendingLock } from "../disk/storage";
 import type { GoldenImage } from "./golden-reset";
 import { localChunks } from "../lazy/local-chunks";
-import { WorkingSetStore } from "../lazy/working-set-store";
+import { WorkingSets } from "./working-sets";
 import type { CheckpointManifest } from "../checkpoint/manifest";
 import type { LazySupport } from "../v86/lazy-support";
 import { LazyRestores, type LazyEmulator } from "../lazy/lazy-sessions";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
 import { asSnap86Error, Snap86Error, throwIfAborted, toWireError } from "../protocol/errors";
-import { AUTOSAVE_LABEL, checkpointInfo, GOLDEN_LABEL } from "./checkpoint-info";
+import { AUTOSAVE_LABEL, checkpointInfo, GOLDEN_LABEL, newCheckpointId } from "./checkpoint-info";
 
 export { AUTOSAVE_LABEL, GOLDEN_LABEL, machineKey } from "./checkpoint-info";
 
@@ -44,10 +45,6 @@ export interface Machine {
   identity: MachineIdentity;
   /** Whether the emulator runs the instrumented wasm (src/v86/lazy-support.ts). */
   lazy?: LazySupport;
-}
-
-function newId(): string {
-  return `cp-${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
 }
 
 export class CheckpointController {
@@ -64,6 +61,15 @@ export class CheckpointController {
   current: string | null = null;
   /** Captures started and not yet stored (or failed), with this controller's state updated after each. */
   private readonly writes = new InFlight();
+  /** What the guest touched first after each checkpoint: a restore prefetches it first. */
+  private readonly workingSets = new WorkingSets();
+  /** Autosaves replace each other: the continuous session save (src/emulator/session-saves.ts). */
+  private readonly saves = new SessionSaves({
+    list: () => this.list(),
+    forget: (ids) => this.forget(ids),
+    collectGarbage: (disk) => this.collectGarbage(disk),
+    publishList: () => this.publishList(),
+  });
   /** Autosaves this machine took: its session's, whenever they were taken. */
   readonly ownAutosaves = new Set<string>();
   /** Lazy restores: the loader worker and the session still filling RAM, if any. */
@@ -82,7 +88,7 @@ export class CheckpointController {
   async take(machine: Machine, options: CheckpointOptions = {}): Promise<CheckpointResult> {
     const t0 = performance.now();
     const created = Date.now();
-    const id = newId();
+    const id = newCheckpointId();
     if (options.autosave) this.ownAutosaves.add(id);
     const { disk } = machine;
     // One capture at a time: a streamed capture's base is the one before it, once stored.
@@ -97,9 +103,10 @@ export class CheckpointController {
     // collection anywhere (another worker's, another tab's) must leave it alone until then.
     const pending = await holdPendingLock(disk.layerId);
     const golden = options.label === GOLDEN_LABEL;
+    const emit = options.autosave ? withoutCheckpointProgress(this.emit) : this.emit;
     let paused: PausedCapture;
     try {
-      paused = await captureAtPause(this.captureDeps(), machine, {
+      paused = await captureAtPause(this.captureDeps(emit), machine, {
         id,
         parent: this.current,
         label: options.label?.trim() || (options.autosave ? AUTOSAVE_LABEL : "Checkpoint"),
@@ -113,7 +120,7 @@ export class CheckpointController {
       throw e;
     }
     const { pauseMs, diskLayerId } = paused;
-    this.emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
+    emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
     this.pendingLayers.add(diskLayerId);
     // Tracked up to this controller's own state (golden image, current): the next capture's parent.
     const stored = this.writes.track(
@@ -136,9 +143,10 @@ export class CheckpointController {
     try {
       const { result, persistMs } = await stored;
       // Not awaited: the checkpoint is complete without it (a restore before it lands just has no prefetch order).
-      if (hot.length > 0) void this.rememberWorkingSet(id, hot);
-      this.emit({ type: "checkpoint", phase: "done", id, pauseMs });
-      await this.publishList();
+      if (hot.length > 0) void this.workingSets.remember(id, hot);
+      emit({ type: "checkpoint", phase: "done", id, pauseMs });
+      if (options.autosave) await this.saves.replaceWith(disk, { id, diskLayerId });
+      else await this.publishList();
       return {
         id,
         pauseMs: Math.round(pauseMs * 10) / 10,
@@ -151,13 +159,13 @@ export class CheckpointController {
       };
     } catch (e) {
       const cause = asSnap86Error(e);
-      this.emit({ type: "checkpoint", phase: "failed", id, error: toWireError(cause) });
+      emit({ type: "checkpoint", phase: "failed", id, error: toWireError(cause) });
       // The cause's code (storage full, engine refused...) is what the page explains.
       throw new Snap86Error(cause.code, `The checkpoint could not be saved: ${cause.message}. Earlier checkpoints are unaffected.`, { cause, detail: cause.detail });
     }
   }
 
-  private captureDeps(): CaptureDeps {
+  private captureDeps(emit: (event: EmulatorEvent) => void): CaptureDeps {
     return {
       io: this.io,
       tracking: this.tracking,
@@ -171,7 +179,7 @@ export class CheckpointController {
           this.spare = ram;
         },
       },
-      emit: (event) => this.emit(event),
+      emit,
     };
   }
 
@@ -256,8 +264,7 @@ export class CheckpointController {
   }
   private lastDeviceState: { manifest: CheckpointManifest; deviceState: ArrayBuffer } | undefined;
 
-  /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
-  /** Drops an unfinished lazy restore (RAM keeps holes); says whether there was one. */
+  /** Before all of guest RAM is overwritten (reset): drops an unfinished lazy restore (RAM keeps holes), stopping the guest; says whether there was one. */
   async endLazy(emulator: Machine["emulator"]): Promise<boolean> {
     if (!this.lazy.active && !this.lazy.failed) return false;
     await emulator.stop();
@@ -269,18 +276,6 @@ export class CheckpointController {
 
   lazyStatus(): LazyStatus {
     return this.lazy.status();
-  }
-
-  private workingSets: Promise<WorkingSetStore> | undefined;
-
-  /** Best effort: a lost working set only costs prefetch order. */
-  private async rememberWorkingSet(id: string, pages: number[]): Promise<void> {
-    try {
-      this.workingSets ??= WorkingSetStore.open();
-      await (await this.workingSets).merge(id, pages);
-    } catch {
-      this.workingSets = undefined;
-    }
   }
 
   /** Encrypts and uploads what the store lacks; returns the link. */
@@ -402,3 +397,4 @@ export class CheckpointController {
     this.emit({ type: "checkpoints", list: await this.list() });
   }
 }
+

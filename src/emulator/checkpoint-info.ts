@@ -24,3 +24,7 @@ export function checkpointInfo(c: CheckpointSummary & SharingSizes, current: str
     current: c.id === current,
   };
 }
+
+export function newCheckpointId(): string {
+  return `cp-${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
+}

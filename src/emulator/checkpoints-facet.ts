@@ -10,7 +10,6 @@ import type {
   RestoreResult,
 } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
-import { AUTOSAVE_LABEL } from "./checkpoint-controller";
 import type { MachineOwner } from "./machine-owner";
 import { throwIfAborted } from "../protocol/errors";
 
@@ -22,9 +21,7 @@ class CheckpointsFacetImpl implements MachineOps {
   take(options?: CheckpointOptions): Promise<CheckpointResult> {
     const m = this.m;
     return m.serialize(async () => {
-      const result = await m.checkpoints().take(m.machine(), options);
-      if (options?.autosave) await this.dropOlderAutosaves(result.id);
-      return result;
+      return m.checkpoints().take(m.machine(), options);
     });
   }
 
@@ -73,12 +70,6 @@ class CheckpointsFacetImpl implements MachineOps {
 
   importFile(file: Blob, signal?: AbortSignal): Promise<CheckpointInfo> {
     return this.m.checkpoints().importFile(file, signal);
-  }
-
-  private async dropOlderAutosaves(keep: string): Promise<void> {
-    const m = this.m;
-    const older = (await m.checkpoints().list()).filter((c) => c.label === AUTOSAVE_LABEL && c.id !== keep);
-    for (const c of older) await m.checkpoints().remove(c.id, m.disk);
   }
 }
 

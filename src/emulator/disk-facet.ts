@@ -27,13 +27,17 @@ export class DiskFacetImpl implements DiskFacet {
     const disk = m.disk;
     if (emulator && !disk && m.userDrives.length > 0) return this.wipeUserDrives();
     if (!emulator || !disk) throw new Snap86Error("machine-off", "Wipe needs a machine with a writable disk running");
-    await emulator.stop();
-    await disk.wipe();
-    m.wiped = true;
-    // Autosaves froze layers of the session being wiped: they go with it (and their layers), and
-    // so do layers frozen by a capture that never finished (a tab closed while it was written).
-    await m.wipe.forgetSession(disk);
-    await m.wipe.finish(disk);
+    // After a session save under way: it freezes the layer this replaces.
+    m.autosave.stop();
+    await m.serialize(async () => {
+      await emulator.stop();
+      await disk.wipe();
+      m.wiped = true;
+      // Autosaves froze layers of the session being wiped: they go with it (and their layers), and
+      // so do layers frozen by a capture that never finished (a tab closed while it was written).
+      await m.wipe.forgetSession(disk);
+      await m.wipe.finish(disk);
+    });
     m.emit({ type: "disk", disk: disk.info() });
     await this.machine.reboot();
   }

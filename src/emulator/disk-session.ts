@@ -92,6 +92,7 @@ export class DiskSession {
       baseCachedBytes: b.blocksCached * this.base.blockSize,
       storageFull: o.storageFull,
       lockedElsewhere: this.lockedElsewhere,
+      chainDepth: this.overlay.chain.layers.length,
     };
   }
 
@@ -158,7 +159,7 @@ export class DiskSession {
     await this.store.freeze(old.layer.id);
     await old.close();
     const child = await this.store.createChild(old.layer.id, this.label);
-    this.overlay = await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init));
+    this.overlay = await openWritableOverlay(this.store, child.id, this.base, { ...overlayOptions(this.init), warm: old.cleanBlocks() });
     this.disk.attach(this.overlay);
     return old.layer.id;
   }
@@ -181,6 +182,25 @@ export class DiskSession {
   /** Deletes a layer; its blocks go in the background, followed by whenWiped(). */
   private dropLayer(id: string, what: string): void {
     this.deletions.run(`deleting ${what} (${id})`, async () => (await this.store.deleteLayer(id)).blocksDeleted);
+  }
+
+  /**
+   * Folds a layer no checkpoint names any more (a replaced session save) into its only child
+   * (LayerStore.commitIntoParent): the child keeps its id and takes the blocks, so the chain gets
+   * one layer shorter. Nothing happens when the layer is gone or not frozen, has no child (garbage
+   * collection deletes it) or several, or its child is not frozen (the live layer).
+   */
+  async foldUnreferencedLayer(layerId: string): Promise<boolean> {
+    if (this.secure) return false;
+    const layers = await this.store.listLayers();
+    const layer = layers.find((l) => l.id === layerId);
+    const children = layers.filter((l) => l.parent === layerId);
+    const child = children.length === 1 ? children[0] : undefined;
+    if (!layer?.frozen || !child?.frozen) return false;
+    const done = await this.store.commitIntoParent(child.id);
+    this.overlay.chain.committed(child.id, done.storage);
+    this.deletions.track(`deleting the blocks of disk layer ${child.id} committed into ${layerId}`, this.store.deleteBlocksOf(done.oldStorage));
+    return true;
   }
 
   /**

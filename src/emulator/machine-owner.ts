@@ -1,8 +1,7 @@
 /**
  * The one owner of the emulator worker's machine state: the V86 instance, its disk session, run
- * state, timers and the event subscription. The facets (machine-facet.ts, disk-facet.ts, ...)
- * hold no state of their own; they act through this object, so they always agree on which
- * machine is running.
+ * state, timers and the event subscription. The facets (machine-facet.ts, disk-facet.ts, ...) hold
+ * no state of their own; they act through this object, so they agree on which machine runs.
  */
 import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, MachineKind, NoticeLevel, RunState, Stats } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
@@ -12,11 +11,11 @@ import { LoadError } from "../guest/fetch-with-progress";
 import type { KernelFiles } from "../guest/guest-loader";
 import { createV86, dirtyPagesFor, vgaOf, walkRecorderFor } from "../v86/machine";
 import { MemoryTracking } from "./memory-tracking";
-import { guestClockMs, type TscCpu } from "../v86/continuous-tsc";
+import type { TscCpu } from "../v86/continuous-tsc";
 import { ScreenBridge } from "../v86/screen-bridge";
 import type { LazySupport } from "../v86/lazy-support";
 import type { V86Instance, V86Options } from "../v86/types";
-import { AutosaveTimer } from "./autosave-timer";
+import { AutosaveTimer, CONTINUOUS_SAVE_SECONDS, PERIODIC_SAVE_SECONDS } from "./autosave-timer";
 import { CheckpointController, machineKey, GOLDEN_LABEL, type Machine } from "./checkpoint-controller";
 import type { DiskSession } from "./disk-session";
 import { GoldenCheckpoints } from "./golden-checkpoints";
@@ -58,9 +57,12 @@ export class MachineOwner {
   wiped = false;
   /** Set by the checkpoints facet: autosaves and the golden checkpoint are taken through it. */
   takeCheckpoint: (options?: CheckpointOptions) => Promise<CheckpointResult> = () => Promise.reject(new Error("no checkpoints facet"));
-  readonly autosave = new AutosaveTimer(() => {
-    if (this.runState !== "running" || !this.disk || this.disk.secure) return;
-    this.takeCheckpoint({ autosave: true }).catch((e: Error) => this.notice("warning", `Autosave failed: ${e.message}`));
+  readonly autosave = new AutosaveTimer({
+    save: async () => {
+      if (this.runState === "running" && this.disk && !this.disk.secure) await this.takeCheckpoint({ autosave: true });
+    },
+    automaticSeconds: () => (this.lazySupport.available ? CONTINUOUS_SAVE_SECONDS : PERIODIC_SAVE_SECONDS),
+    failed: (message) => this.notice("warning", `Autosave failed: ${message}`),
   });
   readonly golden = new GoldenCheckpoints({
     machineKey: () => (this.identity ? machineKey(this.identity) : undefined),
@@ -177,12 +179,14 @@ export class MachineOwner {
   }
 
   async powerOff(): Promise<void> {
+    // A session save under way ends first (never inside serialize: this would wait for itself).
+    this.autosave.stop();
+    await this.checkpointQueue;
     const emulator = this.emulator;
     this.emulator = undefined;
     this.options = undefined;
     this.identity = undefined;
     this.stopTimers();
-    this.autosave.stop();
     this.network.detach();
     if (emulator) {
       await emulator.destroy();
@@ -223,11 +227,7 @@ export class MachineOwner {
   }
 
   stats(): Stats {
-    const stats = this.clock.stats(this.runState);
-    const cpu = this.emulator?.v86?.cpu as unknown as TscCpu | undefined;
-    // The guest's own clock rather than this worker's stopwatch, which a restore starts anew.
-    if (!cpu?.store_current_tsc || stats.state === "off" || stats.state === "loading") return stats;
-    return { ...stats, uptimeMs: guestClockMs(cpu) };
+    return this.clock.stats(this.runState, this.emulator?.v86?.cpu as unknown as TscCpu | undefined);
   }
 
   /** Deletions a closed tab cut short, finished in the background once this machine runs. */
@@ -272,7 +272,7 @@ export class MachineOwner {
     return this.controller;
   }
 
-  /** Started already: for waits that must not spawn the checkpoint-I/O worker. */
+  /** Started already, for waits that must not spawn the checkpoint-I/O worker. */
   get startedCheckpoints(): CheckpointController | undefined {
     return this.controller;
   }

@@ -64,23 +64,27 @@ export class ResetFacetImpl implements ResetFacet {
   async discardSession(options: DiscardOptions = {}): Promise<void> {
     const m = this.m;
     m.autosave.stop();
-    // A checkpoint being written must finish first: its writer is a worker of this worker.
-    await m.startedCheckpoints?.idle();
-    const emulator = m.emulator;
-    const disk = m.disk;
-    m.emulator = undefined;
-    m.disk = undefined;
-    m.stopTimers();
-    await emulator?.destroy();
-    m.setState("off");
-    if (!disk) return;
-    // This worker is terminated right after: everything must be deleted before this resolves.
-    const ended = options.endedAt !== undefined && !disk.secure;
-    await disk.discard();
-    if (ended) {
-      await m.wipe.forgetSession(disk, options.endedAt);
-      await m.wipe.finish(disk);
-    }
+    // After any checkpoint operation already queued (a session save is taken every second): one
+    // that froze the disk layer after the discard began would leave it a child and undeletable.
+    await m.serialize(async () => {
+      // A checkpoint being written must finish first: its writer is a worker of this worker.
+      await m.startedCheckpoints?.idle();
+      const emulator = m.emulator;
+      const disk = m.disk;
+      m.emulator = undefined;
+      m.disk = undefined;
+      m.stopTimers();
+      await emulator?.destroy();
+      m.setState("off");
+      if (!disk) return;
+      // This worker is terminated right after: everything must be deleted before this resolves.
+      const ended = options.endedAt !== undefined && !disk.secure;
+      await disk.discard();
+      if (ended) {
+        await m.wipe.forgetSession(disk, options.endedAt);
+        await m.wipe.finish(disk);
+      }
+    });
   }
 
   /** Resolves once the start cleanup and every deletion of session data started so far are over. */

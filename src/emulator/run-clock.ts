@@ -1,6 +1,7 @@
 // How long the machine has run (uptime, across pauses) and how fast (MIPS from v86's
 // instruction counter, sampled about once a second): the numbers of the status line.
 import type { RunState, Stats } from "../protocol";
+import { guestClockMs, type TscCpu } from "../v86/continuous-tsc";
 
 export class RunClock {
   /** When the current running stretch began. */
@@ -48,8 +49,10 @@ export class RunClock {
     this.#last = { at: now, instructions };
   }
 
-  stats(state: RunState): Stats {
+  /** `cpu`: the machine's v86 CPU, whose own clock gives the uptime where it can (a restore starts this stopwatch anew). */
+  stats(state: RunState, cpu?: TscCpu): Stats {
     const running = state === "running";
+    if (cpu?.store_current_tsc && state !== "off" && state !== "loading") return { state, uptimeMs: guestClockMs(cpu), mips: running ? this.#mips : 0 };
     const uptimeMs = this.#before + (running ? this.now() - this.#since : 0);
     return { state, uptimeMs: Math.round(uptimeMs), mips: running ? this.#mips : 0 };
   }

@@ -15,6 +15,11 @@ export interface DiskInfo {
   storageFull: boolean;
   /** Another tab holds this disk: this tab runs on a temporary in-memory copy. */
   lockedElsewhere: boolean;
+  /**
+   * Frozen layers the disk reads through (the backing chain): one per checkpoint kept on the way
+   * from the base image, plus the last session save. Session saves do not add to it.
+   */
+  chainDepth: number;
 }
 
 export interface DiskFacet {

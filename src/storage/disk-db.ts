@@ -1,7 +1,9 @@
 /**
  * Database "snap86-disk" (src/disk/): one database, three stores.
  * - `layers`: LayerMeta by id.
- * - `blocks`: overlay blocks, key [layerId, blockIndex], value ArrayBuffer of exactly blockSize bytes.
+ * - `blocks`: overlay blocks, key [storage, blockIndex], value ArrayBuffer of exactly blockSize bytes.
+ *   `storage` is the layer's id, or, for a layer an older one was committed into, the key its
+ *   blocks live under (LayerMeta.storage): one layer per storage key at any time.
  * - `baseCache`: verified base-image blocks (the host cache), key [url#sha256, blockIndex], so a new image
  *   never reads stale blocks of an old one.
  * Array keys keep each layer's (and each image's) blocks contiguous, so range queries and chunked deletes are cheap.
@@ -24,6 +26,17 @@ export interface LayerMeta {
   blockSize: number;
   /** Free-form label for the UI ("golden", "checkpoint 3", ...). */
   label?: string;
+  /**
+   * Key of this layer's blocks when it is not its id: set when the layer was committed into its
+   * parent's storage (LayerStore.commitIntoParent), which keeps the layer's id (checkpoints name it)
+   * and takes the parent's blocks. Since version 2.
+   */
+  storage?: string;
+}
+
+/** Where a layer's blocks are stored: key prefix in `blocks`. */
+export function storageOf(meta: Pick<LayerMeta, "id" | "storage">): string {
+  return meta.storage ?? meta.id;
 }
 
 export interface DiskDbSchema extends DBSchema {
@@ -43,6 +56,10 @@ export const DISK_DB: DatabaseSchema<DiskDbSchema> = {
       db.createObjectStore("blocks");
       db.createObjectStore("baseCache");
     },
+    // 1 → 2: no record changes. A layer may now keep its blocks under another key (LayerMeta.storage,
+    // continuous session saves commit layers into their parent); a build that predates this would
+    // look for them under the layer's id and find none, so it must refuse the database instead.
+    () => undefined,
   ],
 };
 

@@ -59,8 +59,8 @@ test("a reload starts from the golden state without booting", async ({ browser }
   const context = await browser.newContext();
   const page = await context.newPage();
   const { bootVm } = await import("../fixtures/snap86");
-  const vm = await bootVm(page);
-  await page.evaluate(() => window.snap86.setAutosaveInterval(0));
+  // Session saves off from the start (they run every second): nothing for the reload to resume.
+  const vm = await bootVm(page, "autoboot=0&autosave=0");
   await page.reload();
   await page.waitForFunction(() => typeof window.snap86 === "object");
   // No autosave: the page boots fresh, then its golden exists already, so reset is instant.

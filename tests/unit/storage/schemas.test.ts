@@ -16,7 +16,7 @@ const unique = (what: string) => `${what}-${process.pid}-${++n}`;
 describe("database versions", () => {
   it("are today's: bumping one needs a migration and docs/versioning.md", () => {
     expect(Object.fromEntries(DATABASES.map((d) => [d.name, schemaVersion(d)]))).toEqual({
-      "snap86-disk": 1,
+      "snap86-disk": 2,
       "snap86-checkpoints": 1,
       "snap86-shares": 1,
       "snap86-lazy": 2,
@@ -39,7 +39,8 @@ describe("profiles written before src/storage", () => {
     await old.put("baseCache", new Uint8Array([5]).buffer, ["u#s", 7]);
     old.close();
     const db = await openDiskDb(name);
-    expect(db.version).toBe(1);
+    // 1 → 2 changes no record: a layer without `storage` keeps its blocks under its id.
+    expect(db.version).toBe(2);
     expect((await db.get("layers", "L1"))?.blockCount).toBe(1);
     expect(new Uint8Array((await db.get("blocks", ["L1", 0]))!)).toEqual(new Uint8Array([1, 2, 3, 4]));
     expect(await db.count("baseCache")).toBe(1);

@@ -1,32 +1,76 @@
-import { describe, expect, it, vi } from "vitest";
-import { AutosaveTimer, DEFAULT_AUTOSAVE_SECONDS } from "../../../src/emulator/autosave-timer";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { AutosaveTimer, CONTINUOUS_SAVE_SECONDS } from "../../../src/emulator/autosave-timer";
+import { deferred } from "../../support/deferred";
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+function timer(save: () => Promise<unknown>, automaticSeconds = () => CONTINUOUS_SAVE_SECONDS) {
+  const failed = vi.fn<(message: string) => void>();
+  return { timer: new AutosaveTimer({ save, automaticSeconds, failed }), failed };
+}
 
 describe("AutosaveTimer", () => {
-  it("ticks every interval once started, restarts from now, stops, and is off at 0", () => {
-    vi.useFakeTimers();
-    try {
-      const tick = vi.fn();
-      const timer = new AutosaveTimer(tick);
-      timer.start();
-      vi.advanceTimersByTime(DEFAULT_AUTOSAVE_SECONDS * 1000 * 2);
-      expect(tick).toHaveBeenCalledTimes(2);
-      timer.seconds = 5;
-      vi.advanceTimersByTime(5000);
-      expect(tick).toHaveBeenCalledTimes(2); // takes effect at the next start
-      timer.start();
-      vi.advanceTimersByTime(15_000);
-      expect(tick).toHaveBeenCalledTimes(5);
-      timer.stop();
-      vi.advanceTimersByTime(60_000);
-      expect(tick).toHaveBeenCalledTimes(5);
-      timer.seconds = 0;
-      timer.start();
-      vi.advanceTimersByTime(600_000);
-      expect(tick).toHaveBeenCalledTimes(5);
-      expect(() => (timer.seconds = -1)).toThrow(/autosave interval/);
-      expect(() => (timer.seconds = Number.NaN)).toThrow(/autosave interval/);
-    } finally {
-      vi.useRealTimers();
-    }
+  it("saves every interval once started, restarts from now, stops, and is off at 0", async () => {
+    const save = vi.fn(() => Promise.resolve());
+    const { timer: t } = timer(save);
+    t.start();
+    await vi.advanceTimersByTimeAsync(CONTINUOUS_SAVE_SECONDS * 1000 * 2);
+    expect(save).toHaveBeenCalledTimes(2);
+    t.seconds = 5;
+    t.start();
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(save).toHaveBeenCalledTimes(5);
+    t.stop();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(save).toHaveBeenCalledTimes(5);
+    t.seconds = 0;
+    t.start();
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(save).toHaveBeenCalledTimes(5);
+    expect(() => (t.seconds = -1)).toThrow(/autosave interval/);
+    expect(() => (t.seconds = Number.NaN)).toThrow(/autosave interval/);
+  });
+
+  it("uses the automatic interval until one is set", async () => {
+    let automatic = 30;
+    const save = vi.fn(() => Promise.resolve());
+    const { timer: t } = timer(save, () => automatic);
+    t.start();
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(save).not.toHaveBeenCalled();
+    automatic = 1;
+    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(save).toHaveBeenCalledTimes(4); // at 30 s, then every second
+  });
+
+  it("never runs two saves at once: a slow save delays the next, which then starts at once", async () => {
+    const slow = deferred();
+    const save = vi.fn(() => (save.mock.calls.length === 1 ? slow.promise : Promise.resolve()));
+    const { timer: t } = timer(save);
+    t.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(save).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(save).toHaveBeenCalledTimes(1);
+    slow.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(save).toHaveBeenCalledTimes(2);
+  });
+
+  it("says a failure once until a save succeeds, and keeps saving", async () => {
+    let fail = true;
+    const save = vi.fn(() => (fail ? Promise.reject(new Error("storage full")) : Promise.resolve()));
+    const { timer: t, failed } = timer(save);
+    t.start();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(save).toHaveBeenCalledTimes(5);
+    expect(failed.mock.calls).toEqual([["storage full"]]);
+    fail = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    fail = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(failed).toHaveBeenCalledTimes(2);
   });
 });

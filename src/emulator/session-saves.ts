@@ -1,0 +1,75 @@
+/**
+ * Continuous session save (see docs/continuous-save.md): the running session is captured every
+ * second or so as an autosave checkpoint, and each one replaces the last.
+ *
+ * A capture already costs only what changed: memory tracking sends just the chunks written since
+ * the previous capture, and the disk layer frozen at the pause holds just the blocks written since.
+ * What this adds is keeping the store flat while saves pile up:
+ *  - the replaced save's manifest goes at once (a reload resumes only the newest);
+ *  - its disk layer is committed into the layer above it (QEMU: block commit), which keeps the upper
+ *    layer's id (its checkpoint and saved device state name it) and takes the older blocks, so the
+ *    backing chain stays as deep as the checkpoints the user keeps however long the session runs;
+ *  - chunks only replaced saves named are collected now and then, not every second;
+ *  - the page's checkpoint list is refreshed now and then, not every second.
+ */
+import type { CheckpointInfo, EmulatorEvent } from "../protocol";
+import type { DiskSession } from "./disk-session";
+
+/** A full sweep of the chunk store reads every chunk key: every 30 s is plenty for garbage. */
+const GC_EVERY_MS = 30_000;
+/** The list shows the newest save's time: refreshing it every 10 s is enough for a person. */
+const PUBLISH_EVERY_MS = 10_000;
+
+export interface SessionSaveDeps {
+  /** Every stored checkpoint (costly: sizes are computed); read once per worker for older pages' saves. */
+  list(): Promise<CheckpointInfo[]>;
+  /** Deletes manifests only. */
+  forget(ids: readonly string[]): Promise<void>;
+  collectGarbage(disk: DiskSession): Promise<void>;
+  publishList(): Promise<void>;
+}
+
+interface Save {
+  id: string;
+  diskLayerId: string | null;
+}
+
+export class SessionSaves {
+  /** The newest save of this session: what a reload resumes, replaced by the next. */
+  #newest: Save | undefined;
+  /** Saves of earlier pages (a resumed session) are looked up once, at the first save. */
+  #earlierChecked = false;
+  #lastGc = performance.now();
+  #lastPublish = 0;
+
+  constructor(private readonly deps: SessionSaveDeps) {}
+
+  /** After save `saved` is stored: the ones it replaces go, their disk layers folded away. */
+  async replaceWith(disk: DiskSession, saved: Save): Promise<void> {
+    const replaced: Save[] = this.#newest ? [this.#newest] : [];
+    this.#newest = saved;
+    if (!this.#earlierChecked) {
+      this.#earlierChecked = true;
+      const earlier = (await this.deps.list()).filter((c) => c.autosave && c.id !== saved.id && !replaced.some((r) => r.id === c.id));
+      replaced.push(...earlier.map((c) => ({ id: c.id, diskLayerId: c.diskLayerId })));
+    }
+    await this.deps.forget(replaced.map((r) => r.id));
+    for (const r of replaced) if (r.diskLayerId) await disk.foldUnreferencedLayer(r.diskLayerId);
+    const now = performance.now();
+    if (now - this.#lastGc >= GC_EVERY_MS) {
+      this.#lastGc = now;
+      await this.deps.collectGarbage(disk);
+    }
+    if (now - this.#lastPublish >= PUBLISH_EVERY_MS) {
+      this.#lastPublish = now;
+      await this.deps.publishList();
+    }
+  }
+}
+
+/** Passes on every event but a checkpoint's progress: a session save is no action of the user's. */
+export function withoutCheckpointProgress(emit: (event: EmulatorEvent) => void): (event: EmulatorEvent) => void {
+  return (event) => {
+    if (event.type !== "checkpoint") emit(event);
+  };
+}
