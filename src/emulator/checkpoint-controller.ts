@@ -231,13 +231,15 @@ export class CheckpointController {
   }
 
   /** Fetches what a shared checkpoint needs before it can run (not its RAM); see src/share/checkpoint-share.ts. */
-  prepareShare(link: string, signal?: AbortSignal): Promise<PreparedShare> {
-    return this.io.share.prepare(link, this.shareProgress(), signal);
+  prepareShare(link: string, signal?: AbortSignal, store?: string): Promise<PreparedShare> {
+    return this.io.share.prepare(link, this.shareProgress(), signal, store);
   }
 
   /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
   async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, wasm: LazyWasmHandle): Promise<void> {
-    this.lazy.onShareStored = () => void this.publishList().catch(() => undefined);
+    let stored: () => void = () => undefined;
+    this.sharedStored = new Promise<void>((resolve) => (stored = resolve));
+    this.lazy.onShareStored = () => void this.publishList().catch(() => undefined).then(stored);
     await this.runLazily(machine, prepared, wasm, prepared.opened);
     this.current = prepared.manifest.id;
   }
@@ -255,6 +257,12 @@ export class CheckpointController {
     return loaded;
   }
   private lastDeviceState: { manifest: CheckpointManifest; deviceState: ArrayBuffer } | undefined;
+
+  /**
+   * Settles once the shared checkpoint last opened lazily is complete here and listed (a golden
+   * one, the published first-visit state, can then serve resets); undefined before any.
+   */
+  sharedStored: Promise<void> | undefined;
 
   /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
   /** Drops an unfinished lazy restore (RAM keeps holes); says whether there was one. */
@@ -289,8 +297,8 @@ export class CheckpointController {
   }
 
   /** Downloads, decrypts and verifies a shared checkpoint into the local store; returns its id. */
-  async openShare(link: string, signal?: AbortSignal): Promise<string> {
-    const id = await this.io.share.open(link, this.shareProgress(), signal);
+  async openShare(link: string, signal?: AbortSignal, store?: string): Promise<string> {
+    const id = await this.io.share.open(link, this.shareProgress(), signal, store);
     await this.publishList();
     return id;
   }
