@@ -29,6 +29,8 @@ export interface StartHost {
 
 function mark(kind: StartKind): void {
   document.documentElement.dataset.start = kind;
+  // When the machine began to run (performance.now()): bench:start relates guest time to it.
+  document.documentElement.dataset.startedAt = String(Math.round(performance.now()));
 }
 
 export async function resumeOrBoot(host: StartHost): Promise<void> {
