@@ -19,6 +19,7 @@ import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { StartGate } from "./start-gate";
 import { resumeOrBoot, type StartHost } from "./start/start-machine";
+import { keepLastScreen, showLastScreen } from "./start/last-screen";
 import { mountImagePicker } from "./ui/image-picker";
 import { mountDriveList } from "./ui/drive-list";
 import { mountKeptImages } from "./ui/kept-images";
@@ -238,10 +239,14 @@ secure.addEventListener("change", () => {
 // Another tab's newer version closes this tab's storage: say so, and save nothing more.
 const storageSuperseded = watchStorage(() => void client.remote.machine.setAutosaveInterval(0));
 // Last chance to get the guest's writes into IndexedDB before the tab goes away.
-addEventListener("pagehide", () => void client.remote.disk.flush());
+addEventListener("pagehide", () => {
+  void client.remote.disk.flush();
+  if (client.state === "running") keepLastScreen(screen.canvas);
+});
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "hidden" || storageSuperseded()) return;
   void client.remote.disk.flush();
+  if (client.state === "running") keepLastScreen(screen.canvas);
   // Hidden is the last moment the page is sure to still run (a close or reload may follow):
   // save the session so the next visit resumes it. The capture pauses the guest only briefly.
   if (client.state === "running" && !secure.checked) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
@@ -365,5 +370,7 @@ if (location.hash.startsWith("#share")) {
     notice: showNotice,
     error: showError,
   };
+  // The screen as it was left, at once, while the session resumes (a resume redraws it).
+  if (params.get("boot") !== "cold" && !secure.checked) void showLastScreen(screen.canvas);
   void starts.run(() => resumeOrBoot(host), currentConfig()).catch(() => undefined);
 }

@@ -11,7 +11,10 @@ import type { GuestName } from "../../protocol/guest-manifest";
 import type { CheckpointInfo } from "../../protocol/checkpoints";
 import { rememberedMachine } from "../last-machine";
 import { errorMessage } from "../ui/checkpoint-format";
-import { publishedStart } from "./first-visit";
+import { publishedStart, type PublishedStart } from "./first-visit";
+
+/** Set by the page on every boot of the built-in guest (main.ts). */
+const LAST_GUEST_KEY = "snap86.guest";
 
 export type StartKind = "published" | "resumed" | "cold" | "own-image";
 
@@ -47,6 +50,10 @@ export async function resumeOrBoot(host: StartHost): Promise<void> {
   const cold = params.get("boot") === "cold";
   let why: string | undefined;
   if (config.disk === "persistent" && params.get("resume") !== "0" && !cold) {
+    // On what looks like a first visit (no guest ever booted here), asked while the worker lists
+    // checkpoints, so neither waits for the other; a reload does not spend requests on it.
+    const ask = () => publishedStart((config.guest ?? "busybox") as GuestName, location);
+    const publishedAsked = localStorage.getItem(LAST_GUEST_KEY) === null ? ask() : undefined;
     const saved = (await client.remote.checkpoints.list().catch((): CheckpointInfo[] => []))
       .filter((c) => c.autosave)
       .sort((a, b) => b.created - a.created)[0];
@@ -61,7 +68,7 @@ export async function resumeOrBoot(host: StartHost): Promise<void> {
         host.error(`Could not resume the saved session (${errorMessage(e)}); booting fresh.`);
       }
     }
-    const published = await startPublished(host, config);
+    const published = await startPublished(host, config, await (publishedAsked ?? ask()));
     if (published === true) return;
     why = published;
   }
@@ -72,8 +79,7 @@ export async function resumeOrBoot(host: StartHost): Promise<void> {
 }
 
 /** The first visit's start from the published clean state: true, or why it cannot be used (undefined: none is published). */
-async function startPublished(host: StartHost, config: MachineConfig): Promise<true | string | undefined> {
-  const published = await publishedStart((config.guest ?? "busybox") as GuestName, location);
+async function startPublished(host: StartHost, config: MachineConfig, published: PublishedStart): Promise<true | string | undefined> {
   if (!published.use) {
     // No published state for this guest (the Debian guest has none) is not worth a notice.
     return published.missing ? undefined : `the published clean state was not used because ${published.reason}`;
@@ -84,6 +90,7 @@ async function startPublished(host: StartHost, config: MachineConfig): Promise<t
     return `the published clean state could not be opened (${errorMessage(e)})`;
   }
   mark("published");
+  localStorage.setItem(LAST_GUEST_KEY, config.guest ?? "busybox");
   // Its golden state is this checkpoint once all of it is stored in the background: the page's
   // golden step (ensureGolden) waits for that instead of asking for a cold boot.
   host.resumed(config);
