@@ -50,6 +50,9 @@ export function setup({ browser = false, s3 = false, testImages = false } = {}) 
   // debootstrap of the Debian userland: ~1-2 min with the downloads, cached by its inputs.
   if (!debianCurrent) must(process.execPath, ["scripts/build-debian-guest.mjs"], "building the debian guest image");
   must(process.execPath, ["scripts/instrument-wasm.mjs"], "instrumenting v86's wasm");
+  // The guest's clean booted state a first visit starts from (~10-20 s headless boot; skipped
+  // while the guest build, v86 and the builder are unchanged: keyed by their hashes).
+  must(process.execPath, ["scripts/publish-state.mjs"], "publishing the guest's clean booted state");
   if (testImages) buildTestImages();
 }
 

@@ -6,9 +6,9 @@ import * as Comlink from "comlink";
 import type { ShareJobs } from "../protocol/checkpoint-io";
 import { checkpointStore, layerStore } from "./stores";
 
-async function bridge() {
+async function bridge(store?: string) {
   const share = await import("../share/checkpoint-share");
-  return { share, deps: await share.browserShareDeps(checkpointStore, layerStore) };
+  return { share, deps: await share.browserShareDeps(checkpointStore, layerStore, store) };
 }
 
 export const shareJobs: ShareJobs = {
@@ -17,14 +17,17 @@ export const shareJobs: ShareJobs = {
     return share.publishCheckpoint(deps, id, appUrl, onProgress, signal);
   },
 
-  async open(link, onProgress, signal) {
-    const { share, deps } = await bridge();
+  async open(link, onProgress, signal, store) {
+    const { share, deps } = await bridge(store);
     return share.openSharedCheckpoint(deps, link, onProgress, signal);
   },
 
-  async prepare(link, onProgress, signal) {
-    const { share, deps } = await bridge();
+  async prepare(link, onProgress, signal, store) {
+    const { share, deps } = await bridge(store);
     const prepared = await share.prepareSharedCheckpoint(deps, link, onProgress, signal);
-    return prepared.kind === "lazy" ? Comlink.transfer(prepared, [prepared.deviceState]) : prepared;
+    if (prepared.kind !== "lazy") return prepared;
+    // The RAM loader reads the rest from the same store.
+    const handed = store ? { ...prepared, opened: { ...prepared.opened, store } } : prepared;
+    return Comlink.transfer(handed, [handed.deviceState]);
   },
 };

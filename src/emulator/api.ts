@@ -8,8 +8,12 @@ import { ResetFacetImpl } from "./reset-facet";
 import { ShareFacetImpl } from "./share-facet";
 import { FilesFacetImpl } from "./files-facet";
 import { NetworkFacetImpl } from "./network-facet";
+import { compileLazyWasm } from "../v86/lazy-support";
 
 export function createEmulatorApi(markTransfer: MarkTransfer = (value) => value): EmulatorApi {
+  // The wasm compiles while the page builds its UI and decides how to start (issue 14, part 2);
+  // a page that cannot use it (no isolation, no marker) just never instantiates it.
+  if (typeof SharedArrayBuffer !== "undefined") compileLazyWasm().catch(() => undefined);
   const owner = new MachineOwner(markTransfer);
   const machine = new MachineFacetImpl(owner);
   const checkpoints = checkpointsFacet(owner);

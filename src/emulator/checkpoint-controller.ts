@@ -20,7 +20,6 @@ import type {
   CheckpointOptions,
   CheckpointResult,
   EmulatorEvent,
-  LazyStatus,
   RestoreMode,
   RestoreOptions,
   ShareResult,
@@ -239,13 +238,15 @@ export class CheckpointController {
   }
 
   /** Fetches what a shared checkpoint needs before it can run (not its RAM); see src/share/checkpoint-share.ts. */
-  prepareShare(link: string, signal?: AbortSignal): Promise<PreparedShare> {
-    return this.io.share.prepare(link, this.shareProgress(), signal);
+  prepareShare(link: string, signal?: AbortSignal, store?: string): Promise<PreparedShare> {
+    return this.io.share.prepare(link, this.shareProgress(), signal, store);
   }
 
   /** Runs a prepared share lazily: RAM comes from the checkpoint store on first touch and by prefetch. */
   async restoreShared(machine: Machine, prepared: Extract<PreparedShare, { kind: "lazy" }>, wasm: LazyWasmHandle): Promise<void> {
-    this.lazy.onShareStored = () => void this.publishList().catch(() => undefined);
+    let stored: () => void = () => undefined;
+    this.sharedStored = new Promise<void>((resolve) => (stored = resolve));
+    this.lazy.onShareStored = () => void this.publishList().catch(() => undefined).then(stored);
     await this.runLazily(machine, prepared, wasm, prepared.opened);
     this.current = prepared.manifest.id;
   }
@@ -264,6 +265,9 @@ export class CheckpointController {
   }
   private lastDeviceState: { manifest: CheckpointManifest; deviceState: ArrayBuffer } | undefined;
 
+  /** Settles once the shared checkpoint last opened lazily is complete here and listed (a golden one, the published first-visit state, can then serve resets). */
+  sharedStored: Promise<void> | undefined;
+
   /** Before all of guest RAM is overwritten (reset): drops an unfinished lazy restore (RAM keeps holes), stopping the guest; says whether there was one. */
   async endLazy(emulator: Machine["emulator"]): Promise<boolean> {
     if (!this.lazy.active && !this.lazy.failed) return false;
@@ -274,18 +278,14 @@ export class CheckpointController {
     return true;
   }
 
-  lazyStatus(): LazyStatus {
-    return this.lazy.status();
-  }
-
   /** Encrypts and uploads what the store lacks; returns the link. */
   async share(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult> {
     return this.io.share.publish(id, appUrl, this.shareProgress(), signal);
   }
 
   /** Downloads, decrypts and verifies a shared checkpoint into the local store; returns its id. */
-  async openShare(link: string, signal?: AbortSignal): Promise<string> {
-    const id = await this.io.share.open(link, this.shareProgress(), signal);
+  async openShare(link: string, signal?: AbortSignal, store?: string): Promise<string> {
+    const id = await this.io.share.open(link, this.shareProgress(), signal, store);
     await this.publishList();
     return id;
   }

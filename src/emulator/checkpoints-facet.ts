@@ -51,7 +51,7 @@ class CheckpointsFacetImpl implements MachineOps {
   }
 
   lazyStatus(): LazyStatus {
-    return this.m.checkpoints().lazyStatus();
+    return this.m.checkpoints().lazy.status();
   }
 
   list(): Promise<CheckpointInfo[]> {

@@ -16,6 +16,11 @@ export interface GoldenHost {
   take(): Promise<CheckpointResult>;
   /** Starts loading the golden image so the first reset does not wait for IndexedDB. */
   preload(info: CheckpointInfo): void;
+  /**
+   * A shared checkpoint still arriving (the published first-visit state, itself golden): settles
+   * once it is listed. Undefined when none is.
+   */
+  arriving?(): Promise<void> | undefined;
 }
 
 export class GoldenCheckpoints {
@@ -51,6 +56,15 @@ export class GoldenCheckpoints {
     if (existing) {
       this.host.preload(existing);
       return existing;
+    }
+    const arriving = this.host.arriving?.();
+    if (arriving) {
+      await arriving;
+      const arrived = await this.find();
+      if (arrived) {
+        this.host.preload(arrived);
+        return arrived;
+      }
     }
     if (!this.host.consumeCleanBoot()) {
       throw new Snap86Error("unsupported", "A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");

@@ -76,6 +76,7 @@ export class MachineOwner {
     },
     take: () => this.takeCheckpoint({ label: GOLDEN_LABEL }),
     preload: (info) => void this.checkpoints().goldenImage(info).catch(() => undefined),
+    arriving: () => this.checkpoints().sharedStored,
   });
   readonly wipe = new SessionWipe(() => this.checkpoints());
   readonly clock = new RunClock();

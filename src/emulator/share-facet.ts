@@ -22,7 +22,7 @@ export class ShareFacetImpl implements ShareFacet {
    * downloaded and restored eagerly. A bad link, or a cancel while the first objects download,
    * leaves a running machine untouched.
    */
-  async open(link: string, config: MachineConfig, signal?: AbortSignal): Promise<RestoreResult> {
+  async open(link: string, config: MachineConfig, signal?: AbortSignal, store?: string): Promise<RestoreResult> {
     const m = this.m;
     const t0 = performance.now();
     const controller = m.checkpoints();
@@ -31,7 +31,7 @@ export class ShareFacetImpl implements ShareFacet {
     booting?.catch(() => undefined);
     let prepared: PreparedShare;
     try {
-      prepared = await controller.prepareShare(link, signal);
+      prepared = await controller.prepareShare(link, signal, store);
       // The last moment to cancel with the running machine kept: afterBoot replaces it.
       throwIfAborted(signal);
     } catch (e) {
@@ -47,7 +47,7 @@ export class ShareFacetImpl implements ShareFacet {
         const support = m.lazySupport;
         if (!support.available) {
           // No lazy restore here: download the rest of the checkpoint, then restore it eagerly.
-          return this.checkpoints.restore(await controller.openShare(link, signal), { mode: "eager" });
+          return this.checkpoints.restore(await controller.openShare(link, signal, store), { mode: "eager" });
         }
         return m.serialize(async () => {
           m.cleanBoot = false;

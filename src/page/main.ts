@@ -1,7 +1,8 @@
 /**
  * Page entry: builds the UI around one EmulatorClient and publishes the automation API as
  * `window.snap86`. Query parameters: `image=<url>` boots that image, `memory=<MiB>`,
- * `autoboot=0` waits for the user (or a script) instead of booting the built-in guest.
+ * `autoboot=0` waits for the user (or a script) instead of booting the built-in guest, `boot=cold`
+ * boots it from the BIOS instead of resuming or starting from its published state (src/page/start).
  */
 import "./ui/styles.css";
 import { EmulatorClient } from "./emulator-client";
@@ -17,10 +18,12 @@ import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { StartGate } from "./start-gate";
+import { resumeOrBoot, type StartHost } from "./start/start-machine";
+import { keepLastScreen, showLastScreen } from "./start/last-screen";
 import { mountImagePicker } from "./ui/image-picker";
 import { mountDriveList } from "./ui/drive-list";
 import { mountKeptImages } from "./ui/kept-images";
-import { rememberMachine, rememberedMachine } from "./last-machine";
+import { rememberMachine } from "./last-machine";
 import { BootProgress } from "./ui/boot-progress";
 import { showHintWhileFocused } from "./ui/focus-release";
 import { mountTouchKeys } from "./ui/touch-keys";
@@ -236,10 +239,14 @@ secure.addEventListener("change", () => {
 // Another tab's newer version closes this tab's storage: say so, and save nothing more.
 const storageSuperseded = watchStorage(() => void client.remote.machine.setAutosaveInterval(0));
 // Last chance to get the guest's writes into IndexedDB before the tab goes away.
-addEventListener("pagehide", () => void client.remote.disk.flush());
+addEventListener("pagehide", () => {
+  void client.remote.disk.flush();
+  if (client.state === "running") keepLastScreen(screen.canvas);
+});
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "hidden" || storageSuperseded()) return;
   void client.remote.disk.flush();
+  if (client.state === "running") keepLastScreen(screen.canvas);
   // Hidden is the last moment the page is sure to still run (a close or reload may follow):
   // save the session so the next visit resumes it. The capture pauses the guest only briefly.
   if (client.state === "running" && !secure.checked) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
@@ -340,38 +347,6 @@ window.snap86 = createAutomationApi(
   () => starts.pending,
 );
 
-/**
- * A reload or a reopened tab continues where the last autosave left the machine; if that save
- * cannot be restored (other memory size, damaged), the guest boots fresh and the page says why.
- */
-async function resumeOrBoot(): Promise<void> {
-  const config = currentConfig();
-  // The user's own image ran last: bring that machine back, never the built-in guest instead.
-  const own = rememberedMachine();
-  if (own) {
-    await boot({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
-    showNotice("Your image booted again after the reload, with its disk writes; what ran in its memory is not saved for your own images yet.");
-    return;
-  }
-  if (config.disk === "persistent" && params.get("resume") !== "0") {
-    const saved = (await client.remote.checkpoints.list().catch(() => []))
-      .filter((c) => c.autosave)
-      .sort((a, b) => b.created - a.created)[0];
-    if (saved) {
-      try {
-        await client.remote.checkpoints.bootFrom(config, saved.id);
-        builtInGuest = true;
-        void prepareGolden(config);
-        showNotice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
-        return;
-      } catch (e) {
-        showError(`Could not resume the saved session (${errorMessage(e)}); booting fresh.`);
-      }
-    }
-  }
-  await boot(config);
-}
-
 const autosaveParam = params.get("autosave");
 if (autosaveParam !== null) void client.remote.machine.setAutosaveInterval(Number(autosaveParam));
 
@@ -383,5 +358,19 @@ if (location.hash.startsWith("#share")) {
   const config = currentConfig({ kind: "auto", url: imageParam });
   void starts.run(() => boot(config), config).catch(() => undefined);
 } else if (params.get("autoboot") !== "0") {
-  void starts.run(() => resumeOrBoot(), currentConfig()).catch(() => undefined);
+  const host: StartHost = {
+    client,
+    params,
+    config: () => currentConfig(),
+    boot,
+    resumed: (config) => {
+      builtInGuest = true;
+      void prepareGolden(config);
+    },
+    notice: showNotice,
+    error: showError,
+  };
+  // The screen as it was left, at once, while the session resumes (a resume redraws it).
+  if (params.get("boot") !== "cold" && !secure.checked) void showLastScreen(screen.canvas);
+  void starts.run(() => resumeOrBoot(host), currentConfig()).catch(() => undefined);
 }

@@ -40,6 +40,8 @@ export interface OpenedShareLink {
   readonly objects: Readonly<Record<string, string>>;
   /** The working-set pages' object and its sealed parts' lengths, if the link has one. */
   readonly pack?: { readonly name: string; readonly parts: readonly number[] };
+  /** Base URL of the store its objects are read from, when not the app's own store (a published state's folder). */
+  readonly store?: string;
 }
 
 /** What a lazy open needs before the guest can run; RAM chunks come later from the RAM loader. */
@@ -88,12 +90,13 @@ export interface ShareJobs {
   /** Encrypts the checkpoint and uploads what the store lacks. */
   publish(id: string, appUrl: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<ShareResult>;
   /** Fetches, verifies and imports a shared checkpoint; returns its id. */
-  open(link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<string>;
+  /** `store`: read the link's objects from this base URL instead of the app's store (a published state's folder). */
+  open(link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal, store?: string): Promise<string>;
   /**
    * A lazy open's first half: device state and disk layer fetched and stored, RAM left to the
    * RAM loader (which lists the checkpoint once all of it is stored).
    */
-  prepare(link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<PreparedShare>;
+  prepare(link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal, store?: string): Promise<PreparedShare>;
 }
 
 export interface CheckpointIoApi {

@@ -19,5 +19,6 @@ export interface ShareFacet {
    * Opens a share link: fetches, decrypts and verifies the checkpoint and boots into it. Aborted
    * before the new machine runs, the running one is left as it was.
    */
-  open(link: string, config: MachineConfig, signal?: AbortSignal): Promise<RestoreResult>;
+  /** `store`: base URL its objects are read from instead of the app's store (the published first-visit state's folder). */
+  open(link: string, config: MachineConfig, signal?: AbortSignal, store?: string): Promise<RestoreResult>;
 }

@@ -369,7 +369,8 @@ async function servedGuest(wanted?: string): Promise<GuestIdentity> {
   return guests.find((g) => g.guestImageId === wanted) ?? guests[0];
 }
 
-export async function browserShareDeps(checkpoints: () => Promise<CheckpointStore>, layers: () => Promise<LayerStore>): Promise<ShareBridgeDeps> {
+/** `store`: base URL of the store to read from, when not the app's own (a published state's folder). */
+export async function browserShareDeps(checkpoints: () => Promise<CheckpointStore>, layers: () => Promise<LayerStore>, store?: string): Promise<ShareBridgeDeps> {
   keyStorePromise ??= ShareKeyStore.open();
   const [c, l, keys] = await Promise.all([checkpoints(), layers(), keyStorePromise]);
   const workingSet = async (id: string): Promise<number[]> => {
@@ -381,5 +382,5 @@ export async function browserShareDeps(checkpoints: () => Promise<CheckpointStor
       store.close(); // one read per share: no connection left to hold up a later upgrade
     }
   };
-  return { checkpoints: c, layers: l, keys, client: new StoreClient(), guest: servedGuest, workingSet };
+  return { checkpoints: c, layers: l, keys, client: new StoreClient(store ? { baseUrl: store } : {}), guest: servedGuest, workingSet };
 }

@@ -7,7 +7,9 @@ export type V86WasmImports = { env: Record<string, unknown> } & Record<string, R
 export type V86WasmFn = (imports: V86WasmImports) => Promise<WebAssembly.Exports>;
 
 /** Bytes of the instrumented wasm, or where to get them (URL in browsers, path or file: URL in Node). */
-export type LazyWasmSource = ArrayBuffer | Uint8Array | URL | string;
+/** A compiled module is instantiated again as it is (no compile on the start's path). */
+type ByteSource = ArrayBuffer | Uint8Array | URL | string;
+export type LazyWasmSource = ByteSource | WebAssembly.Module;
 
 export interface LazyWasmHandle {
   exports: WebAssembly.Exports;
@@ -48,7 +50,7 @@ export function parseLazyWasmMarker(json: unknown): LazyWasmMarker {
   return json as LazyWasmMarker;
 }
 
-async function loadBytes(source: LazyWasmSource): Promise<BufferSource> {
+async function loadBytes(source: ByteSource): Promise<BufferSource> {
   if (source instanceof ArrayBuffer || source instanceof Uint8Array) return source as BufferSource;
   const url = typeof source === "string" ? source : source.href;
   const isNodeFile = url.startsWith("file:") || (typeof location === "undefined" && !/^https?:/.test(url));
@@ -80,13 +82,14 @@ export function lazyWasmFn(source: LazyWasmSource): { wasm_fn: V86WasmFn; loaded
 
   const wasm_fn: V86WasmFn = async (imports) => {
     try {
-      const bytes = await loadBytes(source);
       const env = {
         ...imports.env,
         [LAZY_HOOK.pageWalkImport]: (addr: number, forWriting: number): void => hooks?.snap86_page_walk(addr, forWriting),
         [LAZY_HOOK.loadPdpteImport]: (cr3: number): void => hooks?.snap86_load_pdpte(cr3),
       };
-      const { instance } = await WebAssembly.instantiate(bytes, { ...imports, env } as WebAssembly.Imports);
+      const all = { ...imports, env } as WebAssembly.Imports;
+      const instance =
+        source instanceof WebAssembly.Module ? await WebAssembly.instantiate(source, all) : (await WebAssembly.instantiate(await loadBytes(source as ByteSource), all)).instance;
       const exports = instance.exports;
       const flag = exports[LAZY_HOOK.flagExport];
       if (!(flag instanceof WebAssembly.Global)) throw new Error(`wasm lacks the ${LAZY_HOOK.flagExport} global`);

@@ -8,19 +8,36 @@ export const LAZY_WASM_URL = "/generated/v86-lazy.wasm";
 
 export type LazySupport = { available: true; wasm: LazyWasm } | { available: false; reason: string };
 
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+/**
+ * The instrumented wasm, fetched and compiled once per worker (streaming, so the browser's code
+ * cache serves a reload): the emulator worker starts this as it starts, before the page asks for
+ * a machine, and every V86 instance (boot, restore, reboot, standby) instantiates the same module.
+ */
+export function compileLazyWasm(url: string = LAZY_WASM_URL): Promise<WebAssembly.Module> {
+  let module = compiled.get(url);
+  if (!module) {
+    module = (async () => {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      const streaming = typeof WebAssembly.compileStreaming === "function" && response.headers.get("content-type")?.startsWith("application/wasm");
+      return streaming ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
+    })();
+    module.catch(() => compiled.delete(url)); // a failed fetch is tried again by the next start
+    compiled.set(url, module);
+  }
+  return module;
+}
+
 /** A `wasm_fn` that remembers the handle of the module it instantiated last. */
 export class LazyWasm {
-  #bytes: Promise<ArrayBuffer> | null = null;
   #current: Promise<LazyWasmHandle> | null = null;
 
   constructor(private readonly url: string = LAZY_WASM_URL) {}
 
   readonly wasm_fn: V86WasmFn = async (imports) => {
-    this.#bytes ??= fetch(this.url).then((r) => {
-      if (!r.ok) throw new Error(`${this.url}: HTTP ${r.status}`);
-      return r.arrayBuffer();
-    });
-    const { wasm_fn, loaded } = lazyWasmFn(await this.#bytes);
+    const { wasm_fn, loaded } = lazyWasmFn(await compileLazyWasm(this.url));
     this.#current = loaded;
     return wasm_fn(imports);
   };

@@ -9,7 +9,7 @@ const handle = ramLoader({
   // Loaded on first use (a separate chunk): share code stays out of local restores.
   async openShared(link) {
     const [bridge, { SharedRamSource }] = await Promise.all([import("../share/checkpoint-share"), import("../share/remote-ram-source")]);
-    return SharedRamSource.resume(await bridge.browserShareDeps(checkpointStore, layerStore), link);
+    return SharedRamSource.resume(await bridge.browserShareDeps(checkpointStore, layerStore, link.store), link);
   },
   post: (message: LoaderMessage, transfer: Transferable[] = []) => self.postMessage(message, { transfer }),
 });

@@ -34,6 +34,22 @@ function host(list: CheckpointInfo[], clean: boolean) {
 }
 
 describe("GoldenCheckpoints", () => {
+  it("waits for a golden checkpoint still arriving (the published first-visit state) instead of refusing", async () => {
+    const list: CheckpointInfo[] = [];
+    const { h, calls } = host(list, false);
+    let arrive: () => void = () => undefined;
+    const arriving = new Promise<void>((resolve) => (arrive = resolve));
+    const g = new GoldenCheckpoints({ ...h, list: async () => [...list], arriving: () => arriving });
+    const ensured = g.ensure();
+    list.push(info("published-x", true));
+    arrive();
+    expect((await ensured).id).toBe("published-x");
+    expect(calls.take).toBe(0);
+    // Arrived but not golden (an ordinary share link): the usual refusal on a used disk.
+    const other = host([], false);
+    await expect(new GoldenCheckpoints({ ...other.h, arriving: () => Promise.resolve() }).ensure()).rejects.toThrow(/wipe the disk once/);
+  });
+
   it("takes the golden once on a clean boot, shared by concurrent callers, and drops goldens of older guest builds", async () => {
     const { h, calls } = host([info("old-build", true, "guest-old/1/1/0.5.462"), info("user", false)], true);
     const g = new GoldenCheckpoints(h);
