@@ -9,10 +9,10 @@ import type {
   RestoreOptions,
   RestoreResult,
 } from "../protocol";
-import type { MachineConfig } from "../protocol/machine-config";
+import { userDrives, type MachineConfig } from "../protocol/machine-config";
 import { AUTOSAVE_LABEL } from "./checkpoint-controller";
 import type { MachineOwner } from "./machine-owner";
-import { throwIfAborted } from "../protocol/errors";
+import { Snap86Error, throwIfAborted } from "../protocol/errors";
 
 type MachineOps = Omit<CheckpointsFacet, keyof CheckpointCatalog>;
 
@@ -53,6 +53,29 @@ class CheckpointsFacetImpl implements MachineOps {
     }
   }
 
+  async bootResume(config: MachineConfig, options?: RestoreOptions): Promise<RestoreResult | null> {
+    const m = this.m;
+    const t0 = performance.now();
+    // The built-in guest booted for a restore has no kernel to cold-boot with: it resumes by bootFrom.
+    if (userDrives(config).length === 0) throw new Snap86Error("invalid-argument", "bootResume is for a user's own machine: the built-in guest resumes with bootFrom");
+    await m.boot(config, true);
+    try {
+      const key = m.machineKey();
+      const saved = key && m.checkpointsOff() === undefined ? await m.checkpoints().latestAutosave(key) : undefined;
+      if (!saved) {
+        // Booted for a restore, so it has not run yet: now it starts from its firmware.
+        await m.emulator?.run();
+        m.cleanUpAfterStart();
+        return null;
+      }
+      const result = await this.restore(saved.id, options);
+      m.cleanUpAfterStart();
+      return { ...result, restoreMs: Math.round(performance.now() - t0) };
+    } catch (e) {
+      throw await m.failBoot(e);
+    }
+  }
+
   lazyStatus(): LazyStatus {
     return this.m.checkpoints().lazyStatus();
   }
@@ -64,7 +87,7 @@ class CheckpointsFacetImpl implements MachineOps {
   remove(id: string): Promise<void> {
     const m = this.m;
     m.golden.forget(id);
-    return m.serialize(() => m.checkpoints().remove(id, m.disk));
+    return m.serialize(() => m.checkpoints().remove(id, m.writableDisks()));
   }
 
   exportFile(id: string, signal?: AbortSignal): Promise<Blob> {
@@ -77,8 +100,10 @@ class CheckpointsFacetImpl implements MachineOps {
 
   private async dropOlderAutosaves(keep: string): Promise<void> {
     const m = this.m;
-    const older = (await m.checkpoints().list()).filter((c) => c.label === AUTOSAVE_LABEL && c.id !== keep);
-    for (const c of older) await m.checkpoints().remove(c.id, m.disk);
+    // Only this machine's: another machine's newest autosave is what resumes that machine.
+    const key = m.machineKey();
+    const older = (await m.checkpoints().list()).filter((c) => c.label === AUTOSAVE_LABEL && c.id !== keep && c.machineKey === key);
+    for (const c of older) await m.checkpoints().remove(c.id, m.writableDisks());
   }
 }
 

@@ -32,8 +32,8 @@ export class DiskFacetImpl implements DiskFacet {
     m.wiped = true;
     // Autosaves froze layers of the session being wiped: they go with it (and their layers), and
     // so do layers frozen by a capture that never finished (a tab closed while it was written).
-    await m.wipe.forgetSession(disk);
-    await m.wipe.finish(disk);
+    await m.wipe.forgetSession([disk], m.machineKey());
+    await m.wipe.finish([disk]);
     m.emit({ type: "disk", disk: disk.info() });
     await this.machine.reboot();
   }

@@ -4,6 +4,9 @@
 import type { CheckpointInfo, CheckpointResult } from "../protocol";
 import { Snap86Error } from "../protocol/errors";
 
+/** The guest image id of a user's machine starts with this (ownMachineIdentity). */
+const OWN_PREFIX = "own:";
+
 export interface GoldenHost {
   /** guestImageId/memory/vga/v86 of the running machine; undefined when off or not the built-in guest. */
   machineKey(): string | undefined;
@@ -52,6 +55,10 @@ export class GoldenCheckpoints {
       this.host.preload(existing);
       return existing;
     }
+    // A user's machine has the reset point its user chose (setResetPoint), never one taken by itself.
+    if (this.host.guestImageId()?.startsWith(OWN_PREFIX)) {
+      throw noResetPoint(true);
+    }
     if (!this.host.consumeCleanBoot()) {
       throw new Snap86Error("unsupported", "A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");
     }
@@ -61,10 +68,18 @@ export class GoldenCheckpoints {
     // A golden of an older guest build (same label, other image) can never be used again.
     const list = await this.host.list();
     for (const c of list) {
-      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${guestImageId}/`)) await this.host.remove(c.id).catch(() => undefined);
+      // Users' machines (own:...) keep their reset points: they are no build of the built-in guest.
+      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${guestImageId}/`) && !c.machineKey.startsWith(OWN_PREFIX)) await this.host.remove(c.id).catch(() => undefined);
     }
     const info = (await this.host.list()).find((c) => c.id === taken.id);
     if (!info) throw new Error("the golden checkpoint was not stored");
     return info;
   }
+}
+
+/** Why Reset cannot act: the built-in guest saves its clean state itself, a user's machine needs one chosen. */
+export function noResetPoint(ownMachine: boolean): Snap86Error {
+  return ownMachine
+    ? new Snap86Error("no-clean-state", "This machine has no reset point yet: take a checkpoint and choose “Use as reset point” on it")
+    : new Snap86Error("no-clean-state", "No clean booted state yet: it is saved when the shell first answers after a cold boot");
 }

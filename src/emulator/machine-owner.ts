@@ -26,9 +26,9 @@ import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
 import { NetworkLink } from "./network-link";
 import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
-import { openUserDrives, type UserImage } from "./user-drives";
+import { openUserDrives, type UserImage, type WritableDrive } from "./user-drives";
 import { DRIVE_NAMES } from "../protocol/media-kind";
-import { LayerStore } from "../disk";
+import { LayerStore, type V86Disk } from "../disk";
 
 const STATS_INTERVAL_MS = 1000;
 /** Generous: a standby machine starts while another guest keeps both cores busy. */
@@ -49,6 +49,12 @@ export class MachineOwner {
   disk: DiskSession | undefined;
   /** A user's writable drives (copy-on-write overlays): flushed and closed at power-off. */
   userDrives: DiskSession[] = [];
+  /** The drive each of userDrives sits in. */
+  userDriveKinds: WritableDrive[] = [];
+  /** A user's CD-ROM (read-only: no session, but reads a checkpoint waits for). */
+  userReadOnly: V86Disk[] = [];
+  /** A user's machine in a secure session (a machine of CD-ROMs only has no disk to say so). */
+  secureSession = false;
   runState: RunState = "off";
   /** A paused spare machine: no autosaves, its own fresh session disk. */
   standby = false;
@@ -59,14 +65,14 @@ export class MachineOwner {
   /** Set by the checkpoints facet: autosaves and the golden checkpoint are taken through it. */
   takeCheckpoint: (options?: CheckpointOptions) => Promise<CheckpointResult> = () => Promise.reject(new Error("no checkpoints facet"));
   readonly autosave = new AutosaveTimer(() => {
-    if (this.runState !== "running" || !this.disk || this.disk.secure) return;
+    if (this.runState !== "running" || this.checkpointsOff() !== undefined) return;
     this.takeCheckpoint({ autosave: true }).catch((e: Error) => this.notice("warning", `Autosave failed: ${e.message}`));
   });
   readonly golden = new GoldenCheckpoints({
     machineKey: () => (this.identity ? machineKey(this.identity) : undefined),
     guestImageId: () => this.identity?.guestImageId,
     list: () => this.checkpoints().list(),
-    remove: (id) => this.checkpoints().remove(id, this.disk),
+    remove: (id) => this.checkpoints().remove(id, this.writableDisks()),
     consumeCleanBoot: () => {
       const clean = this.cleanBoot;
       this.cleanBoot = false;
@@ -117,8 +123,7 @@ export class MachineOwner {
   /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
   subscribe(listener: EventListener): void {
     this.listener = listener;
-    const machine = this.machineKind();
-    listener({ type: "state", state: this.runState, ...(machine ? { machine } : {}) });
+    listener({ type: "state", state: this.runState, ...this.machineFields() });
     this.screen?.invalidate();
   }
 
@@ -193,6 +198,8 @@ export class MachineOwner {
     this.disk = undefined;
     const drives = this.userDrives;
     this.userDrives = [];
+    this.userDriveKinds = [];
+    this.userReadOnly = [];
     // Closing flushes: every write the guest made before power-off reaches IndexedDB.
     for (const d of [disk, ...drives]) await d?.close().catch((e: Error) => this.notice("error", `Saving the disk failed: ${e.message}`));
     this.clock.off();
@@ -233,7 +240,7 @@ export class MachineOwner {
   /** Deletions a closed tab cut short, finished in the background once this machine runs. */
   cleanUpAfterStart(): void {
     if (this.standby) return;
-    this.wipe.startCleanup(this.disk, (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`));
+    this.wipe.startCleanup(this.writableDisks(), (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`));
   }
 
   /** A standby machine never autosaves: it is nobody's session until it is switched in. */
@@ -277,22 +284,40 @@ export class MachineOwner {
     return this.controller;
   }
 
-  /** The running machine as checkpoint operations need it, or why there is none. */
-  machine(): Machine {
-    if (this.emulator && !this.identity) {
-      throw new Snap86Error("unsupported", "Checkpoints, share links and resets work for the built-in guest only, for now: this machine runs your own image");
+  /** The writable disks of the running machine: the built-in guest's, or each of a user's drives. */
+  writableDisks(): DiskSession[] {
+    return this.disk ? [this.disk] : [...this.userDrives];
+  }
+
+  /** The running machine's identity key (machineKey), if a machine runs. */
+  machineKey(): string | undefined {
+    return this.identity ? machineKey(this.identity) : undefined;
+  }
+
+  /** Why checkpoints cannot be taken of the running machine (an error with its code), or undefined. */
+  checkpointsOff(): Snap86Error | undefined {
+    if (!this.emulator || !this.identity) return new Snap86Error("machine-off", "Checkpoints need a running machine: boot one first");
+    if (!this.disk && this.userDrives.length === 0 && !this.identity.drives) {
+      return new Snap86Error("unsupported", "Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
     }
-    if (!this.emulator || !this.identity) throw new Snap86Error("machine-off", "Checkpoints need the built-in guest running: boot it first");
-    if (!this.disk) throw new Snap86Error("unsupported", "Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
-    if (this.disk.secure) {
-      throw new Snap86Error(
+    const temporary = this.writableDisks().find((d) => d.secure);
+    if (temporary || this.secureSession) {
+      return new Snap86Error(
         "unsupported",
-        this.disk.lockedElsewhere
+        temporary?.lockedElsewhere
           ? "This tab runs on a temporary disk because the disk is open in another tab: checkpoints are off"
           : "Checkpoints are off in a secure session: nothing of it may reach storage",
       );
     }
-    return { emulator: this.emulator as unknown as Machine["emulator"], disk: this.disk, identity: this.identity, lazy: this.lazySupport };
+    return undefined;
+  }
+
+  /** The running machine as checkpoint operations need it, or why there is none. */
+  machine(): Machine {
+    const off = this.checkpointsOff();
+    if (off) throw off;
+    const disks = this.disk ? [{ kind: "hda" as const, session: this.disk }] : this.userDrives.map((session, i) => ({ kind: this.userDriveKinds[i], session }));
+    return { emulator: this.emulator as unknown as Machine["emulator"], disks, readOnly: this.userReadOnly, identity: this.identity!, lazy: this.lazySupport };
   }
 
   start(options: V86Options): Promise<V86Instance> {
@@ -374,15 +399,21 @@ export class MachineOwner {
 
   setState(state: RunState, error?: WireError): void {
     this.runState = state;
-    const machine = this.machineKind();
-    this.emit({ type: "state", state, ...(error ? { error } : {}), ...(machine ? { machine } : {}) });
+    this.emit({ type: "state", state, ...(error ? { error } : {}), ...this.machineFields() });
   }
 
-  /** The built-in guest has an identity (guest build, memory); a user's own image has none yet. */
+  /** What a state event says of the machine: its kind and identity key, when one is built. */
+  private machineFields(): { machine?: MachineKind; machineKey?: string } {
+    const machine = this.machineKind();
+    const key = this.machineKey();
+    return { ...(machine ? { machine } : {}), ...(key ? { machineKey: key } : {}) };
+  }
+
+  /** The built-in guest, or a user's machine (its identity names its drives). */
   machineKind(): MachineKind | undefined {
     // `options` is set before the emulator starts (its "running" event comes before start() returns).
     if (!this.options) return undefined;
-    return this.identity ? "built-in" : "own-image";
+    return this.identity?.drives ? "own-image" : "built-in";
   }
 
   emit(event: EmulatorEvent): void {

@@ -11,7 +11,7 @@ import { GUEST_NAMES, type GuestName } from "../protocol/guest-manifest";
 import { ScreenCanvas } from "./ui/screen-canvas";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
-import { OWN_IMAGE_RESET, ResetController } from "./reset-controller";
+import { NO_RESET_POINT, ResetController } from "./reset-controller";
 import { disableWithReason, enableAgain } from "./ui/dom";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
@@ -102,7 +102,7 @@ standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.c
  * checkpoint that Reset returns to (and the standby is restored from).
  */
 async function prepareGolden(config: MachineConfig): Promise<void> {
-  if (userDrives(config).length > 0) return;
+  if (userDrives(config).length > 0) return findResetPoint(config);
   try {
     await window.snap86.waitForShell().finally(() => bootProgress.finish());
     if (config.disk === "secure") return;
@@ -113,6 +113,21 @@ async function prepareGolden(config: MachineConfig): Promise<void> {
   } catch (e) {
     if (client.state === "running") showNotice(`The clean booted state could not be saved: ${errorMessage(e)}`);
   }
+}
+
+/** A user's machine: Reset works once the user chose a reset point (one may exist from before). */
+async function findResetPoint(config: MachineConfig): Promise<void> {
+  const point = await client.remote.reset.ensureGolden().catch(() => undefined);
+  if (point) resets.goldenReady(config, point.id);
+  showResetAvailability();
+}
+
+/** Reset is offered when the running machine has a state to return to; else it says how to get one. */
+function showResetAvailability(): void {
+  const button = $<HTMLButtonElement>("reset");
+  if (client.machine !== "own-image") return;
+  if (resets.hasResetPoint()) enableAgain(button);
+  else disableWithReason(button, NO_RESET_POINT);
 }
 
 async function boot(config: MachineConfig): Promise<void> {
@@ -140,6 +155,7 @@ async function boot(config: MachineConfig): Promise<void> {
     clearOnStart();
   }
   builtInGuest = userDrives(config).length === 0;
+  resets.machineStarted(config);
   rememberMachine(config);
   if (builtInGuest) bootProgress.start();
   void prepareGolden(config);
@@ -202,8 +218,8 @@ client.on((event) => {
       $<HTMLButtonElement>("reboot").disabled = !on;
       if (!on) showDiskInfo(undefined);
       if (event.state === "running") void filesPanel.refresh();
-      // Reset goes to the built-in guest's clean state: never offered while a user's image runs.
-      if (event.machine === "own-image") disableWithReason($<HTMLButtonElement>("reset"), OWN_IMAGE_RESET);
+      // A user's machine resets to the reset point its user chose, if any.
+      showResetAvailability();
       break;
     }
   }
@@ -322,7 +338,15 @@ document.addEventListener("keydown", (e) => {
 // --- checkpoint panel (src/page/ui/checkpoint-panel.ts) ---
 import { mountCheckpointPanel } from "./ui/checkpoint-panel";
 import { renderThumbnail } from "./ui/thumbnail";
-mountCheckpointPanel(client, { thumbnail: async () => renderThumbnail(screen.canvas), onError: showError, onNotice: showNotice });
+mountCheckpointPanel(client, {
+  thumbnail: async () => renderThumbnail(screen.canvas),
+  onError: showError,
+  onNotice: showNotice,
+  onResetPoint: (point) => {
+    resets.resetPointSet(point);
+    showResetAvailability();
+  },
+});
 // --- end checkpoint panel ---
 
 // --- share links (src/page/ui/share-dialog.ts) ---
@@ -349,13 +373,13 @@ async function resumeOrBoot(): Promise<void> {
   // The user's own image ran last: bring that machine back, never the built-in guest instead.
   const own = rememberedMachine();
   if (own) {
-    await boot({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
-    showNotice("Your image booted again after the reload, with its disk writes; what ran in its memory is not saved for your own images yet.");
+    await resumeOwn({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
     return;
   }
   if (config.disk === "persistent" && params.get("resume") !== "0") {
     const saved = (await client.remote.checkpoints.list().catch(() => []))
-      .filter((c) => c.autosave)
+      // A user's machine's autosave is that machine's session, not the built-in guest's.
+      .filter((c) => c.autosave && !c.machineKey.startsWith("own:"))
       .sort((a, b) => b.created - a.created)[0];
     if (saved) {
       try {
@@ -370,6 +394,23 @@ async function resumeOrBoot(): Promise<void> {
     }
   }
   await boot(config);
+}
+
+/** A user's machine after a reload: its newest autosave, or a boot on its kept disk writes. */
+async function resumeOwn(config: MachineConfig): Promise<void> {
+  showError(undefined);
+  try {
+    const resumed = config.disk === "persistent" && params.get("resume") !== "0" ? await client.remote.checkpoints.bootResume(config) : null;
+    if (resumed === null && (client.state === "off" || client.state === "error")) return boot(config);
+    builtInGuest = false;
+    resets.machineStarted(config);
+    rememberMachine(config);
+    void findResetPoint(config);
+    showNotice(resumed ? "Resumed your machine as it was at its last autosave." : "Your image booted again after the reload, with its disk writes (it had no autosave yet).");
+  } catch (e) {
+    showError(`Could not resume your machine (${errorMessage(e)}); booting it fresh.`);
+    await boot(config);
+  }
 }
 
 const autosaveParam = params.get("autosave");

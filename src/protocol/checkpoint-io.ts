@@ -76,6 +76,11 @@ export interface CatalogJobs extends CheckpointCatalog {
   list(): Promise<Array<CheckpointSummary & SharingSizes>>;
   remove(id: string): Promise<{ releasedDiskLayerIds: string[] }>;
   gc(options?: Omit<GcOptions, "locks">): Promise<GcResult>;
+  /**
+   * Stores a second manifest of checkpoint `id` (same chunks, same disk layers) as `copyId` with
+   * `label`, its child in the tree: how a checkpoint becomes a machine's reset point.
+   */
+  copy(id: string, copyId: string, label: string): Promise<void>;
 }
 
 export interface FileJobs {
