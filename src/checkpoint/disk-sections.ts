@@ -29,6 +29,8 @@ export async function* diskSections(store: LayerStore, layerId: string): AsyncGe
   yield { kind: "disk-layer", layerId, meta: new TextEncoder().encode(JSON.stringify(meta)) };
 }
 
+/** A user's URL image's id holds its URL (src/emulator/user-drives.ts): as long as the manifest allows. */
+const MAX_IMAGE_ID = 2048;
 /** Largest disk a layer may describe: keeps block index × size exact and far inside any image. */
 export const MAX_DISK_BYTES = 2 ** 40;
 const MIN_BLOCK = 512;
@@ -66,7 +68,7 @@ export function diskSectionImporter(store: LayerStore, expectedLayerId: string |
     }
     const { imageId, blockSize } = meta ?? {};
     const powerOfTwo = Number.isSafeInteger(blockSize) && blockSize >= MIN_BLOCK && blockSize <= MAX_BLOCK && (blockSize & (blockSize - 1)) === 0;
-    if (typeof imageId !== "string" || imageId.length === 0 || imageId.length > 200 || !powerOfTwo) throw damaged("bad disk layer record");
+    if (typeof imageId !== "string" || imageId.length === 0 || imageId.length > MAX_IMAGE_ID || !powerOfTwo) throw damaged("bad disk layer record");
     for (const [index, bytes] of blocks) {
       if (bytes.byteLength !== blockSize) throw damaged(`disk block ${index} is ${bytes.byteLength} bytes, not ${blockSize}`);
       if ((index + 1) * blockSize > MAX_DISK_BYTES) throw damaged(`disk block ${index} lies outside any disk`);

@@ -7,7 +7,7 @@
  */
 import { CheckpointFormatError, CheckpointIncompatibleError } from "./errors";
 
-import { FORMAT_VERSION, type CheckpointManifest, type CheckpointSizes, type ChunkList, type DriveLayer, type FormatVersion, type MachineDrive, type MachineIdentity } from "../protocol/checkpoint-data";
+import { FORMAT_VERSION, isOwnMachine, type CheckpointManifest, type CheckpointSizes, type ChunkList, type DriveLayer, type FormatVersion, type MachineDrive, type MachineIdentity } from "../protocol/checkpoint-data";
 
 // The data types are part of the thread contracts (src/protocol); the format's rules are here.
 export { FORMAT_VERSION };
@@ -206,7 +206,7 @@ export function checkRestorable(m: CheckpointManifest, machine: MachineIdentity)
 
 /** For messages: the built-in guest, or a user's drives (their images' names). */
 export function describeMachine(m: MachineIdentity): string {
-  if (!m.drives) return m.guestImageId.startsWith("own:") || m.guestImageId === "" ? "your own image" : "the built-in guest";
+  if (!m.drives) return isOwnMachine(m.guestImageId) ? "your own image" : "the built-in guest";
   return m.drives.map((d) => `${d.kind} ${imageName(d.imageId)}`).join(", ");
 }
 

@@ -3,9 +3,7 @@
 // caller asks first (the page after boot, a test fixture). Owns the cached answer.
 import type { CheckpointInfo, CheckpointResult } from "../protocol";
 import { Snap86Error } from "../protocol/errors";
-
-/** The guest image id of a user's machine starts with this (ownMachineIdentity). */
-const OWN_PREFIX = "own:";
+import { isOwnMachine } from "../protocol/checkpoint-data";
 
 export interface GoldenHost {
   /** guestImageId/memory/vga/v86 of the running machine; undefined when off or not the built-in guest. */
@@ -56,7 +54,8 @@ export class GoldenCheckpoints {
       return existing;
     }
     // A user's machine has the reset point its user chose (setResetPoint), never one taken by itself.
-    if (this.host.guestImageId()?.startsWith(OWN_PREFIX)) {
+    const own = this.host.guestImageId();
+    if (own !== undefined && isOwnMachine(own)) {
       throw noResetPoint(true);
     }
     if (!this.host.consumeCleanBoot()) {
@@ -69,7 +68,7 @@ export class GoldenCheckpoints {
     const list = await this.host.list();
     for (const c of list) {
       // Users' machines (own:...) keep their reset points: they are no build of the built-in guest.
-      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${guestImageId}/`) && !c.machineKey.startsWith(OWN_PREFIX)) await this.host.remove(c.id).catch(() => undefined);
+      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${guestImageId}/`) && !isOwnMachine(c.machineKey)) await this.host.remove(c.id).catch(() => undefined);
     }
     const info = (await this.host.list()).find((c) => c.id === taken.id);
     if (!info) throw new Error("the golden checkpoint was not stored");

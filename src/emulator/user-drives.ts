@@ -12,7 +12,7 @@ import type { NoticeLevel, Progress } from "../protocol";
 import { ConfigError, fileImageId, type DriveKind, type ImageSource } from "../protocol/machine-config";
 import { detectMediaKind, DRIVE_NAMES, FLOPPY_MAX_BYTES, MEDIA_HEAD_BYTES, sizeFromContentRange } from "../protocol/media-kind";
 import type { V86Options } from "../v86/types";
-import type { MachineIdentity } from "../protocol/checkpoint-data";
+import { OWN_MACHINE_PREFIX, type MachineIdentity } from "../protocol/checkpoint-data";
 import { DiskSession } from "./disk-session";
 
 /** The first read of a URL: one block, which holds the media head (MEDIA_HEAD_BYTES). */
@@ -189,7 +189,7 @@ export type WritableDrive = Exclude<DriveKind, "cdrom">;
 export async function ownMachineIdentity(images: readonly UserImage[], hw: Omit<MachineIdentity, "guestImageId" | "drives">): Promise<MachineIdentity> {
   const drives = images.map((i) => ({ kind: i.kind, imageId: i.base.imageId }));
   const digest = await sha256Hex(new TextEncoder().encode(JSON.stringify(drives)));
-  return { ...hw, guestImageId: `own:${digest}`, drives };
+  return { ...hw, guestImageId: `${OWN_MACHINE_PREFIX}${digest}`, drives };
 }
 
 /** The disks v86 gets: copy-on-write over each writable drive, read-only CD-ROMs. */

@@ -12,6 +12,7 @@ import { ScreenCanvas } from "./ui/screen-canvas";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
 import { NO_RESET_POINT, ResetController } from "./reset-controller";
+import { isOwnMachine } from "../protocol/checkpoint-data";
 import { disableWithReason, enableAgain } from "./ui/dom";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
@@ -379,7 +380,7 @@ async function resumeOrBoot(): Promise<void> {
   if (config.disk === "persistent" && params.get("resume") !== "0") {
     const saved = (await client.remote.checkpoints.list().catch(() => []))
       // A user's machine's autosave is that machine's session, not the built-in guest's.
-      .filter((c) => c.autosave && !c.machineKey.startsWith("own:"))
+      .filter((c) => c.autosave && !isOwnMachine(c.machineKey))
       .sort((a, b) => b.created - a.created)[0];
     if (saved) {
       try {

@@ -32,6 +32,14 @@ export interface MachineIdentity {
   drives?: MachineDrive[];
 }
 
+/** A user's machine's guestImageId (and so its machineKey) starts with this. */
+export const OWN_MACHINE_PREFIX = "own:";
+
+/** Whether a machine key or guest image id is a user's machine's (not the built-in guest's). */
+export function isOwnMachine(keyOrImageId: string): boolean {
+  return keyOrImageId.startsWith(OWN_MACHINE_PREFIX);
+}
+
 /** One drive of a user's machine: the drive it sits in and its base image's id (content or URL id). */
 export interface MachineDrive {
   kind: DriveKind;
