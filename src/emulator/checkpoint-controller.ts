@@ -25,8 +25,7 @@ import type {
   ShareResult,
 } from "../protocol";
 import type { DiskSession } from "./disk-session";
-import { branchDisks, flushDisks, whenDisksIdle, type MachineDisks } from "./machine-disks";
-import { holdPendingLock } from "../disk/storage";
+import { branchDisks, flushDisks, holdLayers, whenDisksIdle, type MachineDisks } from "./machine-disks";
 import type { GoldenImage } from "./golden-reset";
 import { localChunks } from "../lazy/local-chunks";
 import { WorkingSetStore } from "../lazy/working-set-store";
@@ -46,7 +45,7 @@ export interface Machine extends MachineDisks {
   lazy?: LazySupport;
 }
 
-function newId(): string {
+export function newCheckpointId(): string {
   return `cp-${Date.now().toString(36)}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
 }
 
@@ -82,7 +81,7 @@ export class CheckpointController {
   async take(machine: Machine, options: CheckpointOptions = {}): Promise<CheckpointResult> {
     const t0 = performance.now();
     const created = Date.now();
-    const id = newId();
+    const id = newCheckpointId();
     if (options.autosave) this.ownAutosaves.add(id);
     // One capture at a time: a streamed capture's base is the one before it, once stored.
     await this.idle();
@@ -94,8 +93,7 @@ export class CheckpointController {
     await flushDisks(machine);
     // The layers about to be frozen are named by no manifest until the capture is written: garbage
     // collection anywhere (another worker's, another tab's) must leave them alone until then.
-    const locks = await Promise.all(machine.disks.map((d) => holdPendingLock(d.session.layerId)));
-    const pending = { release: () => locks.forEach((l) => l.release()) };
+    const pending = await holdLayers(machine);
     const golden = options.label === GOLDEN_LABEL;
     let paused: PausedCapture;
     try {
@@ -256,7 +254,6 @@ export class CheckpointController {
   }
   private lastDeviceState: { manifest: CheckpointManifest; deviceState: ArrayBuffer } | undefined;
 
-  /** Before all of guest RAM is overwritten (reset): ends a lazy session, stopping the guest. */
   /** Drops an unfinished lazy restore (RAM keeps holes); says whether there was one. */
   async endLazy(emulator: Machine["emulator"]): Promise<boolean> {
     if (!this.lazy.active && !this.lazy.failed) return false;
@@ -331,11 +328,9 @@ export class CheckpointController {
     return golden;
   }
 
-  /** A second manifest of `id` (same chunks and layers) labelled `label`; returns its id. */
-  async copy(id: string, label: string): Promise<string> {
-    const copyId = newId();
-    await this.io.catalog.copy(id, copyId, label);
-    return copyId;
+  /** A second manifest of `id` (same chunks and layers) as `copyId` (newCheckpointId) labelled `label`. */
+  copy(id: string, copyId: string, label: string): Promise<void> {
+    return this.io.catalog.copy(id, copyId, label);
   }
 
   async list(): Promise<CheckpointInfo[]> {
@@ -384,11 +379,6 @@ export class CheckpointController {
     const gc = await this.io.catalog.gc();
     const referenced = new Set([...gc.referencedDiskLayerIds, ...this.pendingLayers]);
     for (const disk of disks) await disk.dropUnreferencedLayers(referenced);
-  }
-
-  /** The newest autosave of the machine `machineKey`, if any: what a reload resumes. */
-  async latestAutosave(key: string): Promise<CheckpointInfo | undefined> {
-    return (await this.list()).filter((c) => c.autosave && c.machineKey === key).sort((a, b) => b.created - a.created)[0];
   }
 
   exportFile(id: string, signal?: AbortSignal): Promise<Blob> {

@@ -61,7 +61,9 @@ class CheckpointsFacetImpl implements MachineOps {
     await m.boot(config, true);
     try {
       const key = m.machineKey();
-      const saved = key && m.checkpointsOff() === undefined ? await m.checkpoints().latestAutosave(key) : undefined;
+      // The newest autosave of this machine: what a reload resumes.
+      const autosaves = key && m.checkpointsOff() === undefined ? (await m.checkpoints().list()).filter((c) => c.autosave && c.machineKey === key) : [];
+      const saved = autosaves.sort((a, b) => b.created - a.created)[0];
       if (!saved) {
         // Booted for a restore, so it has not run yet: now it starts from its firmware.
         await m.emulator?.run();

@@ -43,6 +43,12 @@ export class DiskFacetImpl implements DiskFacet {
     const m = this.m;
     await m.emulator!.stop();
     for (const d of m.userDrives) await d.wipe();
+    // As for the built-in guest: the session's autosaves went with its disk (a reload must not
+    // resume them); its named checkpoints and their layers stay.
+    if (m.checkpointsOff() === undefined) {
+      await m.wipe.forgetSession(m.userDrives, m.machineKey());
+      await m.wipe.finish(m.userDrives);
+    }
     m.emit({ type: "disk", disk: m.userDrives[0].info() });
     await this.machine.reboot();
   }

@@ -6,6 +6,7 @@
  * is saved or restored (IDE set_state does not cancel them).
  */
 import type { V86Disk } from "../disk";
+import { holdPendingLock } from "../disk/storage";
 import type { CheckpointManifest, DriveLayer } from "../protocol/checkpoint-data";
 import type { DiskSession } from "./disk-session";
 import type { WritableDrive } from "./user-drives";
@@ -31,6 +32,15 @@ export async function whenDisksIdle(m: MachineDisks): Promise<void> {
 export function holdDisks(m: MachineDisks): () => void {
   const releases = m.disks.map((d) => d.session.disk.hold());
   return () => releases.forEach((release) => release());
+}
+
+/**
+ * The layers about to be frozen are named by no manifest until the capture is written: garbage
+ * collection anywhere (another worker's, another tab's) must leave them alone until released.
+ */
+export async function holdLayers(m: MachineDisks): Promise<{ release(): void }> {
+  const locks = await Promise.all(m.disks.map((d) => holdPendingLock(d.session.layerId)));
+  return { release: () => locks.forEach((l) => l.release()) };
 }
 
 export async function flushDisks(m: MachineDisks): Promise<void> {

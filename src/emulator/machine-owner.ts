@@ -4,7 +4,7 @@
  * hold no state of their own; they act through this object, so they always agree on which
  * machine is running.
  */
-import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, MachineKind, NoticeLevel, RunState, Stats } from "../protocol";
+import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, NoticeLevel, RunState, Stats } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
 import { userDrives, validateMachineConfig } from "../protocol/machine-config";
 import type { MachineIdentity } from "../checkpoint/manifest";
@@ -26,8 +26,8 @@ import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
 import { NetworkLink } from "./network-link";
 import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
-import { openUserDrives, type UserImage, type WritableDrive } from "./user-drives";
-import { DRIVE_NAMES } from "../protocol/media-kind";
+import { describeDrives, openUserDrives, type UserImage, type WritableDrive } from "./user-drives";
+import { checkpointsOffFor, machineFieldsOf, machineOf, writableDisksOf } from "./running-machine";
 import { LayerStore, type V86Disk } from "../disk";
 
 const STATS_INTERVAL_MS = 1000;
@@ -123,7 +123,7 @@ export class MachineOwner {
   /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
   subscribe(listener: EventListener): void {
     this.listener = listener;
-    listener({ type: "state", state: this.runState, ...this.machineFields() });
+    listener({ type: "state", state: this.runState, ...machineFieldsOf(this) });
     this.screen?.invalidate();
   }
 
@@ -286,7 +286,7 @@ export class MachineOwner {
 
   /** The writable disks of the running machine: the built-in guest's, or each of a user's drives. */
   writableDisks(): DiskSession[] {
-    return this.disk ? [this.disk] : [...this.userDrives];
+    return writableDisksOf(this);
   }
 
   /** The running machine's identity key (machineKey), if a machine runs. */
@@ -296,28 +296,12 @@ export class MachineOwner {
 
   /** Why checkpoints cannot be taken of the running machine (an error with its code), or undefined. */
   checkpointsOff(): Snap86Error | undefined {
-    if (!this.emulator || !this.identity) return new Snap86Error("machine-off", "Checkpoints need a running machine: boot one first");
-    if (!this.disk && this.userDrives.length === 0 && !this.identity.drives) {
-      return new Snap86Error("unsupported", "Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
-    }
-    const temporary = this.writableDisks().find((d) => d.secure);
-    if (temporary || this.secureSession) {
-      return new Snap86Error(
-        "unsupported",
-        temporary?.lockedElsewhere
-          ? "This tab runs on a temporary disk because the disk is open in another tab: checkpoints are off"
-          : "Checkpoints are off in a secure session: nothing of it may reach storage",
-      );
-    }
-    return undefined;
+    return checkpointsOffFor(this);
   }
 
   /** The running machine as checkpoint operations need it, or why there is none. */
   machine(): Machine {
-    const off = this.checkpointsOff();
-    if (off) throw off;
-    const disks = this.disk ? [{ kind: "hda" as const, session: this.disk }] : this.userDrives.map((session, i) => ({ kind: this.userDriveKinds[i], session }));
-    return { emulator: this.emulator as unknown as Machine["emulator"], disks, readOnly: this.userReadOnly, identity: this.identity!, lazy: this.lazySupport };
+    return machineOf(this);
   }
 
   start(options: V86Options): Promise<V86Instance> {
@@ -399,31 +383,11 @@ export class MachineOwner {
 
   setState(state: RunState, error?: WireError): void {
     this.runState = state;
-    this.emit({ type: "state", state, ...(error ? { error } : {}), ...this.machineFields() });
+    this.emit({ type: "state", state, ...(error ? { error } : {}), ...machineFieldsOf(this) });
   }
 
-  /** What a state event says of the machine: its kind and identity key, when one is built. */
-  private machineFields(): { machine?: MachineKind; machineKey?: string } {
-    const machine = this.machineKind();
-    const key = this.machineKey();
-    return { ...(machine ? { machine } : {}), ...(key ? { machineKey: key } : {}) };
-  }
-
-  /** The built-in guest, or a user's machine (its identity names its drives). */
-  machineKind(): MachineKind | undefined {
-    // `options` is set before the emulator starts (its "running" event comes before start() returns).
-    if (!this.options) return undefined;
-    return this.identity?.drives ? "own-image" : "built-in";
-  }
 
   emit(event: EmulatorEvent): void {
     this.listener?.(event);
   }
-}
-
-/** "a.img boots as a floppy (1.44 MB floppy size)." or, for several, each drive and the boot order. */
-function describeDrives(images: readonly UserImage[]): string {
-  const how = (i: UserImage) => `${i.name} as a ${DRIVE_NAMES[i.kind]} (${i.reason})`;
-  if (images.length === 1) return `${images[0].name} boots as a ${DRIVE_NAMES[images[0].kind]} (${images[0].reason}).`;
-  return `Drives: ${images.map(how).join(", ")}; boots from the ${DRIVE_NAMES[images[0].kind]} first.`;
 }

@@ -7,6 +7,7 @@ import type { MachineOwner } from "./machine-owner";
 import { Snap86Error } from "../protocol/errors";
 import { checkpointMissing, CheckpointIncompatibleError } from "../checkpoint/errors";
 import { GOLDEN_LABEL } from "./checkpoint-info";
+import { newCheckpointId } from "./checkpoint-controller";
 import { noResetPoint } from "./golden-checkpoints";
 
 export class ResetFacetImpl implements ResetFacet {
@@ -28,7 +29,8 @@ export class ResetFacetImpl implements ResetFacet {
       if (!chosen) throw checkpointMissing(id);
       if (chosen.machineKey !== key) throw new CheckpointIncompatibleError("this checkpoint belongs to another machine: a reset point must be a checkpoint of the machine that runs");
       if (chosen.golden) return chosen;
-      const pointId = await controller.copy(id, GOLDEN_LABEL);
+      const pointId = newCheckpointId();
+      await controller.copy(id, pointId, GOLDEN_LABEL);
       // One reset point per machine: the one it replaces goes (its chunks stay while others use them).
       for (const old of list.filter((c) => c.golden && c.machineKey === key)) {
         m.golden.forget(old.id);

@@ -224,3 +224,10 @@ export async function attachUserDrives(
 function diskError(image: UserImage, notice: (level: NoticeLevel, message: string) => void) {
   return (error: unknown, op: string) => notice("error", `${image.name}: ${op} failed: ${(error as Error).message ?? String(error)}`);
 }
+
+/** "a.img boots as a floppy (1.44 MB floppy size)." or, for several, each drive and the boot order. */
+export function describeDrives(images: readonly UserImage[]): string {
+  const how = (i: UserImage) => `${i.name} as a ${DRIVE_NAMES[i.kind]} (${i.reason})`;
+  if (images.length === 1) return `${images[0].name} boots as a ${DRIVE_NAMES[images[0].kind]} (${images[0].reason}).`;
+  return `Drives: ${images.map(how).join(", ")}; boots from the ${DRIVE_NAMES[images[0].kind]} first.`;
+}

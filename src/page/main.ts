@@ -11,9 +11,10 @@ import { GUEST_NAMES, type GuestName } from "../protocol/guest-manifest";
 import { ScreenCanvas } from "./ui/screen-canvas";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
-import { NO_RESET_POINT, ResetController } from "./reset-controller";
+import { ResetController } from "./reset-controller";
+import { OwnMachine } from "./own-machine";
 import { isOwnMachine } from "../protocol/checkpoint-data";
-import { disableWithReason, enableAgain } from "./ui/dom";
+import { enableAgain } from "./ui/dom";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
@@ -96,6 +97,8 @@ const standby = new Standby(standbyBox.checked, (status, error) => {
 });
 const resets = new ResetController(client, standby);
 resets.onClear(() => terminal.reset());
+// A user's own machine: its reset point and its resume (src/page/own-machine.ts).
+const own = new OwnMachine({ client, resets, resetButton: $<HTMLButtonElement>("reset"), notice: showNotice, error: showError, boot: (c) => boot(c), resume: params.get("resume") !== "0" });
 standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.checked).then(() => resets.refreshStandby()));
 
 /**
@@ -103,7 +106,7 @@ standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.c
  * checkpoint that Reset returns to (and the standby is restored from).
  */
 async function prepareGolden(config: MachineConfig): Promise<void> {
-  if (userDrives(config).length > 0) return findResetPoint(config);
+  if (userDrives(config).length > 0) return own.findResetPoint(config);
   try {
     await window.snap86.waitForShell().finally(() => bootProgress.finish());
     if (config.disk === "secure") return;
@@ -114,21 +117,6 @@ async function prepareGolden(config: MachineConfig): Promise<void> {
   } catch (e) {
     if (client.state === "running") showNotice(`The clean booted state could not be saved: ${errorMessage(e)}`);
   }
-}
-
-/** A user's machine: Reset works once the user chose a reset point (one may exist from before). */
-async function findResetPoint(config: MachineConfig): Promise<void> {
-  const point = await client.remote.reset.ensureGolden().catch(() => undefined);
-  if (point) resets.goldenReady(config, point.id);
-  showResetAvailability();
-}
-
-/** Reset is offered when the running machine has a state to return to; else it says how to get one. */
-function showResetAvailability(): void {
-  const button = $<HTMLButtonElement>("reset");
-  if (client.machine !== "own-image") return;
-  if (resets.hasResetPoint()) enableAgain(button);
-  else disableWithReason(button, NO_RESET_POINT);
 }
 
 async function boot(config: MachineConfig): Promise<void> {
@@ -220,7 +208,7 @@ client.on((event) => {
       if (!on) showDiskInfo(undefined);
       if (event.state === "running") void filesPanel.refresh();
       // A user's machine resets to the reset point its user chose, if any.
-      showResetAvailability();
+      own.showResetAvailability();
       break;
     }
   }
@@ -345,7 +333,7 @@ mountCheckpointPanel(client, {
   onNotice: showNotice,
   onResetPoint: (point) => {
     resets.resetPointSet(point);
-    showResetAvailability();
+    own.showResetAvailability();
   },
 });
 // --- end checkpoint panel ---
@@ -372,11 +360,8 @@ window.snap86 = createAutomationApi(
 async function resumeOrBoot(): Promise<void> {
   const config = currentConfig();
   // The user's own image ran last: bring that machine back, never the built-in guest instead.
-  const own = rememberedMachine();
-  if (own) {
-    await resumeOwn({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
-    return;
-  }
+  const last = rememberedMachine();
+  if (last) return own.resume({ ...config, memoryMiB: last.memoryMiB, drives: last.drives });
   if (config.disk === "persistent" && params.get("resume") !== "0") {
     const saved = (await client.remote.checkpoints.list().catch(() => []))
       // A user's machine's autosave is that machine's session, not the built-in guest's.
@@ -395,23 +380,6 @@ async function resumeOrBoot(): Promise<void> {
     }
   }
   await boot(config);
-}
-
-/** A user's machine after a reload: its newest autosave, or a boot on its kept disk writes. */
-async function resumeOwn(config: MachineConfig): Promise<void> {
-  showError(undefined);
-  try {
-    const resumed = config.disk === "persistent" && params.get("resume") !== "0" ? await client.remote.checkpoints.bootResume(config) : null;
-    if (resumed === null && (client.state === "off" || client.state === "error")) return boot(config);
-    builtInGuest = false;
-    resets.machineStarted(config);
-    rememberMachine(config);
-    void findResetPoint(config);
-    showNotice(resumed ? "Resumed your machine as it was at its last autosave." : "Your image booted again after the reload, with its disk writes (it had no autosave yet).");
-  } catch (e) {
-    showError(`Could not resume your machine (${errorMessage(e)}); booting it fresh.`);
-    await boot(config);
-  }
 }
 
 const autosaveParam = params.get("autosave");
