@@ -16,6 +16,8 @@ const CASES = [
   { name: "mini.iso", booted: "Linux version", memoryMiB: 256 },
 ];
 const BOOT_TIMEOUT_MS = 300_000;
+/** SNAP86_BENCH_IMAGES=name,name runs only those (all_ok then covers only them). */
+const ONLY = process.env.SNAP86_BENCH_IMAGES?.split(",");
 /** Samples per figure (medians reported): the machines are shared. */
 const REPS = 5;
 
@@ -39,7 +41,7 @@ await runBench(
   "images",
   async ({ browser, appUrl, note, prepared }) => {
     const results = [];
-    for (const c of CASES) {
+    for (const c of CASES.filter((x) => !ONLY || ONLY.includes(x.name))) {
       const image = prepared.images.find((i) => i.name === c.name);
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -101,12 +103,14 @@ await runBench(
               await window.snap86.setStandby(false);
               await window.snap86.setResetPoint(id);
               const times = [];
-              for (let i = 0; i < reps; i++) times.push((await window.snap86.reset()).resetMs);
-              return times;
+              const outcomes = [];
+              for (let i = 0; i < reps; i++) outcomes.push(await window.snap86.reset());
+              return outcomes;
             },
             { id: checkpoint.result?.id, reps: REPS },
           );
       if (reset.error) errors.reset = reset.error;
+      else note(`${c.name} resets: ${JSON.stringify(reset.result)}`);
       const med = (values) => Math.round(median(values) * 10) / 10;
       const ok = Object.keys(errors).length === 0;
       const row = {
@@ -118,7 +122,7 @@ await runBench(
         pause_ms: checkpoint.error ? null : med(checkpoint.result.pauses),
         lazy_first_instruction_ms: lazy.error ? null : med(lazy.result),
         share_open_ms: null,
-        reset_ms: reset.error ? null : med(reset.result),
+        reset_ms: reset.error ? null : med(reset.result.map((o) => o.resetMs)),
         ok,
         ...(ok ? {} : { errors }),
       };

@@ -40,6 +40,10 @@ export const catalogJobs: CatalogJobs = {
     return released;
   },
 
+  async summaries() {
+    return listCheckpoints(await checkpointStore());
+  },
+
   async copy(id, copyId, label) {
     const s = await checkpointStore();
     const m = await s.getManifest(id);

@@ -6,7 +6,7 @@
 import { InFlight } from "../async/in-flight";
 import * as Comlink from "comlink";
 import type { CheckpointCatalog } from "../protocol";
-import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
+import type { CatalogJobs, CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { restoreDeviceState, type EngineEmulator } from "../v86/state";
 import { captureAtPause, type CaptureDeps, type PausedCapture } from "./capture-pause";
@@ -328,9 +328,9 @@ export class CheckpointController {
     return golden;
   }
 
-  /** A second manifest of `id` (same chunks and layers) as `copyId` (newCheckpointId) labelled `label`. */
-  copy(id: string, copyId: string, label: string): Promise<void> {
-    return this.io.catalog.copy(id, copyId, label);
+  /** Catalog jobs of this worker's own (not the page's): copies (reset points), the list without sizes. */
+  get catalog(): Pick<CatalogJobs, "copy" | "summaries"> {
+    return this.io.catalog;
   }
 
   async list(): Promise<CheckpointInfo[]> {
@@ -370,7 +370,7 @@ export class CheckpointController {
   }
 
   /** Disk layers the listed checkpoints name or captures in progress will name. */
-  referencedLayers(list: readonly CheckpointInfo[]): Set<string> {
+  referencedLayers(list: readonly Pick<CheckpointInfo, "diskLayerId" | "driveLayers">[]): Set<string> {
     const named = list.flatMap(manifestDiskLayers);
     return new Set([...named, ...this.pendingLayers]);
   }

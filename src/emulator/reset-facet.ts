@@ -30,7 +30,7 @@ export class ResetFacetImpl implements ResetFacet {
       if (chosen.machineKey !== key) throw new CheckpointIncompatibleError("this checkpoint belongs to another machine: a reset point must be a checkpoint of the machine that runs");
       if (chosen.golden) return chosen;
       const pointId = newCheckpointId();
-      await controller.copy(id, pointId, GOLDEN_LABEL);
+      await controller.catalog.copy(id, pointId, GOLDEN_LABEL);
       // One reset point per machine: the one it replaces goes (its chunks stay while others use them).
       for (const old of list.filter((c) => c.golden && c.machineKey === key)) {
         m.golden.forget(old.id);

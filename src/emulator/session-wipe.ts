@@ -9,7 +9,8 @@
  */
 import type { CheckpointController } from "./checkpoint-controller";
 import type { DiskSession } from "./disk-session";
-import type { CheckpointInfo } from "../protocol";
+import type { CheckpointSummary } from "../protocol/checkpoint-data";
+import { AUTOSAVE_LABEL, machineKey as keyOf } from "./checkpoint-info";
 
 export class SessionWipe {
   private startup: Promise<void> | undefined;
@@ -19,8 +20,9 @@ export class SessionWipe {
   /**
    * Step 1: nothing left that a reload could resume the session from. The autosaves of the session
    * are this machine's own and those taken up to `before` (default now; a reloaded session began
-   * with an autosave of an earlier page). One listing serves both steps: it is the costly part
-   * (sizes are computed) and it runs while the reset holds the guest paused. A checkpoint another
+   * with an autosave of an earlier page). One listing serves both steps, without sharing sizes:
+   * it runs while the reset holds the guest paused, and sizes of large checkpoints (every chunk's
+   * record read) cost a second there. A checkpoint another
    * machine finishes meanwhile is safe: its layer has that machine's session layer as a child.
    * Only autosaves of this machine (`machineKey`) are its session's: another machine's (the
    * built-in guest's, another image's) is that machine's session, resumed when it runs again.
@@ -28,9 +30,9 @@ export class SessionWipe {
   async forgetSession(disks: readonly DiskSession[], machineKey: string | undefined, before = Date.now()): Promise<void> {
     const controller = this.checkpoints();
     const own = controller.ownAutosaves;
-    const list = await controller.list();
-    const ours = (c: CheckpointInfo) => machineKey === undefined || c.machineKey === machineKey;
-    const session = new Set(list.filter((c) => c.autosave && ours(c) && (c.created <= before || own.has(c.id))).map((c) => c.id));
+    const list = await controller.catalog.summaries();
+    const ours = (c: CheckpointSummary) => machineKey === undefined || keyOf(c.machine) === machineKey;
+    const session = new Set(list.filter((c) => c.label === AUTOSAVE_LABEL && ours(c) && (c.created <= before || own.has(c.id))).map((c) => c.id));
     await controller.forget([...session]);
     const kept = list.filter((c) => !session.has(c.id));
     for (const disk of disks) await disk.dropUnreferencedLayers(controller.referencedLayers(kept));

@@ -81,6 +81,8 @@ export interface CatalogJobs extends CheckpointCatalog {
    * `label`, its child in the tree: how a checkpoint becomes a machine's reset point.
    */
   copy(id: string, copyId: string, label: string): Promise<void>;
+  /** The manifests without chunk lists or sharing sizes: a cheap list (list() reads every chunk's size). */
+  summaries(): Promise<CheckpointSummary[]>;
 }
 
 export interface FileJobs {
