@@ -64,7 +64,7 @@ export class ResetController {
 
   /** After the standby was switched on: prepare one now if a golden state is known. */
   refreshStandby(): void {
-    if (this.config && this.goldenId) this.standby.prepare(this.config, this.goldenId);
+    if (this.config && this.goldenId && this.hasResetPoint()) this.standby.prepare(this.config, this.goldenId);
   }
 
   /** Something on the page that shows session output and must be emptied on reset. */
