@@ -99,6 +99,7 @@ const resets = new ResetController(client, standby);
 resets.onClear(() => terminal.reset());
 // A user's own machine: its reset point and its resume (src/page/own-machine.ts).
 const own = new OwnMachine({ client, resets, resetButton: $<HTMLButtonElement>("reset"), notice: showNotice, error: showError, boot: (c) => boot(c), resume: params.get("resume") !== "0" });
+resets.onResetPoint(() => own.showResetAvailability());
 standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.checked).then(() => resets.refreshStandby()));
 
 /**
@@ -331,10 +332,7 @@ mountCheckpointPanel(client, {
   thumbnail: async () => renderThumbnail(screen.canvas),
   onError: showError,
   onNotice: showNotice,
-  onResetPoint: (point) => {
-    resets.resetPointSet(point);
-    own.showResetAvailability();
-  },
+  onResetPoint: (point) => resets.resetPointSet(point),
 });
 // --- end checkpoint panel ---
 

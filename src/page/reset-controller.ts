@@ -55,7 +55,15 @@ export class ResetController {
   resetPointSet(point: CheckpointInfo): void {
     const config = this.running ?? this.config;
     if (config) this.goldenReady(config, point.id, point.machineKey);
+    for (const fn of this.pointListeners) fn();
   }
+
+  /** Called whenever a reset point is set (from the checkpoint list or the API). */
+  onResetPoint(fn: () => void): void {
+    this.pointListeners.push(fn);
+  }
+
+  private readonly pointListeners: Array<() => void> = [];
 
   /** Whether Reset has a state to return the running machine to, as far as the page knows. */
   hasResetPoint(): boolean {
