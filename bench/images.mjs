@@ -18,6 +18,8 @@ const CASES = [
 const BOOT_TIMEOUT_MS = 300_000;
 /** SNAP86_BENCH_IMAGES=name,name runs only those (all_ok then covers only them). */
 const ONLY = process.env.SNAP86_BENCH_IMAGES?.split(",");
+/** SNAP86_BENCH_AUTOSAVE=0: no periodic autosaves while measuring (they compete for the checkpoint-I/O worker). */
+const AUTOSAVE_OFF = process.env.SNAP86_BENCH_AUTOSAVE === "0";
 /** Samples per figure (medians reported): the machines are shared. */
 const REPS = 5;
 
@@ -47,6 +49,7 @@ await runBench(
       const page = await context.newPage();
       await page.goto(`${appUrl}/?autoboot=0`);
       await page.waitForFunction(() => typeof window.snap86 === "object");
+      if (AUTOSAVE_OFF) await page.evaluate(() => window.snap86.setAutosaveInterval(0));
       const errors = {};
       prepared.served();
       const boot = await step(
