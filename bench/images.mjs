@@ -1,10 +1,12 @@
 // `npm run bench:images`: each test image booted by URL as a user would (fresh browser context,
 // image served from another origin with CORS and Range), then the steps issue 13 asks of every
-// machine: checkpoint (pause), lazy restore (first instruction), share open, reset. A step the
+// machine: checkpoint (pause), lazy restore (first instruction), share open, reset (to the
+// checkpoint made the machine's reset point); medians of REPS samples each. A step the
 // product cannot do yet for a user's image is reported as null with its error code, and makes
 // `all_ok` false: the line says what works, not what should.
 // Images: a real-mode floppy, a hard disk, an ISO whose kernel enables paging (the installer's).
 import { runBench } from "./lib/harness.mjs";
+import { median } from "./lib/stats.mjs";
 import { startImageHost } from "./lib/image-host.mjs";
 
 /** name → the serial text that says it booted (the program's own output). */
@@ -14,6 +16,12 @@ const CASES = [
   { name: "mini.iso", booted: "Linux version", memoryMiB: 256 },
 ];
 const BOOT_TIMEOUT_MS = 300_000;
+/** SNAP86_BENCH_IMAGES=name,name runs only those (all_ok then covers only them). */
+const ONLY = process.env.SNAP86_BENCH_IMAGES?.split(",");
+/** SNAP86_BENCH_AUTOSAVE=0: no periodic autosaves while measuring (they compete for the checkpoint-I/O worker). */
+const AUTOSAVE_OFF = process.env.SNAP86_BENCH_AUTOSAVE === "0";
+/** Samples per figure (medians reported): the machines are shared. */
+const REPS = 5;
 
 /** Runs a step in the page: `{ ms }` or `{ error: code }`. */
 async function step(page, fn, arg) {
@@ -35,12 +43,13 @@ await runBench(
   "images",
   async ({ browser, appUrl, note, prepared }) => {
     const results = [];
-    for (const c of CASES) {
+    for (const c of CASES.filter((x) => !ONLY || ONLY.includes(x.name))) {
       const image = prepared.images.find((i) => i.name === c.name);
       const context = await browser.newContext();
       const page = await context.newPage();
       await page.goto(`${appUrl}/?autoboot=0`);
       await page.waitForFunction(() => typeof window.snap86 === "object");
+      if (AUTOSAVE_OFF) await page.evaluate(() => window.snap86.setAutosaveInterval(0));
       const errors = {};
       prepared.served();
       const boot = await step(
@@ -55,17 +64,57 @@ await runBench(
       if (boot.error) errors.boot = boot.error;
       // Read by Range: what the boot fetched of the image (the rest stays on the server).
       const fetchedBytes = prepared.served();
-      const checkpoint = boot.error ? { error: "not booted" } : await step(page, async () => (await window.snap86.checkpoint()).pauseMs);
+      // pause_ms: how long the guest stood still for each checkpoint (the rest is written while it runs).
+      const checkpoint = boot.error
+        ? { error: "not booted" }
+        : await step(
+            page,
+            async (reps) => {
+              const taken = [];
+              for (let i = 0; i < reps; i++) taken.push(await window.snap86.checkpoint({ label: `bench ${i}` }));
+              return { id: taken[0].id, pauses: taken.map((t) => t.pauseMs) };
+            },
+            REPS,
+          );
       if (checkpoint.error) errors.checkpoint = checkpoint.error;
+      // lazy_first_instruction_ms: restore() until the guest runs again, RAM still loading on first touch.
       const lazy = checkpoint.error
         ? { error: "no checkpoint" }
-        : await step(page, async (id) => (await window.snap86.restore(id, { mode: "lazy" })).firstInstructionMs, checkpoint.result?.id);
+        : await step(
+            page,
+            async ({ id, reps }) => {
+              const times = [];
+              for (let i = 0; i < reps; i++) {
+                const r = await window.snap86.restore(id, { mode: "lazy" });
+                if (r.mode !== "lazy") throw Object.assign(new Error(`restored ${r.mode}: ${r.lazyUnavailable}`), { code: "not-lazy" });
+                times.push(r.restoreMs);
+              }
+              return times;
+            },
+            { id: checkpoint.result?.id, reps: REPS },
+          );
       if (lazy.error) errors.lazy_restore = lazy.error;
       // Opening a share link needs a shared checkpoint of this machine first.
       const share = checkpoint.error ? { error: "no checkpoint" } : { error: "not measured" };
       errors.share_open = share.error;
-      const reset = boot.error ? { error: "not booted" } : await step(page, async () => (await window.snap86.reset()).resetMs);
+      // reset_ms: the checkpoint made this machine's reset point, then Reset (in place: no standby).
+      const reset = checkpoint.error
+        ? { error: "no checkpoint" }
+        : await step(
+            page,
+            async ({ id, reps }) => {
+              await window.snap86.setStandby(false);
+              await window.snap86.setResetPoint(id);
+              const times = [];
+              const outcomes = [];
+              for (let i = 0; i < reps; i++) outcomes.push(await window.snap86.reset());
+              return outcomes;
+            },
+            { id: checkpoint.result?.id, reps: REPS },
+          );
       if (reset.error) errors.reset = reset.error;
+      else note(`${c.name} resets: ${JSON.stringify(reset.result)}`);
+      const med = (values) => Math.round(median(values) * 10) / 10;
       const ok = Object.keys(errors).length === 0;
       const row = {
         name: c.name,
@@ -73,10 +122,10 @@ await runBench(
         boot_ms: boot.ms ?? null,
         image_bytes: image.size,
         boot_fetched_bytes: fetchedBytes,
-        pause_ms: checkpoint.error ? null : checkpoint.result,
-        lazy_first_instruction_ms: lazy.error ? null : lazy.result,
+        pause_ms: checkpoint.error ? null : med(checkpoint.result.pauses),
+        lazy_first_instruction_ms: lazy.error ? null : med(lazy.result),
         share_open_ms: null,
-        reset_ms: reset.error ? null : reset.result,
+        reset_ms: reset.error ? null : med(reset.result.map((o) => o.resetMs)),
         ok,
         ...(ok ? {} : { errors }),
       };

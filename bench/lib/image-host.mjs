@@ -13,7 +13,8 @@ import { buildTestImages } from "../../scripts/lib/test-images.mjs";
 export async function startImageHost({ onTeardown }) {
   setup({ browser: true, testImages: true });
   const images = buildTestImages();
-  const port = await freePort();
+  // A fixed port where the machine's ports are shared out (SNAP86_BENCH_IMAGES_PORT), else any free one.
+  const port = Number(process.env.SNAP86_BENCH_IMAGES_PORT) || (await freePort());
   const server = await startImageServer({ port });
   onTeardown(() => new Promise((resolve) => server.close(resolve)));
   const served = () => server.served.splice(0).reduce((n, r) => n + r.bytes, 0);

@@ -7,6 +7,7 @@ import { collectGarbage, deleteCheckpoint, listCheckpoints } from "../checkpoint
 import { manifestChunkHashes } from "../checkpoint/manifest";
 import type { CatalogJobs } from "../protocol/checkpoint-io";
 import { checkpointStore } from "./stores";
+import { checkpointMissing } from "../checkpoint/errors";
 
 export const catalogJobs: CatalogJobs = {
   async list() {
@@ -37,6 +38,19 @@ export const catalogJobs: CatalogJobs = {
     };
     await Promise.allSettled([forget(() => ShareKeyStore.open()), forget(() => WorkingSetStore.open())]);
     return released;
+  },
+
+  async summaries() {
+    return listCheckpoints(await checkpointStore());
+  },
+
+  async copy(id, copyId, label) {
+    const s = await checkpointStore();
+    const m = await s.getManifest(id);
+    if (!m) throw checkpointMissing(id);
+    // Committed only if every chunk it names is stored, in one transaction: a collection running
+    // meanwhile either kept them for the original or the copy is refused.
+    await s.commitManifest({ ...m, id: copyId, parent: id, label, created: Date.now() });
   },
 
   async gc(options) {

@@ -8,7 +8,7 @@
  */
 import { chunkMap, hashChunks, isZero, splitNonZero, type HashedChunk } from "./chunks";
 import { encodeChunk, initCodec } from "./codec";
-import { FORMAT_VERSION, decodeManifest, type CheckpointManifest } from "./manifest";
+import { decodeManifest, formatVersionFor, type CheckpointManifest } from "./manifest";
 import type { CheckpointStore } from "./checkpoint-store";
 import type { NewChunk } from "./store";
 import type { CaptureMeta, CaptureTimings } from "../protocol/checkpoint-data";
@@ -150,7 +150,7 @@ export class CaptureWriter {
       if (h !== null) nonZeroBytes += Math.min(input.chunkSize, input.ramLength - i * input.chunkSize);
     });
     const manifest = decodeManifest({
-      formatVersion: FORMAT_VERSION,
+      formatVersion: formatVersionFor(input),
       id: input.id,
       parent: input.parent,
       label: input.label,
@@ -162,6 +162,7 @@ export class CaptureWriter {
       deviceState: { length: state.byteLength, chunks: chunkMap(state.byteLength, input.chunkSize, this.stateChunks) },
       ram: { length: input.ramLength, chunks: this.#ram },
       diskLayerId: input.diskLayerId,
+      ...(input.driveLayers ? { driveLayers: input.driveLayers } : {}),
       thumbnail: input.thumbnail,
       sizes: { ramBytes: input.ramLength, nonZeroBytes, storedBytes, newBytes: this.#newBytes },
     } satisfies CheckpointManifest);

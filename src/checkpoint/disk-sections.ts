@@ -29,6 +29,8 @@ export async function* diskSections(store: LayerStore, layerId: string): AsyncGe
   yield { kind: "disk-layer", layerId, meta: new TextEncoder().encode(JSON.stringify(meta)) };
 }
 
+/** A user's URL image's id holds its URL (src/emulator/user-drives.ts): as long as the manifest allows. */
+const MAX_IMAGE_ID = 2048;
 /** Largest disk a layer may describe: keeps block index × size exact and far inside any image. */
 export const MAX_DISK_BYTES = 2 ** 40;
 const MIN_BLOCK = 512;
@@ -40,18 +42,21 @@ export type SectionSink = ((s: ExtraSection) => Promise<void>) & { finish: () =>
 const damaged = (why: string) => new CheckpointFormatError(`the checkpoint file is damaged (${why})`);
 
 /**
- * Collects disk sections during an import and creates the layer when its record arrives. Every
+ * Collects disk sections during an import and creates each layer when its record arrives. Every
  * section is checked before anything is stored: a layer record exactly once (after its blocks),
  * a block size that is a power of two, every block exactly that long, each index once and inside
- * MAX_DISK_BYTES. A checkpoint naming a disk layer must bring it (finish() refuses otherwise).
+ * MAX_DISK_BYTES. A checkpoint naming disk layers (its one disk, or each writable drive of a
+ * user's machine) must bring every one of them (finish() refuses otherwise), and nothing else.
  */
-export function diskSectionImporter(store: LayerStore, expectedLayerId: string | null): SectionSink {
-  const blocks: Array<readonly [number, Uint8Array]> = [];
-  const indices = new Set<number>();
-  let layerDone = false;
+export function diskSectionImporter(store: LayerStore, expected: string | null | readonly string[]): SectionSink {
+  const wanted = new Set(expected === null ? [] : typeof expected === "string" ? [expected] : expected);
+  const layers = new Map<string, { blocks: Array<readonly [number, Uint8Array]>; indices: Set<number>; done: boolean }>();
   const sink = async (s: ExtraSection): Promise<void> => {
-    if (s.layerId !== expectedLayerId) throw new CheckpointFormatError("the checkpoint file's disk does not belong to its checkpoint");
-    if (layerDone) throw damaged("disk section after its layer record");
+    if (!wanted.has(s.layerId)) throw new CheckpointFormatError("the checkpoint file's disk does not belong to its checkpoint");
+    let layer = layers.get(s.layerId);
+    if (!layer) layers.set(s.layerId, (layer = { blocks: [], indices: new Set(), done: false }));
+    const { blocks, indices } = layer;
+    if (layer.done) throw damaged("disk section after its layer record");
     if (s.kind === "disk-block") {
       if (!Number.isSafeInteger(s.blockIndex) || s.blockIndex < 0 || indices.has(s.blockIndex)) throw damaged(`bad disk block index ${s.blockIndex}`);
       indices.add(s.blockIndex);
@@ -66,18 +71,21 @@ export function diskSectionImporter(store: LayerStore, expectedLayerId: string |
     }
     const { imageId, blockSize } = meta ?? {};
     const powerOfTwo = Number.isSafeInteger(blockSize) && blockSize >= MIN_BLOCK && blockSize <= MAX_BLOCK && (blockSize & (blockSize - 1)) === 0;
-    if (typeof imageId !== "string" || imageId.length === 0 || imageId.length > 200 || !powerOfTwo) throw damaged("bad disk layer record");
+    if (typeof imageId !== "string" || imageId.length === 0 || imageId.length > MAX_IMAGE_ID || !powerOfTwo) throw damaged("bad disk layer record");
     for (const [index, bytes] of blocks) {
       if (bytes.byteLength !== blockSize) throw damaged(`disk block ${index} is ${bytes.byteLength} bytes, not ${blockSize}`);
       if ((index + 1) * blockSize > MAX_DISK_BYTES) throw damaged(`disk block ${index} lies outside any disk`);
     }
-    layerDone = true;
+    layer.done = true;
     await store.importLayer({ id: s.layerId, imageId, blockSize }, blocks);
     blocks.length = 0;
   };
   return Object.assign(sink, {
     async finish(): Promise<void> {
-      if (expectedLayerId !== null && !layerDone) throw damaged(blocks.length > 0 ? "disk blocks without their layer record" : "its disk layer is missing");
+      for (const id of wanted) {
+        const layer = layers.get(id);
+        if (!layer?.done) throw damaged(layer && layer.blocks.length > 0 ? "disk blocks without their layer record" : "its disk layer is missing");
+      }
     },
   });
 }

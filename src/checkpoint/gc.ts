@@ -6,7 +6,7 @@
  * finished (then it saw those chunks missing and writes them itself).
  * A Web Lock ("snap86-gc") keeps two tabs from collecting at once.
  */
-import type { CheckpointManifest } from "./manifest";
+import { manifestDiskLayers, type CheckpointManifest } from "./manifest";
 import type { CheckpointStore } from "./checkpoint-store";
 import type { PendingWrite } from "./store";
 import type { CheckpointSummary, GcOptions, GcResult, LockManagerLike } from "../protocol/checkpoint-data";
@@ -43,15 +43,22 @@ export async function deleteCheckpoint(store: CheckpointStore, id: string): Prom
   await tx.store.delete(id);
   const rest = await tx.store.getAll();
   await tx.done;
-  const layer = m.diskLayerId;
-  const stillUsed = layer !== null && rest.some((r) => r.diskLayerId === layer);
-  return { releasedDiskLayerIds: layer !== null && !stillUsed ? [layer] : [] };
+  const used = new Set(rest.flatMap(manifestDiskLayers));
+  return { releasedDiskLayerIds: manifestDiskLayers(m).filter((layer) => !used.has(layer)) };
 }
 
 
 function defaultLocks(): LockManagerLike | undefined {
   const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
   return nav?.locks;
+}
+
+/** Disk layers named by a stored manifest, read tolerantly like its hashes: its one disk and every drive's. */
+function layersOf(m: unknown, into: Set<string>): void {
+  const o = m as { diskLayerId?: unknown; driveLayers?: unknown } | null;
+  if (typeof o?.diskLayerId === "string") into.add(o.diskLayerId);
+  if (!Array.isArray(o?.driveLayers)) return;
+  for (const d of o.driveLayers as { diskLayerId?: unknown }[]) if (typeof d?.diskLayerId === "string") into.add(d.diskLayerId);
 }
 
 /** Hashes named by a stored manifest, read tolerantly so even a damaged record pins its chunks. */
@@ -105,7 +112,7 @@ async function sweep(store: CheckpointStore, options: GcOptions): Promise<GcResu
   await tx.done;
 
   const referenced = new Set<string>();
-  for (const m of manifests) if (typeof m.diskLayerId === "string") referenced.add(m.diskLayerId);
+  for (const m of manifests) layersOf(m, referenced);
   const unreferenced = [...new Set(options.knownDiskLayerIds ?? [])].filter((id) => !referenced.has(id));
   return {
     deletedChunks,

@@ -12,14 +12,13 @@ import type { CaptureJobs } from "../protocol/checkpoint-io";
 import type { EmulatorEvent } from "../protocol";
 import type { RemoteFacets } from "../protocol/remote";
 import { copyRam, saveDeviceState, type EngineEmulator } from "../v86/state";
-import type { DiskSession } from "./disk-session";
+import { freezeDisks, holdDisks, whenDisksIdle, type MachineDisks } from "./machine-disks";
 import { MemoryTracking, type CapturePlan } from "./memory-tracking";
 import { streamCapture } from "./ram-stream";
 import { SparseRam } from "./sparse-ram";
 
-export interface CaptureMachine {
+export interface CaptureMachine extends MachineDisks {
   emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
-  disk: DiskSession;
 }
 
 export interface StoredCapture {
@@ -38,7 +37,10 @@ export interface PausedCapture {
   pauseMs: number;
   /** Where the pause went (the rest is resuming the CPU). */
   parts: PauseParts;
-  diskLayerId: string;
+  /** The first writable drive's frozen layer (null: a machine of CD-ROMs only). */
+  diskLayerId: string | null;
+  /** Every layer this capture froze (each writable drive's). */
+  frozenLayers: string[];
   /** The device state, kept only for the golden state (resets restore it from memory). */
   goldenState?: ArrayBuffer;
   stored: Promise<StoredCapture>;
@@ -57,8 +59,8 @@ export interface CaptureDeps {
  * Pauses `machine`, fixes the checkpoint's instant and resumes; the returned promise of the
  * stored checkpoint settles later. `keepGolden`: also keep its RAM in memory for resets.
  */
-export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine, meta: Omit<CaptureMeta, "diskLayerId">, keepGolden: boolean): Promise<PausedCapture> {
-  const { emulator, disk } = machine;
+export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine, meta: Omit<CaptureMeta, "diskLayerId" | "driveLayers">, keepGolden: boolean): Promise<PausedCapture> {
+  const { emulator } = machine;
   const { tracking } = deps;
   // A base from a share link's lazy open may name chunks this store never got: send those too.
   const base = tracking?.base;
@@ -66,7 +68,7 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
   const wasRunning = emulator.is_running();
   const stoppedAt = performance.now();
   let deviceState: ArrayBuffer;
-  let diskLayerId: string;
+  let layers: Pick<CaptureMeta, "diskLayerId" | "driveLayers">;
   let plan: CapturePlan | undefined;
   let ram: Uint8Array | undefined;
   let pauseMs = 0;
@@ -75,7 +77,7 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
   try {
     try {
       await emulator.stop();
-      await disk.disk.whenIdle();
+      await whenDisksIdle(machine);
       const stopped = performance.now();
       deviceState = await saveDeviceState(emulator);
       const saved = performance.now();
@@ -84,12 +86,12 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
       parts = { stopMs: stopped - stoppedAt, deviceStateMs: saved - stopped, ramMs: performance.now() - saved };
       // The layer switch (IndexedDB transactions) happens with the CPU running: the guest's disk
       // requests wait for it, queued, instead of the whole guest.
-      releaseDisk = disk.disk.hold();
+      releaseDisk = holdDisks(machine);
     } finally {
       if (wasRunning) await emulator.run();
       pauseMs = performance.now() - stoppedAt;
     }
-    diskLayerId = await disk.freezeAndContinue();
+    layers = await freezeDisks(machine, meta.machine.drives !== undefined);
   } catch (e) {
     plan?.snapshot.close();
     if (plan) tracking?.captureFailed(plan, keepGolden);
@@ -97,7 +99,8 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
   } finally {
     releaseDisk?.();
   }
-  const fullMeta: CaptureMeta = { ...meta, diskLayerId };
+  const fullMeta: CaptureMeta = { ...meta, ...layers };
+  const frozenLayers = layers.driveLayers?.map((d) => d.diskLayerId) ?? (layers.diskLayerId ? [layers.diskLayerId] : []);
   const id = meta.id;
   const progress = (p: CaptureProgress): void => deps.emit({ type: "checkpoint", phase: "writing", id, ...overallCaptureProgress(p) });
   // The worker takes the state (transferred): the golden one needs a copy of its own.
@@ -107,7 +110,7 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
     : copied(deps, ram!, fullMeta, deviceState, keepGolden, progress);
   // Settled by the caller later; a rejection is not unhandled in the meantime.
   stored.catch(() => undefined);
-  return { pauseMs, parts, diskLayerId, stored, ...(goldenState ? { goldenState } : {}) };
+  return { pauseMs, parts, diskLayerId: layers.diskLayerId, frozenLayers, stored, ...(goldenState ? { goldenState } : {}) };
 }
 
 async function streamed(

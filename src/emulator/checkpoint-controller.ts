@@ -6,14 +6,14 @@
 import * as Comlink from "comlink";
 import { InFlight } from "../async/in-flight";
 import { SessionSaves, withoutCheckpointProgress } from "./session-saves";
-import type { CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
+import type { CatalogJobs, CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
 import { restoreDeviceState, type EngineEmulator } from "../v86/state";
 import { captureAtPause, type CaptureDeps, type PausedCapture } from "./capture-pause";
 import type { MemoryTracking } from "./memory-tracking";
 import { SparseRam } from "./sparse-ram";
 import { reseedGuestRandom } from "../v86/guest-rng";
-import { checkRestorable, type MachineIdentity } from "../checkpoint/manifest";
+import { checkRestorable, manifestDiskLayers, type MachineIdentity } from "../checkpoint/manifest";
 import type {
   CheckpointCatalog,
   CheckpointInfo,
@@ -25,7 +25,7 @@ import type {
   ShareResult,
 } from "../protocol";
 import type { DiskSession } from "./disk-session";
-import { holdPendingLock } from "../disk/storage";
+import { branchDisks, flushDisks, holdLayers, sessionsOf, whenDisksIdle, type MachineDisks } from "./machine-disks";
 import type { GoldenImage } from "./golden-reset";
 import { localChunks } from "../lazy/local-chunks";
 import { WorkingSets } from "./working-sets";
@@ -34,13 +34,12 @@ import type { LazySupport } from "../v86/lazy-support";
 import { LazyRestores, type LazyEmulator } from "../lazy/lazy-sessions";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
 import { asSnap86Error, Snap86Error, throwIfAborted, toWireError } from "../protocol/errors";
-import { AUTOSAVE_LABEL, checkpointInfo, GOLDEN_LABEL, newCheckpointId } from "./checkpoint-info";
+import { AUTOSAVE_LABEL, checkpointInfo, GOLDEN_LABEL, machineKey, newCheckpointId } from "./checkpoint-info";
 
-export { AUTOSAVE_LABEL, GOLDEN_LABEL, machineKey } from "./checkpoint-info";
+export { AUTOSAVE_LABEL, GOLDEN_LABEL, machineKey, newCheckpointId } from "./checkpoint-info";
 
-export interface Machine {
+export interface Machine extends MachineDisks {
   emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
-  disk: DiskSession;
   identity: MachineIdentity;
   /** Whether the emulator runs the instrumented wasm (src/v86/lazy-support.ts). */
   lazy?: LazySupport;
@@ -66,7 +65,7 @@ export class CheckpointController {
   private readonly saves = new SessionSaves({
     list: () => this.list(),
     forget: (ids) => this.forget(ids),
-    collectGarbage: (disk) => this.collectGarbage(disk),
+    collectGarbage: (disks) => this.collectGarbage(disks),
     publishList: () => this.publishList(),
   });
   /** Autosaves this machine took: its session's, whenever they were taken. */
@@ -89,7 +88,6 @@ export class CheckpointController {
     const created = Date.now();
     const id = newCheckpointId();
     if (options.autosave) this.ownAutosaves.add(id);
-    const { disk } = machine;
     // One capture at a time: a streamed capture's base is the one before it, once stored.
     await this.idle();
     // A capture needs all of RAM: let an unfinished lazy restore's prefetch complete first.
@@ -97,10 +95,10 @@ export class CheckpointController {
     // What the guest used in the last seconds: a restore of this checkpoint prefetches it first.
     const hot = this.lazy.hotPages();
     // Write-behind runs while the guest still runs, so the flush inside the pause is small.
-    await disk.flush();
-    // The layer about to be frozen is named by no manifest until the capture is written: garbage
-    // collection anywhere (another worker's, another tab's) must leave it alone until then.
-    const pending = await holdPendingLock(disk.layerId);
+    await flushDisks(machine);
+    // The layers about to be frozen are named by no manifest until the capture is written: garbage
+    // collection anywhere (another worker's, another tab's) must leave them alone until then.
+    const pending = await holdLayers(machine);
     const golden = options.label === GOLDEN_LABEL;
     const emit = options.autosave ? withoutCheckpointProgress(this.emit) : this.emit;
     let paused: PausedCapture;
@@ -120,7 +118,7 @@ export class CheckpointController {
     }
     const { pauseMs, diskLayerId } = paused;
     emit({ type: "checkpoint", phase: "resumed", id, pauseMs });
-    this.pendingLayers.add(diskLayerId);
+    for (const layer of paused.frozenLayers) this.pendingLayers.add(layer);
     // Tracked up to this controller's own state (golden image, current): the next capture's parent.
     const stored = this.writes.track(
       paused.stored
@@ -128,14 +126,14 @@ export class CheckpointController {
           // Complete in IndexedDB from here; refreshing the page's list below is not part of it.
           const persistMs = performance.now() - t0;
           // The golden image stays in memory (its non-zero chunks): resets copy it back without any I/O.
-          if (paused.goldenState && result.goldenRam) {
-            this.golden = { id, diskLayerId, deviceState: paused.goldenState, ram: result.goldenRam, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
+          if (paused.goldenState && result.goldenRam && diskLayerId !== null) {
+            this.golden = { id, diskLayerId, driveLayers: result.manifest.driveLayers, deviceState: paused.goldenState, ram: result.goldenRam, chunks: result.manifest.ram.chunks, chunkSize: result.manifest.chunkSize };
           }
           if (!options.autosave) this.current = id;
           return { result, persistMs };
         })
         .finally(() => {
-          this.pendingLayers.delete(diskLayerId);
+          for (const layer of paused.frozenLayers) this.pendingLayers.delete(layer);
           pending.release();
         }),
     );
@@ -144,7 +142,7 @@ export class CheckpointController {
       // Not awaited: the checkpoint is complete without it (a restore before it lands just has no prefetch order).
       if (hot.length > 0) void this.workingSets.remember(id, hot);
       emit({ type: "checkpoint", phase: "done", id, pauseMs });
-      if (options.autosave) await this.saves.replaceWith(disk, { id, diskLayerId });
+      if (options.autosave) await this.saves.replaceWith(sessionsOf(machine), { id, machineKey: machineKey(machine.identity), layers: paused.frozenLayers });
       else await this.publishList();
       return {
         id,
@@ -220,11 +218,11 @@ export class CheckpointController {
     share?: OpenedShareLink,
   ): Promise<void> {
     checkRestorable(loaded.manifest, machine.identity);
-    const { emulator, disk } = machine;
+    const { emulator } = machine;
     await emulator.stop();
     this.lazy.abortActive();
-    await disk.disk.whenIdle();
-    if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
+    await whenDisksIdle(machine);
+    await branchDisks(machine, loaded.manifest);
     await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [{ chunks: this.golden.chunks, chunk: (i) => this.golden?.ram.chunk(i) }] : []), share, () =>
       // A share link's chunks reach this browser's store only as the loader fetches them.
       this.tracking?.restored(loaded.manifest.id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, share === undefined),
@@ -299,10 +297,10 @@ export class CheckpointController {
       checkRestorable(loaded.manifest, machine.identity);
       // The last moment to cancel: from here the running machine is replaced.
       throwIfAborted(signal);
-      const { emulator, disk } = machine;
+      const { emulator } = machine;
       await emulator.stop();
-      await disk.disk.whenIdle();
-      if (loaded.manifest.diskLayerId) await disk.branchFrom(loaded.manifest.diskLayerId);
+      await whenDisksIdle(machine);
+      await branchDisks(machine, loaded.manifest);
       restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
       this.tracking?.restored(id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, true);
       // Before the guest runs on: no two restores of one checkpoint share random bytes.
@@ -321,10 +319,14 @@ export class CheckpointController {
     if (this.golden?.id === info.id) return this.golden;
     const loaded = await this.io.load.load(info.id);
     const m = loaded.manifest;
-    if (!m.diskLayerId) throw new Error("the golden checkpoint has no disk layer");
-    const golden: GoldenImage = { id: info.id, diskLayerId: m.diskLayerId, deviceState: loaded.deviceState, ram: SparseRam.fromFull(loaded.ram, m.chunkSize), chunks: m.ram.chunks, chunkSize: m.chunkSize };
+    const golden: GoldenImage = { id: info.id, diskLayerId: m.diskLayerId, driveLayers: m.driveLayers, deviceState: loaded.deviceState, ram: SparseRam.fromFull(loaded.ram, m.chunkSize), chunks: m.ram.chunks, chunkSize: m.chunkSize };
     this.golden = golden;
     return golden;
+  }
+
+  /** Catalog jobs of this worker's own (not the page's): copies (reset points), the list without sizes. */
+  get catalog(): Pick<CatalogJobs, "copy" | "summaries"> {
+    return this.io.catalog;
   }
 
   async list(): Promise<CheckpointInfo[]> {
@@ -343,11 +345,11 @@ export class CheckpointController {
   }
 
   /** Deletes, then reclaims chunks and disk layers nothing references any more. */
-  async remove(id: string, disk: DiskSession | undefined): Promise<void> {
+  async remove(id: string, disks: readonly DiskSession[]): Promise<void> {
     await this.forget([id]);
-    await this.collectGarbage(disk);
+    await this.collectGarbage(disks);
     // Deleted means deleted: the layer's blocks are gone from IndexedDB before this resolves.
-    await disk?.whenWiped();
+    for (const disk of disks) await disk.whenWiped();
     await this.publishList();
   }
 
@@ -364,21 +366,15 @@ export class CheckpointController {
   }
 
   /** Disk layers the listed checkpoints name or captures in progress will name. */
-  referencedLayers(list: readonly CheckpointInfo[]): Set<string> {
-    const named = list.map((c) => c.diskLayerId).filter((id): id is string => id !== null);
+  referencedLayers(list: readonly Pick<CheckpointInfo, "diskLayerId" | "driveLayers">[]): Set<string> {
+    const named = list.flatMap(manifestDiskLayers);
     return new Set([...named, ...this.pendingLayers]);
   }
 
-  async collectGarbage(disk: DiskSession | undefined): Promise<void> {
+  async collectGarbage(disks: readonly DiskSession[]): Promise<void> {
     const gc = await this.io.catalog.gc();
-    if (!disk) return;
     const referenced = new Set([...gc.referencedDiskLayerIds, ...this.pendingLayers]);
-    await disk.dropUnreferencedLayers(referenced);
-  }
-
-  /** The newest autosave, if any: what a reload resumes. */
-  async latestAutosave(): Promise<CheckpointInfo | undefined> {
-    return (await this.list()).filter((c) => c.autosave).sort((a, b) => b.created - a.created)[0];
+    for (const disk of disks) await disk.dropUnreferencedLayers(referenced);
   }
 
   exportFile(id: string, signal?: AbortSignal): Promise<Blob> {

@@ -9,9 +9,9 @@ import type {
   RestoreOptions,
   RestoreResult,
 } from "../protocol";
-import type { MachineConfig } from "../protocol/machine-config";
+import { userDrives, type MachineConfig } from "../protocol/machine-config";
 import type { MachineOwner } from "./machine-owner";
-import { throwIfAborted } from "../protocol/errors";
+import { Snap86Error, throwIfAborted } from "../protocol/errors";
 
 type MachineOps = Omit<CheckpointsFacet, keyof CheckpointCatalog>;
 
@@ -50,6 +50,31 @@ class CheckpointsFacetImpl implements MachineOps {
     }
   }
 
+  async bootResume(config: MachineConfig, options?: RestoreOptions): Promise<RestoreResult | null> {
+    const m = this.m;
+    const t0 = performance.now();
+    // The built-in guest booted for a restore has no kernel to cold-boot with: it resumes by bootFrom.
+    if (userDrives(config).length === 0) throw new Snap86Error("invalid-argument", "bootResume is for a user's own machine: the built-in guest resumes with bootFrom");
+    await m.boot(config, true);
+    try {
+      const key = m.machineKey();
+      // The newest autosave of this machine: what a reload resumes.
+      const autosaves = key && m.checkpointsOff() === undefined ? (await m.checkpoints().list()).filter((c) => c.autosave && c.machineKey === key) : [];
+      const saved = autosaves.sort((a, b) => b.created - a.created)[0];
+      if (!saved) {
+        // Booted for a restore, so it has not run yet: now it starts from its firmware.
+        await m.emulator?.run();
+        m.cleanUpAfterStart();
+        return null;
+      }
+      const result = await this.restore(saved.id, options);
+      m.cleanUpAfterStart();
+      return { ...result, restoreMs: Math.round(performance.now() - t0) };
+    } catch (e) {
+      throw await m.failBoot(e);
+    }
+  }
+
   lazyStatus(): LazyStatus {
     return this.m.checkpoints().lazy.status();
   }
@@ -61,7 +86,7 @@ class CheckpointsFacetImpl implements MachineOps {
   remove(id: string): Promise<void> {
     const m = this.m;
     m.golden.forget(id);
-    return m.serialize(() => m.checkpoints().remove(id, m.disk));
+    return m.serialize(() => m.checkpoints().remove(id, m.writableDisks()));
   }
 
   exportFile(id: string, signal?: AbortSignal): Promise<Blob> {

@@ -35,8 +35,8 @@ export class DiskFacetImpl implements DiskFacet {
       m.wiped = true;
       // Autosaves froze layers of the session being wiped: they go with it (and their layers), and
       // so do layers frozen by a capture that never finished (a tab closed while it was written).
-      await m.wipe.forgetSession(disk);
-      await m.wipe.finish(disk);
+      await m.wipe.forgetSession([disk], m.machineKey());
+      await m.wipe.finish([disk]);
     });
     m.emit({ type: "disk", disk: disk.info() });
     await this.machine.reboot();
@@ -45,8 +45,18 @@ export class DiskFacetImpl implements DiskFacet {
   /** A user's image back as it was served or picked: its drives' overlays dropped, then a cold boot. */
   private async wipeUserDrives(): Promise<void> {
     const m = this.m;
-    await m.emulator!.stop();
-    for (const d of m.userDrives) await d.wipe();
+    const emulator = m.emulator!;
+    m.autosave.stop();
+    await m.serialize(async () => {
+      await emulator.stop();
+      for (const d of m.userDrives) await d.wipe();
+      // As for the built-in guest: the session's autosaves went with its disk (a reload must not
+      // resume them); its named checkpoints and their layers stay.
+      if (m.checkpointsOff() === undefined) {
+        await m.wipe.forgetSession(m.userDrives, m.machineKey());
+        await m.wipe.finish(m.userDrives);
+      }
+    });
     m.emit({ type: "disk", disk: m.userDrives[0].info() });
     await this.machine.reboot();
   }

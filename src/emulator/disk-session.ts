@@ -188,7 +188,8 @@ export class DiskSession {
    * Folds a layer no checkpoint names any more (a replaced session save) into its only child
    * (LayerStore.commitIntoParent): the child keeps its id and takes the blocks, so the chain gets
    * one layer shorter. Nothing happens when the layer is gone or not frozen, has no child (garbage
-   * collection deletes it) or several, or its child is not frozen (the live layer).
+   * collection deletes it) or several, its child is not frozen (the live layer), or it is not in
+   * this drive's backing chain.
    */
   async foldUnreferencedLayer(layerId: string): Promise<boolean> {
     if (this.secure) return false;
@@ -196,7 +197,8 @@ export class DiskSession {
     const layer = layers.find((l) => l.id === layerId);
     const children = layers.filter((l) => l.parent === layerId);
     const child = children.length === 1 ? children[0] : undefined;
-    if (!layer?.frozen || !child?.frozen) return false;
+    // Another drive's layer: its own session folds it, with its own chain.
+    if (!layer?.frozen || !child?.frozen || !this.overlay.chain.layers.some((l) => l.id === child.id)) return false;
     const done = await this.store.commitIntoParent(child.id);
     this.overlay.chain.committed(child.id, done.storage);
     this.deletions.track(`deleting the blocks of disk layer ${child.id} committed into ${layerId}`, this.store.deleteBlocksOf(done.oldStorage));

@@ -3,6 +3,7 @@
 // caller asks first (the page after boot, a test fixture). Owns the cached answer.
 import type { CheckpointInfo, CheckpointResult } from "../protocol";
 import { Snap86Error } from "../protocol/errors";
+import { isOwnMachine } from "../protocol/checkpoint-data";
 
 export interface GoldenHost {
   /** guestImageId/memory/vga/v86 of the running machine; undefined when off or not the built-in guest. */
@@ -66,6 +67,11 @@ export class GoldenCheckpoints {
         return arrived;
       }
     }
+    // A user's machine has the reset point its user chose (setResetPoint), never one taken by itself.
+    const own = this.host.guestImageId();
+    if (own !== undefined && isOwnMachine(own)) {
+      throw noResetPoint(true);
+    }
     if (!this.host.consumeCleanBoot()) {
       throw new Snap86Error("unsupported", "A clean booted state is saved only on a cold boot of the pristine disk: wipe the disk once to get one");
     }
@@ -75,10 +81,18 @@ export class GoldenCheckpoints {
     // A golden of an older guest build (same label, other image) can never be used again.
     const list = await this.host.list();
     for (const c of list) {
-      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${guestImageId}/`)) await this.host.remove(c.id).catch(() => undefined);
+      // Users' machines (own:...) keep their reset points: they are no build of the built-in guest.
+      if (c.golden && c.id !== taken.id && !c.machineKey.startsWith(`${guestImageId}/`) && !isOwnMachine(c.machineKey)) await this.host.remove(c.id).catch(() => undefined);
     }
     const info = (await this.host.list()).find((c) => c.id === taken.id);
     if (!info) throw new Error("the golden checkpoint was not stored");
     return info;
   }
+}
+
+/** Why Reset cannot act: the built-in guest saves its clean state itself, a user's machine needs one chosen. */
+export function noResetPoint(ownMachine: boolean): Snap86Error {
+  return ownMachine
+    ? new Snap86Error("no-clean-state", "This machine has no reset point yet: take a checkpoint and choose “Use as reset point” on it")
+    : new Snap86Error("no-clean-state", "No clean booted state yet: it is saved when the shell first answers after a cold boot");
 }

@@ -9,12 +9,15 @@
 import { ramSize, restoreDeviceState, type EngineEmulator } from "../v86/state";
 import { reseedGuestRandom } from "../v86/guest-rng";
 import type { PageSet } from "../v86/page-set";
-import type { DiskSession } from "./disk-session";
+import { branchDisks, whenDisksIdle, type MachineDisks } from "./machine-disks";
+import type { DriveLayer } from "../protocol/checkpoint-data";
 import type { SparseRam } from "./sparse-ram";
 
 export interface GoldenImage {
   id: string;
-  diskLayerId: string;
+  /** Its disk: the first writable drive's layer (null: CD-ROMs only) and, for a user's machine, each drive's. */
+  diskLayerId: string | null;
+  driveLayers?: DriveLayer[];
   deviceState: ArrayBuffer;
   /** RAM at the golden instant, non-zero chunks only. */
   ram: SparseRam;
@@ -23,9 +26,8 @@ export interface GoldenImage {
   chunkSize: number;
 }
 
-export interface ResettableMachine {
+export interface ResettableMachine extends MachineDisks {
   emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void> };
-  disk: DiskSession;
 }
 
 export interface ResetCopy {
@@ -48,10 +50,10 @@ export async function resetToGolden(
   /** RAM is the golden state's now, before anything writes to it (dirty tracking restarts here). */
   onRestored?: () => void,
 ): Promise<ResetCopy> {
-  const { emulator, disk } = machine;
+  const { emulator } = machine;
   await emulator.stop();
-  await disk.disk.whenIdle();
-  await disk.branchFrom(golden.diskLayerId);
+  await whenDisksIdle(machine);
+  await branchDisks(machine, golden);
   const full = written === null || golden.ram.length !== ramSize(emulator);
   let pages = 0;
   const t0 = performance.now();

@@ -1,7 +1,7 @@
 /** The machine facet: power, input, screen text, statistics (see src/protocol/machine.ts). */
 import type { MachineFacet, Stats } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
-import { ramView, type EngineEmulator } from "../v86/state";
+import { cpuMode, ramView, type EngineEmulator } from "../v86/state";
 import { kernelOptions } from "./machine-options";
 import type { MachineOwner } from "./machine-owner";
 import { Snap86Error } from "../protocol/errors";
@@ -22,16 +22,17 @@ export class MachineFacetImpl implements MachineFacet {
   async resume(): Promise<void> {
     const m = this.m;
     if (!m.emulator || m.runState !== "paused") return;
-    const switchedIn = m.standby && m.disk && !m.disk.secure ? m.disk : undefined;
+    const disks = m.writableDisks();
+    const switchedIn = m.standby && m.checkpointsOff() === undefined;
     // A standby switched in on reset: no autosave of the session it replaces may be resumed by a
     // reload from now on, even if the tab closes before the replaced machine has deleted them.
-    if (switchedIn) await m.wipe.forgetSession(switchedIn);
+    if (switchedIn) await m.wipe.forgetSession(disks, m.machineKey());
     await m.emulator.run();
     if (m.standby) {
       // From now on it is the user's machine.
       m.standby = false;
       m.scheduleAutosave();
-      void m.disk?.promoteToSession().catch((e: Error) => m.notice("warning", `This machine's disk may not be resumed after a reload: ${e.message}`));
+      for (const d of disks) void d.promoteToSession().catch((e: Error) => m.notice("warning", `This machine's disk may not be resumed after a reload: ${e.message}`));
     }
   }
 
@@ -107,6 +108,12 @@ export class MachineFacetImpl implements MachineFacet {
       if (j === needle.length) return Promise.resolve(true);
     }
     return Promise.resolve(false);
+  }
+
+  cpuMode(): Promise<{ paging: boolean; pae: boolean }> {
+    const emulator = this.m.emulator;
+    if (!emulator) throw new Snap86Error("machine-off", "The machine is off");
+    return Promise.resolve(cpuMode(emulator as unknown as EngineEmulator));
   }
 
   measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }> {

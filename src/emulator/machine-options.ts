@@ -9,7 +9,7 @@ import type { V86File, V86Options } from "../v86/types";
 import { V86_VERSION } from "../v86/version";
 import { DiskSession } from "./disk-session";
 import type { MachineOwner } from "./machine-owner";
-import { attachUserDrives, type UserImage } from "./user-drives";
+import { attachUserDrives, ownMachineIdentity, type UserImage } from "./user-drives";
 
 const MIB = 1024 * 1024;
 
@@ -39,11 +39,18 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     ...owner.network.options(config.network),
   };
   owner.guestAutomation = owner.automationChannel = false;
+  owner.secureSession = false;
   if (images) {
     const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
     const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
-    const drives = await attachUserDrives(images, { secure: config.disk === "secure", notice: (level, message) => owner.notice(level, message) });
+    const drives = await attachUserDrives(images, { secure: config.disk === "secure", notice: (level, message) => owner.notice(level, message), freshSession: owner.standby });
     owner.userDrives = drives.sessions;
+    owner.userDriveKinds = drives.writableKinds;
+    owner.userReadOnly = drives.readOnly;
+    owner.secureSession = config.disk === "secure";
+    // The machine's identity (drives, boot order, memory, v86): its checkpoints, autosaves and
+    // reset point are its own, and a restore refuses another machine's.
+    owner.identity = await ownMachineIdentity(images, { memoryBytes: config.memoryMiB * MIB, vgaMemoryBytes: config.vgaMemoryMiB * MIB, v86Version: V86_VERSION });
     return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...drives.options };
   }
   const { manifest, baseUrl } = await loadGuestManifest(guestUrl);

@@ -3,7 +3,7 @@
  * state, timers and the event subscription. The facets (machine-facet.ts, disk-facet.ts, ...) hold
  * no state of their own; they act through this object, so they agree on which machine runs.
  */
-import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, MachineKind, NoticeLevel, RunState, Stats } from "../protocol";
+import type { CheckpointOptions, CheckpointResult, EmulatorEvent, EventListener, NoticeLevel, RunState, Stats } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
 import { userDrives, validateMachineConfig } from "../protocol/machine-config";
 import type { MachineIdentity } from "../checkpoint/manifest";
@@ -25,9 +25,9 @@ import { SerialBatcher } from "./serial-batcher";
 import { SessionWipe } from "./session-wipe";
 import { NetworkLink } from "./network-link";
 import { asSnap86Error, Snap86Error, toWireError, type WireError } from "../protocol/errors";
-import { openUserDrives, type UserImage } from "./user-drives";
-import { DRIVE_NAMES } from "../protocol/media-kind";
-import { LayerStore } from "../disk";
+import { describeDrives, openUserDrives, type UserImage, type WritableDrive } from "./user-drives";
+import { checkpointsOffFor, machineFieldsOf, machineOf, writableDisksOf } from "./running-machine";
+import { LayerStore, type V86Disk } from "../disk";
 
 const STATS_INTERVAL_MS = 1000;
 /** Generous: a standby machine starts while another guest keeps both cores busy. */
@@ -48,6 +48,12 @@ export class MachineOwner {
   disk: DiskSession | undefined;
   /** A user's writable drives (copy-on-write overlays): flushed and closed at power-off. */
   userDrives: DiskSession[] = [];
+  /** The drive each of userDrives sits in. */
+  userDriveKinds: WritableDrive[] = [];
+  /** A user's CD-ROM (read-only: no session, but reads a checkpoint waits for). */
+  userReadOnly: V86Disk[] = [];
+  /** A user's machine in a secure session (a machine of CD-ROMs only has no disk to say so). */
+  secureSession = false;
   runState: RunState = "off";
   /** A paused spare machine: no autosaves, its own fresh session disk. */
   standby = false;
@@ -59,7 +65,7 @@ export class MachineOwner {
   takeCheckpoint: (options?: CheckpointOptions) => Promise<CheckpointResult> = () => Promise.reject(new Error("no checkpoints facet"));
   readonly autosave = new AutosaveTimer({
     save: async () => {
-      if (this.runState === "running" && this.disk && !this.disk.secure) await this.takeCheckpoint({ autosave: true });
+      if (this.runState === "running" && this.checkpointsOff() === undefined) await this.takeCheckpoint({ autosave: true });
     },
     automaticSeconds: () => (this.lazySupport.available ? CONTINUOUS_SAVE_SECONDS : PERIODIC_SAVE_SECONDS),
     failed: (message) => this.notice("warning", `Autosave failed: ${message}`),
@@ -68,7 +74,7 @@ export class MachineOwner {
     machineKey: () => (this.identity ? machineKey(this.identity) : undefined),
     guestImageId: () => this.identity?.guestImageId,
     list: () => this.checkpoints().list(),
-    remove: (id) => this.checkpoints().remove(id, this.disk),
+    remove: (id) => this.checkpoints().remove(id, this.writableDisks()),
     consumeCleanBoot: () => {
       const clean = this.cleanBoot;
       this.cleanBoot = false;
@@ -120,8 +126,7 @@ export class MachineOwner {
   /** One subscriber (the main thread's client); a new one replaces the old, e.g. after a reload. */
   subscribe(listener: EventListener): void {
     this.listener = listener;
-    const machine = this.machineKind();
-    listener({ type: "state", state: this.runState, ...(machine ? { machine } : {}) });
+    listener({ type: "state", state: this.runState, ...machineFieldsOf(this) });
     this.screen?.invalidate();
   }
 
@@ -198,6 +203,8 @@ export class MachineOwner {
     this.disk = undefined;
     const drives = this.userDrives;
     this.userDrives = [];
+    this.userDriveKinds = [];
+    this.userReadOnly = [];
     // Closing flushes: every write the guest made before power-off reaches IndexedDB.
     for (const d of [disk, ...drives]) await d?.close().catch((e: Error) => this.notice("error", `Saving the disk failed: ${e.message}`));
     this.clock.off();
@@ -234,7 +241,7 @@ export class MachineOwner {
   /** Deletions a closed tab cut short, finished in the background once this machine runs. */
   cleanUpAfterStart(): void {
     if (this.standby) return;
-    this.wipe.startCleanup(this.disk, (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`));
+    this.wipe.startCleanup(this.writableDisks(), (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`));
   }
 
   /** A standby machine never autosaves: it is nobody's session until it is switched in. */
@@ -278,22 +285,24 @@ export class MachineOwner {
     return this.controller;
   }
 
+  /** The writable disks of the running machine: the built-in guest's, or each of a user's drives. */
+  writableDisks(): DiskSession[] {
+    return writableDisksOf(this);
+  }
+
+  /** The running machine's identity key (machineKey), if a machine runs. */
+  machineKey(): string | undefined {
+    return this.identity ? machineKey(this.identity) : undefined;
+  }
+
+  /** Why checkpoints cannot be taken of the running machine (an error with its code), or undefined. */
+  checkpointsOff(): Snap86Error | undefined {
+    return checkpointsOffFor(this);
+  }
+
   /** The running machine as checkpoint operations need it, or why there is none. */
   machine(): Machine {
-    if (this.emulator && !this.identity) {
-      throw new Snap86Error("unsupported", "Checkpoints, share links and resets work for the built-in guest only, for now: this machine runs your own image");
-    }
-    if (!this.emulator || !this.identity) throw new Snap86Error("machine-off", "Checkpoints need the built-in guest running: boot it first");
-    if (!this.disk) throw new Snap86Error("unsupported", "Checkpoints need the built-in guest's layered disk (not the plain in-memory disk)");
-    if (this.disk.secure) {
-      throw new Snap86Error(
-        "unsupported",
-        this.disk.lockedElsewhere
-          ? "This tab runs on a temporary disk because the disk is open in another tab: checkpoints are off"
-          : "Checkpoints are off in a secure session: nothing of it may reach storage",
-      );
-    }
-    return { emulator: this.emulator as unknown as Machine["emulator"], disk: this.disk, identity: this.identity, lazy: this.lazySupport };
+    return machineOf(this);
   }
 
   start(options: V86Options): Promise<V86Instance> {
@@ -375,25 +384,11 @@ export class MachineOwner {
 
   setState(state: RunState, error?: WireError): void {
     this.runState = state;
-    const machine = this.machineKind();
-    this.emit({ type: "state", state, ...(error ? { error } : {}), ...(machine ? { machine } : {}) });
+    this.emit({ type: "state", state, ...(error ? { error } : {}), ...machineFieldsOf(this) });
   }
 
-  /** The built-in guest has an identity (guest build, memory); a user's own image has none yet. */
-  machineKind(): MachineKind | undefined {
-    // `options` is set before the emulator starts (its "running" event comes before start() returns).
-    if (!this.options) return undefined;
-    return this.identity ? "built-in" : "own-image";
-  }
 
   emit(event: EmulatorEvent): void {
     this.listener?.(event);
   }
-}
-
-/** "a.img boots as a floppy (1.44 MB floppy size)." or, for several, each drive and the boot order. */
-function describeDrives(images: readonly UserImage[]): string {
-  const how = (i: UserImage) => `${i.name} as a ${DRIVE_NAMES[i.kind]} (${i.reason})`;
-  if (images.length === 1) return `${images[0].name} boots as a ${DRIVE_NAMES[images[0].kind]} (${images[0].reason}).`;
-  return `Drives: ${images.map(how).join(", ")}; boots from the ${DRIVE_NAMES[images[0].kind]} first.`;
 }

@@ -2,8 +2,13 @@
 import type { CheckpointInfo, DiscardOptions, ResetFacet, ResetResult } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
 import { resetToGolden } from "./golden-reset";
+import { sessionsOf } from "./machine-disks";
 import type { MachineOwner } from "./machine-owner";
 import { Snap86Error } from "../protocol/errors";
+import { checkpointMissing, CheckpointIncompatibleError } from "../checkpoint/errors";
+import { GOLDEN_LABEL } from "./checkpoint-info";
+import { newCheckpointId } from "./checkpoint-controller";
+import { noResetPoint } from "./golden-checkpoints";
 
 export class ResetFacetImpl implements ResetFacet {
   constructor(private readonly m: MachineOwner) {}
@@ -11,6 +16,34 @@ export class ResetFacetImpl implements ResetFacet {
   /** Concurrent callers (the page after boot, a test fixture) share one capture. */
   ensureGolden(): Promise<CheckpointInfo> {
     return this.m.golden.ensure();
+  }
+
+  setResetPoint(id: string): Promise<CheckpointInfo> {
+    const m = this.m;
+    return m.serialize(async () => {
+      const key = m.machineKey();
+      if (!key) throw new Snap86Error("machine-off", "A reset point is one of the running machine's checkpoints: boot the machine first");
+      const controller = m.checkpoints();
+      const list = await controller.list();
+      const chosen = list.find((c) => c.id === id);
+      if (!chosen) throw checkpointMissing(id);
+      if (chosen.machineKey !== key) throw new CheckpointIncompatibleError("this checkpoint belongs to another machine: a reset point must be a checkpoint of the machine that runs");
+      if (chosen.golden) return chosen;
+      const pointId = newCheckpointId();
+      await controller.catalog.copy(id, pointId, GOLDEN_LABEL);
+      // One reset point per machine: the one it replaces goes (its chunks stay while others use them).
+      for (const old of list.filter((c) => c.golden && c.machineKey === key)) {
+        m.golden.forget(old.id);
+        await controller.remove(old.id, m.writableDisks());
+      }
+      const point = (await controller.list()).find((c) => c.id === pointId);
+      if (!point) throw new Snap86Error("internal", "the reset point was not stored");
+      m.golden.forget(pointId);
+      // The first reset should not wait for IndexedDB.
+      void controller.goldenImage(point).catch(() => undefined);
+      await controller.publishList();
+      return point;
+    });
   }
 
   /**
@@ -23,7 +56,7 @@ export class ResetFacetImpl implements ResetFacet {
     return m.serialize(async () => {
       const t0 = performance.now();
       const golden = await m.golden.find();
-      if (!golden) throw new Snap86Error("no-clean-state", "No clean booted state yet: it is saved when the shell first answers after a cold boot");
+      if (!golden) throw noResetPoint(m.identity?.drives !== undefined);
       const controller = m.checkpoints();
       const image = await controller.goldenImage(golden);
       const machine = m.machine();
@@ -34,14 +67,15 @@ export class ResetFacetImpl implements ResetFacet {
       // Stopped: from the instant RAM is the golden state again, tracking counts anew.
       const copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id, image.chunks, image.chunkSize) ?? null, true, () => tracking?.resetTo(image.id, image.chunks, image.chunkSize));
       const actionMs = performance.now() - ta;
-      await m.wipe.forgetSession(machine.disk);
+      const disks = sessionsOf(machine);
+      await m.wipe.forgetSession(disks, m.machineKey());
       await machine.emulator.run();
       controller.lazy.ramReplaced();
       controller.current = golden.id;
       m.clock.zeroUptime();
       m.ramReplaced();
       const ranAt = performance.timeOrigin + performance.now();
-      await m.wipe.finish(machine.disk);
+      await m.wipe.finish(disks);
       return { resetMs: ranAt - performance.timeOrigin - t0, ranAt, pagesCopied: copy.pages, actionMs, restoreMs: copy.restoreMs };
     });
   }
@@ -65,30 +99,32 @@ export class ResetFacetImpl implements ResetFacet {
     const m = this.m;
     m.autosave.stop();
     // After any checkpoint operation already queued (a session save is taken every second): one
-    // that froze the disk layer after the discard began would leave it a child and undeletable.
+    // that froze a disk layer after the discard began would leave it a child and undeletable.
     await m.serialize(async () => {
       // A checkpoint being written must finish first: its writer is a worker of this worker.
       await m.startedCheckpoints?.idle();
       const emulator = m.emulator;
-      const disk = m.disk;
+      const disks = m.writableDisks();
+      const key = m.machineKey();
       m.emulator = undefined;
       m.disk = undefined;
+      m.userDrives = [];
       m.stopTimers();
       await emulator?.destroy();
       m.setState("off");
-      if (!disk) return;
+      if (disks.length === 0) return;
       // This worker is terminated right after: everything must be deleted before this resolves.
-      const ended = options.endedAt !== undefined && !disk.secure;
-      await disk.discard();
+      const ended = options.endedAt !== undefined && !disks.some((d) => d.secure);
+      for (const disk of disks) await disk.discard();
       if (ended) {
-        await m.wipe.forgetSession(disk, options.endedAt);
-        await m.wipe.finish(disk);
+        await m.wipe.forgetSession(disks, key, options.endedAt);
+        await m.wipe.finish(disks);
       }
     });
   }
 
   /** Resolves once the start cleanup and every deletion of session data started so far are over. */
   settleStorage(): Promise<void> {
-    return this.m.wipe.settled(this.m.disk);
+    return this.m.wipe.settled(this.m.writableDisks());
   }
 }

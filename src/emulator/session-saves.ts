@@ -12,6 +12,7 @@
  *  - chunks only replaced saves named are collected now and then, not every second;
  *  - the page's checkpoint list is refreshed now and then, not every second.
  */
+import { manifestDiskLayers } from "../checkpoint/manifest";
 import type { CheckpointInfo, EmulatorEvent } from "../protocol";
 import type { DiskSession } from "./disk-session";
 
@@ -25,13 +26,16 @@ export interface SessionSaveDeps {
   list(): Promise<CheckpointInfo[]>;
   /** Deletes manifests only. */
   forget(ids: readonly string[]): Promise<void>;
-  collectGarbage(disk: DiskSession): Promise<void>;
+  collectGarbage(disks: readonly DiskSession[]): Promise<void>;
   publishList(): Promise<void>;
 }
 
 interface Save {
   id: string;
-  diskLayerId: string | null;
+  /** The machine it saved (machineKey): a reload resumes each machine's newest save. */
+  machineKey: string;
+  /** The disk layers it froze: one per writable drive. */
+  layers: readonly string[];
 }
 
 export class SessionSaves {
@@ -45,20 +49,22 @@ export class SessionSaves {
   constructor(private readonly deps: SessionSaveDeps) {}
 
   /** After save `saved` is stored: the ones it replaces go, their disk layers folded away. */
-  async replaceWith(disk: DiskSession, saved: Save): Promise<void> {
+  async replaceWith(disks: readonly DiskSession[], saved: Save): Promise<void> {
     const replaced: Save[] = this.#newest ? [this.#newest] : [];
     this.#newest = saved;
     if (!this.#earlierChecked) {
       this.#earlierChecked = true;
-      const earlier = (await this.deps.list()).filter((c) => c.autosave && c.id !== saved.id && !replaced.some((r) => r.id === c.id));
-      replaced.push(...earlier.map((c) => ({ id: c.id, diskLayerId: c.diskLayerId })));
+      // Only this machine's: another machine's newest save is what resumes that machine.
+      const earlier = (await this.deps.list()).filter((c) => c.autosave && c.machineKey === saved.machineKey && c.id !== saved.id && !replaced.some((r) => r.id === c.id));
+      replaced.push(...earlier.map((c) => ({ id: c.id, machineKey: c.machineKey, layers: manifestDiskLayers(c) })));
     }
     await this.deps.forget(replaced.map((r) => r.id));
-    for (const r of replaced) if (r.diskLayerId) await disk.foldUnreferencedLayer(r.diskLayerId);
+    // Each layer is folded by the drive whose backing chain holds it (the others leave it alone).
+    for (const layer of replaced.flatMap((r) => r.layers)) for (const disk of disks) await disk.foldUnreferencedLayer(layer);
     const now = performance.now();
     if (now - this.#lastGc >= GC_EVERY_MS) {
       this.#lastGc = now;
-      await this.deps.collectGarbage(disk);
+      await this.deps.collectGarbage(disks);
     }
     if (now - this.#lastPublish >= PUBLISH_EVERY_MS) {
       this.#lastPublish = now;

@@ -9,6 +9,8 @@
  */
 import type { CheckpointController } from "./checkpoint-controller";
 import type { DiskSession } from "./disk-session";
+import type { CheckpointSummary } from "../protocol/checkpoint-data";
+import { AUTOSAVE_LABEL, machineKey as keyOf } from "./checkpoint-info";
 
 export class SessionWipe {
   private startup: Promise<void> | undefined;
@@ -18,25 +20,29 @@ export class SessionWipe {
   /**
    * Step 1: nothing left that a reload could resume the session from. The autosaves of the session
    * are this machine's own and those taken up to `before` (default now; a reloaded session began
-   * with an autosave of an earlier page). One listing serves both steps: it is the costly part
-   * (sizes are computed) and it runs while the reset holds the guest paused. A checkpoint another
+   * with an autosave of an earlier page). One listing serves both steps, without sharing sizes:
+   * it runs while the reset holds the guest paused, and sizes of large checkpoints (every chunk's
+   * record read) cost a second there. A checkpoint another
    * machine finishes meanwhile is safe: its layer has that machine's session layer as a child.
+   * Only autosaves of this machine (`machineKey`) are its session's: another machine's (the
+   * built-in guest's, another image's) is that machine's session, resumed when it runs again.
    */
-  async forgetSession(disk: DiskSession, before = Date.now()): Promise<void> {
+  async forgetSession(disks: readonly DiskSession[], machineKey: string | undefined, before = Date.now()): Promise<void> {
     const controller = this.checkpoints();
     const own = controller.ownAutosaves;
-    const list = await controller.list();
-    const session = new Set(list.filter((c) => c.autosave && (c.created <= before || own.has(c.id))).map((c) => c.id));
+    const list = await controller.catalog.summaries();
+    const ours = (c: CheckpointSummary) => machineKey === undefined || keyOf(c.machine) === machineKey;
+    const session = new Set(list.filter((c) => c.label === AUTOSAVE_LABEL && ours(c) && (c.created <= before || own.has(c.id))).map((c) => c.id));
     await controller.forget([...session]);
     const kept = list.filter((c) => !session.has(c.id));
-    await disk.dropUnreferencedLayers(controller.referencedLayers(kept));
+    for (const disk of disks) await disk.dropUnreferencedLayers(controller.referencedLayers(kept));
   }
 
   /** Step 2: resolves once the session's blocks and chunks are deleted; rejects with what was not. */
-  async finish(disk: DiskSession): Promise<void> {
+  async finish(disks: readonly DiskSession[]): Promise<void> {
     const controller = this.checkpoints();
-    await controller.collectGarbage(disk);
-    await disk.whenWiped();
+    await controller.collectGarbage(disks);
+    for (const disk of disks) await disk.whenWiped();
     await controller.publishList();
   }
 
@@ -45,14 +51,14 @@ export class SessionWipe {
    * (layers no checkpoint names, chunks no manifest names). Never before a restore or share open
    * has attached its layer: until then that layer is named by nothing.
    */
-  startCleanup(disk: DiskSession | undefined, report: (message: string) => void): void {
-    if (this.startup || !disk || disk.secure) return;
-    this.startup = this.finish(disk).catch((e: unknown) => report(e instanceof Error ? e.message : String(e)));
+  startCleanup(disks: readonly DiskSession[], report: (message: string) => void): void {
+    if (this.startup || disks.length === 0 || disks.some((d) => d.secure)) return;
+    this.startup = this.finish(disks).catch((e: unknown) => report(e instanceof Error ? e.message : String(e)));
   }
 
   /** Resolves once the start cleanup (if any) and every deletion the disk session started are over. */
-  async settled(disk: DiskSession | undefined): Promise<void> {
+  async settled(disks: readonly DiskSession[]): Promise<void> {
     await this.startup;
-    await disk?.whenWiped();
+    for (const disk of disks) await disk.whenWiped();
   }
 }

@@ -3,7 +3,8 @@ import type { CheckpointsFacet, RestoreResult, ShareFacet, ShareResult } from ".
 import type { PreparedShare } from "../protocol/checkpoint-io";
 import type { MachineConfig } from "../protocol/machine-config";
 import type { MachineOwner } from "./machine-owner";
-import { throwIfAborted } from "../protocol/errors";
+import { Snap86Error, throwIfAborted } from "../protocol/errors";
+import { isOwnMachine } from "../protocol/checkpoint-data";
 
 export class ShareFacetImpl implements ShareFacet {
   constructor(
@@ -11,8 +12,14 @@ export class ShareFacetImpl implements ShareFacet {
     private readonly checkpoints: Pick<CheckpointsFacet, "restore">,
   ) {}
 
-  publish(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult> {
-    return this.m.checkpoints().share(id, appUrl, signal);
+  async publish(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult> {
+    const controller = this.m.checkpoints();
+    // The opener would need the user's image too: its blocks in the link are not built yet.
+    const shared = (await controller.list()).find((c) => c.id === id);
+    if (shared && isOwnMachine(shared.machineKey)) {
+      throw new Snap86Error("unsupported", "Share links work for the built-in guest only, for now: the opener would need your image's blocks. Export the checkpoint as a .snap86 file instead");
+    }
+    return controller.share(id, appUrl, signal);
   }
 
   /**

@@ -12,6 +12,7 @@ import type { NoticeLevel, Progress } from "../protocol";
 import { ConfigError, fileImageId, type DriveKind, type ImageSource } from "../protocol/machine-config";
 import { detectMediaKind, DRIVE_NAMES, FLOPPY_MAX_BYTES, MEDIA_HEAD_BYTES, sizeFromContentRange } from "../protocol/media-kind";
 import type { V86Options } from "../v86/types";
+import { OWN_MACHINE_PREFIX, type MachineIdentity } from "../protocol/checkpoint-data";
 import { DiskSession } from "./disk-session";
 
 /** The first read of a URL: one block, which holds the media head (MEDIA_HEAD_BYTES). */
@@ -172,29 +173,61 @@ export interface AttachedDrives {
   options: Pick<V86Options, "fda" | "hda" | "cdrom" | "boot_order">;
   /** The writable drives' sessions: closed (flushed) when the machine powers off. */
   sessions: DiskSession[];
+  /** The drive each session sits in (same order). */
+  writableKinds: WritableDrive[];
+  /** The CD-ROM's disk, if any: a capture waits for its reads in flight. */
+  readOnly: V86Disk[];
+}
+
+export type WritableDrive = Exclude<DriveKind, "cdrom">;
+
+/**
+ * A user's machine as checkpoints know it: its drives in boot order, each by its base image's id
+ * (a URL's identity with its size and first block, a file's name, size and time, or content
+ * hash), and the id that stands for all of them: `own:` + SHA-256 of that list.
+ */
+export async function ownMachineIdentity(images: readonly UserImage[], hw: Omit<MachineIdentity, "guestImageId" | "drives">): Promise<MachineIdentity> {
+  const drives = images.map((i) => ({ kind: i.kind, imageId: i.base.imageId }));
+  const digest = await sha256Hex(new TextEncoder().encode(JSON.stringify(drives)));
+  return { ...hw, guestImageId: `${OWN_MACHINE_PREFIX}${digest}`, drives };
 }
 
 /** The disks v86 gets: copy-on-write over each writable drive, read-only CD-ROMs. */
-export async function attachUserDrives(images: readonly UserImage[], o: { secure: boolean; notice: (level: NoticeLevel, message: string) => void }): Promise<AttachedDrives> {
+export async function attachUserDrives(
+  images: readonly UserImage[],
+  o: { secure: boolean; notice: (level: NoticeLevel, message: string) => void; /** A standby machine: its own fresh session layers. */ freshSession?: boolean },
+): Promise<AttachedDrives> {
   const options: AttachedDrives["options"] = { boot_order: bootOrderOf(images.map((i) => i.kind)) };
   const sessions: DiskSession[] = [];
+  const writableKinds: WritableDrive[] = [];
+  const readOnly: V86Disk[] = [];
   try {
     for (const image of images) {
       if (image.kind === "cdrom") {
-        options.cdrom = new V86Disk(await Overlay.secure(image.base, null, null), { readOnly: true, onError: diskError(image, o.notice) });
+        const cdrom = new V86Disk(await Overlay.secure(image.base, null, null), { readOnly: true, onError: diskError(image, o.notice) });
+        options.cdrom = cdrom;
+        readOnly.push(cdrom);
         continue;
       }
-      const session = await DiskSession.open({ base: image.base, secure: o.secure, notice: o.notice });
+      const session = await DiskSession.open({ base: image.base, secure: o.secure, notice: o.notice, freshSession: o.freshSession });
       sessions.push(session);
+      writableKinds.push(image.kind);
       options[image.kind] = session.disk;
     }
   } catch (e) {
     await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
     throw e;
   }
-  return { options, sessions };
+  return { options, sessions, writableKinds, readOnly };
 }
 
 function diskError(image: UserImage, notice: (level: NoticeLevel, message: string) => void) {
   return (error: unknown, op: string) => notice("error", `${image.name}: ${op} failed: ${(error as Error).message ?? String(error)}`);
+}
+
+/** "a.img boots as a floppy (1.44 MB floppy size)." or, for several, each drive and the boot order. */
+export function describeDrives(images: readonly UserImage[]): string {
+  const how = (i: UserImage) => `${i.name} as a ${DRIVE_NAMES[i.kind]} (${i.reason})`;
+  if (images.length === 1) return `${images[0].name} boots as a ${DRIVE_NAMES[images[0].kind]} (${images[0].reason}).`;
+  return `Drives: ${images.map(how).join(", ")}; boots from the ${DRIVE_NAMES[images[0].kind]} first.`;
 }

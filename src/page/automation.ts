@@ -4,7 +4,7 @@
  */
 import type { MachineConfig } from "../protocol/machine-config";
 import { DEFAULT_CONFIG } from "../protocol/machine-config";
-import type { CheckpointOptions, CheckpointResult, EmulatorApi, FacetName, RestoreResult, ShareResult } from "../protocol";
+import type { CheckpointInfo, CheckpointOptions, CheckpointResult, EmulatorApi, FacetName, RestoreResult, ShareResult } from "../protocol";
 import type { EmulatorClient, EmulatorRemote } from "./emulator-client";
 import type { ResetController, ResetOutcome } from "./reset-controller";
 import type { StandbyStatus } from "./standby";
@@ -32,6 +32,7 @@ const FLAT = {
   /** Seconds between automatic saves of the running session (0 = off). */
   setAutosaveInterval: ["machine", "setAutosaveInterval"],
   ramContains: ["machine", "ramContains"],
+  cpuMode: ["machine", "cpuMode"],
   measureV86State: ["machine", "measureV86State"],
   diskInfo: ["disk", "info"],
   flushDisk: ["disk", "flush"],
@@ -89,6 +90,11 @@ export interface Snap86Api extends FlatCalls {
    * session's records are deleted from IndexedDB (`wipeMs`); `resetMs` is when the golden state ran.
    */
   reset(): Promise<ResetOutcome>;
+  /**
+   * Makes checkpoint `id` (of the running machine) its reset point: reset() and the standby return
+   * to it from then on. Resolves with the reset point (a copy of the checkpoint labelled "golden").
+   */
+  setResetPoint(id: string): Promise<CheckpointInfo>;
   /** Standby: switch on/off, and wait until a spare machine is ready (or preparing failed). */
   setStandby(enabled: boolean): Promise<void>;
   standbyStatus(): StandbyStatus;
@@ -224,6 +230,11 @@ export function createAutomationApi(
     share: (id, signal) => client.remote.share.publish(id, `${location.origin}${location.pathname}`, signal),
     openShare: (link, config, signal) => client.remote.share.open(link, { ...DEFAULT_CONFIG, ...config }, signal),
     reset: () => resets.reset(),
+    async setResetPoint(id) {
+      const point = await client.remote.reset.setResetPoint(id);
+      resets.resetPointSet(point);
+      return point;
+    },
     setStandby: async (enabled) => {
       await resets.standby.setEnabled(enabled);
       if (enabled) resets.refreshStandby();

@@ -41,6 +41,8 @@ export class EmulatorClient {
   lastError: WireError | undefined;
   /** What runs (the worker says), so the page acts on that machine and no other. */
   machine: MachineKind | undefined;
+  /** The running machine's identity key: its checkpoints carry the same (CheckpointInfo.machineKey). */
+  machineKey: string | undefined;
 
   constructor() {
     this.current = spawnEmulatorWorker();
@@ -103,6 +105,7 @@ export class EmulatorClient {
       this.state = event.state;
       this.lastError = event.error;
       this.machine = event.machine;
+      this.machineKey = event.machineKey;
     }
     for (const h of this.handlers) h(event);
   }

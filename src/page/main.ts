@@ -12,8 +12,10 @@ import { GUEST_NAMES, type GuestName } from "../protocol/guest-manifest";
 import { ScreenCanvas } from "./ui/screen-canvas";
 import { showError, showFailure, showLazy, showNotice, showProgress, showState, showStats } from "./ui/status-line";
 import { requestPersistence, showDiskInfo, showStorage } from "./ui/disk-panel";
-import { OWN_IMAGE_RESET, ResetController } from "./reset-controller";
-import { disableWithReason, enableAgain } from "./ui/dom";
+import { ResetController } from "./reset-controller";
+import { OwnMachine } from "./own-machine";
+import { isOwnMachine } from "../protocol/checkpoint-data";
+import { enableAgain } from "./ui/dom";
 import { Standby, standbyFits } from "./standby";
 import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
@@ -98,6 +100,9 @@ const standby = new Standby(standbyBox.checked, (status, error) => {
 });
 const resets = new ResetController(client, standby);
 resets.onClear(() => terminal.reset());
+// A user's own machine: its reset point and its resume (src/page/own-machine.ts).
+const own = new OwnMachine({ client, resets, resetButton: $<HTMLButtonElement>("reset"), notice: showNotice, error: showError, boot: (c) => boot(c), resume: params.get("resume") !== "0" });
+resets.onResetPoint(() => own.showResetAvailability());
 standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.checked).then(() => resets.refreshStandby()));
 
 /**
@@ -105,7 +110,7 @@ standbyBox.addEventListener("change", () => void standby.setEnabled(standbyBox.c
  * checkpoint that Reset returns to (and the standby is restored from).
  */
 async function prepareGolden(config: MachineConfig): Promise<void> {
-  if (userDrives(config).length > 0) return;
+  if (userDrives(config).length > 0) return own.findResetPoint(config);
   try {
     await window.snap86.waitForShell().finally(() => bootProgress.finish());
     if (config.disk === "secure") return;
@@ -143,6 +148,7 @@ async function boot(config: MachineConfig): Promise<void> {
     clearOnStart();
   }
   builtInGuest = userDrives(config).length === 0;
+  resets.machineStarted(config);
   rememberMachine(config);
   if (builtInGuest) bootProgress.start();
   void prepareGolden(config);
@@ -205,8 +211,8 @@ client.on((event) => {
       $<HTMLButtonElement>("reboot").disabled = !on;
       if (!on) showDiskInfo(undefined);
       if (event.state === "running") void filesPanel.refresh();
-      // Reset goes to the built-in guest's clean state: never offered while a user's image runs.
-      if (event.machine === "own-image") disableWithReason($<HTMLButtonElement>("reset"), OWN_IMAGE_RESET);
+      // A user's machine resets to the reset point its user chose, if any.
+      own.showResetAvailability();
       break;
     }
   }
@@ -329,7 +335,12 @@ document.addEventListener("keydown", (e) => {
 // --- checkpoint panel (src/page/ui/checkpoint-panel.ts) ---
 import { mountCheckpointPanel } from "./ui/checkpoint-panel";
 import { renderThumbnail } from "./ui/thumbnail";
-mountCheckpointPanel(client, { thumbnail: async () => renderThumbnail(screen.canvas), onError: showError, onNotice: showNotice });
+mountCheckpointPanel(client, {
+  thumbnail: async () => renderThumbnail(screen.canvas),
+  onError: showError,
+  onNotice: showNotice,
+  onResetPoint: (point) => resets.resetPointSet(point),
+});
 // --- end checkpoint panel ---
 
 // --- share links (src/page/ui/share-dialog.ts) ---
@@ -363,6 +374,7 @@ if (location.hash.startsWith("#share")) {
     params,
     config: () => currentConfig(),
     boot,
+    resumeOwn: (config) => own.resume(config),
     resumed: (config) => {
       builtInGuest = true;
       void prepareGolden(config);

@@ -7,9 +7,10 @@ import type { EmulatorClient } from "./emulator-client";
 import type { MachineConfig } from "../protocol/machine-config";
 import type { EmulatorWorker } from "./emulator-client";
 import { dispose, reportDisposeFailure, type Standby } from "./standby";
-import { Snap86Error } from "../protocol/errors";
+import type { CheckpointInfo } from "../protocol";
 
-export const OWN_IMAGE_RESET = "Reset returns the built-in guest to its clean state; your own image has no reset point yet";
+/** Why Reset is disabled while a user's machine without a reset point runs. */
+export const NO_RESET_POINT = "This machine has no reset point yet: take a checkpoint and choose “Use as reset point” on it";
 
 export interface ResetOutcome {
   /** From the call until the machine runs the golden state. */
@@ -26,6 +27,10 @@ export interface ResetOutcome {
 export class ResetController {
   private goldenId: string | undefined;
   private config: MachineConfig | undefined;
+  /** The machine the golden state (reset point) belongs to: its standby is that machine's only. */
+  private goldenKey: string | undefined;
+  /** The config of the machine the page booted last (a reset point chosen later is for it). */
+  private running: MachineConfig | undefined;
   private readonly clearers: Array<() => void> = [];
 
   constructor(
@@ -34,15 +39,40 @@ export class ResetController {
   ) {}
 
   /** Called once the running machine's golden checkpoint exists. */
-  goldenReady(config: MachineConfig, goldenId: string): void {
+  goldenReady(config: MachineConfig, goldenId: string, machineKey = this.client.machineKey): void {
     this.config = config;
     this.goldenId = goldenId;
+    this.goldenKey = machineKey;
     this.standby.prepare(config, goldenId);
+  }
+
+  /** The page booted `config`: a reset point chosen from now on is that machine's. */
+  machineStarted(config: MachineConfig): void {
+    this.running = config;
+  }
+
+  /** A checkpoint of the running machine became its reset point (setResetPoint resolved with it). */
+  resetPointSet(point: CheckpointInfo): void {
+    const config = this.running ?? this.config;
+    if (config) this.goldenReady(config, point.id, point.machineKey);
+    for (const fn of this.pointListeners) fn();
+  }
+
+  /** Called whenever a reset point is set (from the checkpoint list or the API). */
+  onResetPoint(fn: () => void): void {
+    this.pointListeners.push(fn);
+  }
+
+  private readonly pointListeners: Array<() => void> = [];
+
+  /** Whether Reset has a state to return the running machine to, as far as the page knows. */
+  hasResetPoint(): boolean {
+    return this.goldenId !== undefined && this.goldenKey !== undefined && this.goldenKey === this.client.machineKey;
   }
 
   /** After the standby was switched on: prepare one now if a golden state is known. */
   refreshStandby(): void {
-    if (this.config && this.goldenId) this.standby.prepare(this.config, this.goldenId);
+    if (this.config && this.goldenId && this.hasResetPoint()) this.standby.prepare(this.config, this.goldenId);
   }
 
   /** Something on the page that shows session output and must be emptied on reset. */
@@ -56,11 +86,10 @@ export class ResetController {
    * of it could not be deleted (the machine is reset all the same; the next start retries).
    */
   async reset(): Promise<ResetOutcome> {
-    // The standby and the golden state are the built-in guest's: never switch a user's image to them.
-    if (this.client.machine === "own-image") throw new Snap86Error("unsupported", OWN_IMAGE_RESET);
     const t0 = performance.now();
     const endedAt = Date.now();
-    const spare = this.standby.take();
+    // The standby is the machine whose reset point it restored: never switch another machine to it.
+    const spare = this.hasResetPoint() ? this.standby.take() : undefined;
     let replaced: EmulatorWorker | undefined;
     if (spare) {
       // Listen first, then resume: the spare's "running" event must reach the page.
@@ -81,7 +110,7 @@ export class ResetController {
     this.client.serial.clear();
     this.client.automation.clear();
     for (const clear of this.clearers) clear();
-    if (this.config && this.goldenId) this.standby.prepare(this.config, this.goldenId);
+    if (this.config && this.goldenId && this.hasResetPoint()) this.standby.prepare(this.config, this.goldenId);
     // The replaced worker is terminated once its session is deleted (never before: that would
     // cut the deletion short and leave the session's blocks in IndexedDB).
     if (replaced) await dispose(replaced, { endedAt });

@@ -4,7 +4,15 @@
  * progress, catalog summaries and garbage-collection results.
  */
 
-export const FORMAT_VERSION = 1;
+import type { DriveKind } from "./machine-config";
+
+/**
+ * The newest manifest format this build writes and reads; it reads every older one too. A
+ * manifest says the lowest version that has its fields: a built-in guest's checkpoint is still
+ * written as v1 (older builds read it), a user machine's as v2 (docs/versioning.md).
+ */
+export const FORMAT_VERSION = 2;
+export type FormatVersion = 1 | 2;
 export type HashAlgorithm = "sha256";
 /** Codec of the checkpoint as a whole; single chunks may still be stored "raw" (see store.ts). */
 export type ManifestCodec = "zstd";
@@ -14,8 +22,34 @@ export interface MachineIdentity {
   memoryBytes: number;
   vgaMemoryBytes: number;
   v86Version: string;
-  /** Identity of the booted guest image (e.g. guest.json inputsHash); "" for a user's own image. */
+  /**
+   * Identity of the booted guest image: guest.json's inputsHash for the built-in guest; for a
+   * user's machine `own:` and the SHA-256 of its drives (ownMachineImageId), so every check that
+   * compares it (restore, golden, autosave) tells one machine from another.
+   */
   guestImageId: string;
+  /** A user's machine (format v2): its drives in boot order, each by its base image's id. */
+  drives?: MachineDrive[];
+}
+
+/** A user's machine's guestImageId (and so its machineKey) starts with this. */
+export const OWN_MACHINE_PREFIX = "own:";
+
+/** Whether a machine key or guest image id is a user's machine's (not the built-in guest's). */
+export function isOwnMachine(keyOrImageId: string): boolean {
+  return keyOrImageId.startsWith(OWN_MACHINE_PREFIX);
+}
+
+/** One drive of a user's machine: the drive it sits in and its base image's id (content or URL id). */
+export interface MachineDrive {
+  kind: DriveKind;
+  imageId: string;
+}
+
+/** A writable drive's frozen disk layer at a checkpoint (format v2). */
+export interface DriveLayer {
+  kind: Exclude<DriveKind, "cdrom">;
+  diskLayerId: string;
 }
 
 /** A byte range split into chunkSize pieces; null = all-zero piece (not stored). */
@@ -49,11 +83,16 @@ export interface CheckpointRecord {
   created: number;
   /** Frozen disk layer (src/disk) the guest's disk was at; null if the machine had no layered disk. */
   diskLayerId: string | null;
+  /**
+   * A user's machine (format v2): the frozen layer of every writable drive, the first one being
+   * `diskLayerId` too (what single-disk code such as export and garbage collection reads).
+   */
+  driveLayers?: DriveLayer[];
   thumbnail: { mime: ThumbnailMime; base64: string } | null;
 }
 
 export interface CheckpointManifest extends CheckpointRecord {
-  formatVersion: typeof FORMAT_VERSION;
+  formatVersion: FormatVersion;
   machine: MachineIdentity;
   chunkSize: number;
   codec: ManifestCodec;

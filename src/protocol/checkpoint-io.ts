@@ -78,6 +78,13 @@ export interface CatalogJobs extends CheckpointCatalog {
   list(): Promise<Array<CheckpointSummary & SharingSizes>>;
   remove(id: string): Promise<{ releasedDiskLayerIds: string[] }>;
   gc(options?: Omit<GcOptions, "locks">): Promise<GcResult>;
+  /**
+   * Stores a second manifest of checkpoint `id` (same chunks, same disk layers) as `copyId` with
+   * `label`, its child in the tree: how a checkpoint becomes a machine's reset point.
+   */
+  copy(id: string, copyId: string, label: string): Promise<void>;
+  /** The manifests without chunk lists or sharing sizes: a cheap list (list() reads every chunk's size). */
+  summaries(): Promise<CheckpointSummary[]>;
 }
 
 export interface FileJobs {

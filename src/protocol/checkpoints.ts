@@ -95,6 +95,11 @@ export interface CheckpointsFacet extends CheckpointCatalog {
   restore(id: string, options?: RestoreOptions, signal?: AbortSignal): Promise<RestoreResult>;
   /** Boots the machine straight into a stored checkpoint (e.g. the autosave after a reload). */
   bootFrom(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Boots `config` into its newest autosave (a reload of a user's machine: which autosave is its
+   * own is known only once its drives are open), or, without one, cold-boots it: resolves null.
+   */
+  bootResume(config: MachineConfig, options?: RestoreOptions): Promise<RestoreResult | null>;
   lazyStatus(): LazyStatus;
   list(): Promise<CheckpointInfo[]>;
   /** Deletes and reclaims chunks and disk layers nothing else uses. */

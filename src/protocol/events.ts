@@ -12,7 +12,8 @@ export type EmulatorEvent =
   | { type: "automation"; data: string }
   | { type: "screen"; frame: ScreenFrame }
   /** `machine`: what runs, once there is a machine (absent when off). */
-  | { type: "state"; state: RunState; error?: WireError; machine?: MachineKind }
+  /** `machineKey`: the running machine's identity (CheckpointInfo.machineKey of its checkpoints). */
+  | { type: "state"; state: RunState; error?: WireError; machine?: MachineKind; machineKey?: string }
   | { type: "progress"; progress: Progress }
   | { type: "stats"; stats: Stats }
   | { type: "disk"; disk: DiskInfo }

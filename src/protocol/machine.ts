@@ -78,6 +78,8 @@ export interface MachineFacet {
   setAutosaveInterval(seconds: number): void;
   /** For tests of the session wipe: does guest RAM contain this text (UTF-8) anywhere? */
   ramContains(text: string): Promise<boolean>;
+  /** For tests of restores: does the guest run with paging (CR0.PG) and PAE (CR4.PAE) now? */
+  cpuMode(): Promise<{ paging: boolean; pae: boolean }>;
   /** For benchmarks: v86's own save_state + restore_state of the whole machine, in place. */
   measureV86State(): Promise<{ saveMs: number; restoreMs: number; bytes: number }>;
 }

@@ -27,6 +27,13 @@ export interface ResetFacet {
    */
   ensureGolden(): Promise<CheckpointInfo>;
   /**
+   * Makes checkpoint `id` (one of the running machine's) the machine's reset point: Reset and the
+   * standby return to it from now on. The checkpoint stays as it is; a copy of it labelled
+   * "golden" (same chunks and disk layers, its child in the tree) is the reset point, and the
+   * machine's earlier reset point is deleted. Resolves with that reset point.
+   */
+  setResetPoint(id: string): Promise<CheckpointInfo>;
+  /**
    * Session wipe: drop the session's disk and autosaves, restore the golden state, resume.
    * Resolves once the session's records are deleted from IndexedDB.
    */

@@ -39,6 +39,12 @@ export function currentWalkContext(cpu: { wasm_memory: WebAssembly.Memory; mem8:
 
 const u32 = (ctx: WalkContext, wasmAddr: number): number => ctx.view.getUint32(wasmAddr, true);
 
+/** The CPU's addressing mode now: paging on (CR0.PG), and PAE (CR4.PAE) with it. */
+export function pagingMode(ctx: WalkContext): { paging: boolean; pae: boolean } {
+  const paging = (u32(ctx, V86_OFFSETS.cr0) & CR0_PG) !== 0;
+  return { paging, pae: paging && (u32(ctx, V86_OFFSETS.cr4) & CR4_PAE) !== 0 };
+}
+
 export function memorySize(ctx: WalkContext): number {
   return u32(ctx, V86_OFFSETS.memorySize);
 }

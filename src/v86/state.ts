@@ -10,6 +10,7 @@
  *   set_state: `this.unpack_memory(new Bitmap(state[78].buffer), state[77]);` then TLB/JIT clear.
  */
 import { Snap86Error } from "../protocol/errors";
+import { currentWalkContext, pagingMode } from "./page-walker";
 
 /** The few v86 CPU internals we touch (names survive Closure SIMPLE mode in the npm build). */
 export interface EngineCpu {
@@ -55,6 +56,12 @@ export function ramView(emulator: EngineEmulator): Uint8Array {
   const cpu = emulator.v86.cpu;
   // Built fresh each call: a view over a detached (grown) buffer would silently read nothing.
   return new Uint8Array(cpu.wasm_memory.buffer, cpu.mem8.byteOffset, ramSize(emulator));
+}
+
+/** The CPU's addressing mode now (paging, PAE), read from v86's registers in wasm memory. */
+export function cpuMode(emulator: EngineEmulator): { paging: boolean; pae: boolean } {
+  const cpu = emulator.v86.cpu;
+  return pagingMode(currentWalkContext({ wasm_memory: cpu.wasm_memory, mem8: cpu.mem8 }, null));
 }
 
 /**

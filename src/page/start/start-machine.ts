@@ -10,6 +10,7 @@ import type { MachineConfig } from "../../protocol/machine-config";
 import type { GuestName } from "../../protocol/guest-manifest";
 import type { CheckpointInfo } from "../../protocol/checkpoints";
 import { rememberedMachine } from "../last-machine";
+import { isOwnMachine } from "../../protocol/checkpoint-data";
 import { errorMessage } from "../ui/checkpoint-format";
 import { publishedStart, type PublishedStart } from "./first-visit";
 
@@ -24,6 +25,8 @@ export interface StartHost {
   config(): MachineConfig;
   /** The page's full boot (terminal, progress, golden checkpoint). */
   boot(config: MachineConfig): Promise<void>;
+  /** The user's own machine back: its newest autosave, else a boot of its drives (src/page/own-machine.ts). */
+  resumeOwn(config: MachineConfig): Promise<void>;
   /** A checkpoint or published state now runs the built-in guest: the golden state is prepared. */
   resumed(config: MachineConfig): void;
   notice(message: string | undefined): void;
@@ -42,9 +45,8 @@ export async function resumeOrBoot(host: StartHost): Promise<void> {
   // The user's own image ran last: bring that machine back, never the built-in guest instead.
   const own = rememberedMachine();
   if (own) {
-    await host.boot({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
+    await host.resumeOwn({ ...config, memoryMiB: own.memoryMiB, drives: own.drives });
     mark("own-image");
-    host.notice("Your image booted again after the reload, with its disk writes; what ran in its memory is not saved for your own images yet.");
     return;
   }
   const cold = params.get("boot") === "cold";
@@ -55,7 +57,8 @@ export async function resumeOrBoot(host: StartHost): Promise<void> {
     const ask = () => publishedStart((config.guest ?? "busybox") as GuestName, location);
     const publishedAsked = localStorage.getItem(LAST_GUEST_KEY) === null ? ask() : undefined;
     const saved = (await client.remote.checkpoints.list().catch((): CheckpointInfo[] => []))
-      .filter((c) => c.autosave)
+      // A user's machine's autosave is that machine's session, not the built-in guest's.
+      .filter((c) => c.autosave && !isOwnMachine(c.machineKey))
       .sort((a, b) => b.created - a.created)[0];
     if (saved) {
       try {

@@ -6,7 +6,7 @@
 import type { CheckpointInfo, EmulatorEvent, MachineKind, RunState } from "../../protocol";
 import type { EmulatorRemote } from "../emulator-client";
 import { isAborted } from "../../protocol/errors";
-import { button, disableWithReason, el, enableAgain, onFileDrop, OWN_IMAGE_CHECKPOINTS } from "./dom";
+import { button, el, onFileDrop } from "./dom";
 import { buildCheckpointTree, type CheckpointRow } from "./checkpoint-tree";
 import {
   displayLabel,
@@ -30,6 +30,8 @@ export interface CheckpointHost {
   readonly remote: EmulatorRemote;
   readonly state: RunState;
   readonly machine?: MachineKind;
+  /** The running machine's identity: checkpoints of another machine are marked as such. */
+  readonly machineKey?: string;
   on(handler: (event: EmulatorEvent) => void): () => void;
 }
 
@@ -38,6 +40,8 @@ export interface CheckpointPanelOptions {
   thumbnail?: () => Promise<Thumbnail | undefined>;
   onError: (message: string | undefined) => void;
   onNotice: (message: string | undefined) => void;
+  /** A checkpoint became the running machine's reset point (Reset returns to it). */
+  onResetPoint?: (point: CheckpointInfo) => void;
   root?: HTMLElement;
 }
 
@@ -93,13 +97,9 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
 
   function updateControls(): void {
     const on = isOn(host.state);
-    if (host.machine === "own-image") disableWithReason(takeButton, OWN_IMAGE_CHECKPOINTS);
-    else {
-      enableAgain(takeButton);
-      takeButton.disabled = !on || busy;
-    }
+    takeButton.disabled = !on || busy;
     importButton.disabled = busy;
-    for (const b of listEl.querySelectorAll<HTMLButtonElement>("button.restore")) b.disabled = !on || busy;
+    for (const b of listEl.querySelectorAll<HTMLButtonElement>("button.restore, button.reset-point")) b.disabled = !on || busy;
   }
 
   async function refresh(): Promise<void> {
@@ -153,6 +153,10 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
     const title = el("div", { className: "title" }, editingId === c.id ? labelEditor(c) : labelButton(c));
     if (row.current) title.append(el("span", { className: "tag current-marker", textContent: "current", title: "The running machine descends from this checkpoint" }));
     if (c.autosave) title.append(el("span", { className: "tag autosave", textContent: "autosave", title: "Saved automatically; replaced by the next autosave" }));
+    if (c.golden) title.append(el("span", { className: "tag reset-point", textContent: "reset point", title: "Reset returns its machine to this state" }));
+    const other = otherMachine(c);
+    li.classList.toggle("other-machine", other);
+    if (other) title.append(el("span", { className: "tag other-machine", textContent: "other machine", title: "Taken on another machine (another image, drive set or memory size): boot that machine to restore it" }));
 
     const time = el("time", { textContent: formatAge(c.created, Date.now()), title: formatAbsolute(c.created) });
     time.dateTime = new Date(c.created).toISOString();
@@ -212,10 +216,13 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
   function rowActions(c: CheckpointInfo): HTMLDivElement {
     const restore = button("restore", "Restore", `Go back to “${c.label}”`, () => void restoreCheckpoint(c));
     restore.disabled = !isOn(host.state) || busy;
+    const resetPoint = otherMachine(c) || c.golden ? [] : [button("reset-point", "Use as reset point", `Reset returns this machine to “${c.label}”`, () => void useAsResetPoint(c))];
+    for (const b of resetPoint) b.disabled = !isOn(host.state) || busy;
     return el(
       "div",
       { className: "actions" },
       restore,
+      ...resetPoint,
       button("export", "Export", `Download “${c.label}” as a .snap86 file`, () => void exportCheckpoint(c)),
       button("delete", "Delete", `Delete “${c.label}”`, () => {
         confirmingId = c.id;
@@ -286,6 +293,20 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
       const r = await host.remote.checkpoints.restore(c.id, { mode: restoreMode.value === "eager" ? "eager" : "lazy" }, signal);
       const how = r.mode === "lazy" ? " (lazily: RAM loads in the background)" : r.lazyUnavailable ? ` (eager: lazy restore unavailable, ${r.lazyUnavailable})` : "";
       options.onNotice(`Restored “${c.label}” in ${Math.round(r.restoreMs)} ms${how}`);
+    });
+  }
+
+  /** Of another machine than the one running (unknown while none runs: nothing is marked then). */
+  function otherMachine(c: CheckpointInfo): boolean {
+    return host.machineKey !== undefined && isOn(host.state) && c.machineKey !== host.machineKey;
+  }
+
+  async function useAsResetPoint(c: CheckpointInfo): Promise<void> {
+    await run(async () => {
+      options.onError(undefined);
+      const point = await host.remote.reset.setResetPoint(c.id);
+      options.onResetPoint?.(point);
+      options.onNotice(`Reset now returns this machine to “${c.label}”.`);
     });
   }
 
@@ -362,7 +383,9 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
         break;
       case "state":
         if (!isOn(event.state) && status.busy) showStatus(IDLE_STATUS);
-        updateControls();
+        // Which rows are another machine's depends on what runs (a label being typed is kept).
+        if (editingId) updateControls();
+        else render();
         // The worker can list once a machine (and its store) is up.
         if (event.state === "running") void refresh();
         break;

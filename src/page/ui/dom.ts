@@ -17,7 +17,7 @@ export function button(className: string, text: string, title: string, onClick: 
   return b;
 }
 
-export const OWN_IMAGE_CHECKPOINTS = "Checkpoints and share links work for the built-in guest only, for now: this machine runs your own image";
+export const OWN_IMAGE_SHARE = "Share links work for the built-in guest only, for now: the opener would need your image's blocks. Export the checkpoint as a .snap86 file instead";
 
 /**
  * Disables a control and says why in its tooltip (and to screen readers); the usual title comes
@@ -28,11 +28,13 @@ export function disableWithReason(control: HTMLButtonElement, reason: string): v
   control.dataset.reason = reason;
   control.disabled = true;
   control.title = reason;
+  control.setAttribute("aria-description", reason);
 }
 
 export function enableAgain(control: HTMLButtonElement): void {
   if (control.dataset.reason === undefined) return;
   control.title = control.dataset.title ?? "";
+  control.removeAttribute("aria-description");
   delete control.dataset.reason;
   delete control.dataset.title;
   control.disabled = false;

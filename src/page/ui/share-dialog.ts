@@ -13,7 +13,7 @@ import type { MachineConfig } from "../../protocol/machine-config";
 import { Snap86Error } from "../../protocol/errors";
 import { userMessage } from "./error-messages";
 import { CancelButton } from "./cancel-button";
-import { disableWithReason, enableAgain, OWN_IMAGE_CHECKPOINTS } from "./dom";
+import { disableWithReason, enableAgain, OWN_IMAGE_SHARE } from "./dom";
 
 export interface ShareHost {
   readonly remote: EmulatorRemote;
@@ -92,7 +92,7 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
     if (event.type === "share" && status.dataset.state === "busy") setStatus("busy", formatShareProgress(event.phase, event.done, event.total));
     // A link to a user's own image is not possible yet; sharing a built-in guest's checkpoint then would be a wrong machine.
     if (event.type === "state") {
-      if (event.machine === "own-image") disableWithReason(button, OWN_IMAGE_CHECKPOINTS);
+      if (event.machine === "own-image") disableWithReason(button, OWN_IMAGE_SHARE);
       else if (button.disabled && button.dataset.reason) enableAgain(button);
     }
   });

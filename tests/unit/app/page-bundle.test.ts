@@ -10,7 +10,7 @@ import { folderGraph } from "../../../scripts/folder-graph.mjs";
 
 /** Strings of worker-side modules: the emulator worker, v86, the stores, lazy restore. */
 const WORKER_ONLY = [
-  "Checkpoints need the built-in guest running", // src/emulator/machine-owner.ts
+  "Checkpoints need a running machine", // src/emulator/running-machine.ts
   "serial0-output-byte", // src/emulator/machine-owner.ts (a v86 event)
   "did not reach unpack_memory", // src/v86/state.ts
   "was not stored before its manifest", // src/checkpoint/store.ts

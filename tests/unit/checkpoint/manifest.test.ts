@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CheckpointFormatError, CheckpointIncompatibleError } from "../../../src/checkpoint/errors";
-import { checkRestorable, decodeManifest, encodeManifest, type CheckpointManifest } from "../../../src/checkpoint/manifest";
+import { checkRestorable, decodeManifest, encodeManifest, formatVersionFor, manifestDiskLayers, type CheckpointManifest } from "../../../src/checkpoint/manifest";
 import { CHUNK, MACHINE } from "./fixtures";
 
 const H = (c: string): string => c.repeat(64);
@@ -33,6 +33,25 @@ function mutated(change: (m: Record<string, unknown>) => void): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(m));
 }
 
+/** A user's machine (format v2): a floppy and a hard disk, both writable, and a CD-ROM. */
+function userMachine(): CheckpointManifest {
+  const drives = [
+    { kind: "fda" as const, imageId: "url:http://h/a.img#1474560#Tue#ab" },
+    { kind: "hda" as const, imageId: "file:disk.img#1000#5" },
+    { kind: "cdrom" as const, imageId: "url:http://h/c.iso#2048##cd" },
+  ];
+  return {
+    ...sample(),
+    formatVersion: 2,
+    machine: { ...MACHINE, guestImageId: "own:" + H("d"), drives },
+    diskLayerId: "layer-1",
+    driveLayers: [
+      { kind: "fda", diskLayerId: "layer-1" },
+      { kind: "hda", diskLayerId: "layer-2" },
+    ],
+  };
+}
+
 describe("manifest", () => {
   it("round-trips through encode/decode", () => {
     const m = sample();
@@ -40,7 +59,34 @@ describe("manifest", () => {
   });
 
   it("names a newer format version clearly", () => {
-    expect(() => decodeManifest(mutated((m) => (m.formatVersion = 2)))).toThrow("checkpoint format v2 is newer than this snap86 (v1)");
+    expect(() => decodeManifest(mutated((m) => (m.formatVersion = 3)))).toThrow("checkpoint format v3 is newer than this snap86 (v2)");
+  });
+
+  it("reads v2: a user machine's drives and each writable drive's layer", () => {
+    const m = userMachine();
+    expect(decodeManifest(encodeManifest(m))).toEqual(m);
+    expect(formatVersionFor(m)).toBe(2);
+    expect(formatVersionFor(sample())).toBe(1);
+    expect(manifestDiskLayers(m)).toEqual(["layer-1", "layer-2"]);
+    expect(manifestDiskLayers(sample())).toEqual(["layer-1"]);
+  });
+
+  it("refuses v2 fields in a v1 manifest and inconsistent drive layers", () => {
+    const v1 = { ...userMachine(), formatVersion: 1 as const };
+    expect(() => decodeManifest(encodeManifest(v1))).toThrow(/unknown field "driveLayers"/);
+    const noLayer0 = userMachine();
+    noLayer0.diskLayerId = "layer-2";
+    expect(() => decodeManifest(encodeManifest(noLayer0))).toThrow(/driveLayers\[0\] must be the manifest's diskLayerId/);
+    const cdLayer = userMachine();
+    (cdLayer.driveLayers![1] as { kind: string }).kind = "cdrom";
+    expect(() => decodeManifest(encodeManifest(cdLayer))).toThrow(/must be fda or hda/);
+  });
+
+  it("refuses a checkpoint of another user machine, naming both", () => {
+    const m = userMachine();
+    const other = { ...m.machine, guestImageId: "own:other", drives: [{ kind: "hda" as const, imageId: "url:http://h/b.img#1474560##ab" }] };
+    expect(() => checkRestorable(m, m.machine)).not.toThrow();
+    expect(() => checkRestorable(m, other)).toThrow(/belongs to another machine \(fda a\.img, hda disk\.img, cdrom c\.iso\), not the one running \(hda b\.img\)/);
   });
 
   it.each([

@@ -49,3 +49,28 @@ describe(".snap86 disk sections are validated on import", () => {
     expect(await layers.getLayer(LAYER)).toBeUndefined();
   });
 });
+
+describe("a user's machine's .snap86 brings every writable drive's layer", () => {
+  const SECOND = "layer-e";
+  const other = (kind: "block" | "layer"): ExtraSection =>
+    kind === "block" ? { kind: "disk-block", layerId: SECOND, blockIndex: 2, bytes: new Uint8Array(4096).fill(5) } : { kind: "disk-layer", layerId: SECOND, meta: meta() };
+
+  async function importBoth(sections: ExtraSection[]) {
+    const checkpoints = await openTestStore();
+    const layers = new LayerStore(await freshDb());
+    const result = importCheckpoint(checkpoints, await fileWith(sections), diskSectionImporter(layers, [LAYER, SECOND]));
+    return { result, layers };
+  }
+
+  it("imports both layers", async () => {
+    const { result, layers } = await importBoth([block(0), layer(), other("block"), other("layer")]);
+    await expect(result).resolves.toMatchObject({ alreadyPresent: false });
+    expect(await layers.getLayer(LAYER)).toBeDefined();
+    expect(await layers.getLayer(SECOND)).toBeDefined();
+  });
+
+  it("refuses a file that lacks the second drive's layer", async () => {
+    const { result } = await importBoth([block(0), layer()]);
+    await expect(result).rejects.toMatchObject({ code: "checkpoint-format" });
+  });
+});

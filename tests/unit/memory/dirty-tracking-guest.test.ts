@@ -162,7 +162,7 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
     expect(written).not.toBeNull();
     const resettable: ResettableMachine = {
       emulator,
-      disk: { disk: { whenIdle: async () => undefined }, branchFrom: async () => undefined } as unknown as ResettableMachine["disk"],
+      disks: [{ kind: "hda", session: { disk: { whenIdle: async () => undefined }, branchFrom: async () => undefined } as unknown as ResettableMachine["disks"][number]["session"] }],
     };
     const copy = await resetToGolden(resettable, golden, written, true);
     expect(copy.full).toBe(false);
