@@ -1,9 +1,9 @@
 /**
  * The machine a reload brings back when it was the user's own image: its drives (URLs, and picked
- * files by the id of their copy kept in IndexedDB) and its memory size, in localStorage. What ran
- * in its memory is not saved (checkpoints do not cover a user's image yet), so a reload boots it
- * again, on its disk writes (the overlays are kept per image). Booting the built-in guest, or an
- * image that cannot come back (bytes handed to the API), forgets it.
+ * files by the id of their copy kept in IndexedDB) and its memory size, in localStorage. The
+ * reload resumes that machine's newest session save (src/page/own-machine.ts), or boots it again
+ * on its disk writes when it has none (the overlays are kept per image). Booting the built-in
+ * guest, or an image that cannot come back (bytes handed to the API), forgets it.
  */
 import { fileImageId, userDrives, type ImageSource, type MachineConfig } from "../protocol/machine-config";
 

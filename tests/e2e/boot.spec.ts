@@ -145,7 +145,7 @@ test("a picked file shows the drive its content says before it boots, and a driv
   await page.evaluate(() => window.snap86.powerOff());
 });
 
-test("while a user's image runs, Reset, Checkpoint and Share act on no other machine: disabled with the reason, refused by the API", async ({ page }) => {
+test("while a user's image runs, Reset, Checkpoint and Share act on that machine, never on the built-in guest", async ({ page }) => {
   test.setTimeout(300_000);
   // The tab ran the built-in guest first: its clean state and checkpoints exist.
   await bootVm(page);
@@ -153,19 +153,27 @@ test("while a user's image runs, Reset, Checkpoint and Share act on no other mac
   await page.locator("#image-file").setInputFiles({ name: "mine.img", mimeType: "application/octet-stream", buffer: readFileSync(testImage("counter-floppy.img").path) });
   await page.locator("#image-boot").click();
   await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
-  for (const id of ["#reset", "#checkpoint-button", "#share-button"]) {
-    await expect(page.locator(id)).toBeDisabled();
-    await expect(page.locator(id)).toHaveAttribute("title", /your own image/);
-  }
-  const refused = await page.evaluate(async () => {
+  // No reset point of its own yet (the built-in guest's clean state is another machine's), and no
+  // share links for users' images: both disabled with the reason.
+  await expect(page.locator("#reset")).toBeDisabled();
+  await expect(page.locator("#reset")).toHaveAttribute("title", /reset point/);
+  await expect(page.locator("#share-button")).toBeDisabled();
+  await expect(page.locator("#share-button")).toHaveAttribute("title", /your image/);
+  await expect(page.locator("#checkpoint-button")).toBeEnabled();
+  const outcome = await page.evaluate(async () => {
     const code = (p: Promise<unknown>) => p.then(() => "done", (e: { code?: string }) => e.code ?? "no code");
-    return { reset: await code(window.snap86.reset()), checkpoint: await code(window.snap86.checkpoint()) };
+    const reset = await code(window.snap86.reset());
+    const cp = await window.snap86.checkpoint({ label: "counter" });
+    const info = (await window.snap86.checkpoints()).find((c) => c.id === cp.id);
+    return { reset, machineKey: info?.machineKey };
   });
-  expect(refused).toEqual({ reset: "unsupported", checkpoint: "unsupported" });
+  expect(outcome.reset).toBe("no-clean-state");
+  // The checkpoint is the user's machine's, not the built-in guest's.
+  expect(outcome.machineKey).toMatch(/^own:/);
   // Still the user's machine: the built-in guest was not switched in.
   expect(await page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
-  // Back on the built-in guest, the controls come back.
+  // Back on the built-in guest, its controls come back.
   await page.evaluate(() => window.snap86.boot().then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
-  await expect(page.locator("#checkpoint-button")).toBeEnabled();
+  await expect(page.locator("#share-button")).toBeEnabled();
   await expect(page.locator("#reset")).toBeEnabled({ timeout: 60_000 });
 });
