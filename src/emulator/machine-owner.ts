@@ -65,7 +65,9 @@ export class MachineOwner {
   takeCheckpoint: (options?: CheckpointOptions) => Promise<CheckpointResult> = () => Promise.reject(new Error("no checkpoints facet"));
   readonly autosave = new AutosaveTimer({
     save: async () => {
-      if (this.runState === "running" && this.checkpointsOff() === undefined) await this.takeCheckpoint({ autosave: true });
+      // Not while a lazy restore still loads RAM: the capture would wait for all of it, holding
+      // every checkpoint operation (a reset too) behind it.
+      if (this.runState === "running" && this.checkpointsOff() === undefined && !this.controller?.lazy.active) await this.takeCheckpoint({ autosave: true });
     },
     automaticSeconds: () => (this.lazySupport.available ? CONTINUOUS_SAVE_SECONDS : PERIODIC_SAVE_SECONDS),
     failed: (message) => this.notice("warning", `Autosave failed: ${message}`),

@@ -39,24 +39,26 @@ interface Save {
 }
 
 export class SessionSaves {
-  /** The newest save of this session: what a reload resumes, replaced by the next. */
-  #newest: Save | undefined;
-  /** Saves of earlier pages (a resumed session) are looked up once, at the first save. */
-  #earlierChecked = false;
+  /** Each machine's newest save (by machineKey): what a reload resumes, replaced by its next one. */
+  readonly #newest = new Map<string, Save>();
+  /** Machines whose saves of earlier pages (a resumed session) were looked up: once each. */
+  readonly #checked = new Set<string>();
   #lastGc = performance.now();
   #lastPublish = 0;
 
   constructor(private readonly deps: SessionSaveDeps) {}
 
-  /** After save `saved` is stored: the ones it replaces go, their disk layers folded away. */
+  /** After save `saved` is stored: the ones of its machine it replaces go, their disk layers folded away. */
   async replaceWith(disks: readonly DiskSession[], saved: Save): Promise<void> {
-    const replaced: Save[] = this.#newest ? [this.#newest] : [];
-    this.#newest = saved;
-    if (!this.#earlierChecked) {
-      this.#earlierChecked = true;
+    const key = saved.machineKey;
+    const previous = this.#newest.get(key);
+    const replaced: Save[] = previous ? [previous] : [];
+    this.#newest.set(key, saved);
+    if (!this.#checked.has(key)) {
+      this.#checked.add(key);
       // Only this machine's: another machine's newest save is what resumes that machine.
-      const earlier = (await this.deps.list()).filter((c) => c.autosave && c.machineKey === saved.machineKey && c.id !== saved.id && !replaced.some((r) => r.id === c.id));
-      replaced.push(...earlier.map((c) => ({ id: c.id, machineKey: c.machineKey, layers: manifestDiskLayers(c) })));
+      const earlier = (await this.deps.list()).filter((c) => c.autosave && c.machineKey === key && c.id !== saved.id && c.id !== previous?.id);
+      replaced.push(...earlier.map((c) => ({ id: c.id, machineKey: key, layers: manifestDiskLayers(c) })));
     }
     await this.deps.forget(replaced.map((r) => r.id));
     // Each layer is folded by the drive whose backing chain holds it (the others leave it alone).
