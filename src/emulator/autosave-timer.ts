@@ -39,6 +39,11 @@ export class AutosaveTimer {
     return this.#seconds ?? this.o.automaticSeconds();
   }
 
+  /** The interval set, or null while the automatic one applies. */
+  get setting(): number | null {
+    return this.#seconds ?? null;
+  }
+
   /** (Re)starts the rhythm from now. */
   start(): void {
     this.stop();

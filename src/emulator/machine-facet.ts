@@ -96,6 +96,10 @@ export class MachineFacetImpl implements MachineFacet {
     this.m.scheduleAutosave();
   }
 
+  autosaveSetting(): number | null {
+    return this.m.autosave.setting;
+  }
+
   ramContains(text: string): Promise<boolean> {
     const emulator = this.m.emulator;
     if (!emulator) throw new Snap86Error("machine-off", "The machine is off");

@@ -92,9 +92,12 @@ export class ResetController {
     const spare = this.hasResetPoint() ? this.standby.take() : undefined;
     let replaced: EmulatorWorker | undefined;
     if (spare) {
+      // An interval the page set (saves off, for one) goes on with the machine switched in.
+      const setting = await this.client.remote.machine.autosaveSetting().catch(() => null);
       // Listen first, then resume: the spare's "running" event must reach the page.
       const old = this.client.adopt(spare);
       try {
+        if (setting !== null) await spare.remote.machine.setAutosaveInterval(setting);
         await spare.remote.machine.resume();
         await this.client.whenState("running");
         replaced = old;

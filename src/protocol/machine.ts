@@ -76,6 +76,8 @@ export interface MachineFacet {
   stats(): Stats;
   /** Period of automatic saves of the running session in seconds; 0 turns them off. */
   setAutosaveInterval(seconds: number): void;
+  /** The period set by setAutosaveInterval, or null while the automatic one applies (a standby switched in takes it over). */
+  autosaveSetting(): number | null;
   /** For tests of the session wipe: does guest RAM contain this text (UTF-8) anywhere? */
   ramContains(text: string): Promise<boolean>;
   /** For tests of restores: does the guest run with paging (CR0.PG) and PAE (CR4.PAE) now? */
