@@ -9,18 +9,8 @@ import { isAborted } from "../../protocol/errors";
 import { button, el, onFileDrop } from "./dom";
 import { buildCheckpointTree, type CheckpointRow } from "./checkpoint-tree";
 import {
-  displayLabel,
-  errorMessage,
-  exportFileName,
-  formatAbsolute,
-  formatAge,
-  formatCheckpointSize,
-  IDLE_STATUS,
-  isSnap86File,
-  nextCheckpointStatus,
-  nextDefaultLabel,
-  resultStatus,
-  type CheckpointStatus,
+  displayLabel, errorMessage, exportFileName, formatAbsolute, formatAge, formatCheckpointSize, IDLE_STATUS, isSnap86File,
+  nextCheckpointStatus, nextDefaultLabel, resultStatus, type CheckpointStatus,
 } from "./checkpoint-format";
 import { thumbnailDataUrl, type Thumbnail } from "./thumbnail";
 import { CancelButton } from "./cancel-button";
