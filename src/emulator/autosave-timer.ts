@@ -10,6 +10,8 @@ import { Snap86Error } from "../protocol/errors";
 export const CONTINUOUS_SAVE_SECONDS = 1;
 /** Without memory tracking a capture copies and hashes all of RAM: every 30 s then. */
 export const PERIODIC_SAVE_SECONDS = 30;
+/** A save's duration times this is the least time from its start to the next one's: saves get at most a fifth of the time. */
+const SAVE_SHARE = 5;
 
 export class AutosaveTimer {
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -56,11 +58,16 @@ export class AutosaveTimer {
     this.#generation++;
   }
 
-  /** Never two saves at once: the next starts one interval after this one started, or at once when it took longer. */
+  /**
+   * Never two saves at once: the next starts one interval after this one started, and not before
+   * the guest had SAVE_SHARE times as long as the save took to itself: a guest that rewrites much
+   * of its RAM every second (a cold boot, a big write) makes saves slow, and they must not eat the
+   * cores it needs. Such a stretch is saved less often (a reload then loses a few seconds more).
+   */
   #schedule(generation: number, elapsedMs: number): void {
     const seconds = this.seconds;
     if (seconds <= 0) return;
-    this.#timer = setTimeout(() => void this.#tick(generation), Math.max(0, seconds * 1000 - elapsedMs));
+    this.#timer = setTimeout(() => void this.#tick(generation), Math.max(0, seconds * 1000 - elapsedMs, elapsedMs * (SAVE_SHARE - 1)));
   }
 
   async #tick(generation: number): Promise<void> {

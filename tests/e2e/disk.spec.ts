@@ -7,6 +7,8 @@ const bootToShell = (page: import("@playwright/test").Page, query = "autoboot=0"
   );
 
 test("disk writes survive a reload; wipe removes them everywhere and keeps the base intact", async ({ page }) => {
+  // Three cold boots (first, after the reload, after the wipe): room for a machine twice as slow.
+  test.setTimeout(420_000);
   const vm = vmOf(page);
   await bootToShell(page);
   const busybox = await vm.run("md5sum /bin/busybox");

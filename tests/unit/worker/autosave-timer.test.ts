@@ -45,18 +45,23 @@ describe("AutosaveTimer", () => {
     expect(save).toHaveBeenCalledTimes(4); // at 30 s, then every second
   });
 
-  it("never runs two saves at once: a slow save delays the next, which then starts at once", async () => {
+  it("never runs two saves at once, and after a slow save leaves the guest four times as long before the next", async () => {
     const slow = deferred();
     const save = vi.fn(() => (save.mock.calls.length === 1 ? slow.promise : Promise.resolve()));
     const { timer: t } = timer(save);
     t.start();
     await vi.advanceTimersByTimeAsync(1000);
     expect(save).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(5000);
+    await vi.advanceTimersByTimeAsync(3000);
     expect(save).toHaveBeenCalledTimes(1);
-    slow.resolve();
-    await vi.advanceTimersByTimeAsync(0);
+    slow.resolve(); // it took 3 s: the next comes 12 s later, not at once
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(save).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(save).toHaveBeenCalledTimes(2);
+    // Quick saves again: back to one a second.
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(save).toHaveBeenCalledTimes(5);
   });
 
   it("says a failure once until a save succeeds, and keeps saving", async () => {
