@@ -10,7 +10,10 @@ const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.r
 // variable, so deleting the file and reading it again after a restore proves the process's RAM.
 /** Deletes the keeper's file and prints it once the keeper has rewritten it (slow under load). */
 // No cap of its own: a keeper that never writes again fails the test by run()'s timeout.
-const KEPT = "rm -f /tmp/keeper.out; until [ -s /tmp/keeper.out ]; do sleep 0.2; done; cat /tmp/keeper.out";
+// The keeper truncates the file before each write: read until a read is not empty (a test-then-cat
+// could read it between the two, and did on a loaded machine).
+const READ_KEPT = 'until v=$(cat /tmp/keeper.out 2>/dev/null) && [ -n "$v" ]; do sleep 0.2; done; echo "$v"';
+const KEPT = `rm -f /tmp/keeper.out; ${READ_KEPT}`;
 const KEEPER = `sh -c 'v=$(head -c 48 /dev/urandom | md5sum | cut -c1-32); while :; do echo "$v" > /tmp/keeper.out; sleep 0.2; done' >/dev/null 2>&1 &`;
 
 // On failure, the guest's last console output (a kernel oops would show there).
@@ -24,7 +27,7 @@ test("a lazy restore brings back tmpfs data and a running process's memory exact
   const bigSum = await vm.run("md5sum /tmp/lz/big");
   await vm.run(KEEPER);
   // The keeper's first write, however slow the machine: wait for the file, not for a guessed time.
-  const kept = await vm.run("until [ -s /tmp/keeper.out ]; do sleep 0.1; done; cat /tmp/keeper.out");
+  const kept = await vm.run(READ_KEPT);
   expect(kept).toMatch(/^[0-9a-f]{32}$/);
   const cp = await checkpoint(vm, "lazy-integrity");
 
@@ -66,7 +69,7 @@ test("repeated lazy restores under a CPU-heavy guest stay exact; a capture mid-r
   await vm.run("sh -c 'while :; do md5sum /bin/busybox >/dev/null; done' >/dev/null 2>&1 &");
   await vm.run(KEEPER);
   // The keeper's first write, however slow the machine: wait for the file, not for a guessed time.
-  const kept = await vm.run("until [ -s /tmp/keeper.out ]; do sleep 0.1; done; cat /tmp/keeper.out");
+  const kept = await vm.run(READ_KEPT);
   const uptime = async () => Number((await vm.run("cut -d' ' -f1 /proc/uptime")).trim());
   const savedUptime = await uptime();
   const cp = await checkpoint(vm, "lazy-busy");
