@@ -38,6 +38,21 @@ export class GoldenCheckpoints {
     return this.#pending;
   }
 
+  /**
+   * At the shell's first answer: takes the golden checkpoint when this boot may (a clean cold
+   * boot) and resolves once it is taken. A golden state still arriving in the background (the
+   * published first-visit state, streamed lazily) is not waited for: the caller holds the command
+   * queue meanwhile, and the guest answers long before every page of that state is stored.
+   */
+  async captureCleanBoot(): Promise<void> {
+    if (await this.find()) return;
+    if (this.host.arriving?.()) {
+      void this.ensure().catch(() => undefined);
+      return;
+    }
+    await this.ensure();
+  }
+
   /** Cached: listing every checkpoint costs IndexedDB reads a reset should not wait for. */
   async find(): Promise<CheckpointInfo | undefined> {
     const key = this.host.machineKey();

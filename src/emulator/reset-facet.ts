@@ -18,6 +18,10 @@ export class ResetFacetImpl implements ResetFacet {
     return this.m.golden.ensure();
   }
 
+  captureCleanBoot(): Promise<void> {
+    return this.m.golden.captureCleanBoot();
+  }
+
   setResetPoint(id: string): Promise<CheckpointInfo> {
     const m = this.m;
     return m.serialize(async () => {

@@ -199,8 +199,9 @@ export function createAutomationApi(
           }
           // The first answer after a cold boot of the pristine disk is the clean state: save it as
           // the golden checkpoint now, before any command queued behind this one changes it. The
-          // worker refuses quietly when a golden exists or the boot was not clean.
-          await client.remote.reset.ensureGolden().catch(() => undefined);
+          // worker refuses quietly when the boot was not clean, and does not hold the queue for a
+          // golden state still streaming in (a first visit's published state).
+          await client.remote.reset.captureCleanBoot().catch(() => undefined);
         });
         if (answered) return;
       }

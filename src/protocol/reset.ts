@@ -27,6 +27,12 @@ export interface ResetFacet {
    */
   ensureGolden(): Promise<CheckpointInfo>;
   /**
+   * At the shell's first answer after a start: takes the golden checkpoint now when this was a
+   * clean cold boot, before any queued command changes the guest. Does not wait for a golden state
+   * that is still arriving (a lazily streamed published state): ensureGolden() waits for that.
+   */
+  captureCleanBoot(): Promise<void>;
+  /**
    * Makes checkpoint `id` (one of the running machine's) the machine's reset point: Reset and the
    * standby return to it from now on. The checkpoint stays as it is; a copy of it labelled
    * "golden" (same chunks and disk layers, its child in the tree) is the reset point, and the

@@ -50,6 +50,27 @@ describe("GoldenCheckpoints", () => {
     await expect(new GoldenCheckpoints({ ...other.h, arriving: () => Promise.resolve() }).ensure()).rejects.toThrow(/wipe the disk once/);
   });
 
+  it("at the shell's first answer: takes the golden on a clean boot, but never waits for one still arriving", async () => {
+    const list: CheckpointInfo[] = [];
+    const { h, calls } = host(list, false);
+    let arrive: () => void = () => undefined;
+    const arriving = new Promise<void>((resolve) => (arrive = resolve));
+    const g = new GoldenCheckpoints({ ...h, list: async () => [...list], arriving: () => arriving });
+    // Resolves at once although the published state has not arrived (the queue must not wait for it).
+    let settled = false;
+    await g.captureCleanBoot().then(() => (settled = true));
+    expect(settled).toBe(true);
+    expect(calls.take).toBe(0);
+    // It still becomes the golden one once it arrives.
+    list.push(info("published-x", true));
+    arrive();
+    expect((await g.ensure()).id).toBe("published-x");
+
+    const clean = host([], true);
+    await new GoldenCheckpoints(clean.h).captureCleanBoot();
+    expect(clean.calls.take).toBe(1);
+  });
+
   it("takes the golden once on a clean boot, shared by concurrent callers, and drops goldens of older guest builds", async () => {
     const { h, calls } = host([info("old-build", true, "guest-old/1/1/0.5.462"), info("user", false)], true);
     const g = new GoldenCheckpoints(h);
