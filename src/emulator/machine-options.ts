@@ -20,6 +20,9 @@ type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, images?: UserImage[]): Promise<V86Options> {
   const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
   const guestUrl = config.guestUrl ?? GUEST_URLS[config.guest ?? "busybox"];
+  // Independent requests go out together: a reload's resume waits for all of them.
+  const guestManifest = loadGuestManifest(guestUrl);
+  guestManifest.catch(() => undefined); // awaited below; a failure must not also go unhandled
   owner.lazySupport = await detectLazySupport();
   // The loader worker and its IndexedDB handles take tens of ms to start: not on the first restore's path.
   if (owner.lazySupport.available) owner.checkpoints().lazy.warm();
@@ -41,7 +44,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   owner.guestAutomation = owner.automationChannel = false;
   owner.secureSession = false;
   if (images) {
-    const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
+    const { manifest, baseUrl } = await guestManifest;
     const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
     const drives = await attachUserDrives(images, { secure: config.disk === "secure", notice: (level, message) => owner.notice(level, message), freshSession: owner.standby });
     owner.userDrives = drives.sessions;
@@ -53,40 +56,39 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     owner.identity = await ownMachineIdentity(images, { memoryBytes: config.memoryMiB * MIB, vgaMemoryBytes: config.vgaMemoryMiB * MIB, v86Version: V86_VERSION });
     return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...drives.options };
   }
-  const { manifest, baseUrl } = await loadGuestManifest(guestUrl);
+  const { manifest, baseUrl } = await guestManifest;
   // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its
   // 7 MiB off the network while a shared checkpoint's first chunks are wanted.
   let kernel: Promise<KernelFiles> | undefined;
   owner.kernel = () => (kernel ??= loadKernel(baseUrl, manifest, forRestore ? () => undefined : progress));
-  const [{ bios, vgaBios }, kernelFiles] = await Promise.all([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : owner.kernel()]);
-  const guest = { manifest, baseUrl, bios, vgaBios };
   owner.guestAutomation = owner.automationChannel = manifest.automationConsole === "ttyS1";
   owner.identity = {
     memoryBytes: config.memoryMiB * MIB,
     vgaMemoryBytes: config.vgaMemoryMiB * MIB,
     v86Version: V86_VERSION,
-    guestImageId: guest.manifest.inputsHash,
+    guestImageId: manifest.inputsHash,
   };
-  const disk = guest.manifest.files.disk;
-  const diskUrl = new URL(disk.path, guest.baseUrl).href;
-  let hda: V86File;
-  if (config.disk === "memory") {
-    hda = { buffer: await fetchWithProgress(diskUrl, "disk image", progress, disk.size) };
-  } else {
+  const disk = manifest.files.disk;
+  const diskUrl = new URL(disk.path, baseUrl).href;
+  const openDisk = async (): Promise<V86File> => {
+    if (config.disk === "memory") return { buffer: await fetchWithProgress(diskUrl, "disk image", progress, disk.size) };
     owner.disk = await DiskSession.open({
       url: diskUrl,
       file: disk,
-      blockHashes: await loadBlockHashes(guest.baseUrl, guest.manifest),
+      blockHashes: await loadBlockHashes(baseUrl, manifest),
       secure: config.disk === "secure",
       freshSession: owner.standby,
       notice: (level, message) => owner.notice(level, message),
     });
-    hda = owner.disk.disk;
-  }
+    return owner.disk.disk;
+  };
+  // Firmware, kernel and disk at once; every one settles before a failure is thrown, so a disk
+  // opened beside a failed download is owned (owner.disk) and closed by the failed boot.
+  const [firmware, kernelFiles, hda] = await settledAll([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : owner.kernel(), openDisk()] as const);
   return {
     ...base,
-    bios: { buffer: guest.bios },
-    vga_bios: { buffer: guest.vgaBios },
+    bios: { buffer: firmware.bios },
+    vga_bios: { buffer: firmware.vgaBios },
     ...(kernelFiles ? kernelOptions(kernelFiles) : {}),
     hda,
   };
@@ -94,4 +96,12 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
 
 export function kernelOptions(k: KernelFiles): Pick<V86Options, "bzimage" | "initrd" | "cmdline"> {
   return { bzimage: { buffer: k.bzimage }, initrd: { buffer: k.initrd }, cmdline: k.cmdline };
+}
+
+/** Promise.all that waits for every promise before rejecting with the first failure. */
+async function settledAll<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }

@@ -46,6 +46,9 @@ export class ShareFacetImpl implements ShareFacet {
       throw e;
     }
     const ready = prepared;
+    // The loader opens the share now, so the pack streams while the machine finishes booting
+    // and the device state is applied (a first visit's shell waits for those pages).
+    if (ready.kind === "lazy" && m.lazySupport.available) controller.lazy.warm(ready.opened);
     return m.afterBoot(
       booting,
       config,

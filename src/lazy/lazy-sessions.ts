@@ -58,8 +58,8 @@ export class LazyRestores {
   }
 
   /** Starts the loader worker ahead of the first lazy restore (it opens its stores on "warm"). */
-  warm(): void {
-    this.#ensureLoader().postMessage({ type: "warm" });
+  warm(share?: OpenedShareLink): void {
+    this.#ensureLoader().postMessage({ type: "warm", ...(share ? { share } : {}) });
   }
 
   /** Called when a shared checkpoint opened lazily is complete in this browser (and listed). */

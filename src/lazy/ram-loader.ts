@@ -43,6 +43,8 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
   const decoded = new DecodedChunkCache(32 * 1024 * 1024);
   /** The working-set recorder of each running session. */
   const recorders = new Map<number, (pages: readonly number[]) => void>();
+  /** A share opened ahead of its session (its pack already streaming); taken by the session that begins on it. */
+  let preopened: { id: string; source: Promise<SharedRamSource> } | undefined;
 
   return (m) => {
     if (m?.type === "touched") {
@@ -52,6 +54,11 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
     if (m?.type === "warm") {
       void store().catch(() => undefined);
       void workingSets().catch(() => undefined);
+      if (m.share) {
+        const source = deps.openShared(m.share);
+        source.catch(() => undefined); // a session that begins on it sees the failure
+        preopened = { id: m.share.manifest.id, source };
+      }
       return;
     }
     if (m?.type !== "begin") return;
@@ -64,7 +71,9 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
         let onPrefetched: (() => Promise<void>) | undefined;
         let unpin: (() => Promise<void>) | undefined;
         if (m.share) {
-          const shared = await deps.openShared(m.share);
+          const early = preopened?.id === m.share.manifest.id ? preopened.source : undefined;
+          preopened = undefined;
+          const shared = await (early ?? deps.openShared(m.share));
           if (shared.manifest.id !== m.checkpointId) throw new Error(`the link names checkpoint ${shared.manifest.id}, not ${m.checkpointId}`);
           source = shared;
           onPrefetched = async () => {

@@ -43,7 +43,26 @@ export class ResetController {
     this.config = config;
     this.goldenId = goldenId;
     this.goldenKey = machineKey;
-    this.standby.prepare(config, goldenId);
+    // A spare machine restores all of the golden RAM: on two cores that competes with the lazy
+    // restore of the session that just started (its first pages, the shell's first answer).
+    void this.whenRestored().then(() => {
+      if (this.goldenId === goldenId) this.standby.prepare(config, goldenId);
+    });
+  }
+
+  /** Resolves once the running machine has all of its RAM (no lazy restore loading), or stops. */
+  private whenRestored(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const stop = this.client.on((event) => {
+        if ((event.type === "lazy" && !event.status.active) || (event.type === "state" && event.state !== "running" && event.state !== "paused")) done();
+      });
+      const done = () => {
+        stop();
+        resolve();
+      };
+      // Asked after listening, so a restore that completes in between is not missed.
+      void this.client.remote.checkpoints.lazyStatus().then((s) => !s.active && done(), done);
+    });
   }
 
   /** The page booted `config`: a reset point chosen from now on is that machine's. */

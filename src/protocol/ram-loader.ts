@@ -31,6 +31,11 @@ export interface BeginMessage {
 /** Emulator worker -> loader, ahead of the first restore: open the stores now. */
 export interface WarmMessage {
   type: "warm";
+  /**
+   * The share the next session will begin on, known before the machine can run: it is opened now
+   * so its pack (the pages the guest wants first) streams while the device state is applied.
+   */
+  share?: OpenedShareLink;
 }
 
 /** Emulator worker -> loader: pages the guest touched for the first time since the restore (its working set). */

@@ -1,0 +1,52 @@
+// A share opened ahead of its session: the loader opens it on "warm" (its pack starts streaming
+// while the machine is still being prepared) and the session that begins on it takes that one
+// instead of opening the link a second time; another link is opened on its own.
+import "fake-indexeddb/auto";
+import { describe, expect, it } from "vitest";
+import { CONTROL, createFaultBuffers } from "../../../src/lazy/fault-channel";
+import { ramLoader, type LocalCheckpoints, type SharedRamSource } from "../../../src/lazy/ram-loader";
+import type { LoaderMessage } from "../../../src/protocol/ram-loader";
+import type { OpenedShareLink } from "../../../src/protocol/checkpoint-io";
+import type { CheckpointManifest } from "../../../src/checkpoint/manifest";
+
+const CHUNK = 32 * 1024;
+const link = (id: string) => ({ manifest: { id, chunkSize: CHUNK, ram: { length: CHUNK, chunks: [null] } } }) as unknown as OpenedShareLink;
+
+function source(id: string): SharedRamSource {
+  return {
+    manifest: { id } as CheckpointManifest,
+    read: async () => new Uint8Array(CHUNK),
+    readMany: async (indices) => indices.map(() => new Uint8Array(CHUNK)),
+    commitIfComplete: async () => true,
+  };
+}
+
+async function begin(handle: ReturnType<typeof ramLoader>, posted: LoaderMessage[], session: number, share: OpenedShareLink) {
+  const buffers = createFaultBuffers(CHUNK);
+  handle({ type: "begin", session, checkpointId: share.manifest.id, buffers, order: [], share });
+  for (let i = 0; i < 200 && !posted.some((p) => p.session === session && p.type === "ready"); i++) await new Promise((r) => setTimeout(r, 5));
+  // Ends the session's fault loop: the test has what it needs.
+  Atomics.store(new Int32Array(buffers.control), CONTROL.closed, 1);
+  Atomics.notify(new Int32Array(buffers.control), CONTROL.state);
+}
+
+describe("ramLoader: a share opened ahead of its session", () => {
+  it("is opened once, on warm, and used by the session that begins on it", async () => {
+    const opened: string[] = [];
+    const posted: LoaderMessage[] = [];
+    const handle = ramLoader({
+      store: async () => ({}) as LocalCheckpoints,
+      openShared: async (l) => (opened.push(l.manifest.id), source(l.manifest.id)),
+      post: (m) => void posted.push(m),
+    });
+    handle({ type: "warm", share: link("shared-a") });
+    expect(opened).toEqual(["shared-a"]);
+    await begin(handle, posted, 1, link("shared-a"));
+    expect(posted.filter((p) => p.session === 1).map((p) => p.type)).toContain("ready");
+    expect(opened).toEqual(["shared-a"]);
+    // Taken once: a later session on another link opens that link itself.
+    await begin(handle, posted, 2, link("shared-b"));
+    expect(opened).toEqual(["shared-a", "shared-b"]);
+    expect(posted.filter((p) => p.session === 2).map((p) => p.type)).toContain("ready");
+  });
+});
