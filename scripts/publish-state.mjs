@@ -20,6 +20,8 @@ function builderHash() {
   const h = createHash("sha256");
   for (const f of readdirSync(BUILDER_DIR).sort()) h.update(f).update(readFileSync(join(BUILDER_DIR, f)));
   h.update(readFileSync(fileURLToPath(import.meta.url)));
+  // The machine's devices are the browser's (build.ts takes them from there): a change republishes.
+  h.update(readFileSync(join(ROOT, "src", "v86", "machine-devices.ts")));
   return h.digest("hex");
 }
 

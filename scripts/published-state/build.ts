@@ -15,6 +15,7 @@ import { keepTscContinuous, type TscCpu } from "../../src/v86/continuous-tsc";
 import { WalkRecorder, type RecorderCpu } from "../../src/v86/walk-recorder";
 import { copyRam, saveDeviceState, type EngineEmulator } from "../../src/v86/state";
 import { V86_VERSION } from "../../src/v86/version";
+import { machineDevices } from "../../src/v86/machine-devices";
 import { initCodec } from "../../src/checkpoint/codec";
 import { captureCheckpoint } from "../../src/checkpoint/capture";
 import { CheckpointStore } from "../../src/checkpoint/checkpoint-store";
@@ -106,11 +107,10 @@ export async function buildPublishedState(paths: BuildPaths, log: (line: string)
   };
   const pristine = new Uint8Array(file("disk"));
   const { wasm_fn, loaded } = lazyWasmFn(new Uint8Array(readFileSync(paths.lazyWasm)));
-  // The browser's machine (src/emulator/machine-options.ts): the same devices, or its restore would differ.
+  // The browser's machine (src/emulator/machine-options.ts): the same devices (src/v86/machine-devices.ts), or its restore would differ.
   const emulator = new V86({
     wasm_fn,
-    memory_size: DEFAULT_CONFIG.memoryMiB * MIB,
-    vga_memory_size: DEFAULT_CONFIG.vgaMemoryMiB * MIB,
+    ...machineDevices({ memoryBytes: DEFAULT_CONFIG.memoryMiB * MIB, vgaMemoryBytes: DEFAULT_CONFIG.vgaMemoryMiB * MIB }),
     bios: { buffer: file("bios") },
     vga_bios: { buffer: file("vgaBios") },
     bzimage: { buffer: file("bzimage") },
@@ -118,12 +118,6 @@ export async function buildPublishedState(paths: BuildPaths, log: (line: string)
     cmdline: guest.cmdline,
     hda: { buffer: pristine.slice().buffer },
     autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-    uart1: true,
-    filesystem: {},
-    net_device: { type: "virtio", relay_url: "fetch" },
   } as never) as unknown as NodeEmulator;
   let automation = "";
   emulator.add_listener("serial1-output-byte", (byte) => void (automation += String.fromCharCode(byte)));

@@ -7,6 +7,7 @@ import { detectLazySupport } from "../v86/lazy-support";
 import { V86_WASM_URL } from "../v86/machine";
 import type { V86File, V86Options } from "../v86/types";
 import { V86_VERSION } from "../v86/version";
+import { machineDevices } from "../v86/machine-devices";
 import { DiskSession } from "./disk-session";
 import type { MachineOwner } from "./machine-owner";
 import { attachUserDrives, ownMachineIdentity, type UserImage } from "./user-drives";
@@ -28,18 +29,9 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   if (owner.lazySupport.available) owner.checkpoints().lazy.warm();
   const base: Omit<V86Options, "bios" | "vga_bios"> = {
     ...(owner.lazySupport.available ? { wasm_fn: owner.lazySupport.wasm.wasm_fn as V86Options["wasm_fn"] } : { wasm_path: V86_WASM_URL }),
-    memory_size: config.memoryMiB * MIB,
-    vga_memory_size: config.vgaMemoryMiB * MIB,
-    autostart: !forRestore,
-    disable_keyboard: true, // v86's keyboard adapter listens on window; keys come via keyboardInput
-    disable_mouse: true,
-    disable_speaker: true,
-    // COM2 on every machine, so every checkpoint has the same devices; only the built-in guest
-    // runs a shell on it (owner.automationChannel).
-    uart1: true,
-    // The host folder (/mnt/host) and the network card, on every machine for the same reason.
-    filesystem: {},
+    ...machineDevices({ memoryBytes: config.memoryMiB * MIB, vgaMemoryBytes: config.vgaMemoryMiB * MIB }),
     ...owner.network.options(config.network),
+    autostart: !forRestore,
   };
   owner.guestAutomation = owner.automationChannel = false;
   owner.secureSession = false;

@@ -64,9 +64,9 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
     if (m?.type !== "begin") return;
     void (async () => {
       try {
-        const s = await store();
-        const ws = await workingSets();
-        const workingSet = await ws.get(m.checkpointId).catch(() => []);
+        // Stores and the working set are read together: the guest waits for "ready".
+        const [s, ws] = await Promise.all([store(), workingSets()]);
+        const workingSetRead = ws.get(m.checkpointId).catch((): number[] => []);
         let source: ChunkSource;
         let onPrefetched: (() => Promise<void>) | undefined;
         let unpin: (() => Promise<void>) | undefined;
@@ -87,6 +87,7 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
           unpin = await s.pin(`lazy-restore:${m.session}:${m.checkpointId}`, manifest.ram.chunks.filter((h): h is string => !!h));
           source = cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded);
         }
+        const workingSet = await workingSetRead;
         const record = recordWorkingSet(ws, m.checkpointId, undefined, workingSet);
         recorders.set(m.session, record);
         setTimeout(() => recorders.delete(m.session), RECORD_MS + 1000);
