@@ -1,6 +1,6 @@
 /** The machine facet: power, input, screen text, statistics (see src/protocol/machine.ts). */
 import type { MachineFacet, Stats } from "../protocol";
-import type { MachineConfig } from "../protocol/machine-config";
+import { validateMachineConfig, type MachineConfig } from "../protocol/machine-config";
 import { cpuMode, ramView, type EngineEmulator } from "../v86/state";
 import { kernelOptions } from "./machine-options";
 import type { MachineOwner } from "./machine-owner";
@@ -89,6 +89,14 @@ export class MachineFacetImpl implements MachineFacet {
 
   stats(): Stats {
     return this.m.stats();
+  }
+
+  prefetchBoot(config: MachineConfig): void {
+    try {
+      this.m.bootInputs.prefetch(validateMachineConfig(config));
+    } catch {
+      // A config the boot will refuse: the boot says why, a prefetch has nothing to fetch.
+    }
   }
 
   setAutosaveInterval(seconds: number): void {

@@ -1,9 +1,7 @@
 /** What a machine is built from: firmware, kernel or the user's image, and the layered disk. */
-import { GUEST_URLS } from "../protocol/guest-manifest";
 import type { MachineConfig } from "../protocol/machine-config";
 import { fetchWithProgress } from "../guest/fetch-with-progress";
-import { loadBlockHashes, loadFirmware, loadGuestManifest, loadKernel, type KernelFiles } from "../guest/guest-loader";
-import { detectLazySupport } from "../v86/lazy-support";
+import { loadKernel, type KernelFiles } from "../guest/guest-loader";
 import { V86_WASM_URL } from "../v86/machine";
 import type { V86File, V86Options } from "../v86/types";
 import { V86_VERSION } from "../v86/version";
@@ -20,11 +18,9 @@ type OnProgress = (p: { label: string; loaded: number; total: number }) => void;
 /** `images`: the user's drives, opened and checked before the running machine stopped (set exactly when the config has drives). */
 export async function buildMachineOptions(owner: MachineOwner, config: MachineConfig, forRestore: boolean, images?: UserImage[]): Promise<V86Options> {
   const progress: OnProgress = (p) => owner.emit({ type: "progress", progress: p });
-  const guestUrl = config.guestUrl ?? GUEST_URLS[config.guest ?? "busybox"];
-  // Independent requests go out together: a reload's resume waits for all of them.
-  const guestManifest = loadGuestManifest(guestUrl);
-  guestManifest.catch(() => undefined); // awaited below; a failure must not also go unhandled
-  owner.lazySupport = await detectLazySupport();
+  // Independent requests go out together (or went out already: a reload prefetches them).
+  const inputs = owner.bootInputs.take(config, progress);
+  owner.lazySupport = await inputs.lazy;
   // The loader worker and its IndexedDB handles take tens of ms to start: not on the first restore's path.
   if (owner.lazySupport.available) owner.checkpoints().lazy.warm();
   const base: Omit<V86Options, "bios" | "vga_bios"> = {
@@ -36,8 +32,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   owner.guestAutomation = owner.automationChannel = false;
   owner.secureSession = false;
   if (images) {
-    const { manifest, baseUrl } = await guestManifest;
-    const { bios, vgaBios } = await loadFirmware(baseUrl, manifest, progress);
+    const { bios, vgaBios } = await inputs.firmware;
     const drives = await attachUserDrives(images, { secure: config.disk === "secure", notice: (level, message) => owner.notice(level, message), freshSession: owner.standby });
     owner.userDrives = drives.sessions;
     owner.userDriveKinds = drives.writableKinds;
@@ -48,7 +43,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     owner.identity = await ownMachineIdentity(images, { memoryBytes: config.memoryMiB * MIB, vgaMemoryBytes: config.vgaMemoryMiB * MIB, v86Version: V86_VERSION });
     return { ...base, bios: { buffer: bios }, vga_bios: { buffer: vgaBios }, ...drives.options };
   }
-  const { manifest, baseUrl } = await guestManifest;
+  const { manifest, baseUrl } = await inputs.guest;
   // A machine booted for a restore needs no kernel until a reboot: fetching it then keeps its
   // 7 MiB off the network while a shared checkpoint's first chunks are wanted.
   let kernel: Promise<KernelFiles> | undefined;
@@ -67,7 +62,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
     owner.disk = await DiskSession.open({
       url: diskUrl,
       file: disk,
-      blockHashes: await loadBlockHashes(baseUrl, manifest),
+      blockHashes: await inputs.blockHashes(),
       secure: config.disk === "secure",
       freshSession: owner.standby,
       notice: (level, message) => owner.notice(level, message),
@@ -76,7 +71,7 @@ export async function buildMachineOptions(owner: MachineOwner, config: MachineCo
   };
   // Firmware, kernel and disk at once; every one settles before a failure is thrown, so a disk
   // opened beside a failed download is owned (owner.disk) and closed by the failed boot.
-  const [firmware, kernelFiles, hda] = await settledAll([loadFirmware(baseUrl, manifest, progress), forRestore ? undefined : owner.kernel(), openDisk()] as const);
+  const [firmware, kernelFiles, hda] = await settledAll([inputs.firmware, forRestore ? undefined : owner.kernel(), openDisk()] as const);
   return {
     ...base,
     bios: { buffer: firmware.bios },

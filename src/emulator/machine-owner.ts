@@ -19,6 +19,7 @@ import { AutosaveTimer, CONTINUOUS_SAVE_SECONDS, PERIODIC_SAVE_SECONDS } from ".
 import { CheckpointController, machineKey, GOLDEN_LABEL, type Machine } from "./checkpoint-controller";
 import type { DiskSession } from "./disk-session";
 import { GoldenCheckpoints } from "./golden-checkpoints";
+import { BootInputsAhead } from "./boot-inputs";
 import { buildMachineOptions } from "./machine-options";
 import { RunClock } from "./run-clock";
 import { SerialBatcher } from "./serial-batcher";
@@ -45,6 +46,7 @@ export class MachineOwner {
   identity: MachineIdentity | undefined;
   /** Whether this machine runs the instrumented wasm (lazy restore), or why not. */
   lazySupport: LazySupport = { available: false, reason: "the machine is off" };
+  readonly bootInputs = new BootInputsAhead();
   disk: DiskSession | undefined;
   /** A user's writable drives (copy-on-write overlays): flushed and closed at power-off. */
   userDrives: DiskSession[] = [];

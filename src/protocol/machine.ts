@@ -74,6 +74,8 @@ export interface MachineFacet {
   /** Text of the VGA text screen, one string per row (empty in graphics mode). */
   screenText(): string[];
   stats(): Stats;
+  /** Starts fetching what a boot of `config` needs (a reload asks while it looks up its session). */
+  prefetchBoot(config: MachineConfig): void;
   /** Period of automatic saves of the running session in seconds; 0 turns them off. */
   setAutosaveInterval(seconds: number): void;
   /** The period set by setAutosaveInterval, or null while the automatic one applies (a standby switched in takes it over). */

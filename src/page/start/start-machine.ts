@@ -42,6 +42,9 @@ function mark(kind: StartKind): void {
 export async function resumeOrBoot(host: StartHost): Promise<void> {
   const config = host.config();
   const { client, params } = host;
+  // Whichever way it starts, the machine needs the guest's manifest, firmware and wasm: fetched
+  // while the saved sessions are listed, not after.
+  void client.remote.machine.prefetchBoot(config);
   // The user's own image ran last: bring that machine back, never the built-in guest instead.
   const own = rememberedMachine();
   if (own) {
