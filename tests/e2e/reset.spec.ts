@@ -4,8 +4,9 @@ import { findInIndexedDb } from "../support/idb";
 test("reset returns to the exact golden state: files, shell state and memory of the session are gone", async ({ vm }) => {
   const busybox = await vm.run("md5sum /bin/busybox");
   await vm.run("export LEFTOVER=1; mkdir -p /root/work && cd /root/work && echo junk > junk.txt && sync");
-  const { resetMs } = await vm.reset();
-  expect(resetMs).toBeLessThan(5_000);
+  // A switch to the standby or the golden state put back in place, never a boot (its speed is bench:reboot's).
+  const outcome = await vm.reset();
+  expect(outcome.usedStandby || outcome.pagesCopied !== undefined).toBe(true);
   expect(await vm.run("echo \"[$LEFTOVER]\"; pwd; ls /root/work 2>&1")).toBe("[]\n/root\nls: /root/work: No such file or directory");
   expect(await vm.run("md5sum /bin/busybox")).toBe(busybox);
   await expect(vm.page.locator("#status-state")).toHaveText("running");
@@ -64,10 +65,15 @@ test("a reload starts from the golden state without booting", async ({ browser }
   await page.reload();
   await page.waitForFunction(() => typeof window.snap86 === "object");
   // No autosave: the page boots fresh, then its golden exists already, so reset is instant.
+  const bootStarted = Date.now();
   await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 150_000 }));
+  const bootMs = Date.now() - bootStarted;
   const golden = await page.evaluate(() => window.snap86.ensureGolden());
   expect(golden.golden).toBe(true);
-  expect((await vmOf(page).reset()).resetMs).toBeLessThan(5_000);
+  // A reset that booted would take as long as that boot; from the golden state it takes a small
+  // part of it (both slow down alike on a loaded machine, so they are compared, not timed).
+  const reset = await vmOf(page).reset();
+  expect(reset.resetMs).toBeLessThan(bootMs / 2);
   expect(await vm.run("echo hello")).toBe("hello");
   await context.close();
 });
