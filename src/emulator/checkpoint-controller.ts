@@ -223,10 +223,14 @@ export class CheckpointController {
     this.lazy.abortActive();
     await whenDisksIdle(machine);
     await branchDisks(machine, loaded.manifest);
-    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, localChunks(this.golden ? [{ chunks: this.golden.chunks, chunk: (i) => this.golden?.ram.chunk(i) }] : []), share, () =>
+    const golden = localChunks(this.golden ? [{ chunks: this.golden.chunks, chunk: (i) => this.golden?.ram.chunk(i) }] : []);
+    await this.lazy.start(emulator as unknown as LazyEmulator, wasm, loaded, golden, {
+      ...(share ? { share } : {}),
       // A share link's chunks reach this browser's store only as the loader fetches them.
-      this.tracking?.restored(loaded.manifest.id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, share === undefined),
-    );
+      onRestored: () => this.tracking?.restored(loaded.manifest.id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, share === undefined),
+      // Restoring a session save is resuming the machine's session (a reload, mostly).
+      ...(loaded.manifest.label === AUTOSAVE_LABEL ? { resumeKey: `resume:${machineKey(machine.identity)}` } : {}),
+    });
     await emulator.run();
   }
 

@@ -245,7 +245,9 @@ export class MachineOwner {
   /** Deletions a closed tab cut short, finished in the background once this machine runs. */
   cleanUpAfterStart(): void {
     if (this.standby) return;
-    this.wipe.startCleanup(this.writableDisks(), (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`));
+    // Its deletions lock the chunk store a lazy restore's first faults read: it waits for all of RAM.
+    const restoring = this.controller?.lazy.active ? this.controller.lazy.settle().catch(() => undefined) : undefined;
+    void Promise.resolve(restoring).then(() => this.wipe.startCleanup(this.writableDisks(), (message) => this.notice("error", `Cleaning up deleted data failed: ${message}`)));
   }
 
   /** A standby machine never autosaves: it is nobody's session until it is switched in. */

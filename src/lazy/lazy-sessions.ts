@@ -121,10 +121,15 @@ export class LazyRestores {
     wasm: LazyWasmHandle,
     loaded: { manifest: CheckpointManifest; deviceState: ArrayBuffer },
     local?: LocalChunks,
-    share?: OpenedShareLink,
-    /** RAM is the checkpoint's now, before anything writes to it (dirty tracking restarts here). */
-    onRestored?: () => void,
+    options: {
+      share?: OpenedShareLink;
+      /** RAM is the checkpoint's now, before anything writes to it (dirty tracking restarts here). */
+      onRestored?: () => void;
+      /** A resume of the machine's session (see BeginMessage.resumeKey). */
+      resumeKey?: string;
+    } = {},
   ): Promise<void> {
+    const { share, onRestored, resumeKey } = options;
     this.abortActive();
     this.#recorder?.disarm();
     const loader = this.#ensureLoader();
@@ -138,6 +143,7 @@ export class LazyRestores {
       loader,
       ...(local ? { local } : {}),
       ...(share ? { share } : {}),
+      ...(resumeKey ? { resumeKey } : {}),
       restoreState: () => emulator.v86.restore_state(loaded.deviceState),
       ...(onRestored ? { onRestored } : {}),
       onFatal: (error) => this.#fatal(emulator, id, error),

@@ -46,6 +46,10 @@ export function chunksOfPages(pages: readonly number[], pagesPerChunk: number): 
 /** Working-set chunks read at once when a session begins: the guest will want them within moments. */
 const WORKING_SET_LIMIT = 512;
 const WORKING_SET_BATCH = 32;
+/** Working-set batches read ahead of the one being sent. */
+const HOT_READS_AHEAD = 2;
+/** After this many working-set chunks went out, "warmed": 2 MiB, a few tens of ms from IndexedDB. */
+export const WARM_CHUNKS = 64;
 
 export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionOptions, post: (m: LoaderMessage, transfer?: Transferable[]) => void): Promise<void> {
   const cache = new Map<number, Uint8Array>();
@@ -93,18 +97,31 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
         sent++;
       });
     };
-    // The recorded working set: every read started at once (in parallel batches), so the first
-    // faults find their chunks in flight or decoded instead of queueing behind prefetch.
+    // The recorded working set first, so the first faults find their chunks in flight or decoded.
     // Growing batches: the first faults come in working-set order, so the first chunks must not
     // wait for a large read to finish.
     const hotBatches: number[][] = [];
     for (let i = 0, size = 2; i < hot.length; i += size, size = Math.min(size * 2, WORKING_SET_BATCH)) hotBatches.push(hot.slice(i, i + size));
-    const hotReads = hotBatches.map((indices) => read(indices));
+    // Only a few batches ahead: a fault's own read queues behind every read already issued (one
+    // IndexedDB queue, one thread decoding and verifying), and the guest waits on that fault.
+    const hotReads: Array<Promise<Uint8Array[]>> = [];
+    const startHot = (b: number): void => {
+      if (b < hotBatches.length) hotReads[b] ??= read(hotBatches[b]);
+    };
+    for (let b = 0; b < HOT_READS_AHEAD; b++) startHot(b);
+    let warmed = false;
+    const warm = (): void => {
+      if (!warmed) post({ type: "warmed", session: opts.session });
+      warmed = true;
+    };
     for (let b = 0; b < hotBatches.length; b++) {
       const chunks = await hotReads[b];
+      startHot(b + HOT_READS_AHEAD);
       if (isClosed(opts.buffers)) return;
       send(hotBatches[b], chunks);
+      if (sent >= WARM_CHUNKS) warm();
     }
+    warm();
     const rest = order.slice(hot.length);
     for (let from = 0; from < rest.length; from += batch) {
       await waitForWindow(opts.buffers, sent, window);

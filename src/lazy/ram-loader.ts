@@ -66,7 +66,7 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
       try {
         // Stores and the working set are read together: the guest waits for "ready".
         const [s, ws] = await Promise.all([store(), workingSets()]);
-        const workingSetRead = ws.get(m.checkpointId).catch((): number[] => []);
+        const workingSetRead = Promise.all([ws.get(m.checkpointId), m.resumeKey ? ws.get(m.resumeKey) : []]).catch((): number[][] => [[], []]);
         let source: ChunkSource;
         let onPrefetched: (() => Promise<void>) | undefined;
         let unpin: (() => Promise<void>) | undefined;
@@ -87,9 +87,11 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
           unpin = await s.pin(`lazy-restore:${m.session}:${m.checkpointId}`, manifest.ram.chunks.filter((h): h is string => !!h));
           source = cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded);
         }
-        const workingSet = await workingSetRead;
-        const record = recordWorkingSet(ws, m.checkpointId, undefined, workingSet);
-        recorders.set(m.session, record);
+        const [own, resumed] = await workingSetRead;
+        // What the last resume of this machine touched first, then the checkpoint's own set.
+        const workingSet = [...new Set([...resumed, ...own])];
+        const records = [recordWorkingSet(ws, m.checkpointId, undefined, own), ...(m.resumeKey ? [recordWorkingSet(ws, m.resumeKey, undefined, resumed)] : [])];
+        recorders.set(m.session, (pages) => records.forEach((record) => record(pages)));
         setTimeout(() => recorders.delete(m.session), RECORD_MS + 1000);
         post({ type: "ready", session: m.session });
         try {

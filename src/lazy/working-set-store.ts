@@ -8,6 +8,8 @@ import { openWorkingSetDb, type WorkingSetDb } from "../storage/working-set-db";
 /** How long after a restore first touches count as the working set. */
 export const RECORD_MS = 5000;
 export const MAX_PAGES = 8192;
+/** When a recording is first written (then again when its window closes). */
+const EARLY_WRITE_MS = 1000;
 
 export class WorkingSetStore {
   /** What this loader learned, usable at once: a restore right after another must not wait for the write. */
@@ -56,7 +58,9 @@ export function recordWorkingSet(store: WorkingSetStore, checkpointId: string, w
   const start = performance.now();
   const seen: number[] = [];
   const known = new Set<number>();
-  setTimeout(() => void store.merge(checkpointId, seen).catch(() => undefined), windowMs);
+  // Written after the first second too: a tab reloaded again within the window (a user who
+  // reloads twice) must not lose what this resume learned.
+  for (const at of new Set([Math.min(EARLY_WRITE_MS, windowMs), windowMs])) setTimeout(() => void store.merge(checkpointId, [...seen]).catch(() => undefined), at);
   return (pages) => {
     if (performance.now() - start >= windowMs) return;
     const count = seen.length;

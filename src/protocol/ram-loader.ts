@@ -26,6 +26,13 @@ export interface BeginMessage {
   share?: OpenedShareLink;
   /** The checkpoint's manifest as the emulator worker has it: no IndexedDB read before "ready". */
   manifest?: CheckpointManifest;
+  /**
+   * A resume of a machine's session (a reload restores its newest session save). Saves replace
+   * each other every second, so a checkpoint's own working set is never the one the last resume
+   * recorded: pages touched first after a resume are also kept under this key (one per machine)
+   * and prefetched first at the next resume, whichever save it restores.
+   */
+  resumeKey?: string;
 }
 
 /** Emulator worker -> loader, ahead of the first restore: open the stores now. */
@@ -54,6 +61,11 @@ export type LoaderMessage =
   /** Pages ahead of their chunks (a share's pack): page k of `data` is RAM page `pages[k]`. */
   | { type: "pages"; session: number; pages: number[]; data: Uint8Array }
   | { type: "prefetched"; session: number }
+  /**
+   * The working set's first chunks were all sent (those before this message): a restore from this
+   * browser's store lets the guest run once they are in, so its first steps do not fault one by one.
+   */
+  | { type: "warmed"; session: number }
   /** A shared checkpoint's RAM is all stored in this browser: it is listed now. */
   | { type: "stored"; session: number }
   | { type: "error"; session: number; message: string };

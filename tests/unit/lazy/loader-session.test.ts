@@ -96,6 +96,28 @@ describe("runLoaderSession", () => {
     await done;
   });
 
+  it("says \"warmed\" once the working set's chunks went out, before the rest (a local resume waits for it)", async () => {
+    const { store, manifest } = await makeCheckpoint();
+    const buffers = createFaultBuffers(CHUNK);
+    const control = new Int32Array(buffers.control);
+    const messages: LoaderMessage[] = [];
+    // Pages of chunks 3 and 0 were touched first: those two go out first, then "warmed".
+    const workingSet = [3 * (CHUNK / 4096), 0];
+    const done = runLoaderSession(new StoreChunkSource(store, manifest), { session: 9, buffers, order: [0, 2, 3, 5], workingSet, batch: 1, window: 8 }, (m) => {
+      messages.push(m);
+      if (m.type === "chunk") {
+        Atomics.add(control, CONTROL.consumed, 1);
+        Atomics.notify(control, CONTROL.consumed);
+      }
+    });
+    await expect.poll(() => messages.some((m) => m.type === "prefetched")).toBe(true);
+    const sequence = messages.map((m) => (m.type === "chunk" ? m.index : m.type));
+    expect(sequence).toEqual([3, 0, "warmed", 2, 5, "prefetched"]);
+    Atomics.store(control, CONTROL.closed, 1);
+    Atomics.notify(control, CONTROL.state);
+    await done;
+  });
+
   it("answers a fault while prefetch is held back by the window", async () => {
     const { store, manifest, chunks } = await makeCheckpoint();
     const buffers = createFaultBuffers(CHUNK);

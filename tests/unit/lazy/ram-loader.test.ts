@@ -1,6 +1,6 @@
-// A share opened ahead of its session: the loader opens it on "warm" (its pack starts streaming
-// while the machine is still being prepared) and the session that begins on it takes that one
-// instead of opening the link a second time; another link is opened on its own.
+// The RAM loader's sessions: a share opened ahead of its session (on "warm", so its pack streams
+// while the machine is still being prepared) is taken by the session that begins on it instead of
+// opening the link again; a resume prefetches first what the machine's last resume touched.
 import "fake-indexeddb/auto";
 import { describe, expect, it } from "vitest";
 import { CONTROL, createFaultBuffers } from "../../../src/lazy/fault-channel";
@@ -8,6 +8,7 @@ import { ramLoader, type LocalCheckpoints, type SharedRamSource } from "../../..
 import type { LoaderMessage } from "../../../src/protocol/ram-loader";
 import type { OpenedShareLink } from "../../../src/protocol/checkpoint-io";
 import type { CheckpointManifest } from "../../../src/checkpoint/manifest";
+import { WorkingSetStore } from "../../../src/lazy/working-set-store";
 
 const CHUNK = 32 * 1024;
 const link = (id: string) => ({ manifest: { id, chunkSize: CHUNK, ram: { length: CHUNK, chunks: [null] } } }) as unknown as OpenedShareLink;
@@ -48,5 +49,29 @@ describe("ramLoader: a share opened ahead of its session", () => {
     await begin(handle, posted, 2, link("shared-b"));
     expect(opened).toEqual(["shared-a", "shared-b"]);
     expect(posted.filter((p) => p.session === 2).map((p) => p.type)).toContain("ready");
+  });
+});
+
+describe("ramLoader: a resume", () => {
+  it("prefetches the pages the machine's last resume touched first, then the checkpoint's own working set", async () => {
+    // 8 chunks of 8 pages; chunk k holds pages 8k..8k+7.
+    const chunks = Array.from({ length: 8 }, (_, k) => `hash-${k}`);
+    const share = { manifest: { id: "autosave-2", chunkSize: CHUNK, ram: { length: 8 * CHUNK, chunks } } } as unknown as OpenedShareLink;
+    const ws = await WorkingSetStore.open();
+    await ws.merge("autosave-2", [8 * 5, 8 * 6]); // before its capture: chunks 5, 6
+    await ws.merge("resume:machine-a", [8 * 2, 8 * 3 + 1]); // after the last resume: chunks 2, 3
+    ws.close();
+    const reads: number[][] = [];
+    const handle = ramLoader({
+      store: async () => ({}) as LocalCheckpoints,
+      openShared: async () => ({ ...source("autosave-2"), readMany: async (indices) => (reads.push([...indices]), indices.map(() => new Uint8Array(CHUNK))) }),
+      post: () => undefined,
+    });
+    const buffers = createFaultBuffers(CHUNK);
+    handle({ type: "begin", session: 7, checkpointId: "autosave-2", buffers, order: [0, 1, 2, 3, 4, 5, 6, 7], share, resumeKey: "resume:machine-a" });
+    await expect.poll(() => reads.flat().length).toBeGreaterThanOrEqual(4);
+    expect(reads.flat().slice(0, 4)).toEqual([2, 3, 5, 6]);
+    Atomics.store(new Int32Array(buffers.control), CONTROL.closed, 1);
+    Atomics.notify(new Int32Array(buffers.control), CONTROL.state);
   });
 });
