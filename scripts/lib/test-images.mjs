@@ -5,6 +5,9 @@
 //   counter-floppy.img  nasm real-mode program, 1.44 MB floppy: prints a counter (screen + COM1)
 //   counter-disk.img    the same program behind an MBR partition table, 4 MiB hard disk
 //   counter-cd.iso      the same program as an El Torito no-emulation CD
+//   pae-floppy.img      nasm program in protected mode with PAE paging (2 MiB and 4 KiB pages,
+//                       RAM reached through non-identity aliases): a counter and a checksum over
+//                       4 MiB it keeps rewriting (screen + COM1)
 //   grub-floppy.img     GRUB's rescue floppy (grub-rescue-pc), padded to a 1.44 MB geometry
 //   grub-cd.iso         GRUB's rescue CD (grub-rescue-pc)
 //   memtest.iso         memtest86+ (ia32 ISO): enables paging and PAE
@@ -21,6 +24,7 @@ const HERE = new URL(".", import.meta.url).pathname;
 const ROOT = join(HERE, "..", "..");
 export const TEST_IMAGES_DIR = join(ROOT, ".cache", "test-images");
 const ASM = join(ROOT, "scripts", "test-images", "counter.asm");
+const PAE_ASM = join(ROOT, "scripts", "test-images", "pae.asm");
 const FLOPPY_144 = 1474560;
 const NETBOOT = "/usr/lib/debian-installer/images/12/i386/text/debian-installer/i386";
 
@@ -32,6 +36,7 @@ export const TEST_IMAGES = [
   { name: "counter-floppy.img", kind: "fda", shows: "snap86 counter on drive 00", mode: "real" },
   { name: "counter-disk.img", kind: "hda", shows: "snap86 counter on drive 80", mode: "real" },
   { name: "counter-cd.iso", kind: "cdrom", shows: "snap86 counter on drive", mode: "real" },
+  { name: "pae-floppy.img", kind: "fda", shows: "snap86 pae counter on drive 00", mode: "pae" },
   { name: "grub-floppy.img", kind: "fda", shows: "GNU GRUB", mode: "protected" },
   { name: "grub-cd.iso", kind: "cdrom", shows: "GNU GRUB", mode: "protected" },
   { name: "memtest.iso", kind: "cdrom", shows: "Memtest86+", mode: "paging" },
@@ -52,6 +57,7 @@ function inputsHash() {
   const h = createHash("sha256");
   h.update(packageVersions());
   h.update(readFileSync(ASM));
+  h.update(readFileSync(PAE_ASM));
   h.update(readFileSync(new URL(import.meta.url)));
   return h.digest("hex");
 }
@@ -82,6 +88,8 @@ function build(dir) {
   run("nasm", ["-f", "bin", "-o", join(cdRoot, "counter.bin"), ASM]);
   padTo(join(cdRoot, "counter.bin"), 2048); // -boot-load-size 4: the BIOS loads four 512-byte sectors
   isoWithBootImage(join(dir, "counter-cd.iso"), cdRoot, "counter.bin");
+  run("nasm", ["-f", "bin", "-o", join(dir, "pae-floppy.img"), PAE_ASM]);
+  padTo(join(dir, "pae-floppy.img"), FLOPPY_144);
   // GRUB's rescue media; the floppy is 1266 KiB, which no floppy drive has: pad to 1.44 MB.
   copyFileSync("/usr/lib/grub-rescue/grub-rescue-floppy.img", join(dir, "grub-floppy.img"));
   padTo(join(dir, "grub-floppy.img"), FLOPPY_144);
