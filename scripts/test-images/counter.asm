@@ -5,9 +5,10 @@
 ; On a floppy or a hard disk it also saves the counter in the disk's second sector after every
 ; count and starts from the saved value ("resumed at N"): a test sees the disk's writes survive a
 ; reboot or a reload (the copy-on-write overlay) while the served image stays as it was. A CD-ROM
-; (drive e0 and up) is read-only: nothing is saved. Booted from a floppy, it also saves the
-; counter in the second sector of the first hard disk (drive 80) when there is one, and prints it
-; at boot ("hard disk at N"): a test of a floppy and a hard disk at once sees both drives' writes.
+; (drive e0 and up) is read-only: nothing is saved. Booted from a floppy with a hard disk (drive
+; 80) beside it, it counts its boots in the hard disk's third sector and prints "hard disk boots
+; N": a test of both drives at once sees the hard disk's writes (a reboot's, never the counting
+; loop's) and the floppy's ("resumed at") come back.
 ;   nasm -f bin [-D HARDDISK] counter.asm   (HARDDISK: an MBR with one partition entry, so media
 ;   detection reads it as a hard disk; the floppy and CD builds have no partition table)
 bits 16
@@ -60,12 +61,17 @@ load_counter:
     cmp byte [drive], 0x80
     jae .own
     mov ax, 0x0201
-    mov dl, 0x80
-    call sector_io_dl
-    jc .own
-    cmp dword [SAVED], 'SNAP'
-    jne .own
-    mov si, disk_label
+    call boots_io
+    jc .own                 ; no hard disk
+    cmp dword [SAVED], 'BOOT'
+    je .counted
+    mov dword [SAVED], 'BOOT'
+    mov word [SAVED + 4], 0
+.counted:
+    inc word [SAVED + 4]
+    mov ax, 0x0301
+    call boots_io
+    mov si, boots_label
     call print
     mov ax, [SAVED + 4]
     call print_dec16
@@ -99,23 +105,22 @@ save_counter:
     mov [SAVED + 4], ax
     mov ax, 0x0301          ; write one sector
     call sector_io
-%ifndef HARDDISK
-    cmp byte [drive], 0x80
-    jae .done
-    mov ax, 0x0301          ; the hard disk's copy (an error when there is none: ignored)
-    mov dl, 0x80
-    call sector_io_dl
-%endif
 .done:
     ret
 
 ; int 13h with AX as given on CHS 0/0/2 of the boot drive, buffer at SAVED.
 sector_io:
-    mov dl, [drive]
-; The same on drive DL.
-sector_io_dl:
-    mov bx, SAVED
     mov cx, 0x0002
+    mov dl, [drive]
+    jmp int13_saved
+%ifndef HARDDISK
+; The same on CHS 0/0/3 of the first hard disk: the boot count.
+boots_io:
+    mov cx, 0x0003
+    mov dl, 0x80
+%endif
+int13_saved:
+    mov bx, SAVED
     xor dh, dh
     int 0x13
     ret
@@ -189,7 +194,7 @@ banner db "snap86 counter on drive ", 0
 count_label db "count ", 0
 resumed_label db "resumed at ", 0
 %ifndef HARDDISK
-disk_label db "hard disk at ", 0
+boots_label db "hard disk boots ", 0
 %endif
 crlf db 13, 10, 0
 drive db 0
