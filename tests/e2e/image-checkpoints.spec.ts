@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
-import { bannerAfter as bannerAfterFrom, bootByUrl, counterWentBack, countReaches, lastCount, serialLength } from "../support/counter-guest";
+import { bannerAfter as bannerAfterFrom, bootByUrl, counterWentBack, countReaches, lastCount, reloadResumesAutosave, serialLength } from "../support/counter-guest";
 
 /** The counter's banner, printed by a cold boot only: `drive` 00 (floppy) or 80 (hard disk). */
 const bannerAfter = (page: Page, from: number, drive: string) => bannerAfterFrom(page, from, `snap86 counter on drive ${drive}`);
@@ -173,14 +173,7 @@ test.describe("the real-mode counter floppy", () => {
   test("a reload resumes the newest autosave instead of booting again", async () => {
     test.setTimeout(240_000);
     await page.evaluate(() => window.snap86.setStandby(false));
-    await countReaches(page, cp.high + 4);
-    await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
-    await openApp(page, "");
-    await expect(page.locator("#notice")).toContainText("Resumed your machine", { timeout: 120_000 });
-    await countReaches(page, 0);
-    // A cold boot prints its banner first; the resumed machine only counts on.
-    expect(await page.evaluate(() => window.snap86.serialText())).not.toContain("snap86 counter on drive");
-    await expect(page.locator("#reset")).toBeEnabled();
+    await reloadResumesAutosave(page, cp.high + 4);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   countReaches,
   countsSince,
   paeSums,
+  reloadResumesAutosave,
   serialLength,
   type CountedCheckpoint,
 } from "../support/counter-guest";
@@ -114,14 +115,7 @@ for (const kind of [
 
     test("a reload resumes the newest autosave instead of booting again", async () => {
       test.setTimeout(240_000);
-      await countReaches(page, cp.high + 4);
-      await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
-      await openApp(page, "");
-      await expect(page.locator("#notice")).toContainText("Resumed your machine", { timeout: 120_000 });
-      await countReaches(page, 0);
-      // A cold boot prints its banner first; the resumed machine only counts on.
-      expect(await page.evaluate(() => window.snap86.serialText())).not.toContain("snap86 counter on drive");
-      await expect(page.locator("#reset")).toBeEnabled();
+      await reloadResumesAutosave(page, cp.high + 4);
     });
   });
 }

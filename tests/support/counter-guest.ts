@@ -5,7 +5,7 @@
  * 4 MiB of RAM must repeat the value it had the first time for each count.
  */
 import type { Page } from "@playwright/test";
-import { expect } from "../fixtures/snap86";
+import { expect, openApp } from "../fixtures/snap86";
 import { imageUrl } from "./test-images";
 
 /** Boots the image by its URL, as a user would, and waits until the machine runs. */
@@ -68,4 +68,19 @@ export async function paeSums(page: Page, from = 0): Promise<Map<number, { sum: 
   const sums = new Map<number, { sum: string; status: string }>();
   for (const m of text.slice(from).matchAll(/count (\d+) sum ([0-9a-f]{8}) (\w+)\r?\n/g)) if (!sums.has(Number(m[1]))) sums.set(Number(m[1]), { sum: m[2], status: m[3] });
   return sums;
+}
+
+/**
+ * An autosave once the guest counted to `count`, then a reload: the page resumes that autosave
+ * (its notice says so) instead of booting the image again, and Reset is offered.
+ */
+export async function reloadResumesAutosave(page: Page, count: number): Promise<void> {
+  await countReaches(page, count);
+  await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
+  await openApp(page, "");
+  await expect(page.locator("#notice")).toContainText("Resumed your machine", { timeout: 120_000 });
+  await countReaches(page, 0);
+  // A cold boot prints its banner first; the resumed machine only counts on.
+  expect(await page.evaluate(() => window.snap86.serialText())).not.toContain("snap86 counter on drive");
+  await expect(page.locator("#reset")).toBeEnabled();
 }
