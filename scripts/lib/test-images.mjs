@@ -25,6 +25,9 @@ const ROOT = join(HERE, "..", "..");
 export const TEST_IMAGES_DIR = join(ROOT, ".cache", "test-images");
 const ASM = join(ROOT, "scripts", "test-images", "counter.asm");
 const PAE_ASM = join(ROOT, "scripts", "test-images", "pae.asm");
+/** What the programs %include (com1.inc). */
+const ASM_INCLUDE = join(ROOT, "scripts", "test-images", "com1.inc");
+const nasm = (out, source, defines = []) => run("nasm", ["-f", "bin", "-i", join(ROOT, "scripts", "test-images") + "/", ...defines, "-o", out, source]);
 const FLOPPY_144 = 1474560;
 const NETBOOT = "/usr/lib/debian-installer/images/12/i386/text/debian-installer/i386";
 
@@ -58,6 +61,7 @@ function inputsHash() {
   h.update(packageVersions());
   h.update(readFileSync(ASM));
   h.update(readFileSync(PAE_ASM));
+  h.update(readFileSync(ASM_INCLUDE));
   h.update(readFileSync(new URL(import.meta.url)));
   return h.digest("hex");
 }
@@ -79,16 +83,16 @@ function build(dir) {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   // The counter, three ways.
-  run("nasm", ["-f", "bin", "-o", join(dir, "counter-floppy.img"), ASM]);
+  nasm(join(dir, "counter-floppy.img"), ASM);
   padTo(join(dir, "counter-floppy.img"), FLOPPY_144);
-  run("nasm", ["-f", "bin", "-D", "HARDDISK", "-o", join(dir, "counter-disk.img"), ASM]);
+  nasm(join(dir, "counter-disk.img"), ASM, ["-D", "HARDDISK"]);
   padTo(join(dir, "counter-disk.img"), 4 * 1024 * 1024);
   const cdRoot = join(work, "counter-cd");
   mkdirSync(cdRoot);
-  run("nasm", ["-f", "bin", "-o", join(cdRoot, "counter.bin"), ASM]);
+  nasm(join(cdRoot, "counter.bin"), ASM);
   padTo(join(cdRoot, "counter.bin"), 2048); // -boot-load-size 4: the BIOS loads four 512-byte sectors
   isoWithBootImage(join(dir, "counter-cd.iso"), cdRoot, "counter.bin");
-  run("nasm", ["-f", "bin", "-o", join(dir, "pae-floppy.img"), PAE_ASM]);
+  nasm(join(dir, "pae-floppy.img"), PAE_ASM);
   padTo(join(dir, "pae-floppy.img"), FLOPPY_144);
   // GRUB's rescue media; the floppy is 1266 KiB, which no floppy drive has: pad to 1.44 MB.
   copyFileSync("/usr/lib/grub-rescue/grub-rescue-floppy.img", join(dir, "grub-floppy.img"));

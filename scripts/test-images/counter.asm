@@ -14,7 +14,7 @@
 bits 16
 org 0x7c00
 
-COM1 equ 0x3f8
+%include "com1.inc"
 SAVED equ 0x7e00            ; one sector's buffer, right after the loaded boot sector
 BIOS_TICKS equ 0x46c        ; the BIOS's 18.2 Hz tick count, in segment 0
 TICKS_PER_COUNT equ 9       ; about half a second
@@ -143,15 +143,7 @@ putc:
     mov ah, 0x0e
     mov bx, 0x0007
     int 0x10
-    mov ah, al
-    mov dx, COM1 + 5
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
+    COM1_SEND
     pop dx
     pop bx
     pop ax

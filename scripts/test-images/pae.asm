@@ -15,7 +15,7 @@
 bits 16
 org 0x7c00
 
-COM1 equ 0x3f8
+%include "com1.inc"
 STAGE2_SECTORS equ 4            ; sectors 2..5: everything after the boot sector
 PDPT equ 0x10000                ; 32-byte aligned; its four entries point at the directories below
 PD0 equ 0x11000                 ; 0..1 GiB: identity for the low 2 MiB (code, stack, VGA)
@@ -108,15 +108,7 @@ putc16:
     int 0x10
     popa
     pusha
-    mov ah, al
-    mov dx, COM1 + 5
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
+    COM1_SEND
     popa
     ret
 
@@ -345,15 +337,7 @@ print:
 ; AL on COM1 and on the text screen at ROW/COL (CR, LF and scrolling handled here).
 putc:
     pusha
-    mov ah, al
-    mov dx, COM1 + 5
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
+    COM1_SEND
     cmp al, 13
     je .cr
     cmp al, 10
