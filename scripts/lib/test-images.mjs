@@ -25,8 +25,8 @@ const ROOT = join(HERE, "..", "..");
 export const TEST_IMAGES_DIR = join(ROOT, ".cache", "test-images");
 const ASM = join(ROOT, "scripts", "test-images", "counter.asm");
 const PAE_ASM = join(ROOT, "scripts", "test-images", "pae.asm");
-/** What the programs %include (com1.inc). */
-const ASM_INCLUDE = join(ROOT, "scripts", "test-images", "com1.inc");
+/** What the programs %include. */
+const ASM_INCLUDE = join(ROOT, "scripts", "test-images", "test-program.inc");
 const nasm = (out, source, defines = []) => run("nasm", ["-f", "bin", "-i", join(ROOT, "scripts", "test-images") + "/", ...defines, "-o", out, source]);
 const FLOPPY_144 = 1474560;
 const NETBOOT = "/usr/lib/debian-installer/images/12/i386/text/debian-installer/i386";

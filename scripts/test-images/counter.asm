@@ -14,20 +14,13 @@
 bits 16
 org 0x7c00
 
-%include "com1.inc"
+%include "test-program.inc"
 SAVED equ 0x7e00            ; one sector's buffer, right after the loaded boot sector
 BIOS_TICKS equ 0x46c        ; the BIOS's 18.2 Hz tick count, in segment 0
 TICKS_PER_COUNT equ 9       ; about half a second
 
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7c00
-    sti
-    jmp 0:main              ; CS=0 whatever segment the BIOS jumped through (CD boot uses 07c0:0)
+    BOOT_SECTOR_START main
 main:
     mov [drive], dl
     mov si, banner

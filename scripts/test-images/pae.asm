@@ -15,7 +15,7 @@
 bits 16
 org 0x7c00
 
-%include "com1.inc"
+%include "test-program.inc"
 STAGE2_SECTORS equ 4            ; sectors 2..5: everything after the boot sector
 PDPT equ 0x10000                ; 32-byte aligned; its four entries point at the directories below
 PD0 equ 0x11000                 ; 0..1 GiB: identity for the low 2 MiB (code, stack, VGA)
@@ -44,14 +44,7 @@ QUARTER_END equ DATA + 24
 TICKS_PER_COUNT equ 9           ; the BIOS's 18.2 Hz timer: about half a second
 
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7c00
-    sti
-    jmp 0:main16
+    BOOT_SECTOR_START main16
 main16:
     mov [drive], dl
     mov si, banner
