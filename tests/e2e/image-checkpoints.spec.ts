@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
-import { bannerAfter as bannerAfterFrom, bootByUrl, counterWentBack, countReaches, lastCount, reloadResumesAutosave, serialLength } from "../support/counter-guest";
+import { bannerAfter as bannerAfterFrom, bootByUrl, counterWentBack, countReaches, lastCount, reloadResumesAutosave, serialLength, useAsResetPoint } from "../support/counter-guest";
 
 /** The counter's banner, printed by a cold boot only: `drive` 00 (floppy) or 80 (hard disk). */
 const bannerAfter = (page: Page, from: number, drive: string) => bannerAfterFrom(page, from, `snap86 counter on drive ${drive}`);
@@ -144,10 +144,7 @@ test.describe("the real-mode counter floppy", () => {
 
   test("Use as reset point: Reset returns to it in place and wipes the session", async () => {
     test.setTimeout(180_000);
-    await page.evaluate(() => window.snap86.setStandby(false));
-    await page.locator(`li.checkpoint[data-id="${cp.id}"] button.reset-point`).click();
-    await expect(page.locator("#notice")).toContainText("Reset now returns this machine to “counting”");
-    await expect(page.locator("#reset")).toBeEnabled();
+    await useAsResetPoint(page, cp.id, "counting");
     const point = (await page.evaluate(() => window.snap86.checkpoints())).find((c) => c.golden && c.parent === cp.id);
     expect(point).toBeDefined();
     await countReaches(page, cp.high + 12);

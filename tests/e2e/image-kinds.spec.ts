@@ -19,6 +19,7 @@ import {
   reloadResumesAutosave,
   serialLength,
   type CountedCheckpoint,
+  useAsResetPoint,
 } from "../support/counter-guest";
 import { imageUrl, testImage } from "../support/test-images";
 
@@ -101,10 +102,7 @@ for (const kind of [
 
     test("Use as reset point: Reset returns to it and wipes the session", async () => {
       test.setTimeout(180_000);
-      await page.evaluate(() => window.snap86.setStandby(false));
-      await page.locator(`li.checkpoint[data-id="${cp.id}"] button.reset-point`).click();
-      await expect(page.locator("#notice")).toContainText("Reset now returns this machine to");
-      await expect(page.locator("#reset")).toBeEnabled();
+      await useAsResetPoint(page, cp.id, `${kind.what} counting`);
       await countReaches(page, cp.high + 12);
       const mark = await serialLength(page);
       await page.locator("#reset").click();

@@ -84,3 +84,11 @@ export async function reloadResumesAutosave(page: Page, count: number): Promise<
   expect(await page.evaluate(() => window.snap86.serialText())).not.toContain("snap86 counter on drive");
   await expect(page.locator("#reset")).toBeEnabled();
 }
+
+/** "Use as reset point" on checkpoint `id` (labelled `label`), with the standby machine off: Reset is offered then. */
+export async function useAsResetPoint(page: Page, id: string, label: string): Promise<void> {
+  await page.evaluate(() => window.snap86.setStandby(false));
+  await page.locator(`li.checkpoint[data-id="${id}"] button.reset-point`).click();
+  await expect(page.locator("#notice")).toContainText(`Reset now returns this machine to “${label}”`);
+  await expect(page.locator("#reset")).toBeEnabled();
+}
