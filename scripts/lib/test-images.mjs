@@ -79,6 +79,9 @@ function isoWithBootImage(out, dir, bootImage, extra = []) {
 }
 
 function build(dir) {
+  // New files, never writes into old ones: a cache copied with hard links (a worktree's .cache
+  // linked to another's) would otherwise change the other checkout's images under its tests.
+  for (const i of TEST_IMAGES) rmSync(join(dir, i.name), { force: true });
   const work = join(dir, "work");
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -129,6 +132,7 @@ export function buildTestImages({ log = console.log } = {}) {
     const data = readFileSync(join(TEST_IMAGES_DIR, i.name));
     return { ...i, size: data.byteLength, sha256: createHash("sha256").update(data).digest("hex") };
   });
+  rmSync(catalogFile, { force: true });
   writeFileSync(catalogFile, JSON.stringify({ inputs, images }, null, 2) + "\n");
   return images;
 }
