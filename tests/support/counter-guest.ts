@@ -50,6 +50,7 @@ export async function counterWentBack(page: Page, mark: number, low: number, hig
 /** A checkpoint and the counts printed just before and after it was taken. */
 export interface CountedCheckpoint {
   id: string;
+  label: string;
   low: number;
   high: number;
 }
@@ -59,7 +60,7 @@ export async function checkpointBetweenCounts(page: Page, label: string): Promis
   const low = await lastCount(page);
   const taken = await page.evaluate((l) => window.snap86.checkpoint({ label: l }), label);
   const high = (await lastCount(page)) + 1;
-  return { id: taken.id, low, high };
+  return { id: taken.id, label, low, high };
 }
 
 /** pae.asm's lines after serial offset `from`: count → its sum and "ok" | "BAD", as first printed. */
