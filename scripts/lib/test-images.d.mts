@@ -6,8 +6,8 @@ export interface TestImage {
   kind: DriveKind;
   /** Text the guest's screen shows once it booted (the serial line too where `serial`). */
   shows: string;
-  /** What the guest does with the CPU: stays in real mode, protected mode, or enables paging. */
-  mode: "real" | "protected" | "paging";
+  /** What the guest does with the CPU: stays in real mode, protected mode, enables paging, or paging with PAE. */
+  mode: "real" | "protected" | "paging" | "pae";
   serial?: boolean;
   size: number;
   sha256: string;

@@ -5,6 +5,9 @@
 //   counter-floppy.img  nasm real-mode program, 1.44 MB floppy: prints a counter (screen + COM1)
 //   counter-disk.img    the same program behind an MBR partition table, 4 MiB hard disk
 //   counter-cd.iso      the same program as an El Torito no-emulation CD
+//   pae-floppy.img      nasm program in protected mode with PAE paging (2 MiB and 4 KiB pages,
+//                       RAM reached through non-identity aliases): a counter and a checksum over
+//                       4 MiB it keeps rewriting (screen + COM1)
 //   grub-floppy.img     GRUB's rescue floppy (grub-rescue-pc), padded to a 1.44 MB geometry
 //   grub-cd.iso         GRUB's rescue CD (grub-rescue-pc)
 //   memtest.iso         memtest86+ (ia32 ISO): enables paging and PAE
@@ -21,6 +24,10 @@ const HERE = new URL(".", import.meta.url).pathname;
 const ROOT = join(HERE, "..", "..");
 export const TEST_IMAGES_DIR = join(ROOT, ".cache", "test-images");
 const ASM = join(ROOT, "scripts", "test-images", "counter.asm");
+const PAE_ASM = join(ROOT, "scripts", "test-images", "pae.asm");
+/** What the programs %include. */
+const ASM_INCLUDE = join(ROOT, "scripts", "test-images", "test-program.inc");
+const nasm = (out, source, defines = []) => run("nasm", ["-f", "bin", "-i", join(ROOT, "scripts", "test-images") + "/", ...defines, "-o", out, source]);
 const FLOPPY_144 = 1474560;
 const NETBOOT = "/usr/lib/debian-installer/images/12/i386/text/debian-installer/i386";
 
@@ -32,6 +39,7 @@ export const TEST_IMAGES = [
   { name: "counter-floppy.img", kind: "fda", shows: "snap86 counter on drive 00", mode: "real" },
   { name: "counter-disk.img", kind: "hda", shows: "snap86 counter on drive 80", mode: "real" },
   { name: "counter-cd.iso", kind: "cdrom", shows: "snap86 counter on drive", mode: "real" },
+  { name: "pae-floppy.img", kind: "fda", shows: "snap86 pae counter on drive 00", mode: "pae" },
   { name: "grub-floppy.img", kind: "fda", shows: "GNU GRUB", mode: "protected" },
   { name: "grub-cd.iso", kind: "cdrom", shows: "GNU GRUB", mode: "protected" },
   { name: "memtest.iso", kind: "cdrom", shows: "Memtest86+", mode: "paging" },
@@ -52,6 +60,8 @@ function inputsHash() {
   const h = createHash("sha256");
   h.update(packageVersions());
   h.update(readFileSync(ASM));
+  h.update(readFileSync(PAE_ASM));
+  h.update(readFileSync(ASM_INCLUDE));
   h.update(readFileSync(new URL(import.meta.url)));
   return h.digest("hex");
 }
@@ -69,19 +79,24 @@ function isoWithBootImage(out, dir, bootImage, extra = []) {
 }
 
 function build(dir) {
+  // New files, never writes into old ones: a cache copied with hard links (a worktree's .cache
+  // linked to another's) would otherwise change the other checkout's images under its tests.
+  for (const i of TEST_IMAGES) rmSync(join(dir, i.name), { force: true });
   const work = join(dir, "work");
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   // The counter, three ways.
-  run("nasm", ["-f", "bin", "-o", join(dir, "counter-floppy.img"), ASM]);
+  nasm(join(dir, "counter-floppy.img"), ASM);
   padTo(join(dir, "counter-floppy.img"), FLOPPY_144);
-  run("nasm", ["-f", "bin", "-D", "HARDDISK", "-o", join(dir, "counter-disk.img"), ASM]);
+  nasm(join(dir, "counter-disk.img"), ASM, ["-D", "HARDDISK"]);
   padTo(join(dir, "counter-disk.img"), 4 * 1024 * 1024);
   const cdRoot = join(work, "counter-cd");
   mkdirSync(cdRoot);
-  run("nasm", ["-f", "bin", "-o", join(cdRoot, "counter.bin"), ASM]);
+  nasm(join(cdRoot, "counter.bin"), ASM);
   padTo(join(cdRoot, "counter.bin"), 2048); // -boot-load-size 4: the BIOS loads four 512-byte sectors
   isoWithBootImage(join(dir, "counter-cd.iso"), cdRoot, "counter.bin");
+  nasm(join(dir, "pae-floppy.img"), PAE_ASM);
+  padTo(join(dir, "pae-floppy.img"), FLOPPY_144);
   // GRUB's rescue media; the floppy is 1266 KiB, which no floppy drive has: pad to 1.44 MB.
   copyFileSync("/usr/lib/grub-rescue/grub-rescue-floppy.img", join(dir, "grub-floppy.img"));
   padTo(join(dir, "grub-floppy.img"), FLOPPY_144);
@@ -117,6 +132,7 @@ export function buildTestImages({ log = console.log } = {}) {
     const data = readFileSync(join(TEST_IMAGES_DIR, i.name));
     return { ...i, size: data.byteLength, sha256: createHash("sha256").update(data).digest("hex") };
   });
+  rmSync(catalogFile, { force: true });
   writeFileSync(catalogFile, JSON.stringify({ inputs, images }, null, 2) + "\n");
   return images;
 }

@@ -5,26 +5,22 @@
 ; On a floppy or a hard disk it also saves the counter in the disk's second sector after every
 ; count and starts from the saved value ("resumed at N"): a test sees the disk's writes survive a
 ; reboot or a reload (the copy-on-write overlay) while the served image stays as it was. A CD-ROM
-; (drive e0 and up) is read-only: nothing is saved.
+; (drive e0 and up) is read-only: nothing is saved. Booted from a floppy with a hard disk (drive
+; 80) beside it, it counts its boots in the hard disk's third sector and prints "hard disk boots
+; N": a test of both drives at once sees the hard disk's writes (a reboot's, never the counting
+; loop's) and the floppy's ("resumed at") come back.
 ;   nasm -f bin [-D HARDDISK] counter.asm   (HARDDISK: an MBR with one partition entry, so media
 ;   detection reads it as a hard disk; the floppy and CD builds have no partition table)
 bits 16
 org 0x7c00
 
-COM1 equ 0x3f8
+%include "test-program.inc"
 SAVED equ 0x7e00            ; one sector's buffer, right after the loaded boot sector
 BIOS_TICKS equ 0x46c        ; the BIOS's 18.2 Hz tick count, in segment 0
 TICKS_PER_COUNT equ 9       ; about half a second
 
 start:
-    cli
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7c00
-    sti
-    jmp 0:main              ; CS=0 whatever segment the BIOS jumped through (CD boot uses 07c0:0)
+    BOOT_SECTOR_START main
 main:
     mov [drive], dl
     mov si, banner
@@ -54,6 +50,28 @@ main:
 
 ; Sector 2 (CHS 0/0/2) of the boot drive holds "SNAP" and the counter once a count was saved.
 load_counter:
+%ifndef HARDDISK
+    cmp byte [drive], 0x80
+    jae .own
+    mov ax, 0x0201
+    call boots_io
+    jc .own                 ; no hard disk
+    cmp dword [SAVED], 'BOOT'
+    je .counted
+    mov dword [SAVED], 'BOOT'
+    mov word [SAVED + 4], 0
+.counted:
+    inc word [SAVED + 4]
+    mov ax, 0x0301
+    call boots_io
+    mov si, boots_label
+    call print
+    mov ax, [SAVED + 4]
+    call print_dec16
+    mov si, crlf
+    call print
+.own:
+%endif
     cmp byte [drive], 0xe0
     jae .done
     mov ax, 0x0201          ; read one sector
@@ -85,10 +103,18 @@ save_counter:
 
 ; int 13h with AX as given on CHS 0/0/2 of the boot drive, buffer at SAVED.
 sector_io:
-    mov bx, SAVED
     mov cx, 0x0002
-    xor dh, dh
     mov dl, [drive]
+    jmp int13_saved
+%ifndef HARDDISK
+; The same on CHS 0/0/3 of the first hard disk: the boot count.
+boots_io:
+    mov cx, 0x0003
+    mov dl, 0x80
+%endif
+int13_saved:
+    mov bx, SAVED
+    xor dh, dh
     int 0x13
     ret
 
@@ -110,15 +136,7 @@ putc:
     mov ah, 0x0e
     mov bx, 0x0007
     int 0x10
-    mov ah, al
-    mov dx, COM1 + 5
-.busy:
-    in al, dx
-    test al, 0x20
-    jz .busy
-    mov al, ah
-    mov dx, COM1
-    out dx, al
+    COM1_SEND
     pop dx
     pop bx
     pop ax
@@ -160,6 +178,9 @@ print_dec16:
 banner db "snap86 counter on drive ", 0
 count_label db "count ", 0
 resumed_label db "resumed at ", 0
+%ifndef HARDDISK
+boots_label db "hard disk boots ", 0
+%endif
 crlf db 13, 10, 0
 drive db 0
 counter dw 0

@@ -11,48 +11,12 @@
 import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
-import { imageUrl } from "../support/test-images";
-
-test.describe.configure({ mode: "serial" });
-
-/** Boots the image by its URL, as a user would, and waits until the machine runs. */
-async function bootByUrl(page: Page, name: string, memoryMiB?: number): Promise<void> {
-  if (memoryMiB) await page.locator("#memory").selectOption(String(memoryMiB));
-  await page.locator("#image-url").fill(imageUrl(name));
-  await page.locator("#image-boot").click();
-  await expect(page.locator("#notice")).toContainText(`${name} boots as a`);
-  await expect(page.locator("#status-state")).toHaveText("running", { timeout: 120_000 });
-}
+import { bannerAfter as bannerAfterFrom, bootByUrl, counterWentBack, countReaches, lastCount, reloadResumesAutosave, serialLength, useAsResetPoint } from "../support/counter-guest";
 
 /** The counter's banner, printed by a cold boot only: `drive` 00 (floppy) or 80 (hard disk). */
-const bannerAfter = (page: Page, from: number, drive: string) =>
-  expect.poll(async () => (await page.evaluate(() => window.snap86.serialText())).slice(from), { timeout: 90_000 }).toContain(`snap86 counter on drive ${drive}`);
+const bannerAfter = (page: Page, from: number, drive: string) => bannerAfterFrom(page, from, `snap86 counter on drive ${drive}`);
 
-/** Every "count N" the counter printed on COM1 after serial offset `from`. */
-async function countsSince(page: Page, from = 0): Promise<number[]> {
-  const text = await page.evaluate(() => window.snap86.serialText());
-  return [...text.slice(from).matchAll(/count (\d+)\r?\n/g)].map((m) => Number(m[1]));
-}
-
-async function lastCount(page: Page): Promise<number> {
-  return (await countsSince(page)).at(-1) ?? -1;
-}
-
-async function countReaches(page: Page, n: number): Promise<void> {
-  await expect.poll(() => lastCount(page), { timeout: 90_000 }).toBeGreaterThanOrEqual(n);
-}
-
-const serialLength = (page: Page) => page.evaluate(() => window.snap86.serialText().length);
-
-/**
- * After a jump back to a state taken while the counter printed [low, high]: the guest prints a
- * count in that range again (it had gone past `ahead` before). Late serial output of the old run
- * may still arrive, so the counts are watched until a low one comes.
- */
-async function counterWentBack(page: Page, mark: number, low: number, high: number): Promise<void> {
-  await expect.poll(async () => Math.min(...(await countsSince(page, mark)), Infinity), { timeout: 60_000 }).toBeLessThanOrEqual(high);
-  expect(Math.min(...(await countsSince(page, mark)))).toBeGreaterThanOrEqual(low);
-}
+test.describe.configure({ mode: "serial" });
 
 /**
  * A whole line the kernel printed on COM1 after serial offset `mark` (the first line may be cut,
@@ -180,10 +144,7 @@ test.describe("the real-mode counter floppy", () => {
 
   test("Use as reset point: Reset returns to it in place and wipes the session", async () => {
     test.setTimeout(180_000);
-    await page.evaluate(() => window.snap86.setStandby(false));
-    await page.locator(`li.checkpoint[data-id="${cp.id}"] button.reset-point`).click();
-    await expect(page.locator("#notice")).toContainText("Reset now returns this machine to “counting”");
-    await expect(page.locator("#reset")).toBeEnabled();
+    await useAsResetPoint(page, cp.id, "counting");
     const point = (await page.evaluate(() => window.snap86.checkpoints())).find((c) => c.golden && c.parent === cp.id);
     expect(point).toBeDefined();
     await countReaches(page, cp.high + 12);
@@ -209,14 +170,7 @@ test.describe("the real-mode counter floppy", () => {
   test("a reload resumes the newest autosave instead of booting again", async () => {
     test.setTimeout(240_000);
     await page.evaluate(() => window.snap86.setStandby(false));
-    await countReaches(page, cp.high + 4);
-    await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
-    await openApp(page, "");
-    await expect(page.locator("#notice")).toContainText("Resumed your machine", { timeout: 120_000 });
-    await countReaches(page, 0);
-    // A cold boot prints its banner first; the resumed machine only counts on.
-    expect(await page.evaluate(() => window.snap86.serialText())).not.toContain("snap86 counter on drive");
-    await expect(page.locator("#reset")).toBeEnabled();
+    await reloadResumesAutosave(page, cp.high + 4);
   });
 });
 

@@ -49,6 +49,15 @@ const CASES: Case[] = [
       await screenShows("snap86 counter on drive e0")(page);
     },
   },
+  {
+    name: "pae-floppy.img",
+    // Its counter runs with PAE paging on, and its checksum over 4 MiB came out right ("ok").
+    booted: async (page) => {
+      await serialShows("count 2 sum", 60_000)(page);
+      await screenShows("snap86 pae counter on drive 00")(page);
+      await screenShows(" ok")(page);
+    },
+  },
   { name: "grub-floppy.img", booted: screenShows("GNU GRUB") },
   { name: "grub-cd.iso", booted: screenShows("GNU GRUB") },
   {

@@ -1,4 +1,5 @@
-// Runs the project's Debian guest (public/guest/) under v86 in Node for engine-level tests.
+// Runs the project's Debian guest (public/guest/), or a test floppy with its BIOS, under v86 in Node
+// for engine-level tests.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { V86 } from "v86";
@@ -60,17 +61,18 @@ export class NodeGuest {
   /** Raw serial index of the first output byte of the last run(). */
   lastOutputStart = -1;
 
-  constructor(opts: { wasm_fn?: V86WasmFn; disk?: ArrayBuffer; boot: boolean }) {
+  /** `floppy`: boots that floppy image instead of the Debian guest (same BIOS and memory size). */
+  constructor(opts: { wasm_fn?: V86WasmFn; disk?: ArrayBuffer; floppy?: ArrayBuffer; boot: boolean }) {
     const { manifest, file } = readGuest();
+    const media = opts.floppy
+      ? { fda: { buffer: opts.floppy } }
+      : { bzimage: { buffer: file("bzimage") }, initrd: { buffer: file("initrd") }, hda: { buffer: opts.disk ?? file("disk") }, cmdline: manifest.cmdline };
     this.emulator = new V86({
       wasm_fn: opts.wasm_fn as ((o: WebAssembly.Imports) => Promise<WebAssembly.Exports>) | undefined,
       wasm_path: opts.wasm_fn ? undefined : ORIGINAL_WASM,
       bios: { buffer: file("bios") },
       vga_bios: { buffer: file("vgaBios") },
-      bzimage: { buffer: file("bzimage") },
-      initrd: { buffer: file("initrd") },
-      hda: { buffer: opts.disk ?? file("disk") },
-      cmdline: manifest.cmdline,
+      ...media,
       memory_size: manifest.memoryMiB << 20,
       vga_memory_size: 2 << 20,
       autostart: opts.boot,
