@@ -5,7 +5,7 @@
  * After a reload `StoredImage` reads the kept blocks. Both have the file's identity as image id,
  * so the copy-on-write overlays made on the file continue on the kept copy.
  */
-import { blockCountOf, type BaseImageStats, type BlockSource } from "./base-image";
+import { blockCountOf, HttpBaseImage, type BaseImageStats, type BlockSource } from "./base-image";
 import { BaseImageError } from "./errors";
 import { keptBlocks, openImageDb, type ImageDb, type KeptImageMeta } from "../storage/image-db";
 import { Snap86Error } from "../protocol/errors";
@@ -109,12 +109,25 @@ export class StoredImage implements BlockSource {
     const images = db ?? (await openImageDb());
     const meta = await images.get("images", id);
     if (!meta) throw new Snap86Error("image-invalid", "This image is no longer kept in this browser: choose its file again");
-    if (!meta.complete) throw new Snap86Error("image-invalid", `${meta.name} was not completely kept in this browser: choose its file again`);
-    return new StoredImage(meta, images);
+    if (!meta.complete && !meta.url) throw new Snap86Error("image-invalid", `${meta.name} was not completely kept in this browser: choose its file again`);
+    const image = new StoredImage(meta, images);
+    if (meta.url && meta.hashes) {
+      image.remote = await HttpBaseImage.open({ url: meta.url, size: meta.size, sha256: "", identity: meta.id, blockSize: meta.blockSize, blockHashes: { blockSize: meta.blockSize, sha256: meta.hashes }, db: null, maxBlocksPerRequest: 16 });
+    }
+    return image;
   }
+
+  /** Where blocks not kept yet come from (an image named by its public URL), verified block by block. */
+  private remote: HttpBaseImage | undefined;
 
   async readBlock(index: number): Promise<Uint8Array> {
     const data = await this.db.get("blocks", [this.imageId, index]);
+    if (!data && this.remote) {
+      const block = await this.remote.readBlock(index);
+      void this.db.put("blocks", block.slice().buffer, [this.imageId, index]).catch(() => undefined); // a cache: a full disk only costs refetches
+      this.bytesRead += block.byteLength;
+      return block;
+    }
     if (!data) throw new BaseImageError("short-read", `block ${index} of the kept image ${this.meta.name} is missing`, this.meta.name, index);
     this.bytesRead += data.byteLength;
     return new Uint8Array(data);

@@ -6,7 +6,7 @@
  * IndexedDB (in memory for a secure session); CD-ROMs are read-only. Everything here that can
  * fail on bad input runs before the running machine is stopped (openUserDrives).
  */
-import { formatBytes, HttpBaseImage, KeptFileImage, MemoryBaseImage, Overlay, sha256Hex, storageRoom, StoredImage, V86Disk, type BlockSource, type DiskDb } from "../disk";
+import { formatBytes, HttpBaseImage, nameOfUrl, KeptFileImage, MemoryBaseImage, Overlay, sha256Hex, storageRoom, StoredImage, V86Disk, type BlockSource, type DiskDb } from "../disk";
 import { LoadError, httpLoadCode, readWithProgress } from "../guest/fetch-with-progress";
 import type { NoticeLevel, Progress } from "../protocol";
 import { ConfigError, fileImageId, type DriveKind, type ImageSource } from "../protocol/machine-config";
@@ -45,10 +45,6 @@ export interface OpenContext {
   /** Keep a picked file in IndexedDB so a reload boots it without the file (not in a secure session). */
   keep: boolean;
   notice: Notice;
-}
-
-function nameOfUrl(url: string): string {
-  return decodeURIComponent(new URL(url, globalThis.location?.href ?? "http://localhost/").pathname.split("/").pop() || "image");
 }
 
 async function openUrl(url: string, progress: OnProgress, db: DiskDb | null): Promise<{ name: string; head: Uint8Array; base: BlockSource; access: ImageAccess }> {

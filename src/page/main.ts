@@ -345,7 +345,18 @@ mountCheckpointPanel(client, {
 
 // --- share links (src/page/ui/share-dialog.ts) ---
 import { mountSharePanel } from "./ui/share-dialog";
-const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig() });
+const sharePanel = mountSharePanel(client, {
+  onError: showError,
+  onNotice: showNotice,
+  config: () => currentConfig(),
+  // A link of a user's machine booted it: Reset, autosave and a reload follow that machine.
+  onOwnMachine: (config) => {
+    builtInGuest = false;
+    resets.machineStarted(config);
+    rememberMachine(config);
+    void own.findResetPoint(config);
+  },
+});
 // --- end share links ---
 
 // One start at a time: the page's own (below) and the API's boots join or refuse each other.

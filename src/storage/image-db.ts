@@ -15,6 +15,12 @@ export interface KeptImageMeta {
   /** Every block is stored: the image boots without its file. */
   complete: boolean;
   created: number;
+  /**
+   * An image a share link or a .snap86 file named by its public URL: blocks not kept yet are read
+   * from there by Range, each checked against `hashes` (sha256 per block) before it is kept.
+   */
+  url?: string;
+  hashes?: string[];
 }
 
 export interface ImageDbSchema extends DBSchema {
