@@ -340,6 +340,7 @@ mountCheckpointPanel(client, {
   onError: showError,
   onNotice: showNotice,
   onResetPoint: (point) => resets.resetPointSet(point),
+  onImported: () => void keptImages.refresh(),
 });
 // --- end checkpoint panel ---
 
