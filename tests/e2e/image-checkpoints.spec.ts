@@ -11,48 +11,13 @@
 import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
-import { imageUrl } from "../support/test-images";
+import { bootByUrl, countReaches, counterWentBack, lastCount, restoresCounterBack, serialLength } from "../support/counter";
 
 test.describe.configure({ mode: "serial" });
-
-/** Boots the image by its URL, as a user would, and waits until the machine runs. */
-async function bootByUrl(page: Page, name: string, memoryMiB?: number): Promise<void> {
-  if (memoryMiB) await page.locator("#memory").selectOption(String(memoryMiB));
-  await page.locator("#image-url").fill(imageUrl(name));
-  await page.locator("#image-boot").click();
-  await expect(page.locator("#notice")).toContainText(`${name} boots as a`);
-  await expect(page.locator("#status-state")).toHaveText("running", { timeout: 120_000 });
-}
 
 /** The counter's banner, printed by a cold boot only: `drive` 00 (floppy) or 80 (hard disk). */
 const bannerAfter = (page: Page, from: number, drive: string) =>
   expect.poll(async () => (await page.evaluate(() => window.snap86.serialText())).slice(from), { timeout: 90_000 }).toContain(`snap86 counter on drive ${drive}`);
-
-/** Every "count N" the counter printed on COM1 after serial offset `from`. */
-async function countsSince(page: Page, from = 0): Promise<number[]> {
-  const text = await page.evaluate(() => window.snap86.serialText());
-  return [...text.slice(from).matchAll(/count (\d+)\r?\n/g)].map((m) => Number(m[1]));
-}
-
-async function lastCount(page: Page): Promise<number> {
-  return (await countsSince(page)).at(-1) ?? -1;
-}
-
-async function countReaches(page: Page, n: number): Promise<void> {
-  await expect.poll(() => lastCount(page), { timeout: 90_000 }).toBeGreaterThanOrEqual(n);
-}
-
-const serialLength = (page: Page) => page.evaluate(() => window.snap86.serialText().length);
-
-/**
- * After a jump back to a state taken while the counter printed [low, high]: the guest prints a
- * count in that range again (it had gone past `ahead` before). Late serial output of the old run
- * may still arrive, so the counts are watched until a low one comes.
- */
-async function counterWentBack(page: Page, mark: number, low: number, high: number): Promise<void> {
-  await expect.poll(async () => Math.min(...(await countsSince(page, mark)), Infinity), { timeout: 60_000 }).toBeLessThanOrEqual(high);
-  expect(Math.min(...(await countsSince(page, mark)))).toBeGreaterThanOrEqual(low);
-}
 
 /**
  * A whole line the kernel printed on COM1 after serial offset `mark` (the first line may be cut,
@@ -145,10 +110,7 @@ test.describe("the real-mode counter floppy", () => {
       await countReaches(other, cp.high + 12);
       await other.locator("#checkpoint-import").setInputFiles({ name: "counting.snap86", mimeType: "application/octet-stream", buffer: await readFile(file) });
       await expect(other.locator("#notice")).toContainText("Imported “counting”");
-      const mark = await serialLength(other);
-      const result = await other.evaluate((id) => window.snap86.restore(id), cp.id);
-      expect(result.mode).toBe("lazy");
-      await counterWentBack(other, mark, cp.low, cp.high + 1);
+      await restoresCounterBack(other, cp);
     } finally {
       await context.close();
     }

@@ -5,26 +5,14 @@
  * (a profile that never saw the image): the counter comes back to the checkpoint's count, on
  * the screen and in RAM. One boot per image on the sharer's side, reused by the steps (serial).
  */
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
 import type { Browser, Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
-import { bootByUrl, countReaches, counterWentBack, lastCount, serialLength } from "../support/counter";
+import { bootByUrl, countReaches, counterWentBack, lastCount, restoresCounterBack } from "../support/counter";
+import { objectFiles, storeDir } from "../support/store-objects";
 import { clearServedLog, servedLog } from "../support/test-images";
 
 test.describe.configure({ mode: "serial" });
-
-// Set by playwright.config.ts: the data dir of the store the preview's /store proxy reaches.
-const storeDir = process.env.SNAP86_TEST_STORE_DIR ?? "";
-
-async function objectFiles(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const root = join(storeDir, "objects");
-  for (const shard of await readdir(root).catch(() => [])) {
-    for (const name of await readdir(join(root, shard))) out.set(join(root, shard, name), (await stat(join(root, shard, name))).size);
-  }
-  return out;
-}
 
 /** Opens a link in a fresh context (an empty profile); resolves once it opened or failed. */
 async function openFresh(browser: Browser, link: string): Promise<{ page: Page; state: string | null; close: () => Promise<void> }> {
@@ -162,10 +150,7 @@ for (const { image, kind, drive } of [
         await countReaches(other, cp.high + 12);
         expect(await servedLog()).toEqual([]);
         await expect(other.locator(`li.checkpoint[data-id="${cp.id}"]`)).not.toHaveClass(/other-machine/);
-        const mark = await serialLength(other);
-        const result = await other.evaluate((id) => window.snap86.restore(id), cp.id);
-        expect(result.mode).toBe("lazy");
-        await counterWentBack(other, mark, cp.low, cp.high + 1);
+        await restoresCounterBack(other, cp);
       } finally {
         await context.close();
       }
