@@ -34,7 +34,7 @@ export const fileJobs: FileJobs = {
     const images = manifest ? imageSectionImporter(manifest) : null;
     const sink = Object.assign(
       async (section: ExtraSection) => {
-        if ((section.kind === "image" || section.kind === "image-block") && images) return images(section);
+        if ("imageId" in section && images) return images(section);
         return disks(section);
       },
       { finish: () => disks.finish() },

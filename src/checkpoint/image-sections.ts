@@ -78,11 +78,11 @@ function parseMeta(bytes: Uint8Array): ImageRecordMeta {
  * each is checked against its hash and length (all of them, unless the image comes by URL) and the
  * image is kept. Only the images the checkpoint's drives name are taken.
  */
-export function imageSectionImporter(m: CheckpointManifest): (s: ImageSection) => Promise<void> {
+export function imageSectionImporter(m: CheckpointManifest): (s: ExtraSection) => Promise<void> {
   const wanted = new Set((m.machine.drives ?? []).map((d) => d.imageId));
   const pending = new Map<string, Map<number, Uint8Array>>();
   return async (s) => {
-    if (!wanted.has(s.imageId)) throw new CheckpointFormatError("the checkpoint file's image does not belong to its checkpoint");
+    if (!("imageId" in s) || !wanted.has(s.imageId)) throw new CheckpointFormatError("the checkpoint file's image does not belong to its checkpoint");
     const blocks = pending.get(s.imageId) ?? new Map<number, Uint8Array>();
     pending.set(s.imageId, blocks);
     if (s.kind === "image-block") {
