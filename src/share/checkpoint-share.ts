@@ -10,12 +10,12 @@
  *    first, the manifest last, so a failure leaves no listed checkpoint and touches nothing else.
  */
 import { forEachLimited } from "../async/for-each-limited";
-import { CODEC_BY_ID, CODEC_IDS, imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk } from "./shared-checkpoint";
+import { CODEC_BY_ID, imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk } from "./shared-checkpoint";
 import type { LayerStore } from "../disk/layer-store";
 import { shareErrors } from "./errors";
 import { ShareKeyStore } from "./key-store";
 import type { BaseImageIdentity } from "./manifest-codec";
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from "./object-frame";
+import { decodeFrame, FRAME_HEADER_BYTES } from "./object-frame";
 import { IV_BYTES, TAG_BYTES } from "./crypto";
 import { openShare, publishShare, type ShareObject, type ShareReader } from "./share-session";
 import { StoreClient } from "./store-client";
@@ -25,17 +25,17 @@ import type { ShareResult } from "../protocol";
 import type { OpenedShareLink, PreparedShare, SharedMachine, ShareProgress } from "../protocol/checkpoint-io";
 import type { ImageAtHand } from "../disk/image-by-id";
 import { collectImages, imagesMatch, receiveImages } from "./image-share";
+import { blockObject, collectObjects } from "./share-objects";
 import type { ImageBy, SharedImage } from "./shared-images";
 
 export type { PreparedShare, ShareProgress };
 export { imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk };
-import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "../checkpoint/codec";
-import { diskSections } from "../checkpoint/disk-sections";
+import { decodeChunk, sha256Hex, type ChunkCodec } from "../checkpoint/codec";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "../checkpoint/manifest";
 import { buildPackParts, PACK_PAGE_SIZE } from "./page-pack";
 import { readDeviceState } from "../checkpoint/restore";
 import type { CheckpointStore } from "../checkpoint/checkpoint-store";
-import { verifyChunk, type NewChunk } from "../checkpoint/store";
+import type { NewChunk } from "../checkpoint/store";
 import { Snap86Error, throwIfAborted } from "../protocol/errors";
 import { checkpointMissing } from "../checkpoint/errors";
 
@@ -76,55 +76,6 @@ function sharable(m: CheckpointManifest, guest: GuestIdentity | null): void {
   if (m.machine.guestImageId !== guest.guestImageId) {
     throw new Snap86Error("guest-mismatch", "This checkpoint was made with another build of the guest than this app serves, so a link to it could not be opened: it cannot be shared");
   }
-}
-
-/** The checkpoint's disk layers, each with the image it lies on: the built-in guest's disk, or each writable drive's image. */
-function layersOf(m: CheckpointManifest, guest: GuestIdentity | null): Array<{ layerId: string; imageId: string }> {
-  if (guest) return m.diskLayerId ? [{ layerId: m.diskLayerId, imageId: imageIdOf(guest.base) }] : [];
-  return (m.driveLayers ?? []).map((l) => ({ layerId: l.diskLayerId, imageId: m.machine.drives?.find((d) => d.kind === l.kind)?.imageId ?? "" }));
-}
-
-/** A disk or image block as an object: zstd-compressed for the trip, as captures do. */
-function blockObject(hash: string, bytes: Uint8Array): ShareObject {
-  const enc = encodeChunk(bytes);
-  return { key: hash, plaintext: encodeFrame({ codecId: CODEC_IDS[enc.codec], rawLength: bytes.byteLength, encoded: enc.bytes }) };
-}
-
-async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, guest: GuestIdentity | null, signal?: AbortSignal): Promise<{ objects: ShareObject[]; disks: SharedDisk[]; known: Set<string> }> {
-  const objects: ShareObject[] = [];
-  const hashes = [...manifestChunkHashes(m)];
-  for (let i = 0; i < hashes.length; i += WRITE_BATCH) {
-    throwIfAborted(signal);
-    const batch = hashes.slice(i, i + WRITE_BATCH);
-    const records = await deps.checkpoints.getChunkRecords(batch);
-    for (let j = 0; j < batch.length; j++) {
-      const rec = records[j];
-      await verifyChunk(rec, batch[j], m.id);
-      if (!rec) throw new Error("unreachable");
-      objects.push({ key: batch[j], plaintext: encodeFrame({ codecId: CODEC_IDS[rec.codec], rawLength: rec.rawLength, encoded: new Uint8Array(rec.bytes) }) });
-    }
-  }
-  const known = new Set(hashes);
-  const disks: SharedDisk[] = [];
-  for (const { layerId, imageId } of layersOf(m, guest)) {
-    const disk: SharedDisk = { layerId, imageId, blockSize: 0, blocks: [] };
-    for await (const section of diskSections(deps.layers, layerId)) {
-      if (section.kind === "disk-layer") {
-        const meta = JSON.parse(new TextDecoder().decode(section.meta)) as { imageId: string; blockSize: number };
-        if (meta.imageId !== disk.imageId) throw new Snap86Error("guest-mismatch", "This checkpoint's disk belongs to another base image than this app serves: it cannot be shared");
-        disk.blockSize = meta.blockSize;
-        continue;
-      }
-      throwIfAborted(signal);
-      const hash = await sha256Hex(section.bytes);
-      disk.blocks.push([section.blockIndex, hash]);
-      if (known.has(hash)) continue; // same content twice (zeroed blocks, or a block equal to a chunk): one object
-      known.add(hash);
-      objects.push(blockObject(hash, section.bytes));
-    }
-    disks.push(disk);
-  }
-  return { objects, disks, known };
 }
 
 /** Uploads a checkpoint; aborted by `signal` before its manifest is uploaded, no link exists (uploaded objects are reused by the next try). */
