@@ -5,9 +5,9 @@ import { captureCheckpoint } from "../../../src/checkpoint/capture";
 import { initCodec } from "../../../src/checkpoint/codec";
 import { exportCheckpointBlob, importCheckpoint, parseContainer } from "../../../src/checkpoint/export-format";
 import { imageSectionImporter, imageSections, INLINE_IMAGE_MAX_BYTES } from "../../../src/checkpoint/image-sections";
-import { MemoryBaseImage, StoredImage, type BlockSource } from "../../../src/disk";
+import { MemoryBaseImage, StoredImage } from "../../../src/disk";
 import { openImageDb } from "../../../src/storage/image-db";
-import { captureInput, makeRam, MACHINE, openTestStore } from "./fixtures";
+import { captureInput, makeRam, MACHINE, openTestStore, zeroImage } from "./fixtures";
 
 const BLOCK = 64 * 1024;
 let n = 0;
@@ -64,13 +64,7 @@ describe(".snap86 files with a user's image", () => {
     const url = "http://example.test/big.iso";
     const imageId = `url:${url}#${INLINE_IMAGE_MAX_BYTES + BLOCK}#x#${"0".repeat(64)}`;
     const { store, id, manifest } = await machineOn(imageId);
-    const big: BlockSource = {
-      imageId,
-      size: INLINE_IMAGE_MAX_BYTES + BLOCK,
-      blockSize: BLOCK,
-      readBlock: async () => new Uint8Array(BLOCK),
-      stats: () => ({ imageSize: 0, bytesFetched: 0, bytesFromCache: 0, requests: 0, blocksCached: 0 }),
-    };
+    const big = zeroImage(imageId, INLINE_IMAGE_MAX_BYTES + BLOCK);
     const bytes = new Uint8Array(await (await exportCheckpointBlob(store, id, imageSections(manifest, async () => ({ source: big, name: "big.iso", url })), undefined, true)).arrayBuffer());
     expect(parseContainer(bytes).filter((r) => r.type === 6)).toHaveLength(0);
     await importCheckpoint(await openTestStore(), bytes, imageSectionImporter(manifest));

@@ -12,12 +12,12 @@ import { initCodec } from "../../../src/checkpoint/codec";
 import { prepareSharedCheckpoint, publishCheckpoint, type ShareBridgeDeps } from "../../../src/share/checkpoint-share";
 import { MAX_UPLOAD_IMAGE_BYTES } from "../../../src/share/image-share";
 import { LayerStore } from "../../../src/disk/layer-store";
-import { MemoryBaseImage, sha256Hex, StoredImage, type BlockSource } from "../../../src/disk";
+import { MemoryBaseImage, sha256Hex, StoredImage } from "../../../src/disk";
 import { openImageById } from "../../../src/disk/image-by-id";
 import { ShareKeyStore } from "../../../src/share/key-store";
 import { StoreClient } from "../../../src/share/store-client";
 import { openImageDb } from "../../../src/storage/image-db";
-import { captureInput, makeRam, MACHINE, openTestStore } from "../checkpoint/fixtures";
+import { captureInput, makeRam, MACHINE, openTestStore, zeroImage } from "../checkpoint/fixtures";
 import { startStore, type RunningStore } from "./store-fixture";
 // @ts-expect-error a plain module without types
 import { startImageServer } from "../../../scripts/lib/image-server.mjs";
@@ -142,13 +142,7 @@ describe("share links of a user's machine", () => {
 
   it("refuses to upload more than the limit and says to share by URL", async () => {
     const imageId = `url:http://example.test/big.iso#${MAX_UPLOAD_IMAGE_BYTES + BLOCK}##${"0".repeat(64)}`;
-    const big: BlockSource = {
-      imageId,
-      size: MAX_UPLOAD_IMAGE_BYTES + BLOCK,
-      blockSize: BLOCK,
-      readBlock: async () => new Uint8Array(BLOCK),
-      stats: () => ({ imageSize: 0, bytesFetched: 0, bytesFromCache: 0, requests: 0, blocksCached: 0 }),
-    };
+    const big = zeroImage(imageId, MAX_UPLOAD_IMAGE_BYTES + BLOCK);
     const a = await sharerOf(imageId, async () => ({ source: big, name: "big.iso", url: "http://example.test/big.iso" }));
     await expect(publishCheckpoint(a.deps, a.id, APP)).rejects.toMatchObject({ code: "image-too-large", message: expect.stringContaining("by its URL") });
   });
