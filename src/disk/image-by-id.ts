@@ -8,7 +8,7 @@
  */
 import { HttpBaseImage, sha256Hex, type BlockSource } from "./base-image";
 import type { DiskDb } from "./db";
-import { StoredImage } from "./kept-file";
+import { StoredImage, type RemoteBlocks } from "./kept-file";
 import { openImageDb } from "../storage/image-db";
 import { Snap86Error } from "../protocol/errors";
 
@@ -34,10 +34,13 @@ export interface ImageAtHand {
   url: string | null;
 }
 
-export async function openImageById(imageId: string, hostCache: DiskDb | null): Promise<ImageAtHand> {
+/** `fromShare`: reads the missing blocks of an image a share link brought (see StoredImage.open). */
+export async function openImageById(imageId: string, hostCache: DiskDb | null, fromShare?: RemoteBlocks): Promise<ImageAtHand> {
   const images = await openImageDb();
   const kept = await images.get("images", imageId);
-  if (kept && (kept.complete || kept.url)) return { source: await StoredImage.open(imageId, images), name: kept.name, url: kept.url ?? urlOfImageId(imageId) };
+  if (kept && (kept.complete || kept.url || (kept.share && fromShare))) {
+    return { source: await StoredImage.open(imageId, images, fromShare), name: kept.name, url: kept.url ?? urlOfImageId(imageId) };
+  }
   const parsed = URL_ID.exec(imageId);
   if (parsed) {
     const [, url, size, validator, head] = parsed;

@@ -131,8 +131,15 @@ export async function openUserImage(source: ImageSource, ctx: OpenContext): Prom
   if ("url" in source) opened = await openUrl(source.url, ctx.progress, ctx.db);
   else if ("file" in source) opened = { name: source.name, access: "file", ...(await openFile(source.name, source.file, ctx)) };
   else if ("stored" in source) {
-    const base = await StoredImage.open(source.stored);
+    // An image a share link brought as objects reads its missing blocks from the store (the share code loads only then).
+    const base = await StoredImage.open(source.stored, undefined, async (meta) => (await import("../share/image-blocks")).sharedImageBlocks(meta));
     opened = { name: base.meta.name, head: (await base.readBlock(0)).subarray(0, MEDIA_HEAD_BYTES), base, access: "stored" };
+    if (!base.meta.complete && ctx.keep) {
+      // Read on demand from its URL or the store until every block is kept here; then it needs neither.
+      base.keepAll((meta) => ctx.notice("info", `${meta.name} is now kept completely in this browser.`)).catch((e: Error) =>
+        ctx.notice("warning", `${base.meta.name} could not be kept completely in this browser (${e.message}): it reads the rest from where it came from.`),
+      );
+    }
   } else {
     const bytes = new Uint8Array(source.bytes);
     const base = new MemoryBaseImage(source.bytes, { imageId: `sha256:${await sha256Hex(bytes)}`, blockSize: BLOCK_SIZE });

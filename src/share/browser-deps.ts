@@ -9,6 +9,7 @@ import { openImageById } from "../disk/image-by-id";
 import { loadGuestManifest } from "../guest/guest-loader";
 import { GUEST_URLS } from "../protocol/guest-manifest";
 import type { GuestIdentity, ShareBridgeDeps } from "./checkpoint-share";
+import { sharedImageBlocks } from "./image-blocks";
 import { ShareKeyStore } from "./key-store";
 import { StoreClient } from "./store-client";
 
@@ -54,6 +55,6 @@ export async function browserShareDeps(checkpoints: () => Promise<CheckpointStor
       store.close(); // one read per share: no connection left to hold up a later upgrade
     }
   };
-  const openImage = (imageId: string) => openImageById(imageId, l.db);
-  return { checkpoints: c, layers: l, keys, client: new StoreClient(store ? { baseUrl: store } : {}), guest: servedGuest, workingSet, openImage };
+  const openImage = (imageId: string) => openImageById(imageId, l.db, sharedImageBlocks);
+  return { checkpoints: c, layers: l, keys, client: new StoreClient(store ? { baseUrl: store } : {}), guest: servedGuest, workingSet, openImage, ...(store ? { storeBase: store } : {}) };
 }

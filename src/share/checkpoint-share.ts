@@ -57,6 +57,8 @@ export interface ShareBridgeDeps {
   readonly concurrency?: number;
   /** RAM pages the guest touched first after restores of a checkpoint, or before its capture (this browser's record). */
   readonly workingSet?: (checkpointId: string) => Promise<number[]>;
+  /** Base URL of the store objects are read from, when not the app's own (kept with a shared image to read its blocks later). */
+  readonly storeBase?: string;
   /** A user's image by its id, to read every block of it (src/disk/image-by-id.ts). */
   readonly openImage?: (imageId: string) => Promise<ImageAtHand>;
 }
@@ -250,7 +252,7 @@ async function fetchChunksInto(
 }
 
 /** Fetches one disk or image block object: its content, verified against its hash and length. */
-async function fetchBlock(opened: ShareReader, hash: string, blockSize: number, length: number, signal?: AbortSignal): Promise<{ raw: Uint8Array; sealedBytes: number }> {
+export async function fetchBlock(opened: ShareReader, hash: string, blockSize: number, length: number, signal?: AbortSignal): Promise<{ raw: Uint8Array; sealedBytes: number }> {
   const plain = await opened.readObject(hash, signal, undefined, sealedBound(blockSize));
   const obj = decodeObject(hash, plain, blockSize);
   if (obj.rawLength !== length || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for block ${hash} has other content`);
@@ -297,7 +299,7 @@ async function fetchShared<T>(
       done += sealedBytes;
       onProgress?.({ phase: "download", done, total: Math.max(total, done) });
     };
-    const machine = images ? await receiveSharedImages(deps, opened, m, images, fetched, signal) : undefined;
+    const machine = images ? await receiveSharedImages(deps, opened, m, images) : undefined;
     await fetchChunksInto(deps, opened, which(m, present), m.chunkSize, fetched, signal);
     for (const disk of shared.drives ?? (shared.disk ? [shared.disk] : [])) {
       if (await importSharedDisk(deps, opened, disk, fetched, signal)) created.push(disk.layerId);
@@ -310,18 +312,9 @@ async function fetchShared<T>(
   }
 }
 
-/** A user's machine: its images kept here (uploaded blocks fetched and verified), and the machine to boot. */
-async function receiveSharedImages(deps: ShareBridgeDeps, opened: ShareReader, m: CheckpointManifest, images: readonly SharedImage[], fetched: (sealedBytes: number) => void, signal?: AbortSignal): Promise<SharedMachine> {
-  const drives = await receiveImages(
-    images,
-    async (hash, length, blockSize) => {
-      const got = await fetchBlock(opened, hash, blockSize, length, signal);
-      fetched(got.sealedBytes);
-      return got;
-    },
-    deps.concurrency ?? 6,
-    signal,
-  );
+/** A user's machine: its images registered here (read on demand, first block checked now), and the machine to boot. */
+async function receiveSharedImages(deps: ShareBridgeDeps, opened: Opened["opened"], m: CheckpointManifest, images: readonly SharedImage[]): Promise<SharedMachine> {
+  const drives = await receiveImages(images, { keys: opened.keys, objects: opened.manifest.objects, ...(deps.storeBase ? { store: deps.storeBase } : {}) });
   return { drives, memoryMiB: m.machine.memoryBytes / MIB, vgaMemoryMiB: m.machine.vgaMemoryBytes / MIB };
 }
 
@@ -352,7 +345,7 @@ export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: strin
   const { m, images } = checked;
   if (await deps.checkpoints.getManifest(m.id)) {
     // Opened before (or our own): its images are kept here already, unless forgotten since.
-    const machine = images ? await receiveSharedImages(deps, checked.opened, m, images, () => undefined, signal) : undefined;
+    const machine = images ? await receiveSharedImages(deps, checked.opened, m, images) : undefined;
     return { kind: "local", id: m.id, ...(machine ? { machine } : {}) };
   }
   const deviceOnly = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [

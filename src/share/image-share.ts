@@ -3,13 +3,13 @@
  * sharer reads every block of each drive's image, hashes it, and either adds it as an object
  * (sealed and deduplicated like chunks: zero blocks and repeats cost one object) or, for an image
  * read from a public URL when the sharer chooses so, names the URL. The opener keeps the image in
- * this browser's image store (src/storage/image-db.ts) under the id the checkpoint names: uploaded
- * blocks are fetched and verified before the machine starts; a URL image's blocks are read from
- * the URL as the guest needs them, each checked against its hash (src/disk/kept-file.ts).
+ * this browser's image store (src/storage/image-db.ts) under the id the checkpoint names; its
+ * blocks are read as the guest needs them (from the store or the URL), each checked against its
+ * hash, and kept (src/disk/kept-file.ts).
  */
-import { forEachLimited } from "../async/for-each-limited";
 import { blockCountOf, formatBytes, sha256Hex, StoredImage, type ImageAtHand } from "../disk";
-import { openImageDb, type KeptImageMeta } from "../storage/image-db";
+import { openImageDb, type KeptImageMeta, type KeptImageShare } from "../storage/image-db";
+import { sharedImageBlocks } from "./image-blocks";
 import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import { asSnap86Error, Snap86Error, throwIfAborted } from "../protocol/errors";
 import { shareErrors } from "./errors";
@@ -71,54 +71,41 @@ export function imagesMatch(m: CheckpointManifest, images: readonly SharedImage[
   return drives.length === images.length && drives.every((d, i) => d.kind === images[i].kind && d.imageId === images[i].imageId);
 }
 
-/** Fetches one uploaded block object: its content, verified against `hash` and `length`. */
-export type BlockFetcher = (hash: string, length: number, blockSize: number) => Promise<{ raw: Uint8Array; sealedBytes: number }>;
-
 /** A drive of the opened machine: its image kept here under the id its checkpoint names. */
 export interface ReceivedDrive {
   kind: SharedImage["kind"];
   stored: string;
 }
 
+/** What reads an uploaded image's blocks later: the link's keys and object map, and the store. */
+export type ShareAccess = Omit<KeptImageShare, "objects"> & { objects: Readonly<Record<string, string>> };
+
 /**
- * Makes every image of a shared machine available in this browser before it starts: uploaded
- * blocks fetched, verified and kept; a URL image registered with its hashes and its first block
- * read (and checked) from the URL, the rest on demand. An image kept before is not fetched again.
+ * Registers every image of a shared machine in this browser before it starts, under the id its
+ * checkpoint names, with its block hashes and where its blocks come from: its URL, or the share's
+ * objects (with the link's keys, so the blocks can be read on demand, also after a reload). The
+ * first block is read and checked at once (a wrong server or a damaged object fails the open
+ * before anything runs); the rest as the guest needs them, and in the background until the image
+ * is complete (src/disk/kept-file.ts). An image kept before is not registered again.
  */
-export async function receiveImages(images: readonly SharedImage[], fetchBlock: BlockFetcher, concurrency: number, signal?: AbortSignal): Promise<ReceivedDrive[]> {
+export async function receiveImages(images: readonly SharedImage[], access: ShareAccess): Promise<ReceivedDrive[]> {
   const db = await openImageDb();
   for (const image of images) {
     const before = await db.get("images", image.imageId);
-    const usable = before && (before.complete || (before.url === image.url && before.hashes?.join() === image.blocks.join()));
-    if (usable) continue;
-    const meta: KeptImageMeta = { id: image.imageId, name: image.name, size: image.size, blockSize: image.blockSize, complete: false, created: Date.now() };
-    if (image.url !== null) {
-      await db.put("images", { ...meta, url: image.url, hashes: [...image.blocks] });
-      try {
-        await (await StoredImage.open(image.imageId, db)).readBlock(0);
-      } catch (e) {
-        const error = asSnap86Error(e);
-        if (error.code === "image-corrupt") throw shareErrors.damaged(`${image.url} does not serve the shared image: ${error.message}`);
-        throw error;
-      }
-      continue;
-    }
+    const same = before?.hashes?.join() === image.blocks.join();
+    if (before && (before.complete || (same && (before.url === image.url || (before.share && image.url === null))))) continue;
+    const objects: Record<string, string> = {};
+    if (image.url === null) for (const hash of image.blocks) objects[hash] = access.objects[hash];
+    const from = image.url !== null ? { url: image.url } : { share: { keys: access.keys, objects, ...(access.store ? { store: access.store } : {}) } };
+    const meta: KeptImageMeta = { id: image.imageId, name: image.name, size: image.size, blockSize: image.blockSize, complete: false, created: Date.now(), hashes: [...image.blocks], ...from };
     await db.put("images", meta);
-    const at = new Map<string, number[]>();
-    image.blocks.forEach((hash, index) => at.set(hash, [...(at.get(hash) ?? []), index]));
-    await forEachLimited(
-      [...at.keys()],
-      concurrency,
-      async (hash) => {
-        const indices = at.get(hash) ?? [];
-        const length = Math.min(image.blockSize, image.size - indices[0] * image.blockSize);
-        const { raw } = await fetchBlock(hash, length, image.blockSize);
-        if (indices.some((i) => Math.min(image.blockSize, image.size - i * image.blockSize) !== length)) throw shareErrors.damaged(`block ${hash} of ${image.name} has two lengths`);
-        for (const index of indices) await db.put("blocks", raw.slice().buffer, [image.imageId, index]);
-      },
-      signal,
-    );
-    await db.put("images", { ...meta, complete: true });
+    try {
+      await (await StoredImage.open(image.imageId, db, sharedImageBlocks)).readBlock(0);
+    } catch (e) {
+      const error = asSnap86Error(e);
+      if (error.code === "image-corrupt") throw shareErrors.damaged(`${image.url} does not serve the shared image: ${error.message}`);
+      throw error;
+    }
   }
   return images.map((i) => ({ kind: i.kind, stored: i.imageId }));
 }

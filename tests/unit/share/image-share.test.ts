@@ -17,6 +17,7 @@ import { openImageById } from "../../../src/disk/image-by-id";
 import { ShareKeyStore } from "../../../src/share/key-store";
 import { StoreClient } from "../../../src/share/store-client";
 import { openImageDb } from "../../../src/storage/image-db";
+import { sharedImageBlocks } from "../../../src/share/image-blocks";
 import { captureInput, makeRam, MACHINE, openTestStore, zeroImage } from "../checkpoint/fixtures";
 import { startStore, type RunningStore } from "./store-fixture";
 // @ts-expect-error a plain module without types
@@ -53,6 +54,8 @@ async function side(openImage?: ShareBridgeDeps["openImage"], client = new Store
     layers: await LayerStore.open(unique("layers")),
     keys: await ShareKeyStore.open(unique("keys")),
     client,
+    // Where a kept image's blocks are read later (the browser's default is the app's /store).
+    storeBase: store.baseUrl,
     guest: async () => {
       throw new Error("a user's machine needs no built-in guest");
     },
@@ -73,15 +76,16 @@ async function sharerOf(imageId: string, openImage: ShareBridgeDeps["openImage"]
   return { deps, id };
 }
 
+/** The image as the opener's machine reads it: kept blocks, the rest from where it came from. */
 async function keptBlocks(imageId: string, size: number): Promise<Uint8Array> {
-  const image = await StoredImage.open(imageId);
+  const image = await StoredImage.open(imageId, undefined, sharedImageBlocks);
   const out = new Uint8Array(size);
   for (let i = 0; i * BLOCK < size; i++) out.set(await image.readBlock(i), i * BLOCK);
   return out;
 }
 
 describe("share links of a user's machine", () => {
-  it("uploads a picked file's image: the opener keeps it (every block checked) and gets the machine to boot", async () => {
+  it("uploads a picked file's image: the opener reads it from the store on demand (every block checked), keeps it, and gets the machine to boot", async () => {
     const imageId = `file:counter-${unique("f")}.img#${floppy.byteLength}#1`;
     const source = new MemoryBaseImage(floppy, { imageId, blockSize: BLOCK });
     const a = await sharerOf(imageId, async () => ({ source, name: "counter.img", url: null }));
@@ -92,6 +96,16 @@ describe("share links of a user's machine", () => {
     const b = await side();
     const prepared = await prepareSharedCheckpoint(b, shared.link);
     expect(prepared.machine).toEqual({ drives: [{ kind: "fda", stored: imageId }], memoryMiB: 4, vgaMemoryMiB: 2 });
+    // Only the first block was read (and checked) at the open; the rest come when asked.
+    const db = await openImageDb();
+    expect((await db.getAllKeys("blocks")).filter(([id]) => id === imageId).map(([, i]) => i)).toEqual([0]);
+    expect(Buffer.compare(await keptBlocks(imageId, floppy.byteLength), floppy)).toBe(0);
+    // Completed in the background, the image needs the store no more.
+    const stored = await StoredImage.open(imageId, undefined, sharedImageBlocks);
+    await stored.keepAll();
+    const meta = await db.get("images", imageId);
+    expect(meta?.complete).toBe(true);
+    expect(meta?.share).toBeUndefined();
     expect(Buffer.compare(await keptBlocks(imageId, floppy.byteLength), floppy)).toBe(0);
     // The drive's written block came as its layer, on the same image id.
     if (prepared.kind !== "lazy") throw new Error("expected a lazy open");
