@@ -132,7 +132,7 @@ export async function openUserImage(source: ImageSource, ctx: OpenContext): Prom
   else if ("file" in source) opened = { name: source.name, access: "file", ...(await openFile(source.name, source.file, ctx)) };
   else if ("stored" in source) {
     // An image a share link brought as objects reads its missing blocks from the store (the share code loads only then).
-    const base = await StoredImage.open(source.stored, undefined, async (meta) => (await import("../share/image-blocks")).sharedImageBlocks(meta));
+    const base = await StoredImage.open(source.stored, undefined, async (meta) => (await import("./shared-image-source")).sharedImageSource(meta));
     opened = { name: base.meta.name, head: (await base.readBlock(0)).subarray(0, MEDIA_HEAD_BYTES), base, access: "stored" };
     if (!base.meta.complete && ctx.keep) {
       // Read on demand from its URL or the store until every block is kept here; then it needs neither.
