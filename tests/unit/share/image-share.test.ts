@@ -135,6 +135,20 @@ describe("share links of a user's machine", () => {
     expect(Buffer.compare(await keptBlocks(imageId, floppy.byteLength), floppy)).toBe(0);
   });
 
+  it("a URL that serves other bytes than the link's hashes fails as damaged at the open", async () => {
+    const url = `http://127.0.0.1:${IMAGES_PORT}/counter-floppy.img`;
+    const imageId = `url:${url}#${floppy.byteLength}#changed-${unique("u")}#${"1".repeat(64)}`;
+    // The sharer hashed other bytes than the server now sends (the file changed since).
+    const other = floppy.slice();
+    other[100] ^= 0xff;
+    const source = new MemoryBaseImage(other, { imageId, blockSize: BLOCK });
+    const a = await sharerOf(imageId, async () => ({ source, name: "counter-floppy.img", url }));
+    const { link } = await publishCheckpoint(a.deps, a.id, APP, undefined, undefined, { imageBy: "url" });
+    const b = await side();
+    await expect(prepareSharedCheckpoint(b, link)).rejects.toMatchObject({ code: "damaged" });
+    expect(await b.checkpoints.listManifests()).toEqual([]);
+  });
+
   it("a tampered image object fails as damaged before the machine starts; the image is not kept as complete", async () => {
     const imageId = `file:counter-${unique("t")}.img#${floppy.byteLength}#1`;
     const source = new MemoryBaseImage(floppy, { imageId, blockSize: BLOCK });
