@@ -134,6 +134,8 @@ export function createAutomationApi(
   thumbnail: () => CheckpointOptions["thumbnail"] = () => undefined,
   /** The page's own start while it runs (resume, boot, share link): calls wait for it, never race it. */
   pageStart: () => Promise<void> | undefined = () => undefined,
+  /** A share link opened through the API booted a user's machine: the page follows it. */
+  onOwnMachine: (config: MachineConfig) => void = () => undefined,
 ): Snap86Api {
   // Commands share one console: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -234,7 +236,11 @@ export function createAutomationApi(
       const { signal, ...chosen } = options instanceof AbortSignal ? { signal: options } : (options ?? {});
       return client.remote.share.publish(id, `${location.origin}${location.pathname}`, signal, chosen);
     },
-    openShare: (link, config, signal) => client.remote.share.open(link, { ...DEFAULT_CONFIG, ...config }, signal),
+    openShare: async (link, config, signal) => {
+      const opened = await client.remote.share.open(link, { ...DEFAULT_CONFIG, ...config }, signal);
+      if (opened.config) onOwnMachine(opened.config);
+      return opened;
+    },
     reset: () => resets.reset(),
     async setResetPoint(id) {
       const point = await client.remote.reset.setResetPoint(id);

@@ -346,18 +346,9 @@ mountCheckpointPanel(client, {
 
 // --- share links (src/page/ui/share-dialog.ts) ---
 import { mountSharePanel } from "./ui/share-dialog";
-const sharePanel = mountSharePanel(client, {
-  onError: showError,
-  onNotice: showNotice,
-  config: () => currentConfig(),
-  // A link of a user's machine booted it: Reset, autosave and a reload follow that machine.
-  onOwnMachine: (config) => {
-    builtInGuest = false;
-    resets.machineStarted(config);
-    rememberMachine(config);
-    void own.findResetPoint(config);
-  },
-});
+// A link of a user's machine booted it (by the page or the API): Reset, autosave and a reload follow that machine.
+const followOwn = (config: MachineConfig) => ((builtInGuest = false), own.started(config));
+const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig(), onOwnMachine: followOwn });
 // --- end share links ---
 
 // One start at a time: the page's own (below) and the API's boots join or refuse each other.
@@ -368,6 +359,7 @@ window.snap86 = createAutomationApi(
   resets,
   () => renderThumbnail(screen.canvas),
   () => starts.pending,
+  followOwn,
 );
 
 const autosaveParam = params.get("autosave");

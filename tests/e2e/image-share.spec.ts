@@ -24,6 +24,16 @@ async function openFresh(browser: Browser, link: string): Promise<{ page: Page; 
   return { page, state: await status.getAttribute("data-state"), close: () => context.close() };
 }
 
+/** Opens a link through the API in a fresh context: the result names the machine it booted. */
+async function openFreshByApi(browser: Browser, link: string): Promise<{ page: Page; state: string | null; close: () => Promise<void> }> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  await openApp(page);
+  const opened = await page.evaluate((l) => window.snap86.openShare(l), link);
+  expect(opened.config?.drives?.map((d) => d.kind)).toHaveLength(1);
+  return { page, state: "opened", close: () => context.close() };
+}
+
 /** The opened machine is the checkpoint's: its screen shows the count of the capture, and it counts on from there. */
 async function isTheCheckpoint(page: Page, cp: { low: number; high: number; ahead: number }): Promise<void> {
   const screen = await page.evaluate(() => window.snap86.screenText());
@@ -74,7 +84,8 @@ for (const { image, kind, drive } of [
       const shared = await page.evaluate((id) => window.snap86.share(id, { imageBy: "url" }), cp.id);
       withoutImage = new Map([...(await objectFiles())].filter(([path]) => !before.has(path)));
       await clearServedLog();
-      const b = await openFresh(browser, shared.link);
+      // The floppy's link is opened by navigating to it, the disk's through the API.
+      const b = kind === "fda" ? await openFresh(browser, shared.link) : await openFreshByApi(browser, shared.link);
       try {
         expect(b.state, (await b.page.locator("#error").textContent()) ?? "").toBe("opened");
         // The image came from its URL (the test image server), not from the store.
@@ -82,6 +93,10 @@ for (const { image, kind, drive } of [
         await isTheCheckpoint(b.page, cp);
         const kept = await b.page.evaluate(() => window.snap86.keptImages());
         expect(kept.map((k) => [k.name, k.url !== undefined])).toEqual([[image, true]]);
+        // Either way the page follows the opened machine: a reload brings it back, not the built-in guest.
+        await openApp(b.page, "");
+        await expect(b.page.locator("#notice")).toContainText(/Resumed your machine|Your image booted again/, { timeout: 120_000 });
+        await countReaches(b.page, 1);
       } finally {
         await b.close();
       }
