@@ -8,20 +8,14 @@
 import { runBench } from "./lib/harness.mjs";
 import { startCountingStore } from "./lib/counting-store.mjs";
 import { envCount, median, repeat } from "./lib/stats.mjs";
+import { throttledPage } from "./lib/throttle.mjs";
 
-const MBIT = 1_000_000 / 8;
 /** Opens per link (each in a fresh profile); the line reports medians. */
 const OPENS = envCount("SNAP86_BENCH_OPENS", 3);
-const THROTTLE = { offline: false, latency: 20, downloadThroughput: 50 * MBIT, uploadThroughput: 50 * MBIT };
 
 /** Opens `link` in a fresh, throttled profile; times the shell's first answer and counts bytes. */
 async function openAndMeasure(browser, store, link, what) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("Network.enable");
-  // SNAP86_BENCH_NO_THROTTLE=1 only to check that the throttle reaches the workers' fetches.
-  if (process.env.SNAP86_BENCH_NO_THROTTLE !== "1") await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+  const { context, page } = await throttledPage(browser);
   // Non-store traffic (page, guest files, base disk blocks) as Playwright sees it; store traffic is
   // counted by the store itself.
   let otherBytes = 0;

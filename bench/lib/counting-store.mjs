@@ -28,7 +28,8 @@ export async function startCountingStore() {
     res.end = (chunk, ...rest) => (count(chunk), end(chunk, ...rest));
     served.requests++;
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // A fixed port where the machine's ports are shared out (SNAP86_BENCH_STORE_PORT), else any free one.
+  await new Promise((resolve) => server.listen(Number(process.env.SNAP86_BENCH_STORE_PORT) || 0, "127.0.0.1", resolve));
   return {
     port: server.address().port,
     served,

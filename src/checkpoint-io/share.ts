@@ -12,9 +12,9 @@ async function bridge(store?: string) {
 }
 
 export const shareJobs: ShareJobs = {
-  async publish(id, appUrl, onProgress, signal) {
+  async publish(id, appUrl, onProgress, signal, options) {
     const { share, deps } = await bridge();
-    return share.publishCheckpoint(deps, id, appUrl, onProgress, signal);
+    return share.publishCheckpoint(deps, id, appUrl, onProgress, signal, options);
   },
 
   async open(link, onProgress, signal, store) {

@@ -13,7 +13,10 @@ interface LayerRecordMeta {
   blockSize: number;
 }
 
-export async function* diskSections(store: LayerStore, layerId: string): AsyncGenerator<ExtraSection> {
+/** The sections of a disk layer (image sections are image-sections.ts'). */
+export type DiskSection = Extract<ExtraSection, { layerId: string }>;
+
+export async function* diskSections(store: LayerStore, layerId: string): AsyncGenerator<DiskSection> {
   const chain = await store.ancestry(layerId);
   const seen = new Set<number>();
   for (const layer of chain) {
@@ -52,7 +55,8 @@ export function diskSectionImporter(store: LayerStore, expected: string | null |
   const wanted = new Set(expected === null ? [] : typeof expected === "string" ? [expected] : expected);
   const layers = new Map<string, { blocks: Array<readonly [number, Uint8Array]>; indices: Set<number>; done: boolean }>();
   const sink = async (s: ExtraSection): Promise<void> => {
-    if (!wanted.has(s.layerId)) throw new CheckpointFormatError("the checkpoint file's disk does not belong to its checkpoint");
+    // Image sections go to their own importer (image-sections.ts); here they would not belong.
+    if (!("layerId" in s) || !wanted.has(s.layerId)) throw new CheckpointFormatError("the checkpoint file's disk does not belong to its checkpoint");
     let layer = layers.get(s.layerId);
     if (!layer) layers.set(s.layerId, (layer = { blocks: [], indices: new Set(), done: false }));
     const { blocks, indices } = layer;

@@ -17,19 +17,26 @@ import type { CheckpointStore } from "./checkpoint-store";
 import { verifyChunk, type NewChunk } from "./store";
 import { throwIfAborted } from "../protocol/errors";
 
-export const CONTAINER_VERSION = 1;
+/** 2: image records (a user's image travels with its checkpoint); files without them are still written as 1. */
+export const CONTAINER_VERSION = 2;
 const MAGIC = new Uint8Array([0x89, 0x53, 0x4e, 0x41, 0x50, 0x38, 0x36, 0x1a]);
 const HEADER_BYTES = 16;
 const RECORD_HEADER = 8;
 const MAX_RECORD = 64 * 1024 * 1024;
 
-const RecordType = { Manifest: 1, Chunk: 2, DiskBlock: 3, DiskLayer: 4, Trailer: 0xff } as const;
+const RecordType = { Manifest: 1, Chunk: 2, DiskBlock: 3, DiskLayer: 4, Image: 5, ImageBlock: 6, Trailer: 0xff } as const;
 type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
-/** Opaque disk data carried along with a checkpoint; src/disk decides what it means. */
+/**
+ * Opaque disk data carried along with a checkpoint; src/disk decides what it means. Image
+ * sections (container v2) carry a user's base image: its blocks, then its record
+ * (src/checkpoint/image-sections.ts), in the same layout as a layer's, keyed by the image id.
+ */
 export type ExtraSection =
   | { kind: "disk-layer"; layerId: string; meta: Uint8Array }
-  | { kind: "disk-block"; layerId: string; blockIndex: number; bytes: Uint8Array };
+  | { kind: "disk-block"; layerId: string; blockIndex: number; bytes: Uint8Array }
+  | { kind: "image"; imageId: string; meta: Uint8Array }
+  | { kind: "image-block"; imageId: string; blockIndex: number; bytes: Uint8Array };
 
 function record(type: RecordType, payload: Uint8Array): Uint8Array {
   if (payload.byteLength > MAX_RECORD) throw new RangeError(`record of ${payload.byteLength} bytes is too large`);
@@ -48,13 +55,14 @@ function layerIdBytes(id: string): Uint8Array {
 }
 
 function sectionRecord(s: ExtraSection): Uint8Array {
-  const id = layerIdBytes(s.layerId);
-  if (s.kind === "disk-layer") {
+  const image = s.kind === "image" || s.kind === "image-block";
+  const id = layerIdBytes(image ? s.imageId : s.layerId);
+  if (s.kind === "disk-layer" || s.kind === "image") {
     const p = new Uint8Array(2 + id.byteLength + s.meta.byteLength);
     new DataView(p.buffer).setUint16(0, id.byteLength, true);
     p.set(id, 2);
     p.set(s.meta, 2 + id.byteLength);
-    return record(RecordType.DiskLayer, p);
+    return record(image ? RecordType.Image : RecordType.DiskLayer, p);
   }
   if (!Number.isSafeInteger(s.blockIndex) || s.blockIndex < 0) throw new RangeError(`bad block index ${s.blockIndex}`);
   const p = new Uint8Array(2 + id.byteLength + 8 + s.bytes.byteLength);
@@ -64,7 +72,7 @@ function sectionRecord(s: ExtraSection): Uint8Array {
   dv.setUint32(2 + id.byteLength, s.blockIndex % 2 ** 32, true);
   dv.setUint32(6 + id.byteLength, Math.floor(s.blockIndex / 2 ** 32), true);
   p.set(s.bytes, 10 + id.byteLength);
-  return record(RecordType.DiskBlock, p);
+  return record(image ? RecordType.ImageBlock : RecordType.DiskBlock, p);
 }
 
 const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
@@ -79,6 +87,8 @@ export async function* exportCheckpoint(
   id: string,
   extra?: AsyncIterable<ExtraSection> | Iterable<ExtraSection>,
   signal?: AbortSignal,
+  /** The extra sections include image records: the file is container v2 (v1 readers refuse it rather than lose the image). */
+  withImages = false,
 ): AsyncGenerator<Uint8Array> {
   const m = await store.getManifest(id);
   if (!m) throw checkpointMissing(id);
@@ -90,7 +100,7 @@ export async function* exportCheckpoint(
   };
   const header = new Uint8Array(HEADER_BYTES);
   header.set(MAGIC);
-  new DataView(header.buffer).setUint32(8, CONTAINER_VERSION, true);
+  new DataView(header.buffer).setUint32(8, withImages ? CONTAINER_VERSION : 1, true);
   yield emit(header);
   yield emit(record(RecordType.Manifest, encodeManifest(m)));
   count++;
@@ -112,6 +122,7 @@ export async function* exportCheckpoint(
   if (extra) {
     for await (const s of extra) {
       throwIfAborted(signal);
+      if ((s.kind === "image" || s.kind === "image-block") && !withImages) throw new RangeError("image sections need withImages");
       yield emit(sectionRecord(s));
       count++;
     }
@@ -131,9 +142,10 @@ export async function exportCheckpointBlob(
   id: string,
   extra?: AsyncIterable<ExtraSection> | Iterable<ExtraSection>,
   signal?: AbortSignal,
+  withImages = false,
 ): Promise<Blob> {
   const parts: Uint8Array<ArrayBuffer>[] = [];
-  for await (const p of exportCheckpoint(store, id, extra, signal)) parts.push(p as Uint8Array<ArrayBuffer>);
+  for await (const p of exportCheckpoint(store, id, extra, signal, withImages)) parts.push(p as Uint8Array<ArrayBuffer>);
   return new Blob(parts, { type: "application/x-snap86" });
 }
 
@@ -152,7 +164,7 @@ export function parseContainer(file: Uint8Array): ParsedRecord[] {
   const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const version = dv.getUint32(8, true);
   if (version > CONTAINER_VERSION) refuse(`this file was made by a newer snap86 (file format v${version}, this snap86 reads v${CONTAINER_VERSION})`);
-  if (version !== CONTAINER_VERSION || dv.getUint32(12, true) !== 0) refuse(`unsupported snap86 file format v${version}`);
+  if (version < 1 || dv.getUint32(12, true) !== 0) refuse(`unsupported snap86 file format v${version}`);
   const records: ParsedRecord[] = [];
   let off = HEADER_BYTES;
   for (;;) {
@@ -171,6 +183,7 @@ export function parseContainer(file: Uint8Array): ParsedRecord[] {
       if (count !== records.length) refuse("the checkpoint file is damaged (record count mismatch)");
       return records;
     }
+    if (version === 1 && (type === RecordType.Image || type === RecordType.ImageBlock)) refuse(`the checkpoint file has an unknown record type ${type}`);
     records.push({ type, payload });
     off += RECORD_HEADER + length;
   }
@@ -223,16 +236,16 @@ export async function importCheckpoint(
       }
       if (!ok) refuse(`the checkpoint file is damaged (chunk ${hash.slice(0, 16)}… does not match its hash)`);
       chunks.push({ hash, bytes: enc, rawLength, codec });
-    } else if (r.type === RecordType.DiskBlock || r.type === RecordType.DiskLayer) {
+    } else if (r.type === RecordType.DiskBlock || r.type === RecordType.DiskLayer || r.type === RecordType.Image || r.type === RecordType.ImageBlock) {
       const idLen = r.payload.byteLength >= 2 ? dv.getUint16(0, true) : 0;
-      const fixed = r.type === RecordType.DiskBlock ? 10 : 2;
-      if (idLen === 0 || fixed + idLen > r.payload.byteLength) refuse("the checkpoint file is damaged (bad disk section)");
-      const layerId = new TextDecoder().decode(r.payload.subarray(2, 2 + idLen));
-      if (r.type === RecordType.DiskLayer) sections.push({ kind: "disk-layer", layerId, meta: r.payload.slice(2 + idLen) });
-      else {
-        const blockIndex = dv.getUint32(2 + idLen, true) + dv.getUint32(6 + idLen, true) * 2 ** 32;
-        sections.push({ kind: "disk-block", layerId, blockIndex, bytes: r.payload.slice(10 + idLen) });
-      }
+      const block = r.type === RecordType.DiskBlock || r.type === RecordType.ImageBlock;
+      if (idLen === 0 || (block ? 10 : 2) + idLen > r.payload.byteLength) refuse("the checkpoint file is damaged (bad disk section)");
+      const id = new TextDecoder().decode(r.payload.subarray(2, 2 + idLen));
+      const blockIndex = block ? dv.getUint32(2 + idLen, true) + dv.getUint32(6 + idLen, true) * 2 ** 32 : 0;
+      if (r.type === RecordType.DiskLayer) sections.push({ kind: "disk-layer", layerId: id, meta: r.payload.slice(2 + idLen) });
+      else if (r.type === RecordType.Image) sections.push({ kind: "image", imageId: id, meta: r.payload.slice(2 + idLen) });
+      else if (r.type === RecordType.DiskBlock) sections.push({ kind: "disk-block", layerId: id, blockIndex, bytes: r.payload.slice(10 + idLen) });
+      else sections.push({ kind: "image-block", imageId: id, blockIndex, bytes: r.payload.slice(10 + idLen) });
     } else refuse(`the checkpoint file has an unknown record type ${r.type}`);
   }
 

@@ -10,6 +10,7 @@
  *   v86-disk.ts     the object v86 takes as hda/cdrom/fda
  *   storage.ts      persist(), estimate(), Web Locks
  *   wipe.ts         drop a session overlay, continue on a fresh child
+ *   image-by-id.ts a user's image opened from its id alone (to share or export its blocks)
  *   kept-file.ts    a user's picked file kept in IndexedDB (KeptFileImage), read back without it (StoredImage)
  *   deletions.ts    deletions of session data a session waits for and reports
  *   stats.ts        numbers for the UI
@@ -20,6 +21,7 @@ export * from "./db";
 export * from "./deletions";
 export * from "./errors";
 export * from "./host-cache";
+export * from "./image-by-id";
 export * from "./kept-file";
 export * from "./layer-store";
 export * from "./open-overlay";

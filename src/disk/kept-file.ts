@@ -5,7 +5,7 @@
  * After a reload `StoredImage` reads the kept blocks. Both have the file's identity as image id,
  * so the copy-on-write overlays made on the file continue on the kept copy.
  */
-import { blockCountOf, type BaseImageStats, type BlockSource } from "./base-image";
+import { blockCountOf, HttpBaseImage, type BaseImageStats, type BlockSource } from "./base-image";
 import { BaseImageError } from "./errors";
 import { keptBlocks, openImageDb, type ImageDb, type KeptImageMeta } from "../storage/image-db";
 import { Snap86Error } from "../protocol/errors";
@@ -89,6 +89,9 @@ export class KeptFileImage implements BlockSource {
   }
 }
 
+/** Opens where a kept image's missing blocks come from (a share's objects), checked against `meta.hashes`. */
+export type RemoteBlocks = (meta: KeptImageMeta) => Promise<BlockSource>;
+
 /** A kept image, read from IndexedDB alone (no file: after a reload). */
 export class StoredImage implements BlockSource {
   readonly imageId: string;
@@ -97,7 +100,7 @@ export class StoredImage implements BlockSource {
   private bytesRead = 0;
 
   private constructor(
-    readonly meta: KeptImageMeta,
+    public meta: KeptImageMeta,
     private readonly db: ImageDb,
   ) {
     this.imageId = meta.id;
@@ -105,16 +108,59 @@ export class StoredImage implements BlockSource {
     this.blockSize = meta.blockSize;
   }
 
-  static async open(id: string, db?: ImageDb): Promise<StoredImage> {
+  /**
+   * `fromShare`: the reader of an image a share link carried as objects (src/share/image-blocks.ts,
+   * injected: the disk module does not know the share scheme); without it such an image opens
+   * only once complete.
+   */
+  static async open(id: string, db?: ImageDb, fromShare?: RemoteBlocks): Promise<StoredImage> {
     const images = db ?? (await openImageDb());
     const meta = await images.get("images", id);
     if (!meta) throw new Snap86Error("image-invalid", "This image is no longer kept in this browser: choose its file again");
-    if (!meta.complete) throw new Snap86Error("image-invalid", `${meta.name} was not completely kept in this browser: choose its file again`);
-    return new StoredImage(meta, images);
+    const image = new StoredImage(meta, images);
+    if (!meta.complete && meta.url && meta.hashes) {
+      image.remote = await HttpBaseImage.open({ url: meta.url, size: meta.size, sha256: "", identity: meta.id, blockSize: meta.blockSize, blockHashes: { blockSize: meta.blockSize, sha256: meta.hashes }, db: null, maxBlocksPerRequest: 16 });
+    } else if (!meta.complete && meta.share && fromShare) image.remote = await fromShare(meta);
+    if (!meta.complete && !image.remote) throw new Snap86Error("image-invalid", `${meta.name} was not completely kept in this browser: choose its file again`);
+    return image;
+  }
+
+  /** Where blocks not kept yet come from (the image's public URL, or a share's objects), verified block by block. */
+  private remote: BlockSource | undefined;
+  private completing: Promise<void> | undefined;
+
+  /**
+   * Keeps every block not kept yet (a few at a time, after the guest's own reads), then marks the
+   * image complete: from then on it needs neither its URL nor the store. One run at a time.
+   */
+  keepAll(onDone?: (meta: KeptImageMeta) => void): Promise<void> {
+    const remote = this.remote;
+    if (!remote || this.meta.complete) return Promise.resolve();
+    this.completing ??= (async () => {
+      const count = blockCountOf(this.size, this.blockSize);
+      const have = new Set((await this.db.getAllKeys("blocks", keptBlocks(this.imageId))).map(([, index]) => index));
+      for (let i = 0; i < count; i++) {
+        if (have.has(i)) continue;
+        const block = await remote.readBlock(i);
+        await this.db.put("blocks", block.slice().buffer, [this.imageId, i]);
+      }
+      const { share: _share, ...rest } = this.meta;
+      const meta: KeptImageMeta = { ...rest, complete: true };
+      await this.db.put("images", meta);
+      this.meta = meta;
+      onDone?.(meta);
+    })();
+    return this.completing;
   }
 
   async readBlock(index: number): Promise<Uint8Array> {
     const data = await this.db.get("blocks", [this.imageId, index]);
+    if (!data && this.remote) {
+      const block = await this.remote.readBlock(index);
+      void this.db.put("blocks", block.slice().buffer, [this.imageId, index]).catch(() => undefined); // a cache: a full disk only costs refetches
+      this.bytesRead += block.byteLength;
+      return block;
+    }
     if (!data) throw new BaseImageError("short-read", `block ${index} of the kept image ${this.meta.name} is missing`, this.meta.name, index);
     this.bytesRead += data.byteLength;
     return new Uint8Array(data);

@@ -22,6 +22,7 @@ import type {
   EmulatorEvent,
   RestoreMode,
   RestoreOptions,
+  ShareOptions,
   ShareResult,
 } from "../protocol";
 import type { DiskSession } from "./disk-session";
@@ -281,8 +282,8 @@ export class CheckpointController {
   }
 
   /** Encrypts and uploads what the store lacks; returns the link. */
-  async share(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult> {
-    return this.io.share.publish(id, appUrl, this.shareProgress(), signal);
+  async share(id: string, appUrl: string, signal?: AbortSignal, options?: ShareOptions): Promise<ShareResult> {
+    return this.io.share.publish(id, appUrl, this.shareProgress(), signal, options);
   }
 
   /** Downloads, decrypts and verifies a shared checkpoint into the local store; returns its id. */

@@ -1,10 +1,9 @@
 /** The share facet: publish and open encrypted share links (see src/protocol/share.ts). */
-import type { CheckpointsFacet, RestoreResult, ShareFacet, ShareResult } from "../protocol";
+import type { CheckpointsFacet, ShareFacet, ShareOpenResult, ShareOptions, ShareResult } from "../protocol";
 import type { PreparedShare } from "../protocol/checkpoint-io";
 import type { MachineConfig } from "../protocol/machine-config";
 import type { MachineOwner } from "./machine-owner";
-import { Snap86Error, throwIfAborted } from "../protocol/errors";
-import { isOwnMachine } from "../protocol/checkpoint-data";
+import { throwIfAborted } from "../protocol/errors";
 
 export class ShareFacetImpl implements ShareFacet {
   constructor(
@@ -12,14 +11,9 @@ export class ShareFacetImpl implements ShareFacet {
     private readonly checkpoints: Pick<CheckpointsFacet, "restore">,
   ) {}
 
-  async publish(id: string, appUrl: string, signal?: AbortSignal): Promise<ShareResult> {
-    const controller = this.m.checkpoints();
-    // The opener would need the user's image too: its blocks in the link are not built yet.
-    const shared = (await controller.list()).find((c) => c.id === id);
-    if (shared && isOwnMachine(shared.machineKey)) {
-      throw new Snap86Error("unsupported", "Share links work for the built-in guest only, for now: the opener would need your image's blocks. Export the checkpoint as a .snap86 file instead");
-    }
-    return controller.share(id, appUrl, signal);
+  /** A user's machine's checkpoint carries its images too (uploaded, or by URL: `options.imageBy`). */
+  publish(id: string, appUrl: string, signal?: AbortSignal, options?: ShareOptions): Promise<ShareResult> {
+    return this.m.checkpoints().share(id, appUrl, signal, options);
   }
 
   /**
@@ -29,12 +23,12 @@ export class ShareFacetImpl implements ShareFacet {
    * downloaded and restored eagerly. A bad link, or a cancel while the first objects download,
    * leaves a running machine untouched.
    */
-  async open(link: string, config: MachineConfig, signal?: AbortSignal, store?: string): Promise<RestoreResult> {
+  async open(link: string, asked: MachineConfig, signal?: AbortSignal, store?: string): Promise<ShareOpenResult> {
     const m = this.m;
     const t0 = performance.now();
     const controller = m.checkpoints();
     // With no machine to lose, the (kernel-less) machine starts while the first objects download.
-    const booting = m.emulator ? undefined : m.boot(config, true);
+    let booting = m.emulator ? undefined : m.boot(asked, true);
     booting?.catch(() => undefined);
     let prepared: PreparedShare;
     try {
@@ -49,7 +43,15 @@ export class ShareFacetImpl implements ShareFacet {
     // The loader opens the share now, so the pack streams while the machine finishes booting
     // and the device state is applied (a first visit's shell waits for those pages).
     if (ready.kind === "lazy" && m.lazySupport.available) controller.lazy.warm(ready.opened);
-    return m.afterBoot(
+    // A user's machine (its images now kept here) runs on its own drives and memory, not on the
+    // built-in guest started meanwhile on the chance that the link was one of it.
+    const own = ready.machine;
+    const config: MachineConfig = own ? { memoryMiB: own.memoryMiB, vgaMemoryMiB: own.vgaMemoryMiB, drives: own.drives, ...(asked.disk === "secure" ? { disk: "secure" } : {}) } : asked;
+    if (own && booting) {
+      await booting.catch(() => undefined);
+      booting = undefined;
+    }
+    const result = await m.afterBoot(
       booting,
       config,
       async () => {
@@ -68,5 +70,6 @@ export class ShareFacetImpl implements ShareFacet {
       },
       t0,
     );
+    return own ? { ...result, config } : result;
   }
 }

@@ -6,7 +6,7 @@
  * IndexedDB (in memory for a secure session); CD-ROMs are read-only. Everything here that can
  * fail on bad input runs before the running machine is stopped (openUserDrives).
  */
-import { formatBytes, HttpBaseImage, KeptFileImage, MemoryBaseImage, Overlay, sha256Hex, storageRoom, StoredImage, V86Disk, type BlockSource, type DiskDb } from "../disk";
+import { formatBytes, HttpBaseImage, nameOfUrl, KeptFileImage, MemoryBaseImage, Overlay, sha256Hex, storageRoom, StoredImage, V86Disk, type BlockSource, type DiskDb } from "../disk";
 import { LoadError, httpLoadCode, readWithProgress } from "../guest/fetch-with-progress";
 import type { NoticeLevel, Progress } from "../protocol";
 import { ConfigError, fileImageId, type DriveKind, type ImageSource } from "../protocol/machine-config";
@@ -45,10 +45,6 @@ export interface OpenContext {
   /** Keep a picked file in IndexedDB so a reload boots it without the file (not in a secure session). */
   keep: boolean;
   notice: Notice;
-}
-
-function nameOfUrl(url: string): string {
-  return decodeURIComponent(new URL(url, globalThis.location?.href ?? "http://localhost/").pathname.split("/").pop() || "image");
 }
 
 async function openUrl(url: string, progress: OnProgress, db: DiskDb | null): Promise<{ name: string; head: Uint8Array; base: BlockSource; access: ImageAccess }> {
@@ -135,8 +131,15 @@ export async function openUserImage(source: ImageSource, ctx: OpenContext): Prom
   if ("url" in source) opened = await openUrl(source.url, ctx.progress, ctx.db);
   else if ("file" in source) opened = { name: source.name, access: "file", ...(await openFile(source.name, source.file, ctx)) };
   else if ("stored" in source) {
-    const base = await StoredImage.open(source.stored);
+    // An image a share link brought as objects reads its missing blocks from the store (the share code loads only then).
+    const base = await StoredImage.open(source.stored, undefined, async (meta) => (await import("./shared-image-source")).sharedImageSource(meta));
     opened = { name: base.meta.name, head: (await base.readBlock(0)).subarray(0, MEDIA_HEAD_BYTES), base, access: "stored" };
+    if (!base.meta.complete && ctx.keep) {
+      // Read on demand from its URL or the store until every block is kept here; then it needs neither.
+      base.keepAll((meta) => ctx.notice("info", `${meta.name} is now kept completely in this browser.`)).catch((e: Error) =>
+        ctx.notice("warning", `${base.meta.name} could not be kept completely in this browser (${e.message}): it reads the rest from where it came from.`),
+      );
+    }
   } else {
     const bytes = new Uint8Array(source.bytes);
     const base = new MemoryBaseImage(source.bytes, { imageId: `sha256:${await sha256Hex(bytes)}`, blockSize: BLOCK_SIZE });

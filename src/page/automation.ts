@@ -4,7 +4,7 @@
  */
 import type { MachineConfig } from "../protocol/machine-config";
 import { DEFAULT_CONFIG } from "../protocol/machine-config";
-import type { CheckpointInfo, CheckpointOptions, CheckpointResult, EmulatorApi, FacetName, RestoreResult, ShareResult } from "../protocol";
+import type { CheckpointInfo, CheckpointOptions, CheckpointResult, EmulatorApi, FacetName, RestoreResult, ShareOpenResult, ShareOptions, ShareResult } from "../protocol";
 import type { EmulatorClient, EmulatorRemote } from "./emulator-client";
 import type { ResetController, ResetOutcome } from "./reset-controller";
 import type { StandbyStatus } from "./standby";
@@ -80,10 +80,13 @@ export interface Snap86Api extends FlatCalls {
   serialText(): string;
   /** Takes a checkpoint (brief pause, then written in the background); resolves once stored. */
   checkpoint(options?: CheckpointOptions): Promise<CheckpointResult>;
-  /** Uploads the checkpoint (encrypted) to the store; the link opens it in any browser. */
-  share(id: string, signal?: AbortSignal): Promise<ShareResult>;
-  /** Opens a share link: imports the checkpoint and boots into it (default machine config). */
-  openShare(link: string, config?: Partial<MachineConfig>, signal?: AbortSignal): Promise<RestoreResult>;
+  /**
+   * Uploads the checkpoint (encrypted) to the store; the link opens it in any browser. A user's
+   * machine's images go with it: `{ imageBy: "url" }` names a URL image's URL instead of uploading it.
+   */
+  share(id: string, options?: AbortSignal | (ShareOptions & { signal?: AbortSignal })): Promise<ShareResult>;
+  /** Opens a share link: imports the checkpoint and boots into it (default machine config; a user's machine: its own, in `config`). */
+  openShare(link: string, config?: Partial<MachineConfig>, signal?: AbortSignal): Promise<ShareOpenResult>;
   /**
    * Back to the golden (clean booted) state in milliseconds: session disk, RAM, autosaves and the
    * page's serial output are wiped. Uses the standby machine when one is ready. Resolves once the
@@ -131,6 +134,8 @@ export function createAutomationApi(
   thumbnail: () => CheckpointOptions["thumbnail"] = () => undefined,
   /** The page's own start while it runs (resume, boot, share link): calls wait for it, never race it. */
   pageStart: () => Promise<void> | undefined = () => undefined,
+  /** A share link opened through the API booted a user's machine: the page follows it. */
+  onOwnMachine: (config: MachineConfig) => void = () => undefined,
 ): Snap86Api {
   // Commands share one console: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -228,8 +233,15 @@ export function createAutomationApi(
       const picture = options?.thumbnail ?? thumbnail();
       return client.remote.checkpoints.take({ ...options, ...(picture ? { thumbnail: picture } : {}) });
     },
-    share: (id, signal) => client.remote.share.publish(id, `${location.origin}${location.pathname}`, signal),
-    openShare: (link, config, signal) => client.remote.share.open(link, { ...DEFAULT_CONFIG, ...config }, signal),
+    share: (id, options) => {
+      const { signal, ...chosen } = options instanceof AbortSignal ? { signal: options } : (options ?? {});
+      return client.remote.share.publish(id, `${location.origin}${location.pathname}`, signal, chosen);
+    },
+    openShare: async (link, config, signal) => {
+      const opened = await client.remote.share.open(link, { ...DEFAULT_CONFIG, ...config }, signal);
+      if (opened.config) onOwnMachine(opened.config);
+      return opened;
+    },
     reset: () => resets.reset(),
     async setResetPoint(id) {
       const point = await client.remote.reset.setResetPoint(id);

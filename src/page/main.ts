@@ -340,12 +340,15 @@ mountCheckpointPanel(client, {
   onError: showError,
   onNotice: showNotice,
   onResetPoint: (point) => resets.resetPointSet(point),
+  onImported: () => void keptImages.refresh(),
 });
 // --- end checkpoint panel ---
 
 // --- share links (src/page/ui/share-dialog.ts) ---
 import { mountSharePanel } from "./ui/share-dialog";
-const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig() });
+// A link of a user's machine booted it (by the page or the API): Reset, autosave and a reload follow that machine.
+const followOwn = (config: MachineConfig) => ((builtInGuest = false), own.started(config));
+const sharePanel = mountSharePanel(client, { onError: showError, onNotice: showNotice, config: () => currentConfig(), onOwnMachine: followOwn });
 // --- end share links ---
 
 // One start at a time: the page's own (below) and the API's boots join or refuse each other.
@@ -356,6 +359,7 @@ window.snap86 = createAutomationApi(
   resets,
   () => renderThumbnail(screen.canvas),
   () => starts.pending,
+  followOwn,
 );
 
 const autosaveParam = params.get("autosave");

@@ -49,6 +49,13 @@ export class OwnMachine {
     else disableWithReason(button, NO_RESET_POINT);
   }
 
+  /** A user's machine runs (resumed, or opened from a share link): Reset, autosave and a reload follow it. */
+  started(config: MachineConfig): void {
+    this.host.resets.machineStarted(config);
+    rememberMachine(config);
+    void this.findResetPoint(config);
+  }
+
   /** A user's machine after a reload: its newest autosave, or a boot on its kept disk writes. */
   async resume(config: MachineConfig): Promise<void> {
     const { client, resets } = this.host;
@@ -56,9 +63,7 @@ export class OwnMachine {
     try {
       const resumed = config.disk === "persistent" && this.host.resume ? await client.remote.checkpoints.bootResume(config) : null;
       if (resumed === null && (client.state === "off" || client.state === "error")) return await this.host.boot(config);
-      resets.machineStarted(config);
-      rememberMachine(config);
-      void this.findResetPoint(config);
+      this.started(config);
       this.host.notice(resumed ? "Resumed your machine as it was at its last autosave." : "Your image booted again after the reload, with its disk writes (it had no autosave yet).");
     } catch (e) {
       this.host.error(`Could not resume your machine (${errorMessage(e)}); booting it fresh.`);

@@ -5,7 +5,8 @@
  */
 import type { CaptureMeta, CaptureProgress, CaptureTimings, CheckpointManifest, CheckpointSummary, GcOptions, GcResult, MachineIdentity, SharingSizes } from "./checkpoint-data";
 import type { CheckpointCatalog } from "./checkpoints";
-import type { ShareResult } from "./share";
+import type { ShareOptions, ShareResult } from "./share";
+import type { DriveKind } from "./machine-config";
 
 export interface CaptureResult {
   manifest: CheckpointManifest;
@@ -21,7 +22,7 @@ export interface LoadResult {
 }
 
 export interface ShareProgress {
-  phase: "upload" | "download";
+  phase: "upload" | "download" | "read-image";
   /** Bytes (sealed, i.e. as they travel). */
   done: number;
   total: number;
@@ -45,9 +46,20 @@ export interface OpenedShareLink {
 }
 
 /** What a lazy open needs before the guest can run; RAM chunks come later from the RAM loader. */
-export type PreparedShare =
+export type PreparedShare = (
   | { kind: "local"; id: string }
-  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer; opened: OpenedShareLink };
+  | { kind: "lazy"; manifest: CheckpointManifest; deviceState: ArrayBuffer; opened: OpenedShareLink }
+) & {
+  /** A user's machine: its drives in boot order, each image now kept in this browser; the machine to boot. */
+  machine?: SharedMachine;
+};
+
+/** The machine a shared user's checkpoint runs on, as the opener boots it. */
+export interface SharedMachine {
+  drives: Array<{ kind: DriveKind; stored: string }>;
+  memoryMiB: number;
+  vgaMemoryMiB: number;
+}
 
 export interface CaptureJobs {
   /** The whole-RAM capture (no dirty tracking): RAM copied at the pause. */
@@ -95,7 +107,7 @@ export interface FileJobs {
 
 export interface ShareJobs {
   /** Encrypts the checkpoint and uploads what the store lacks. */
-  publish(id: string, appUrl: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<ShareResult>;
+  publish(id: string, appUrl: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal, options?: ShareOptions): Promise<ShareResult>;
   /** Fetches, verifies and imports a shared checkpoint; returns its id. */
   /** `store`: read the link's objects from this base URL instead of the app's store (a published state's folder). */
   open(link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal, store?: string): Promise<string>;

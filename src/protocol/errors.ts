@@ -39,6 +39,8 @@ export type ErrorCode =
   | "image-http"
   | "image-invalid"
   | "image-corrupt"
+  /** A user's image larger than a share link carries (src/share/image-share.ts MAX_UPLOAD_IMAGE_BYTES). */
+  | "image-too-large"
   // Storage in this browser.
   | "storage-full"
   | "storage-superseded"

@@ -21,7 +21,7 @@ export type EmulatorEvent =
   | { type: "checkpoint"; phase: CheckpointPhase; id: string; pauseMs?: number; done?: number; total?: number; error?: WireError }
   | { type: "checkpoints"; list: CheckpointInfo[] }
   | { type: "lazy"; status: LazyStatus }
-  | { type: "share"; phase: "upload" | "download"; done: number; total: number }
+  | { type: "share"; phase: "upload" | "download" | "read-image"; done: number; total: number }
   /** `origin`: a machine started with this status, or the cable was switched. */
   | { type: "network"; status: NetworkStatus; origin: "start" | "set" };
 

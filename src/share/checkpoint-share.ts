@@ -10,29 +10,32 @@
  *    first, the manifest last, so a failure leaves no listed checkpoint and touches nothing else.
  */
 import { forEachLimited } from "../async/for-each-limited";
-import { CODEC_BY_ID, CODEC_IDS, imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk } from "./shared-checkpoint";
+import { CODEC_BY_ID, imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk } from "./shared-checkpoint";
 import type { LayerStore } from "../disk/layer-store";
 import { shareErrors } from "./errors";
 import { ShareKeyStore } from "./key-store";
 import type { BaseImageIdentity } from "./manifest-codec";
-import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES } from "./object-frame";
+import { decodeFrame, FRAME_HEADER_BYTES } from "./object-frame";
 import { IV_BYTES, TAG_BYTES } from "./crypto";
 import { openShare, publishShare, type ShareObject, type ShareReader } from "./share-session";
 import { StoreClient } from "./store-client";
 import { loadGuestManifest } from "../guest/guest-loader";
 import { GUEST_URLS } from "../protocol/guest-manifest";
 import type { ShareResult } from "../protocol";
-import type { OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
+import type { OpenedShareLink, PreparedShare, SharedMachine, ShareProgress } from "../protocol/checkpoint-io";
+import type { ImageAtHand } from "../disk/image-by-id";
+import { collectImages, imagesMatch, receiveImages } from "./image-share";
+import { blockObject, collectObjects } from "./share-objects";
+import type { ImageBy, SharedImage } from "./shared-images";
 
 export type { PreparedShare, ShareProgress };
 export { imageIdOf, isSharedCheckpoint, type SharedCheckpoint, type SharedDisk };
-import { decodeChunk, encodeChunk, sha256Hex, type ChunkCodec } from "../checkpoint/codec";
-import { diskSections } from "../checkpoint/disk-sections";
+import { decodeChunk, sha256Hex, type ChunkCodec } from "../checkpoint/codec";
 import { decodeManifest, manifestChunkHashes, type CheckpointManifest } from "../checkpoint/manifest";
 import { buildPackParts, PACK_PAGE_SIZE } from "./page-pack";
 import { readDeviceState } from "../checkpoint/restore";
 import type { CheckpointStore } from "../checkpoint/checkpoint-store";
-import { verifyChunk, type NewChunk } from "../checkpoint/store";
+import type { NewChunk } from "../checkpoint/store";
 import { Snap86Error, throwIfAborted } from "../protocol/errors";
 import { checkpointMissing } from "../checkpoint/errors";
 
@@ -54,64 +57,60 @@ export interface ShareBridgeDeps {
   readonly concurrency?: number;
   /** RAM pages the guest touched first after restores of a checkpoint, or before its capture (this browser's record). */
   readonly workingSet?: (checkpointId: string) => Promise<number[]>;
+  /** Base URL of the store objects are read from, when not the app's own (kept with a shared image to read its blocks later). */
+  readonly storeBase?: string;
+  /** A user's image by its id, to read every block of it (src/disk/image-by-id.ts). */
+  readonly openImage?: (imageId: string) => Promise<ImageAtHand>;
+}
+
+/** What the sharer chose (src/protocol/share.ts ShareOptions). */
+export interface PublishOptions {
+  readonly imageBy?: ImageBy;
 }
 
 
 const WRITE_BATCH = 64;
+const MIB = 1024 * 1024;
 
-function sharable(m: CheckpointManifest, guest: GuestIdentity): void {
+function sharable(m: CheckpointManifest, guest: GuestIdentity | null): void {
+  if (!guest) return; // a user's machine: its images travel with the link
   if (m.machine.guestImageId === "") throw new Snap86Error("unsupported", "Only checkpoints of the built-in guest can be shared: this one runs your own image");
   if (m.machine.guestImageId !== guest.guestImageId) {
     throw new Snap86Error("guest-mismatch", "This checkpoint was made with another build of the guest than this app serves, so a link to it could not be opened: it cannot be shared");
   }
 }
 
-async function collectObjects(deps: ShareBridgeDeps, m: CheckpointManifest, guest: GuestIdentity, signal?: AbortSignal): Promise<{ objects: ShareObject[]; disk: SharedDisk | null }> {
-  const objects: ShareObject[] = [];
-  const hashes = [...manifestChunkHashes(m)];
-  for (let i = 0; i < hashes.length; i += WRITE_BATCH) {
-    throwIfAborted(signal);
-    const batch = hashes.slice(i, i + WRITE_BATCH);
-    const records = await deps.checkpoints.getChunkRecords(batch);
-    for (let j = 0; j < batch.length; j++) {
-      const rec = records[j];
-      await verifyChunk(rec, batch[j], m.id);
-      if (!rec) throw new Error("unreachable");
-      objects.push({ key: batch[j], plaintext: encodeFrame({ codecId: CODEC_IDS[rec.codec], rawLength: rec.rawLength, encoded: new Uint8Array(rec.bytes) }) });
-    }
-  }
-  if (!m.diskLayerId) return { objects, disk: null };
-  const disk: SharedDisk = { layerId: m.diskLayerId, imageId: imageIdOf(guest.base), blockSize: 0, blocks: [] };
-  const known = new Set(hashes);
-  for await (const section of diskSections(deps.layers, m.diskLayerId)) {
-    if (section.kind === "disk-layer") {
-      const meta = JSON.parse(new TextDecoder().decode(section.meta)) as { imageId: string; blockSize: number };
-      if (meta.imageId !== disk.imageId) throw new Snap86Error("guest-mismatch", "This checkpoint's disk belongs to another base image than this app serves: it cannot be shared");
-      disk.blockSize = meta.blockSize;
-      continue;
-    }
-    throwIfAborted(signal);
-    const hash = await sha256Hex(section.bytes);
-    disk.blocks.push([section.blockIndex, hash]);
-    if (known.has(hash)) continue; // same content twice (zeroed blocks, or a block equal to a chunk): one object
-    known.add(hash);
-    const enc = encodeChunk(section.bytes);
-    objects.push({ key: hash, plaintext: encodeFrame({ codecId: CODEC_IDS[enc.codec], rawLength: section.bytes.byteLength, encoded: enc.bytes }) });
-  }
-  return { objects, disk };
-}
-
 /** Uploads a checkpoint; aborted by `signal` before its manifest is uploaded, no link exists (uploaded objects are reused by the next try). */
-export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUrl: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<ShareResult> {
+export async function publishCheckpoint(
+  deps: ShareBridgeDeps,
+  id: string,
+  appUrl: string,
+  onProgress?: (p: ShareProgress) => void,
+  signal?: AbortSignal,
+  options: PublishOptions = {},
+): Promise<ShareResult> {
   throwIfAborted(signal);
   const m = await deps.checkpoints.getManifest(id);
   if (!m) throw checkpointMissing(id);
-  const guest = await deps.guest(m.machine.guestImageId);
+  const guest = m.machine.drives ? null : await deps.guest(m.machine.guestImageId);
   sharable(m, guest);
-  const { objects, disk } = await collectObjects(deps, m, guest, signal);
+  const { objects, disks, known } = await collectObjects(deps, m, guest, signal);
+  const openImage = deps.openImage;
+  if (!guest && !openImage) throw new Snap86Error("unsupported", "This build cannot read a user's image to share it");
+  const images = guest || !openImage
+    ? undefined
+    : await collectImages(m, options.imageBy ?? "upload", {
+        open: openImage,
+        add: (hash, bytes) => {
+          if (known.has(hash)) return;
+          known.add(hash);
+          objects.push(blockObject(hash, bytes));
+        },
+        progress: (done, total) => onProgress?.({ phase: "read-image", done, total }),
+      }, signal);
   const sealedBytes = objects.reduce((n, o) => n + o.plaintext.byteLength + IV_BYTES + TAG_BYTES, 0);
   const shareKey = await deps.keys.get(id);
-  const checkpoint: SharedCheckpoint = { manifest: m, disk, sealedBytes };
+  const checkpoint: SharedCheckpoint = { manifest: m, disk: disks[0] ?? null, sealedBytes, ...(guest ? {} : { drives: disks }) };
   const t0 = performance.now();
   // The working set's pages, in the order the guest wanted them, travel as the pack.
   const workingSet = (await deps.workingSet?.(id).catch(() => [])) ?? [];
@@ -119,7 +118,7 @@ export async function publishCheckpoint(deps: ShareBridgeDeps, id: string, appUr
   throwIfAborted(signal);
   const published = await publishShare(
     deps.client,
-    { appUrl, checkpoint, objects, base: guest.base, packParts, ...(shareKey ? { shareKey } : {}) },
+    { appUrl, checkpoint, objects, ...(guest ? { base: guest.base } : { images }), packParts, ...(shareKey ? { shareKey } : {}) },
     { concurrency: 4, onProgress: (p) => onProgress?.({ phase: "upload", done: p.uploadedBytes + p.skippedBytes, total: p.totalBytes }), ...(signal ? { signal } : {}) },
   );
   const uploadMs = Math.round(performance.now() - t0);
@@ -180,8 +179,19 @@ export function decodeObject(key: string, plain: Uint8Array, maxRawLength: numbe
 /** A link checked against this app's guest: the share session and the checkpoint it names. */
 export async function openChecked(deps: ShareBridgeDeps, link: string, signal?: AbortSignal) {
   const opened = await openShare(deps.client, link, isSharedCheckpoint, signal);
-  const { checkpoint: shared, base } = opened.manifest;
+  const { checkpoint: shared, base, images } = opened.manifest;
   const m = decodeManifest(shared.manifest);
+  if (images) {
+    // A user's machine: the link's images must be its drives, and its disk layers lie on them.
+    const layers = m.driveLayers ?? [];
+    const disks = shared.drives ?? [];
+    const onImage = (i: number) => images.find((im) => im.kind === layers[i].kind)?.imageId;
+    if (!imagesMatch(m, images) || disks.length !== layers.length || disks.some((d, i) => d.layerId !== layers[i].diskLayerId || d.imageId !== onImage(i))) {
+      throw shareErrors.damaged("its images are not its machine's drives");
+    }
+    return { opened, shared, m, images };
+  }
+  if (!base || m.machine.drives) throw shareErrors.damaged("a user's machine without its images");
   const guest = await deps.guest(m.machine.guestImageId);
   if (base.sha256 !== guest.base.sha256 || base.size !== guest.base.size) {
     throw shareErrors.guestMismatch(`disk ${base.sha256.slice(0, 12)}…, ${base.size} bytes; this app has ${guest.base.sha256.slice(0, 12)}…`);
@@ -190,7 +200,7 @@ export async function openChecked(deps: ShareBridgeDeps, link: string, signal?: 
     throw shareErrors.guestMismatch(`guest build ${m.machine.guestImageId.slice(0, 12) || "a user image"}; this app has ${guest.guestImageId.slice(0, 12)}`);
   }
   if (shared.disk && shared.disk.imageId !== imageIdOf(guest.base)) throw shareErrors.guestMismatch(`disk layer on ${shared.disk.imageId.slice(0, 19)}…`);
-  return { opened, shared, m };
+  return { opened, shared, m, images: undefined };
 }
 
 export type Opened = Awaited<ReturnType<typeof openChecked>>;
@@ -241,26 +251,26 @@ async function fetchChunksInto(
   await flush();
 }
 
-/** Fetches the shared disk layer (if this browser lacks it) and imports it; returns whether it was created. */
-async function importSharedDisk(
-  deps: ShareBridgeDeps,
-  opened: Opened["opened"],
-  shared: SharedCheckpoint,
-  fetched: (sealedBytes: number) => void,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  const disk = shared.disk && !(await deps.layers.getLayer(shared.disk.layerId)) ? shared.disk : null;
+/** Fetches one disk or image block object: its content, verified against its hash and length. */
+export async function fetchBlock(opened: ShareReader, hash: string, blockSize: number, length: number, signal?: AbortSignal): Promise<{ raw: Uint8Array; sealedBytes: number }> {
+  const plain = await opened.readObject(hash, signal, undefined, sealedBound(blockSize));
+  const obj = decodeObject(hash, plain, blockSize);
+  if (obj.rawLength !== length || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for block ${hash} has other content`);
+  return { raw: obj.raw, sealedBytes: plain.byteLength + IV_BYTES + TAG_BYTES };
+}
+
+/** Fetches a shared disk layer (if this browser lacks it) and imports it; returns whether it was created. */
+async function importSharedDisk(deps: ShareBridgeDeps, opened: ShareReader, shared: SharedDisk, fetched: (sealedBytes: number) => void, signal?: AbortSignal): Promise<boolean> {
+  const disk = !(await deps.layers.getLayer(shared.layerId)) ? shared : null;
   if (!disk) return false;
   const blocks = new Map<string, Uint8Array>();
   const hashes = [...new Set(disk.blocks.map(([, h]) => h))];
-  const fetchBlock = async (hash: string): Promise<void> => {
-    const plain = await opened.readObject(hash, signal, undefined, sealedBound(disk.blockSize));
-    const obj = decodeObject(hash, plain, disk.blockSize);
-    if (obj.rawLength !== disk.blockSize || (await sha256Hex(obj.raw)) !== hash) throw shareErrors.damaged(`object for disk block ${hash} has other content`);
-    fetched(plain.byteLength + IV_BYTES + TAG_BYTES);
-    blocks.set(hash, obj.raw);
+  const one = async (hash: string): Promise<void> => {
+    const { raw, sealedBytes } = await fetchBlock(opened, hash, disk.blockSize, disk.blockSize, signal);
+    fetched(sealedBytes);
+    blocks.set(hash, raw);
   };
-  await forEachLimited(hashes, deps.concurrency ?? 6, fetchBlock, signal);
+  await forEachLimited(hashes, deps.concurrency ?? 6, one, signal);
   // The last moment to cancel: a layer imported after this is kept only with its checkpoint.
   throwIfAborted(signal);
   const ordered = disk.blocks.map(([index, hash]) => [index, blocks.get(hash) as Uint8Array] as const);
@@ -274,14 +284,14 @@ async function importSharedDisk(
  */
 async function fetchShared<T>(
   deps: ShareBridgeDeps,
-  { opened, shared, m }: Opened,
+  { opened, shared, m, images }: Opened,
   which: (m: CheckpointManifest, present: ReadonlyMap<string, number>) => string[],
-  finish: () => Promise<T>,
+  finish: (machine: SharedMachine | undefined) => Promise<T>,
   onProgress?: (p: ShareProgress) => void,
   signal?: AbortSignal,
 ): Promise<T> {
   const present = await deps.checkpoints.beginWrite(m.id, manifestChunkHashes(m));
-  let layerCreated = false;
+  const created: string[] = [];
   try {
     const total = shared.sealedBytes;
     let done = 0;
@@ -289,14 +299,23 @@ async function fetchShared<T>(
       done += sealedBytes;
       onProgress?.({ phase: "download", done, total: Math.max(total, done) });
     };
+    const machine = images ? await receiveSharedImages(deps, opened, m, images) : undefined;
     await fetchChunksInto(deps, opened, which(m, present), m.chunkSize, fetched, signal);
-    layerCreated = await importSharedDisk(deps, opened, shared, fetched, signal);
-    return await finish();
+    for (const disk of shared.drives ?? (shared.disk ? [shared.disk] : [])) {
+      if (await importSharedDisk(deps, opened, disk, fetched, signal)) created.push(disk.layerId);
+    }
+    return await finish(machine);
   } catch (e) {
     await deps.checkpoints.abortWrite(m.id).catch(() => undefined);
-    if (layerCreated && shared.disk) await deps.layers.deleteLayer(shared.disk.layerId).catch(() => undefined);
+    for (const layerId of created) await deps.layers.deleteLayer(layerId).catch(() => undefined);
     throw e;
   }
+}
+
+/** A user's machine: its images registered here (read on demand, first block checked now), and the machine to boot. */
+async function receiveSharedImages(deps: ShareBridgeDeps, opened: Opened["opened"], m: CheckpointManifest, images: readonly SharedImage[]): Promise<SharedMachine> {
+  const drives = await receiveImages(images, { keys: opened.keys, objects: opened.manifest.objects, ...(deps.storeBase ? { store: deps.storeBase } : {}) });
+  return { drives, memoryMiB: m.machine.memoryBytes / MIB, vgaMemoryMiB: m.machine.vgaMemoryBytes / MIB };
 }
 
 /**
@@ -323,64 +342,24 @@ export async function openSharedCheckpoint(deps: ShareBridgeDeps, link: string, 
  */
 export async function prepareSharedCheckpoint(deps: ShareBridgeDeps, link: string, onProgress?: (p: ShareProgress) => void, signal?: AbortSignal): Promise<PreparedShare> {
   const checked = await openChecked(deps, link, signal);
-  const { m } = checked;
-  if (await deps.checkpoints.getManifest(m.id)) return { kind: "local", id: m.id };
+  const { m, images } = checked;
+  if (await deps.checkpoints.getManifest(m.id)) {
+    // Opened before (or our own): its images are kept here already, unless forgotten since.
+    const machine = images ? await receiveSharedImages(deps, checked.opened, m, images) : undefined;
+    return { kind: "local", id: m.id, ...(machine ? { machine } : {}) };
+  }
   const deviceOnly = (manifest: CheckpointManifest, present: ReadonlyMap<string, number>): string[] => [
     ...new Set(manifest.deviceState.chunks.filter((h): h is string => !!h && !present.has(h))),
   ];
   const { opened } = checked;
   // The RAM loader reads on with what was opened here: it never parses or decrypts the link again.
   const handOn: OpenedShareLink = { manifest: m, keys: opened.keys, objects: opened.manifest.objects, ...(opened.manifest.pack ? { pack: opened.manifest.pack } : {}) };
-  const finish = async () => {
+  const finish = async (machine: SharedMachine | undefined): Promise<PreparedShare> => {
     const deviceState = await readDeviceState(deps.checkpoints, m);
-    return { kind: "lazy" as const, manifest: m, deviceState, opened: handOn };
+    return { kind: "lazy" as const, manifest: m, deviceState, opened: handOn, ...(machine ? { machine } : {}) };
   };
   return fetchShared(deps, checked, deviceOnly, finish, onProgress, signal);
 }
 
-// --- the browser's dependencies (the capture worker passes its own store getters) ---
-
-let guestPromise: Promise<GuestIdentity[]> | undefined;
-let keyStorePromise: Promise<ShareKeyStore> | undefined;
-
-/**
- * The guests this app serves. A share is made on, and opens into, the one whose build the
- * checkpoint names (`wanted`); without one, or when none matches, the default guest answers
- * (and the caller reports the mismatch). A guest that is not built here is skipped.
- */
-async function servedGuest(wanted?: string): Promise<GuestIdentity> {
-  guestPromise ??= Promise.all(
-    Object.values(GUEST_URLS).map((url) =>
-      loadGuestManifest(url).then(
-        ({ manifest, baseUrl }): GuestIdentity => {
-          const disk = manifest.files.disk;
-          return { guestImageId: manifest.inputsHash, base: { url: new URL(disk.path, baseUrl).pathname, sha256: disk.sha256, size: disk.size } };
-        },
-        () => undefined,
-      ),
-    ),
-  ).then((all) => {
-    const found = all.filter((g): g is GuestIdentity => g !== undefined);
-    if (found.length === 0) throw new Error("no built-in guest could be loaded");
-    return found;
-  });
-  guestPromise.catch(() => (guestPromise = undefined)); // a failed fetch is retried next time
-  const guests = await guestPromise;
-  return guests.find((g) => g.guestImageId === wanted) ?? guests[0];
-}
-
-/** `store`: base URL of the store to read from, when not the app's own (a published state's folder). */
-export async function browserShareDeps(checkpoints: () => Promise<CheckpointStore>, layers: () => Promise<LayerStore>, store?: string): Promise<ShareBridgeDeps> {
-  keyStorePromise ??= ShareKeyStore.open();
-  const [c, l, keys] = await Promise.all([checkpoints(), layers(), keyStorePromise]);
-  const workingSet = async (id: string): Promise<number[]> => {
-    const { WorkingSetStore } = await import("../lazy/working-set-store");
-    const store = await WorkingSetStore.open();
-    try {
-      return await store.get(id);
-    } finally {
-      store.close(); // one read per share: no connection left to hold up a later upgrade
-    }
-  };
-  return { checkpoints: c, layers: l, keys, client: new StoreClient(store ? { baseUrl: store } : {}), guest: servedGuest, workingSet };
-}
+// The browser's dependencies live in browser-deps.ts (workers import them from here).
+export { browserShareDeps } from "./browser-deps";

@@ -3,6 +3,7 @@ import { shareErrors } from "./errors";
 import { buildShareLink, parseShareLink } from "./link";
 import { decodeShareManifest, encodeShareManifest, type BaseImageIdentity, type CheckpointValidator, type ShareManifest, type SharePack } from "./manifest-codec";
 import type { StoreClient, UploadOptions, UploadProgress } from "./store-client";
+import type { SharedImage } from "./shared-images";
 
 /**
  * One object to share. `key` is what the checkpoint names it by (a content hash of the data it
@@ -24,7 +25,10 @@ export interface PublishInput<T> {
   /** Checkpoint description; names its objects by their `key`s. */
   readonly checkpoint: T;
   readonly objects: readonly ShareObject[];
-  readonly base: BaseImageIdentity;
+  /** The built-in guest's disk, by reference (envelope version 2)... */
+  readonly base?: BaseImageIdentity;
+  /** ...or a user's drives' images (version 3). */
+  readonly images?: readonly SharedImage[];
   /** Pass the key kept from an earlier share of this checkpoint to re-upload nothing. */
   readonly shareKey?: Uint8Array;
   /**
@@ -59,7 +63,7 @@ export async function publishShare<T>(store: StoreClient, input: PublishInput<T>
   }
   const packed = input.packParts && input.packParts.length > 0 ? await sealedPack(keys, input.packParts) : undefined;
   const progress = await store.uploadObjects(packed ? [...sealed, packed.object] : sealed, options);
-  const manifest = await encodeShareManifest(keys, { checkpoint: input.checkpoint, objects, base: input.base, ...(packed ? { pack: packed.pack } : {}) });
+  const manifest = await encodeShareManifest(keys, { checkpoint: input.checkpoint, objects, ...(input.images ? { images: input.images } : { base: input.base }), ...(packed ? { pack: packed.pack } : {}) });
   await store.putManifest(manifest.name, manifest.bytes, options.signal);
   return {
     link: buildShareLink(input.appUrl, { manifest: manifest.name, key: shareKey }),

@@ -22,6 +22,11 @@ export interface SharedCheckpoint {
   disk: SharedDisk | null;
   /** Sealed bytes of all objects, only so the opening side can show "3.2 of 12 MiB". */
   sealedBytes: number;
+  /**
+   * A user's machine (envelope version 3): the frozen layer of every writable drive, in the
+   * manifest's `driveLayers` order (`disk` is the first of them).
+   */
+  drives?: SharedDisk[];
 }
 
 export const CODEC_IDS: Record<ChunkCodec, number> = { raw: 0, zstd: 1 };
@@ -29,6 +34,7 @@ export const CODEC_BY_ID: readonly ChunkCodec[] = ["raw", "zstd"];
 import { MAX_DISK_BYTES } from "../checkpoint/disk-sections";
 const HASH_RE = /^[0-9a-f]{64}$/;
 const SHARED_KEYS = ["disk", "manifest", "sealedBytes"];
+const SHARED_KEYS_WITH_DRIVES = ["disk", "drives", "manifest", "sealedBytes"];
 const DISK_KEYS = ["blockSize", "blocks", "imageId", "layerId"];
 const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
 
@@ -42,13 +48,23 @@ const hasExactly = (o: Record<string, unknown>, keys: readonly string[]): boolea
 
 /** Strict validator for untrusted envelopes; the checkpoint manifest goes through decodeManifest. */
 export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value): value is SharedCheckpoint => {
-  if (!isRecord(value) || !hasExactly(value, SHARED_KEYS)) return false;
+  if (!isRecord(value) || !(hasExactly(value, SHARED_KEYS) || hasExactly(value, SHARED_KEYS_WITH_DRIVES))) return false;
   const manifest = decodeManifest(value.manifest); // throws on anything invalid: the codec treats that as "no"
   if (!Number.isSafeInteger(value.sealedBytes) || (value.sealedBytes as number) < 0) return false;
-  const disk = value.disk;
-  if (disk === null) return manifest.diskLayerId === null;
+  if (value.drives !== undefined) {
+    const layers = manifest.driveLayers ?? [];
+    const drives = value.drives;
+    if (!Array.isArray(drives) || drives.length !== layers.length) return false;
+    if (!drives.every((d: unknown, i) => isSharedDisk(d, layers[i].diskLayerId))) return false;
+    if (drives.length > 0 && JSON.stringify(drives[0]) !== JSON.stringify(value.disk)) return false;
+  }
+  if (value.disk === null) return manifest.diskLayerId === null;
+  return isSharedDisk(value.disk, manifest.diskLayerId);
+};
+
+function isSharedDisk(disk: unknown, layerId: string | null): disk is SharedDisk {
   if (!isRecord(disk) || !hasExactly(disk, DISK_KEYS)) return false;
-  if (disk.layerId !== manifest.diskLayerId || typeof disk.imageId !== "string") return false;
+  if (disk.layerId !== layerId || typeof disk.imageId !== "string") return false;
   const blockSize = disk.blockSize;
   if (typeof blockSize !== "number" || !Number.isInteger(blockSize) || blockSize < 512 || blockSize > MAX_BLOCK_SIZE || (blockSize & (blockSize - 1)) !== 0) return false;
   if (!Array.isArray(disk.blocks)) return false;
@@ -63,4 +79,4 @@ export const isSharedCheckpoint: CheckpointValidator<SharedCheckpoint> = (value)
     seen.add(index as number);
   }
   return true;
-};
+}

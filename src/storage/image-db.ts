@@ -15,6 +15,25 @@ export interface KeptImageMeta {
   /** Every block is stored: the image boots without its file. */
   complete: boolean;
   created: number;
+  /**
+   * An image a share link or a .snap86 file named by its public URL: blocks not kept yet are read
+   * from there by Range, each checked against `hashes` (sha256 per block) before it is kept.
+   */
+  url?: string;
+  hashes?: string[];
+  /**
+   * An image a share link carried as objects: blocks not kept yet are fetched from the checkpoint
+   * store (`store`, else the app's), decrypted with the link's keys (non-extractable CryptoKeys)
+   * and checked against `hashes` before they are kept. Dropped once every block is kept.
+   */
+  share?: KeptImageShare;
+}
+
+export interface KeptImageShare {
+  keys: { data: CryptoKey; iv: CryptoKey };
+  /** Store name of each of the image's distinct blocks, by its sha256. */
+  objects: Record<string, string>;
+  store?: string;
 }
 
 export interface ImageDbSchema extends DBSchema {

@@ -153,12 +153,12 @@ test("while a user's image runs, Reset, Checkpoint and Share act on that machine
   await page.locator("#image-file").setInputFiles({ name: "mine.img", mimeType: "application/octet-stream", buffer: readFileSync(testImage("counter-floppy.img").path) });
   await page.locator("#image-boot").click();
   await expect.poll(() => page.evaluate(() => window.snap86.screenText())).toContain("snap86 counter on drive 00");
-  // No reset point of its own yet (the built-in guest's clean state is another machine's), and no
-  // share links for users' images: both disabled with the reason.
+  // No reset point of its own yet (the built-in guest's clean state is another machine's):
+  // disabled with the reason. Share shares this machine, its image included, and asks how.
   await expect(page.locator("#reset")).toBeDisabled();
   await expect(page.locator("#reset")).toHaveAttribute("title", /reset point/);
-  await expect(page.locator("#share-button")).toBeDisabled();
-  await expect(page.locator("#share-button")).toHaveAttribute("title", /your image/);
+  await expect(page.locator("#share-button")).toBeEnabled();
+  await expect(page.locator("#share-image-by")).toBeVisible();
   await expect(page.locator("#checkpoint-button")).toBeEnabled();
   const outcome = await page.evaluate(async () => {
     const code = (p: Promise<unknown>) => p.then(() => "done", (e: { code?: string }) => e.code ?? "no code");
@@ -175,5 +175,6 @@ test("while a user's image runs, Reset, Checkpoint and Share act on that machine
   // Back on the built-in guest, its controls come back.
   await page.evaluate(() => window.snap86.boot().then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
   await expect(page.locator("#share-button")).toBeEnabled();
+  await expect(page.locator("#share-image-by")).toBeHidden();
   await expect(page.locator("#reset")).toBeEnabled({ timeout: 60_000 });
 });

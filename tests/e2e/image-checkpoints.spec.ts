@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
-import { bannerAfter as bannerAfterFrom, bootByUrl, counterWentBack, countReaches, lastCount, reloadResumesAutosave, serialLength, useAsResetPoint } from "../support/counter-guest";
+import { bannerAfter as bannerAfterFrom, bootByUrl, counterWentBack, countReaches, lastCount, reloadResumesAutosave, restoresCounterBack, serialLength, useAsResetPoint } from "../support/counter-guest";
 
 /** The counter's banner, printed by a cold boot only: `drive` 00 (floppy) or 80 (hard disk). */
 const bannerAfter = (page: Page, from: number, drive: string) => bannerAfterFrom(page, from, `snap86 counter on drive ${drive}`);
@@ -57,8 +57,9 @@ test.describe("the real-mode counter floppy", () => {
     await expect(reset).toBeDisabled();
     await expect(reset).toHaveAttribute("aria-description", /Use as reset point/);
     await expect(reset).toHaveAttribute("title", /no reset point yet/);
-    // Share needs the image's blocks on the opener's side: not yet, and it says so.
-    await expect(page.locator("#share-button")).toHaveAttribute("aria-description", /Export the checkpoint/);
+    // Share works for this machine too (its image travels with the link: image-share.spec.ts), with the choice of how.
+    await expect(page.locator("#share-button")).toBeEnabled();
+    await expect(page.locator("#share-image-by")).toBeVisible();
     const low = await lastCount(page);
     const taken = await page.evaluate(() => window.snap86.checkpoint({ label: "counting" }));
     const high = (await lastCount(page)) + 1;
@@ -109,10 +110,7 @@ test.describe("the real-mode counter floppy", () => {
       await countReaches(other, cp.high + 12);
       await other.locator("#checkpoint-import").setInputFiles({ name: "counting.snap86", mimeType: "application/octet-stream", buffer: await readFile(file) });
       await expect(other.locator("#notice")).toContainText("Imported “counting”");
-      const mark = await serialLength(other);
-      const result = await other.evaluate((id) => window.snap86.restore(id), cp.id);
-      expect(result.mode).toBe("lazy");
-      await counterWentBack(other, mark, cp.low, cp.high + 1);
+      await restoresCounterBack(other, cp);
     } finally {
       await context.close();
     }

@@ -1,19 +1,7 @@
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
 import type { Browser, Page } from "@playwright/test";
 import { expect, openApp, test, vmOf } from "../fixtures/snap86";
-
-// Set by playwright.config.ts: the data dir of the store the preview's /store proxy reaches.
-const storeDir = process.env.SNAP86_TEST_STORE_DIR ?? "";
-
-async function objectFiles(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  const root = join(storeDir, "objects");
-  for (const shard of await readdir(root).catch(() => [])) {
-    for (const name of await readdir(join(root, shard))) out.set(join(root, shard, name), (await stat(join(root, shard, name))).size);
-  }
-  return out;
-}
+import { objectFiles, storeDir } from "../support/store-objects";
 
 /** Opens a link in a fresh page of `browser`'s new context (a new profile: empty IndexedDB). */
 async function openLinkFresh(browser: Browser, link: string): Promise<{ page: Page; state: string | undefined; close: () => Promise<void> }> {

@@ -47,6 +47,14 @@ export async function counterWentBack(page: Page, mark: number, low: number, hig
   expect(Math.min(...(await countsSince(page, mark)))).toBeGreaterThanOrEqual(low);
 }
 
+/** Restores checkpoint `cp` (lazily, the default) and waits until the counter went back to its counts. */
+export async function restoresCounterBack(page: Page, cp: { id: string; low: number; high: number }): Promise<void> {
+  const mark = await serialLength(page);
+  const result = await page.evaluate((id) => window.snap86.restore(id), cp.id);
+  expect(result.mode).toBe("lazy");
+  await counterWentBack(page, mark, cp.low, cp.high + 1);
+}
+
 /** A checkpoint and the counts printed just before and after it was taken. */
 export interface CountedCheckpoint {
   id: string;

@@ -5,6 +5,7 @@
  */
 import type { CheckpointInfo, EmulatorEvent, MachineKind, RunState } from "../../protocol";
 import type { EmulatorRemote } from "../emulator-client";
+import { isOwnMachine } from "../../protocol/checkpoint-data";
 import { isAborted } from "../../protocol/errors";
 import { button, el, onFileDrop } from "./dom";
 import { buildCheckpointTree, type CheckpointRow } from "./checkpoint-tree";
@@ -32,6 +33,8 @@ export interface CheckpointPanelOptions {
   onNotice: (message: string | undefined) => void;
   /** A checkpoint became the running machine's reset point (Reset returns to it). */
   onResetPoint?: (point: CheckpointInfo) => void;
+  /** A checkpoint was imported (a user's machine's file brings its images: the Kept list changed). */
+  onImported?: (info: CheckpointInfo) => void;
   root?: HTMLElement;
 }
 
@@ -339,7 +342,9 @@ export function mountCheckpointPanel(host: CheckpointHost, options: CheckpointPa
     await run(async (signal) => {
       options.onError(undefined);
       const info = await host.remote.checkpoints.importFile(file, signal);
-      options.onNotice(`Imported “${info.label}”`);
+      const own = isOwnMachine(info.machineKey) && !info.current;
+      options.onNotice(`Imported “${info.label}”${own ? ": its machine's images are kept in this browser; boot them from Kept, then restore it" : ""}`);
+      options.onImported?.(info);
     });
   }
 

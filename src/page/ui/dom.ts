@@ -17,7 +17,6 @@ export function button(className: string, text: string, title: string, onClick: 
   return b;
 }
 
-export const OWN_IMAGE_SHARE = "Share links work for the built-in guest only, for now: the opener would need your image's blocks. Export the checkpoint as a .snap86 file instead";
 
 /**
  * Disables a control and says why in its tooltip (and to screen readers); the usual title comes

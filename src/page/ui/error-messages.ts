@@ -29,6 +29,7 @@ const MESSAGES: Record<ErrorCode, Describe | null> = {
   "image-not-found": withUrl("No image at this address (HTTP 404)"),
   "image-http": (d, m) => (typeof d.status === "number" ? `The image server answered HTTP ${d.status}${typeof d.url === "string" ? ` for ${d.url}` : ""}.` : m),
   "image-invalid": (_d, m) => m,
+  "image-too-large": (_d, m) => m,
   "image-corrupt": text("The image's bytes do not match what was expected (damaged download or changed file)."),
   "storage-full": text("Browser storage is full: the machine keeps running, new disk writes stay in memory until space is freed. Delete checkpoints to make room."),
   "storage-superseded": text("snap86 was updated in another tab: reload this one. Nothing saved is lost."),

@@ -15,7 +15,8 @@ export interface KeptImages {
 /** `forget`: the button that deletes the chosen kept image (enabled while one is chosen). */
 export function mountKeptImages(select: HTMLSelectElement, forget: HTMLButtonElement, onChoose: (name: string | undefined) => void): KeptImages {
   const refresh = async () => {
-    const kept = (await listKeptImages().catch(() => [])).filter((k) => k.complete);
+    // A complete copy, or an image a link or file brought that reads its missing blocks from its URL or the store.
+    const kept = (await listKeptImages().catch(() => [])).filter((k) => k.complete || k.url || k.share);
     const was = select.value;
     select.replaceChildren(new Option("none", ""), ...kept.map((k) => new Option(k.name, k.id, false, k.id === was)));
     forget.disabled = !select.value;

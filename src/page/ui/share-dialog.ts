@@ -10,10 +10,11 @@
 import type { EmulatorEvent, RunState } from "../../protocol";
 import type { EmulatorRemote } from "../emulator-client";
 import type { MachineConfig } from "../../protocol/machine-config";
+import type { ShareOptions } from "../../protocol/share";
 import { Snap86Error } from "../../protocol/errors";
 import { userMessage } from "./error-messages";
 import { CancelButton } from "./cancel-button";
-import { disableWithReason, enableAgain, OWN_IMAGE_SHARE } from "./dom";
+
 
 export interface ShareHost {
   readonly remote: EmulatorRemote;
@@ -26,6 +27,8 @@ export interface SharePanelOptions {
   onNotice: (message: string | undefined) => void;
   /** The machine to boot a shared checkpoint into. */
   config: () => MachineConfig;
+  /** A link of a user's machine booted it (its images now kept here): the page follows that machine. */
+  onOwnMachine?: (config: MachineConfig) => void;
   root?: HTMLElement;
 }
 
@@ -37,8 +40,8 @@ export interface SharePanel {
 const MIB = 1024 * 1024;
 
 /** "Uploading checkpoint: 3.2 of 12.0 MiB" / "Opening shared VM: 3.2 of 12.0 MiB". */
-export function formatShareProgress(phase: "upload" | "download", done: number, total: number): string {
-  const what = phase === "upload" ? "Uploading checkpoint" : "Opening shared VM";
+export function formatShareProgress(phase: "upload" | "download" | "read-image", done: number, total: number): string {
+  const what = phase === "upload" ? "Uploading checkpoint" : phase === "read-image" ? "Reading your image" : "Opening shared VM";
   return `${what}: ${(done / MIB).toFixed(1)} of ${(Math.max(total, done) / MIB).toFixed(1)} MiB`;
 }
 
@@ -73,6 +76,14 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
   copy.type = "button";
   copy.textContent = "Copy";
   box.append(input, copy);
+  // A user's machine booted from a URL may name that URL instead of uploading the image.
+  const imageBy = document.createElement("select");
+  imageBy.id = "share-image-by";
+  imageBy.setAttribute("aria-label", "How a share link carries your image");
+  imageBy.title = "Upload: the link carries your image's blocks (encrypted). By its URL: the opener reads it from the URL you booted it from (a picked file is always uploaded)";
+  imageBy.append(new Option("Image: upload", "upload"), new Option("Image: by its URL", "url"));
+  imageBy.hidden = true;
+  toolbar.append(imageBy);
   const cancel = new CancelButton("share-cancel");
   toolbar.append(cancel.element);
 
@@ -90,11 +101,7 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
 
   host.on((event) => {
     if (event.type === "share" && status.dataset.state === "busy") setStatus("busy", formatShareProgress(event.phase, event.done, event.total));
-    // A link to a user's own image is not possible yet; sharing a built-in guest's checkpoint then would be a wrong machine.
-    if (event.type === "state") {
-      if (event.machine === "own-image") disableWithReason(button, OWN_IMAGE_SHARE);
-      else if (button.disabled && button.dataset.reason) enableAgain(button);
-    }
+    if (event.type === "state") imageBy.hidden = event.machine !== "own-image";
   });
 
   copy.addEventListener("click", () => {
@@ -123,7 +130,8 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
       setStatus("busy", "Preparing the share…");
       try {
         const id = await pickCheckpoint();
-        const result = await cancel.run((signal) => host.remote.share.publish(id, appUrlOf(location), signal));
+        const options: ShareOptions = imageBy.hidden ? {} : { imageBy: imageBy.value === "url" ? "url" : "upload" };
+        const result = await cancel.run((signal) => host.remote.share.publish(id, appUrlOf(location), signal, options));
         input.value = result.link;
         box.hidden = false;
         const sent = result.uploadedBytes > 0 ? `${(result.uploadedBytes / MIB).toFixed(1)} MiB uploaded` : "nothing new to upload";
@@ -144,7 +152,8 @@ export function mountSharePanel(host: ShareHost, options: SharePanelOptions): Sh
       options.onError(undefined);
       setStatus("busy", "Opening shared VM…");
       try {
-        await cancel.run((signal) => host.remote.share.open(link, options.config(), signal));
+        const opened = await cancel.run((signal) => host.remote.share.open(link, options.config(), signal));
+        if (opened.config) options.onOwnMachine?.(opened.config);
         setStatus("opened", "Opened the shared VM. It is in your checkpoint list: keep it or delete it.");
         // The link did its job; a reload should resume this session, not fetch it again.
         history.replaceState(null, "", `${location.pathname}${location.search}`);

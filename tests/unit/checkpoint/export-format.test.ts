@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { captureCheckpoint } from "../../../src/checkpoint/capture";
 import { crc32 } from "../../../src/checkpoint/crc32";
 import { CheckpointFormatError } from "../../../src/checkpoint/errors";
-import { exportCheckpointBlob, importCheckpoint, type ExtraSection } from "../../../src/checkpoint/export-format";
+import { CONTAINER_VERSION, exportCheckpointBlob, importCheckpoint, type ExtraSection } from "../../../src/checkpoint/export-format";
 import { loadCheckpoint } from "../../../src/checkpoint/restore";
 import { captureInput, makeDeviceState, makeRam, openTestStore } from "./fixtures";
 
@@ -54,8 +54,13 @@ describe(".snap86 export/import", () => {
 
   it("refuses a file from a newer snap86", async () => {
     const { bytes } = await exported();
-    new DataView(bytes.buffer, bytes.byteOffset).setUint32(8, 2, true);
-    await expect(importCheckpoint(await openTestStore(), bytes)).rejects.toThrow(/newer snap86 \(file format v2/);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(8, CONTAINER_VERSION + 1, true);
+    await expect(importCheckpoint(await openTestStore(), bytes)).rejects.toThrow(new RegExp(`newer snap86 \\(file format v${CONTAINER_VERSION + 1}`));
+  });
+
+  it("writes container v1 without image records, so builds that read only v1 still import it", async () => {
+    const { bytes } = await exported();
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true)).toBe(1);
   });
 
   it.each([

@@ -79,3 +79,14 @@ export function captureInput(id: string, ram: Uint8Array, extra: Partial<Capture
     ...extra,
   };
 }
+
+/** An image of `size` zero bytes that is never allocated (to test size limits). */
+export function zeroImage(imageId: string, size: number, blockSize = 64 * 1024): import("../../../src/disk").BlockSource {
+  return {
+    imageId,
+    size,
+    blockSize,
+    readBlock: async () => new Uint8Array(blockSize),
+    stats: () => ({ imageSize: size, bytesFetched: 0, bytesFromCache: 0, requests: 0, blocksCached: 0 }),
+  };
+}

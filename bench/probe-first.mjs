@@ -1,0 +1,31 @@
+import { runBench } from "./lib/harness.mjs";
+const MBIT = 1_000_000 / 8;
+const THROTTLE = { offline: false, latency: 20, downloadThroughput: 50 * MBIT, uploadThroughput: 50 * MBIT };
+await runBench("probe", async ({ browser, appUrl, note }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+  const t0 = performance.now();
+  const t = () => Math.round(performance.now() - t0);
+  let bytes = 0, n = 0;
+  context.on("request", (r) => { const p = new URL(r.url()).pathname; if (p.startsWith("/guest/state/")) note(`${t()} req ${p.slice(13, 40)}`); });
+  context.on("requestfinished", (r) => { const p = new URL(r.url()).pathname; if (!p.startsWith("/guest/state/")) return; void r.sizes().then((s) => { bytes += s.responseBodySize; n++; note(`${t()} done ${p.slice(13,40)} ${s.responseBodySize} total ${bytes} (${n})`); }); });
+  page.on("console", (m) => note(`${t()} console ${m.text().slice(0, 200)}`));
+  await page.goto(`${appUrl}/`);
+  note(`${t()} goto done`);
+  await page.waitForFunction(() => typeof window.snap86 === "object");
+  note(`${t()} snap86`);
+  const poll = setInterval(() => { void page.evaluate(async () => { const f = window.snap86.facets; const st = await f.machine.stats().catch((e) => String(e)); const lz = await f.checkpoints.lazyStatus().catch((e) => String(e)); const ac = await f.machine.automationChannel(); const sc = (await f.machine.screenText()).filter((l) => l.trim()).slice(-1)[0]; return `${document.documentElement.dataset.start} | ac=${ac} | ${st.mips} | ${lz.active} ${lz.residentPages} ${lz.faults} | ${sc}`; }).then((s) => note(`${t()} poll ${s}`), () => {}); }, 250);
+  await page.waitForFunction(() => document.documentElement.dataset.start === "published");
+  note(`${t()} published`);
+  for (let i = 0; i < 30; i++) { const a = performance.now(); const r = await page.evaluate(() => window.snap86.run("echo x", { timeoutMs: 700 }).then((x) => x, (e) => "ERR " + e.message)); note(`${t()} run took ${Math.round(performance.now() - a)}: ${r}`); if (!r.startsWith("ERR")) break; }
+  await page.evaluate(() => window.snap86.waitForShell({ timeoutMs: 120000 }));
+  note(`${t()} SHELL`);
+  const r = await page.evaluate(() => window.snap86.run("echo hi"));
+  note(`${t()} run ${r}`);
+  clearInterval(poll);
+  await context.close();
+  return { ok: 1 };
+});
