@@ -14,17 +14,8 @@ import type { MemoryTracking } from "./memory-tracking";
 import { SparseRam } from "./sparse-ram";
 import { reseedGuestRandom } from "../v86/guest-rng";
 import { checkRestorable, manifestDiskLayers, type MachineIdentity } from "../checkpoint/manifest";
-import type {
-  CheckpointCatalog,
-  CheckpointInfo,
-  CheckpointOptions,
-  CheckpointResult,
-  EmulatorEvent,
-  RestoreMode,
-  RestoreOptions,
-  ShareOptions,
-  ShareResult,
-} from "../protocol";
+import type { CheckpointCatalog, CheckpointInfo, CheckpointOptions, CheckpointResult, EmulatorEvent } from "../protocol";
+import type { RestoreMode, RestoreOptions, ShareOptions, ShareResult } from "../protocol";
 import type { DiskSession } from "./disk-session";
 import { branchDisks, flushDisks, holdLayers, sessionsOf, whenDisksIdle, type MachineDisks } from "./machine-disks";
 import type { GoldenImage } from "./golden-reset";
