@@ -31,6 +31,10 @@ export async function startApp() {
     detached: true,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/guest/guest.json`, 30_000);
+  // A preview that exits at once (its port taken) must not leave the bench measuring whatever
+  // else answers there.
+  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`vite preview on port ${port} exited (${code}): is the port taken?`))));
+  exited.catch(() => undefined);
+  await Promise.race([waitFor(`${url}/guest/guest.json`, 30_000), exited]);
   return { url, stop: () => process.kill(-child.pid, "SIGTERM") };
 }
