@@ -3,7 +3,8 @@
  * named by its public URL and read from there by the opener, every block checked against its
  * hash), and a .snap86 file carries the image's blocks. Each is opened in a fresh browser context
  * (a profile that never saw the image): the counter comes back to the checkpoint's count, on
- * the screen and in RAM. One boot per image on the sharer's side, reused by the steps (serial).
+ * the screen and in RAM. A floppy, a hard disk and a CD-ROM (read-only: its image is all it
+ * has). One boot per image on the sharer's side, reused by the steps (serial).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import type { Browser, Page } from "@playwright/test";
@@ -47,6 +48,7 @@ async function isTheCheckpoint(page: Page, cp: { low: number; high: number; ahea
 for (const { image, kind, drive } of [
   { image: "counter-floppy.img", kind: "fda", drive: "floppy" },
   { image: "counter-disk.img", kind: "hda", drive: "hard disk" },
+  { image: "counter-cd.iso", kind: "cdrom", drive: "CD-ROM" },
 ] as const) {
   test.describe(`${image} (${drive})`, () => {
     let page: Page;
