@@ -33,23 +33,31 @@ function load(guestUrl: string, progress: Progress): BootInputs {
   return { lazy, guest, firmware, blockHashes };
 }
 
+/** A prefetch older than this is not used: a boot long after the page loaded reads the guest anew. */
+const FRESH_MS = 30_000;
+
 export class BootInputsAhead {
-  readonly #ahead = new Map<string, BootInputs>();
+  readonly #ahead = new Map<string, { inputs: BootInputs; at: number }>();
 
   /** Starts fetching what a boot of `config` will need. */
   prefetch(config: MachineConfig): void {
     const url = guestUrlOf(config);
-    if (this.#ahead.has(url)) return;
+    if (this.#fresh(url)) return;
     const inputs = load(url, () => undefined);
     inputs.blockHashes().catch(() => undefined);
-    this.#ahead.set(url, inputs);
+    this.#ahead.set(url, { inputs, at: performance.now() });
   }
 
-  /** The prefetched inputs of this guest (once), else fetched now with progress. */
+  /** The prefetched inputs of this guest (once, while fresh), else fetched now with progress. */
   take(config: MachineConfig, progress: Progress): BootInputs {
     const url = guestUrlOf(config);
-    const ahead = this.#ahead.get(url);
+    const ahead = this.#fresh(url);
     this.#ahead.delete(url);
     return ahead ?? load(url, progress);
+  }
+
+  #fresh(url: string): BootInputs | undefined {
+    const entry = this.#ahead.get(url);
+    return entry && performance.now() - entry.at < FRESH_MS ? entry.inputs : undefined;
   }
 }

@@ -32,4 +32,23 @@ describe("BootInputsAhead", () => {
     ahead.take({ ...DEFAULT_CONFIG, guest: "debian" }, () => undefined);
     expect(fetched.length).toBeGreaterThan(before);
   });
+
+  it("does not hand a stale prefetch to a boot long after the page loaded", async () => {
+    vi.useFakeTimers();
+    try {
+      const fetched: string[] = [];
+      vi.stubGlobal("fetch", async (url: string) => {
+        fetched.push(String(url));
+        throw new TypeError("offline in this test");
+      });
+      const ahead = new BootInputsAhead();
+      ahead.prefetch({ ...DEFAULT_CONFIG, guest: "busybox" });
+      const asked = fetched.length;
+      vi.advanceTimersByTime(60_000);
+      ahead.take({ ...DEFAULT_CONFIG, guest: "busybox" }, () => undefined);
+      expect(fetched.length).toBeGreaterThan(asked);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
