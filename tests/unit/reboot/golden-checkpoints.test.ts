@@ -33,13 +33,19 @@ function host(list: CheckpointInfo[], clean: boolean) {
   return { h, calls };
 }
 
+/** A used disk (no clean boot) while a golden checkpoint (the published state) is still arriving. */
+function withGoldenArriving() {
+  const list: CheckpointInfo[] = [];
+  const { h, calls } = host(list, false);
+  let arrive: () => void = () => undefined;
+  const arriving = new Promise<void>((resolve) => (arrive = resolve));
+  const g = new GoldenCheckpoints({ ...h, list: async () => [...list], arriving: () => arriving });
+  return { list, calls, g, arrive };
+}
+
 describe("GoldenCheckpoints", () => {
   it("waits for a golden checkpoint still arriving (the published first-visit state) instead of refusing", async () => {
-    const list: CheckpointInfo[] = [];
-    const { h, calls } = host(list, false);
-    let arrive: () => void = () => undefined;
-    const arriving = new Promise<void>((resolve) => (arrive = resolve));
-    const g = new GoldenCheckpoints({ ...h, list: async () => [...list], arriving: () => arriving });
+    const { list, calls, g, arrive } = withGoldenArriving();
     const ensured = g.ensure();
     list.push(info("published-x", true));
     arrive();
@@ -51,11 +57,7 @@ describe("GoldenCheckpoints", () => {
   });
 
   it("at the shell's first answer: takes the golden on a clean boot, but never waits for one still arriving", async () => {
-    const list: CheckpointInfo[] = [];
-    const { h, calls } = host(list, false);
-    let arrive: () => void = () => undefined;
-    const arriving = new Promise<void>((resolve) => (arrive = resolve));
-    const g = new GoldenCheckpoints({ ...h, list: async () => [...list], arriving: () => arriving });
+    const { list, calls, g, arrive } = withGoldenArriving();
     // Resolves at once although the published state has not arrived (the queue must not wait for it).
     let settled = false;
     await g.captureCleanBoot().then(() => (settled = true));

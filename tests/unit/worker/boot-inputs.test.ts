@@ -6,13 +6,19 @@ import { DEFAULT_CONFIG } from "../../../src/protocol/machine-config";
 
 afterEach(() => vi.unstubAllGlobals());
 
+/** fetch that fails every request (as offline) and records what was asked. */
+function offlineFetch(): string[] {
+  const fetched: string[] = [];
+  vi.stubGlobal("fetch", async (url: string) => {
+    fetched.push(String(url));
+    throw new TypeError("offline in this test");
+  });
+  return fetched;
+}
+
 describe("BootInputsAhead", () => {
   it("hands a prefetch to the next boot of that guest only, once", async () => {
-    const fetched: string[] = [];
-    vi.stubGlobal("fetch", async (url: string) => {
-      fetched.push(String(url));
-      throw new TypeError("offline in this test");
-    });
+    const fetched = offlineFetch();
     const ahead = new BootInputsAhead();
     ahead.prefetch({ ...DEFAULT_CONFIG, guest: "busybox" });
     const asked = fetched.length;
@@ -36,11 +42,7 @@ describe("BootInputsAhead", () => {
   it("does not hand a stale prefetch to a boot long after the page loaded", async () => {
     vi.useFakeTimers();
     try {
-      const fetched: string[] = [];
-      vi.stubGlobal("fetch", async (url: string) => {
-        fetched.push(String(url));
-        throw new TypeError("offline in this test");
-      });
+      const fetched = offlineFetch();
       const ahead = new BootInputsAhead();
       ahead.prefetch({ ...DEFAULT_CONFIG, guest: "busybox" });
       const asked = fetched.length;
