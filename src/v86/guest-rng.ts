@@ -31,6 +31,11 @@ export const KERNEL_RNG_LAYOUTS: Readonly<Record<string, KernelRngLayout>> = {
   // 6.1.0-50-686 (6.1.176-1), one boot's /proc/kallsyms: crng_reseed c55c7c90, the next symbol
   // (add_timer_randomness) c55c7d80, entry_SYSENTER_32 c591a010 (= the SYSENTER_EIP MSR).
   "6.1.0-50-686": { reseedFromSysenter: 0xc55c7c90 - 0xc591a010, reseedBytes: 0xf0 },
+  // 6.1.0-57-686 (6.1.192-3), the same way: crng_reseed c55cccd0, add_timer_randomness c55ccdc0,
+  // entry_SYSENTER_32 c5923a50. Debian replaces the kernel the guest build downloads now and then:
+  // guest-rng.test.ts fails for a release missing here, and clones of it get no fresh key until
+  // its line is added.
+  "6.1.0-57-686": { reseedFromSysenter: 0xc55cccd0 - 0xc5923a50, reseedBytes: 0xf0 },
 };
 
 /** Guest physical memory as this module needs it; a lazy restore loads pages on access. */

@@ -36,9 +36,12 @@ describe.skipIf(machineAvailable() !== "guest")("clones of the Debian guest (Nod
         await waitFor(() => m.serial.text.indexOf("# ", from) > 0, 60_000, cmd);
         return m.serial.text.slice(from, m.serial.text.indexOf("# ", from)).trim();
       };
-      const symbols = await run("grep -w -e crng_reseed -e entry_SYSENTER_32 /proc/kallsyms");
+      const symbols = await run("grep -w -e crng_reseed -e entry_SYSENTER_32 /proc/kallsyms; uname -r");
       const at = (name: string): number => parseInt(new RegExp(`([0-9a-f]{8}) \\w ${name}`).exec(symbols)![1], 16);
-      expect(at("crng_reseed") - at("entry_SYSENTER_32")).toBe(KERNEL_RNG_LAYOUTS["6.1.0-50-686"].reseedFromSysenter);
+      const release = /\d+\.\d+\.\d+-\d+-686/.exec(symbols)?.[0] ?? "unknown";
+      // A kernel release the table lacks (a newer Debian kernel in the guest build) fails here by name.
+      expect(Object.keys(KERNEL_RNG_LAYOUTS)).toContain(release);
+      expect(at("crng_reseed") - at("entry_SYSENTER_32")).toBe(KERNEL_RNG_LAYOUTS[release].reseedFromSysenter);
 
       await m.emulator.stop();
       const state = await emulator.save_state();
