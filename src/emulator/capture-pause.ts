@@ -12,7 +12,7 @@ import type { CaptureJobs } from "../protocol/checkpoint-io";
 import type { EmulatorEvent } from "../protocol";
 import type { RemoteFacets } from "../protocol/remote";
 import { copyRam, saveDeviceState, type EngineEmulator } from "../v86/state";
-import { freezeDisks, holdDisks, whenDisksIdle, type MachineDisks } from "./machine-disks";
+import { disksIdleNow, freezeDisks, holdDisks, whenDisksIdle, type MachineDisks } from "./machine-disks";
 import { MemoryTracking, type CapturePlan } from "./memory-tracking";
 import { streamCapture } from "./ram-stream";
 import { SparseRam } from "./sparse-ram";
@@ -74,10 +74,16 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
   let pauseMs = 0;
   let parts: PauseParts = { stopMs: 0, deviceStateMs: 0, ramMs: 0 };
   let releaseDisk: (() => void) | undefined;
+  let stoppedHere = false;
   try {
     try {
-      await emulator.stop();
-      await whenDisksIdle(machine);
+      // Between ticks with no disk read in flight, the instant is fixed in this task (see
+      // disksIdleNow); otherwise the CPU stops until the reads are answered.
+      if (!disksIdleNow(machine)) {
+        await emulator.stop();
+        stoppedHere = wasRunning;
+        await whenDisksIdle(machine);
+      }
       const stopped = performance.now();
       deviceState = await saveDeviceState(emulator);
       const saved = performance.now();
@@ -88,7 +94,7 @@ export async function captureAtPause(deps: CaptureDeps, machine: CaptureMachine,
       // requests wait for it, queued, instead of the whole guest.
       releaseDisk = holdDisks(machine);
     } finally {
-      if (wasRunning) await emulator.run();
+      if (stoppedHere) await emulator.run();
       pauseMs = performance.now() - stoppedAt;
     }
     layers = await freezeDisks(machine, meta.machine.drives !== undefined);

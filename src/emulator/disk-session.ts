@@ -40,6 +40,12 @@ interface DiskSessionCommon {
   notice: (level: NoticeLevel, message: string) => void;
 }
 
+/** A fresh child of a frozen layer, opened ahead of a switch (DiskSession.prepareBranch). */
+export interface PreparedBranch {
+  readonly session: DiskSession;
+  readonly overlay: Overlay;
+}
+
 export class DiskSession {
   /** Block deletions of layers this session dropped: a reset waits for them (whenWiped). */
   private readonly deletions: PendingDeletions;
@@ -169,14 +175,37 @@ export class DiskSession {
    * left holds only changes made since the last checkpoint, which a restore discards.
    */
   async branchFrom(frozenLayerId: string): Promise<void> {
-    if (this.secure) throw new Snap86Error("unsupported", "Checkpoints are not available in a secure session");
+    const branch = await this.prepareBranch(frozenLayerId);
     await this.disk.whenIdle();
-    const old = this.overlay;
+    this.switchTo(branch);
+  }
+
+  /**
+   * The IndexedDB half of a branch, done while the guest still runs: a fresh child of a frozen
+   * layer, opened. A reset then switches to it without a transaction while the guest is stopped.
+   * The child is labelled as the session at once: a reload in between continues on it, which is
+   * the golden disk the reset was about to give anyway.
+   */
+  async prepareBranch(frozenLayerId: string): Promise<PreparedBranch> {
+    if (this.secure) throw new Snap86Error("unsupported", "Checkpoints are not available in a secure session");
     const child = await this.store.createChild(frozenLayerId, this.label);
+    return { session: this, overlay: await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init)) };
+  }
+
+  /** Continues on a prepared branch (machine stopped, IDE idle): no IndexedDB wait. */
+  switchTo(branch: PreparedBranch): void {
+    if (branch.session !== this) throw new Snap86Error("internal", "a branch prepared for another drive");
+    const old = this.overlay;
     old.discard();
-    this.overlay = await openWritableOverlay(this.store, child.id, this.base, overlayOptions(this.init));
-    this.disk.attach(this.overlay);
+    this.overlay = branch.overlay;
+    this.disk.attach(branch.overlay);
     this.dropLayer(old.layer.id, "the session layer left by a restore or reset");
+  }
+
+  /** A prepared branch that will not be used (the reset failed before the switch). */
+  discardBranch(branch: PreparedBranch): void {
+    branch.overlay.discard();
+    this.dropLayer(branch.overlay.layer.id, "an unused branch");
   }
 
   /** Deletes a layer; its blocks go in the background, followed by whenWiped(). */

@@ -9,7 +9,8 @@
 import { ramSize, restoreDeviceState, type EngineEmulator } from "../v86/state";
 import { reseedGuestRandom } from "../v86/guest-rng";
 import type { PageSet } from "../v86/page-set";
-import { branchDisks, whenDisksIdle, type MachineDisks } from "./machine-disks";
+import { branchDisks, disksIdleNow, switchBranches, whenDisksIdle, type MachineDisks } from "./machine-disks";
+import type { PreparedBranch } from "./disk-session";
 import type { DriveLayer } from "../protocol/checkpoint-data";
 import type { SparseRam } from "./sparse-ram";
 
@@ -27,7 +28,7 @@ export interface GoldenImage {
 }
 
 export interface ResettableMachine extends MachineDisks {
-  emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void> };
+  emulator: EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean };
 }
 
 export interface ResetCopy {
@@ -38,22 +39,34 @@ export interface ResetCopy {
   restoreMs: number;
 }
 
+export interface ResetOptions {
+  /**
+   * Each drive's fresh child of the golden layer, prepared while the guest still ran
+   * (prepareBranches): the switch then costs no IndexedDB wait with the guest stopped. Without
+   * it the branch is made while stopped.
+   */
+  branches?: readonly PreparedBranch[];
+  /** Leave the machine stopped afterwards (a standby waits for its turn). */
+  paused?: boolean;
+  /** RAM is the golden state's now, before anything writes to it (dirty tracking restarts here). */
+  onRestored?: () => void;
+}
+
 /**
  * Stops, drops the session disk, restores the golden image, and (unless `paused`) resumes.
  * `written`: the pages written since the golden state, or null to copy all of RAM.
  */
-export async function resetToGolden(
-  machine: ResettableMachine,
-  golden: GoldenImage,
-  written: PageSet | null,
-  paused = false,
-  /** RAM is the golden state's now, before anything writes to it (dirty tracking restarts here). */
-  onRestored?: () => void,
-): Promise<ResetCopy> {
+export async function resetToGolden(machine: ResettableMachine, golden: GoldenImage, written: PageSet | null, options: ResetOptions = {}): Promise<ResetCopy> {
   const { emulator } = machine;
-  await emulator.stop();
-  await whenDisksIdle(machine);
-  await branchDisks(machine, golden);
+  // Between ticks with no disk read in flight the reset happens within this task (disksIdleNow);
+  // a standby stays stopped, so it stops in any case.
+  const stop = options.paused === true || !disksIdleNow(machine);
+  if (stop) {
+    await emulator.stop();
+    await whenDisksIdle(machine);
+  }
+  if (options.branches) switchBranches(options.branches);
+  else await branchDisks(machine, golden);
   const full = written === null || golden.ram.length !== ramSize(emulator);
   let pages = 0;
   const t0 = performance.now();
@@ -72,10 +85,10 @@ export async function resetToGolden(
     },
     true,
   );
-  onRestored?.();
+  options.onRestored?.();
   // Every reset is a clone of the golden state: it must not repeat the last one's random bytes.
   reseedGuestRandom(emulator.v86.cpu);
   const restoreMs = performance.now() - t0;
-  if (!paused) await emulator.run();
+  if (!options.paused && !emulator.is_running()) await emulator.run();
   return { pages, full, restoreMs };
 }

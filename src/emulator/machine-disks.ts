@@ -8,7 +8,7 @@
 import type { V86Disk } from "../disk";
 import { holdPendingLock } from "../disk/storage";
 import type { CheckpointManifest, DriveLayer } from "../protocol/checkpoint-data";
-import type { DiskSession } from "./disk-session";
+import type { DiskSession, PreparedBranch } from "./disk-session";
 import type { WritableDrive } from "./user-drives";
 
 export interface DriveDisk {
@@ -26,6 +26,16 @@ export interface MachineDisks {
 /** Resolves once no drive has a read or write in flight (call with the machine stopped). */
 export async function whenDisksIdle(m: MachineDisks): Promise<void> {
   await Promise.all([...m.disks.map((d) => d.session.disk.whenIdle()), ...(m.readOnly ?? []).map((d) => d.whenIdle())]);
+}
+
+/**
+ * Whether no drive has a read in flight right now. The worker's code runs between v86's ticks, so
+ * the CPU is already at an instruction boundary and runs nothing until the current task ends: with
+ * no read in flight a capture or reset can fix its instant at once, without stop() (which waits for
+ * the next tick, up to a timer period with an idle guest) and run().
+ */
+export function disksIdleNow(m: MachineDisks): boolean {
+  return m.disks.every((d) => d.session.disk.inFlightReads === 0) && (m.readOnly ?? []).every((d) => d.inFlightReads === 0);
 }
 
 /** Queues the writable drives' requests while their layers switch; returns the release. */
@@ -60,11 +70,41 @@ export async function freezeDisks(m: MachineDisks, perDrive: boolean): Promise<P
 
 /** Restore or reset: each writable drive continues on a fresh child of the checkpoint's layer. */
 export async function branchDisks(m: MachineDisks, at: Pick<CheckpointManifest, "diskLayerId" | "driveLayers">): Promise<void> {
-  if (at.driveLayers) {
-    for (const layer of at.driveLayers) await m.disks.find((d) => d.kind === layer.kind)?.session.branchFrom(layer.diskLayerId);
-    return;
+  for (const { disk, layerId } of branchPoints(m, at)) await disk.session.branchFrom(layerId);
+}
+
+/**
+ * The IndexedDB half of branchDisks, while the guest runs (a reset switches with no transaction
+ * while it is stopped): each drive's fresh child, opened. Switch with switchBranches.
+ */
+export async function prepareBranches(m: MachineDisks, at: Pick<CheckpointManifest, "diskLayerId" | "driveLayers">): Promise<PreparedBranch[]> {
+  const prepared: PreparedBranch[] = [];
+  try {
+    for (const { disk, layerId } of branchPoints(m, at)) prepared.push(await disk.session.prepareBranch(layerId));
+  } catch (e) {
+    discardBranches(prepared);
+    throw e;
   }
-  if (at.diskLayerId && m.disks[0]) await m.disks[0].session.branchFrom(at.diskLayerId);
+  return prepared;
+}
+
+/** Machine stopped and its disks idle (whenDisksIdle): synchronous, so nothing waits on IndexedDB. */
+export function switchBranches(branches: readonly PreparedBranch[]): void {
+  for (const b of branches) b.session.switchTo(b);
+}
+
+export function discardBranches(branches: readonly PreparedBranch[]): void {
+  for (const b of branches) b.session.discardBranch(b);
+}
+
+function branchPoints(m: MachineDisks, at: Pick<CheckpointManifest, "diskLayerId" | "driveLayers">): { disk: DriveDisk; layerId: string }[] {
+  if (at.driveLayers) {
+    return at.driveLayers.flatMap((layer) => {
+      const disk = m.disks.find((d) => d.kind === layer.kind);
+      return disk ? [{ disk, layerId: layer.diskLayerId }] : [];
+    });
+  }
+  return at.diskLayerId && m.disks[0] ? [{ disk: m.disks[0], layerId: at.diskLayerId }] : [];
 }
 
 /** The sessions alone (garbage collection and wipes go over each). */

@@ -1,8 +1,9 @@
 /** The reset facet: golden checkpoint, session wipe, standby machines (see src/protocol/reset.ts). */
 import type { CheckpointInfo, DiscardOptions, ResetFacet, ResetResult } from "../protocol";
 import type { MachineConfig } from "../protocol/machine-config";
-import { resetToGolden } from "./golden-reset";
-import { sessionsOf } from "./machine-disks";
+import { resetToGolden, type ResetCopy } from "./golden-reset";
+import type { CheckpointSummary } from "../protocol/checkpoint-data";
+import { discardBranches, prepareBranches, sessionsOf } from "./machine-disks";
 import type { MachineOwner } from "./machine-owner";
 import { Snap86Error } from "../protocol/errors";
 import { checkpointMissing, CheckpointIncompatibleError } from "../checkpoint/errors";
@@ -67,18 +68,33 @@ export class ResetFacetImpl implements ResetFacet {
       // Pages a lazy restore would still load must not land on top of the golden RAM.
       await controller.endLazy(machine.emulator);
       const tracking = controller.tracking;
-      const ta = performance.now();
-      // Stopped: from the instant RAM is the golden state again, tracking counts anew.
-      const copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id, image.chunks, image.chunkSize) ?? null, true, () => tracking?.resetTo(image.id, image.chunks, image.chunkSize));
+      // Everything that waits on IndexedDB happens while the session still runs: the golden
+      // branch of each disk, opened, and the session's saves forgotten (a reload from here on
+      // comes back to the golden state, as the reset will).
+      const branches = await prepareBranches(machine, image);
+      let kept: CheckpointSummary[];
+      let copy: ResetCopy;
+      let ta = 0;
+      try {
+        kept = await m.wipe.forgetSessionSaves(m.machineKey());
+        ta = performance.now();
+        // Stopped only to switch the disks and put back device state and the pages written since.
+        copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id, image.chunks, image.chunkSize) ?? null, {
+          branches,
+          onRestored: () => tracking?.resetTo(image.id, image.chunks, image.chunkSize),
+        });
+      } catch (e) {
+        if (!branches.some((b) => b.session.layerId === b.overlay.layer.id)) discardBranches(branches);
+        throw e;
+      }
       const actionMs = performance.now() - ta;
-      const disks = sessionsOf(machine);
-      await m.wipe.forgetSession(disks, m.machineKey());
-      await machine.emulator.run();
       controller.lazy.ramReplaced();
       controller.current = golden.id;
       m.clock.zeroUptime();
       m.ramReplaced();
       const ranAt = performance.timeOrigin + performance.now();
+      const disks = sessionsOf(machine);
+      await m.wipe.dropSessionLayers(disks, kept);
       await m.wipe.finish(disks);
       return { resetMs: ranAt - performance.timeOrigin - t0, ranAt, pagesCopied: copy.pages, actionMs, restoreMs: copy.restoreMs };
     });
@@ -94,7 +110,7 @@ export class ResetFacetImpl implements ResetFacet {
     await m.serialize(async () => {
       const controller = m.checkpoints();
       const image = await controller.goldenImage(golden);
-      await resetToGolden(m.machine(), image, null, true, () => controller.tracking?.resetTo(image.id, image.chunks, image.chunkSize));
+      await resetToGolden(m.machine(), image, null, { paused: true, onRestored: () => controller.tracking?.resetTo(image.id, image.chunks, image.chunkSize) });
       controller.current = golden.id;
     });
   }

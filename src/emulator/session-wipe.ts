@@ -1,8 +1,10 @@
 /**
  * What a reset (in place or by standby switch), a disk wipe and a discarded machine delete, in an
  * order that survives a tab closed at any moment:
- *   1. before the golden state runs: the session's autosave manifests (a reload would resume them)
- *      and the metadata of every disk layer that only they used;
+ *   1. before the golden state runs: the session's autosave manifests (a reload would resume them);
+ *      then the metadata of every disk layer that only they used (a reset in place drops those
+ *      after the golden state runs: they are layers no checkpoint names, which the next start's
+ *      cleanup also finds);
  *   2. then, before the reset resolves: those layers' blocks and the checkpoint chunks nothing names.
  * Whatever step 2 did not finish is found by the next start's cleanup: blocks without a layer are
  * swept by the disk session, chunks without a manifest by the garbage collection started here.
@@ -28,13 +30,33 @@ export class SessionWipe {
    * built-in guest's, another image's) is that machine's session, resumed when it runs again.
    */
   async forgetSession(disks: readonly DiskSession[], machineKey: string | undefined, before = Date.now()): Promise<void> {
+    await this.dropSessionLayers(disks, await this.forgetSessionSaves(machineKey, before));
+  }
+
+  /**
+   * Step 1's first half: the session's autosave manifests, so a reload cannot resume it. A reset
+   * in place does this before it stops the guest (the listing is the slow part) and drops the
+   * layers after it switched the disks to the golden branch (dropSessionLayers). Returns the
+   * checkpoints kept.
+   */
+  async forgetSessionSaves(machineKey: string | undefined, before = Date.now()): Promise<CheckpointSummary[]> {
     const controller = this.checkpoints();
     const own = controller.ownAutosaves;
     const list = await controller.catalog.summaries();
     const ours = (c: CheckpointSummary) => machineKey === undefined || keyOf(c.machine) === machineKey;
     const session = new Set(list.filter((c) => c.label === AUTOSAVE_LABEL && ours(c) && (c.created <= before || own.has(c.id))).map((c) => c.id));
     await controller.forget([...session]);
-    const kept = list.filter((c) => !session.has(c.id));
+    return list.filter((c) => !session.has(c.id));
+  }
+
+  /**
+   * Step 1's second half: the disk layers only the forgotten saves used. Layers the live disk
+   * still reads through stay (dropUnreferencedLayers): so after a reset's switch to the golden
+   * branch, the session's layers all go. A tab closed before this leaves them to the next start's
+   * cleanup (layers no checkpoint names).
+   */
+  async dropSessionLayers(disks: readonly DiskSession[], kept: readonly CheckpointSummary[]): Promise<void> {
+    const controller = this.checkpoints();
     for (const disk of disks) await disk.dropUnreferencedLayers(controller.referencedLayers(kept));
   }
 

@@ -10,6 +10,7 @@ import type { LazyWasmHandle } from "../v86/instrumented-wasm";
 import type { LocalChunks } from "./local-chunks";
 import type { WalkRecorder } from "../v86/walk-recorder";
 import { Snap86Error } from "../protocol/errors";
+import { restoreStateKeepingRam } from "../v86/state";
 
 const STATUS_INTERVAL_MS = 250;
 
@@ -144,7 +145,7 @@ export class LazyRestores {
       ...(local ? { local } : {}),
       ...(share ? { share } : {}),
       ...(resumeKey ? { resumeKey } : {}),
-      restoreState: () => emulator.v86.restore_state(loaded.deviceState),
+      restoreState: () => restoreStateKeepingRam(emulator, loaded.deviceState),
       ...(onRestored ? { onRestored } : {}),
       onFatal: (error) => this.#fatal(emulator, id, error),
       onComplete: () => {

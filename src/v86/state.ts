@@ -11,6 +11,8 @@
  */
 import { Snap86Error } from "../protocol/errors";
 import { currentWalkContext, pagingMode } from "./page-walker";
+import { withOverride } from "./override";
+import { withCompactVideoRestore, withCompactVideoSave, type DevicesCpu } from "./video-state";
 
 /** The few v86 CPU internals we touch (names survive Closure SIMPLE mode in the npm build). */
 export interface EngineCpu {
@@ -64,22 +66,6 @@ export function cpuMode(emulator: EngineEmulator): { paging: boolean; pae: boole
   return pagingMode(currentWalkContext({ wasm_memory: cpu.wasm_memory, mem8: cpu.mem8 }, null));
 }
 
-/**
- * Runs `fn` with `cpu[name]` replaced on the instance, then puts back exactly what was there
- * (an own property if it had one, otherwise the prototype method shows through again).
- */
-function withOverride<K extends "pack_memory" | "unpack_memory", R>(cpu: EngineCpu, name: K, replacement: EngineCpu[K], fn: () => R): R {
-  const hadOwn = Object.prototype.hasOwnProperty.call(cpu, name);
-  const previous = cpu[name];
-  cpu[name] = replacement;
-  try {
-    return fn();
-  } finally {
-    if (hadOwn) cpu[name] = previous;
-    else delete (cpu as Partial<EngineCpu>)[name];
-  }
-}
-
 const EMPTY_PACK: () => PackedMemory = () => ({
   // A zero-length bitmap: restore's `new Bitmap(state[78].buffer)` accepts any ArrayBuffer.
   bitmap: { get_buffer: () => new ArrayBuffer(0) },
@@ -92,7 +78,7 @@ const EMPTY_PACK: () => PackedMemory = () => ({
  */
 export async function saveDeviceState(emulator: EngineEmulator): Promise<ArrayBuffer> {
   const cpu = emulator.v86.cpu;
-  return withOverride(cpu, "pack_memory", EMPTY_PACK, () => emulator.v86.save_state());
+  return withOverride(cpu, "pack_memory", EMPTY_PACK, () => withCompactVideoSave(cpu as DevicesCpu, () => emulator.v86.save_state()));
 }
 
 /**
@@ -127,6 +113,14 @@ export function restoreDeviceState(
     if (!fillsAll) ram.fill(0);
     fillRam(ram);
   };
-  withOverride(cpu, "unpack_memory", unpack, () => emulator.v86.restore_state(state));
+  withOverride(cpu, "unpack_memory", unpack, () => withCompactVideoRestore(cpu as DevicesCpu, () => emulator.v86.restore_state(state)));
   if (!called) throw new EngineError("v86 restore_state did not reach unpack_memory: unexpected v86 version or state");
+}
+
+/**
+ * v86's restore_state for a state saved by saveDeviceState when RAM is put back another way (a
+ * lazy restore overrides unpack_memory itself): zeroes the video memory a compact state left out.
+ */
+export function restoreStateKeepingRam(emulator: { v86: { cpu: unknown; restore_state(state: ArrayBuffer): void } }, state: ArrayBuffer): void {
+  withCompactVideoRestore(emulator.v86.cpu as DevicesCpu, () => emulator.v86.restore_state(state));
 }

@@ -95,4 +95,35 @@ describe.skipIf(!kind)(`engine with the real v86 (${kind ?? "no machine"})`, () 
     }
     await emulator.stop();
   }, 180_000);
+
+  it("leaves the zero tail of video memory out of the state and zeroes it again on restore", async () => {
+    if (!m) m = await bootNodeMachine(128);
+    const { emulator } = m;
+    await emulator.stop();
+    const cpu = emulator.v86.cpu as unknown as { devices: { vga: { svga_memory: { buffer: ArrayBuffer; byteOffset: number; length: number }; pixel_buffer: Uint8Array } } };
+    const vga = cpu.devices.vga;
+    // v86's SVGA memory is a Proxy over wasm memory: look at the bytes themselves.
+    const svga = new Uint8Array(vga.svga_memory.buffer, vga.svga_memory.byteOffset, vga.svga_memory.length);
+    const ram = copyRam(emulator);
+    const before = svga.slice();
+    const compact = await saveDeviceState(emulator);
+    expect(Object.keys(vga)).not.toContain("get_state");
+    svga.fill(0x5a, svga.length >> 1);
+    vga.pixel_buffer.fill(0x33);
+    restoreDeviceState(emulator, compact, (target) => target.set(ram), true);
+    expect(Object.keys(vga)).not.toContain("set_state");
+    expect(Buffer.compare(svga, before)).toBe(0);
+    expect(vga.pixel_buffer.every((b) => b === 0)).toBe(true);
+
+    // Graphics in the last word: the whole memory goes into the state (a text-mode guest's state
+    // holds at most the first 128 KiB of it) and comes back.
+    svga[svga.length - 1] = 7;
+    const whole = await saveDeviceState(emulator);
+    expect(whole.byteLength - compact.byteLength).toBeGreaterThanOrEqual(svga.length - 128 * 1024);
+    svga.fill(0x5a);
+    restoreDeviceState(emulator, whole, (target) => target.set(ram), true);
+    expect(svga[svga.length - 1]).toBe(7);
+    expect(svga.subarray(0, svga.length - 1).every((b, i) => b === before[i])).toBe(true);
+    svga[svga.length - 1] = 0;
+  }, 180_000);
 });

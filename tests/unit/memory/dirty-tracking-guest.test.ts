@@ -23,7 +23,7 @@ import { guestAvailable, LAZY_WASM, NodeGuest } from "../lazy/helpers/node-guest
 import { openTestStore } from "../checkpoint/fixtures";
 
 const BOOT_TIMEOUT = 180_000;
-type Emulator = EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; serial0_send(s: string): void };
+type Emulator = EngineEmulator & { stop(): Promise<void>; run(): Promise<void>; is_running(): boolean; serial0_send(s: string): void };
 
 /** The checkpoint-I/O worker's capture jobs, in process, over one store. */
 function inProcessIo(store: CheckpointStore): RemoteFacets<{ capture: CaptureJobs }> {
@@ -164,7 +164,7 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
       emulator,
       disks: [{ kind: "hda", session: { disk: { whenIdle: async () => undefined }, branchFrom: async () => undefined } as unknown as ResettableMachine["disks"][number]["session"] }],
     };
-    const copy = await resetToGolden(resettable, golden, written, true);
+    const copy = await resetToGolden(resettable, golden, written, { paused: true });
     expect(copy.full).toBe(false);
     expect(copy.pages).toBeLessThan(goldenCopy.byteLength / 4096 / 2);
     const after = ramView(emulator).slice();

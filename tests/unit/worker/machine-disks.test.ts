@@ -1,7 +1,7 @@
 // Every writable drive of a machine is frozen at a capture and branched at a restore; the
 // manifest's disk fields say which layer is whose (docs/checkpoint-format.md, format v2).
 import { describe, expect, it } from "vitest";
-import { branchDisks, freezeDisks, whenDisksIdle, type MachineDisks } from "../../../src/emulator/machine-disks";
+import { branchDisks, disksIdleNow, freezeDisks, prepareBranches, switchBranches, whenDisksIdle, type MachineDisks } from "../../../src/emulator/machine-disks";
 import type { DiskSession } from "../../../src/emulator/disk-session";
 
 function fakeSession(name: string, log: string[]): DiskSession {
@@ -15,7 +15,14 @@ function fakeSession(name: string, log: string[]): DiskSession {
       return `${name}-${layer++}`;
     },
     branchFrom: async (id: string) => void log.push(`branch ${name} from ${id}`),
-    disk: { whenIdle: async () => void log.push(`idle ${name}`), hold: () => () => undefined },
+    prepareBranch: async function (this: DiskSession, id: string) {
+      if (id === "unwritable") throw new Error("quota");
+      log.push(`prepare ${name} from ${id}`);
+      return { session: this, overlay: { layer: { id: `${name}-child-of-${id}` } } };
+    },
+    switchTo: (b: { overlay: { layer: { id: string } } }) => void log.push(`switch ${name} to ${b.overlay.layer.id}`),
+    discardBranch: (b: { overlay: { layer: { id: string } } }) => void log.push(`discard ${b.overlay.layer.id}`),
+    disk: { whenIdle: async () => void log.push(`idle ${name}`), hold: () => () => undefined, inFlightReads: 0 },
   } as unknown as DiskSession;
 }
 
@@ -54,5 +61,31 @@ describe("machine disks", () => {
     const cdrom = { whenIdle: async () => void log.push("idle cd") };
     await whenDisksIdle({ disks: [{ kind: "fda", session: fakeSession("a", log) }], readOnly: [cdrom as never] });
     expect(log.sort()).toEqual(["idle a", "idle cd"]);
+  });
+
+  it("a reset prepares every drive's branch ahead and switches without waiting; a failed prepare leaves nothing behind", async () => {
+    const log: string[] = [];
+    const m: MachineDisks = { disks: [{ kind: "fda", session: fakeSession("a", log) }, { kind: "hda", session: fakeSession("b", log) }] };
+    const branches = await prepareBranches(m, { diskLayerId: "x", driveLayers: [{ kind: "fda", diskLayerId: "x" }, { kind: "hda", diskLayerId: "y" }] });
+    expect(log).toEqual(["prepare a from x", "prepare b from y"]);
+    log.length = 0;
+    switchBranches(branches);
+    expect(log).toEqual(["switch a to a-child-of-x", "switch b to b-child-of-y"]);
+    log.length = 0;
+    await expect(prepareBranches(m, { diskLayerId: "x", driveLayers: [{ kind: "fda", diskLayerId: "x" }, { kind: "hda", diskLayerId: "unwritable" }] })).rejects.toThrow("quota");
+    expect(log).toEqual(["prepare a from x", "discard a-child-of-x"]);
+  });
+
+  it("fixes an instant without stopping only when no drive has a read in flight", () => {
+    const log: string[] = [];
+    const a = fakeSession("a", log);
+    const cdrom = { inFlightReads: 0 };
+    const m: MachineDisks = { disks: [{ kind: "fda", session: a }], readOnly: [cdrom as never] };
+    expect(disksIdleNow(m)).toBe(true);
+    cdrom.inFlightReads = 1;
+    expect(disksIdleNow(m)).toBe(false);
+    cdrom.inFlightReads = 0;
+    (a.disk as unknown as { inFlightReads: number }).inFlightReads = 2;
+    expect(disksIdleNow(m)).toBe(false);
   });
 });
