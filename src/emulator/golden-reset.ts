@@ -80,7 +80,7 @@ export async function resetToGolden(machine: ResettableMachine, golden: GoldenIm
         pages = ram.byteLength >>> 12;
         return;
       }
-      for (const page of written.members()) golden.ram.copyPage(ram, page);
+      golden.ram.copyPages(ram, written.members());
       pages = written.size;
     },
     true,

@@ -42,14 +42,35 @@ export class SparseRam {
     return this.#bytes;
   }
 
-  /** Writes the image's page `page` into `ram` at the same place. */
-  copyPage(ram: Uint8Array, page: number): void {
-    const start = page * PAGE_SIZE;
-    const index = Math.floor(start / this.chunkSize);
-    const chunk = this.#chunks.get(index);
-    const dest = ram.subarray(start, start + PAGE_SIZE);
-    if (!chunk) dest.fill(0);
-    else dest.set(chunk.subarray(start - index * this.chunkSize, start - index * this.chunkSize + PAGE_SIZE));
+  /**
+   * Writes the image's pages in `pages` into `ram`: each run of consecutive pages as one copy (or
+   * fill) per chunk it covers, not one per page (a reset after a file write copies back long runs).
+   */
+  copyPages(ram: Uint8Array, pages: Iterable<number>): void {
+    let start = -1;
+    let end = -1;
+    for (const page of pages) {
+      if (page === end) {
+        end++;
+        continue;
+      }
+      if (start >= 0) this.#copyRange(ram, start * PAGE_SIZE, end * PAGE_SIZE);
+      start = page;
+      end = page + 1;
+    }
+    if (start >= 0) this.#copyRange(ram, start * PAGE_SIZE, end * PAGE_SIZE);
+  }
+
+  #copyRange(ram: Uint8Array, from: number, to: number): void {
+    for (let at = from; at < to; ) {
+      const index = Math.floor(at / this.chunkSize);
+      const chunkStart = index * this.chunkSize;
+      const stop = Math.min(to, chunkStart + this.chunkSize);
+      const chunk = this.#chunks.get(index);
+      if (!chunk) ram.fill(0, at, stop);
+      else ram.set(chunk.subarray(at - chunkStart, stop - chunkStart), at);
+      at = stop;
+    }
   }
 
   /** Writes the whole image into `ram` (zeros included). */
