@@ -53,7 +53,8 @@ export interface ResetOptions {
 }
 
 /**
- * Stops, drops the session disk, restores the golden image, and (unless `paused`) resumes.
+ * Drops the session disk and restores the golden image, between ticks (stopping the CPU only for
+ * a disk read in flight or when it is to stay `paused`); the machine runs on unless `paused`.
  * `written`: the pages written since the golden state, or null to copy all of RAM.
  */
 export async function resetToGolden(machine: ResettableMachine, golden: GoldenImage, written: PageSet | null, options: ResetOptions = {}): Promise<ResetCopy> {

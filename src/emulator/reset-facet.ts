@@ -78,7 +78,7 @@ export class ResetFacetImpl implements ResetFacet {
       try {
         kept = await m.wipe.forgetSessionSaves(m.machineKey());
         ta = performance.now();
-        // Stopped only to switch the disks and put back device state and the pages written since.
+        // One step between ticks: switch the disks, put back device state and the pages written since.
         copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id, image.chunks, image.chunkSize) ?? null, {
           branches,
           onRestored: () => tracking?.resetTo(image.id, image.chunks, image.chunkSize),
