@@ -35,7 +35,14 @@ await runBench("save", async ({ bootFreshPage, note }) => {
         await interval(seconds);
         return timed(command);
       };
-      const [off, on] = i % 2 === 0 ? [await time(0), await time(1)] : [await time(1), await time(0)].reverse();
+      let off, on;
+      if (i % 2 === 0) {
+        off = await time(0);
+        on = await time(1);
+      } else {
+        on = await time(1);
+        off = await time(0);
+      }
       note(`${name} pair ${i}: saves off ${Math.round(off)} ms, every second ${Math.round(on)} ms`);
       return on / off;
     });
