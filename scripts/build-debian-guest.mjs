@@ -14,6 +14,7 @@ import { BuildError, ext4Image, findTool, run, runAsScript, timed, writeAtomic }
 import { blockHashList } from "./guest/block-hashes.mjs";
 import { DEBIAN_DISK_MIB, DEBIAN_INCLUDE, DEBIAN_PRUNE, DEBIAN_SUITE, debianFiles, debianMirror } from "./guest/debian-files.mjs";
 import { HOST_FOLDER, ROOTFS_LINKS } from "./guest/guest-files.mjs";
+import { ensureI386Exec } from "./guest/i386-exec.mjs";
 import { MANIFEST_NAME, computeInputsHash, fileEntry, readManifest, staleReason } from "./guest/manifest.mjs";
 
 const SCRIPTS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -119,6 +120,11 @@ export function main(argv) {
   const t0 = performance.now();
   log(`building the debian guest (${reason ?? "forced"})`);
   const root = join(WORK_DIR, "root");
+  try {
+    ensureI386Exec(log);
+  } catch (e) {
+    throw new BuildError(`debootstrap runs the guest's i386 programs, and this machine cannot: ${e instanceof Error ? e.message : e}`);
+  }
   timed("debootstrap", () => debootstrap(root, mirror));
   const packages = installedPackages(root);
   timed("customize", () => customize(root));
