@@ -24,8 +24,8 @@ export const captureJobs: CaptureJobs = {
   async present(hashes) {
     return [...(await (await checkpointStore()).hasChunks(hashes))];
   },
-  async begin(meta, deviceState, ramLength, chunkSize, base) {
-    writers.set(meta.id, await CaptureWriter.begin(await checkpointStore(), { ...meta, deviceState, ramLength, chunkSize, base }));
+  async begin(meta, deviceState, ramLength, chunkSize, base, baseId) {
+    writers.set(meta.id, await CaptureWriter.begin(await checkpointStore(), { ...meta, deviceState, ramLength, chunkSize, base, baseId }));
   },
   async addRam(id, indices, data, zeros) {
     await writer(id).addRam(indices, data, zeros);

@@ -25,6 +25,12 @@ export interface CaptureWriterInput extends CaptureMeta {
   chunkSize: number;
   /** RAM chunk hashes at the instant the emulator started tracking writes; null: every chunk is sent. */
   base: readonly (string | null)[] | null;
+  /**
+   * The checkpoint whose RAM chunks `base` is, when all of them were stored: if it is still listed
+   * when the write begins, its chunks are known stored without a lookup each (a 1 GiB guest has
+   * 32,768), so beginning and committing cost what changed, not what RAM holds.
+   */
+  baseId?: string | null;
 }
 
 export class CaptureWriter {
@@ -56,8 +62,11 @@ export class CaptureWriter {
     const stateChunks = await hashChunks(splitNonZero(state, input.chunkSize));
     const writer = new CaptureWriter(store, { ...input, deviceState: state }, stateChunks);
     const baseHashes = (input.base ?? []).filter((h): h is string => h !== null);
+    const stateHashes = stateChunks.map((c) => c.hash);
     // The base's chunks are pinned with the rest: a chunk kept by reference must outlive GC too.
-    const present = await store.beginWrite(input.id, [...baseHashes, ...stateChunks.map((c) => c.hash)]);
+    const present = input.baseId
+      ? await store.beginWrite(input.id, stateHashes, { recordId: input.baseId, hashes: baseHashes })
+      : await store.beginWrite(input.id, [...baseHashes, ...stateHashes]);
     for (const [hash, size] of present) writer.#sizes.set(hash, size);
     await writer.#storeMissing(stateChunks);
     return writer;

@@ -52,11 +52,33 @@ function ownBuffer(u8: Uint8Array): ArrayBuffer {
  */
 export const PENDING_HEARTBEAT_MS = 60_000;
 
+/** Past this many sizes the cache starts over (a 2 GiB guest's RAM is 65,536 chunks). */
+const SIZE_CACHE_LIMIT = 1 << 18;
+
+/**
+ * Chunks a write will name because a listed record names them (a capture's base: the checkpoint
+ * RAM last matched). A listed record's chunks are all stored (commitRecord), so one key lookup
+ * stands for all of them.
+ */
+export interface WriteBase {
+  recordId: string;
+  hashes: Iterable<string>;
+}
+
 /** Chunks, and records of type `R` (kept as they are given: the layer above validates them). */
 export class ChunkStore<R = unknown> {
   /** Pending entries this store opened and has not ended: renewed by the heartbeat. */
   readonly #open = new Set<string>();
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Encoded sizes of chunks seen by this store object. A chunk's bytes never change, so neither
+   * does its size; whether it is still stored is never read from here.
+   */
+  readonly #sizes = new Map<string, number>();
+  /** Per open write: the hashes beginWrite found stored through their record, not one by one. */
+  readonly #covered = new Map<string, ReadonlySet<string>>();
+  /** Per open write: the pending rows extendWrite added (each holds only the hashes it added). */
+  readonly #extensions = new Map<string, string[]>();
 
   constructor(readonly db: CheckpointDb<R, ChunkMeta>) {}
 
@@ -96,6 +118,15 @@ export class ChunkStore<R = unknown> {
     (this.#heartbeat as { unref?: () => void }).unref?.();
   }
 
+  /** Ends a write's bookkeeping; returns its pending rows (the first one and any extensions). */
+  #endWrite(writeId: string): string[] {
+    const rows = [writeId, ...(this.#extensions.get(writeId) ?? [])];
+    this.#extensions.delete(writeId);
+    this.#covered.delete(writeId);
+    for (const row of rows) this.#untrack(row);
+    return rows;
+  }
+
   #untrack(id: string): void {
     this.#open.delete(id);
     if (this.#open.size === 0) this.#stopHeartbeat();
@@ -110,21 +141,37 @@ export class ChunkStore<R = unknown> {
    * Registers a write that will reference `hashes` and returns the encoded size of each one
    * already stored. From now until commitRecord/abortWrite, GC keeps all of them.
    */
-  async beginWrite(writeId: string, hashes: Iterable<string>): Promise<Map<string, number>> {
-    const list = [...new Set(hashes)];
-    const tx = this.db.transaction(["pending", "chunkMeta"], "readwrite");
+  async beginWrite(writeId: string, hashes: Iterable<string>, base?: WriteBase): Promise<Map<string, number>> {
+    const own = [...new Set(hashes)];
+    const baseList = base ? [...new Set(base.hashes)] : [];
+    const list = [...new Set([...own, ...baseList])];
+    const tx = this.db.transaction(["pending", "chunkMeta", "manifests"], "readwrite");
     const meta = tx.objectStore("chunkMeta");
-    const [, metas] = await Promise.all([
-      tx.objectStore("pending").put({ id: writeId, hashes: list, started: Date.now() }, writeId),
-      Promise.all(list.map((h) => meta.get(h))),
-      tx.done,
-    ]);
+    const pinned = tx.objectStore("pending").put({ id: writeId, hashes: list, started: Date.now() }, writeId);
+    // Listed in the transaction that pins them: the base's chunks are stored, and stay so until
+    // the write ends, whatever happens to the record meanwhile. Only sizes not known yet are read.
+    const listed = base !== undefined && (await tx.objectStore("manifests").getKey(base.recordId)) !== undefined;
+    const covered = new Set(listed ? baseList : []);
+    const lookups = list.filter((h) => !(covered.has(h) && this.#sizes.has(h)));
+    const [metas] = await Promise.all([Promise.all(lookups.map((h) => meta.get(h))), pinned, tx.done]);
     this.#track(writeId);
+    if (covered.size > 0) this.#covered.set(writeId, covered);
     const present = new Map<string, number>();
+    for (const h of covered) {
+      const size = this.#sizes.get(h);
+      if (size !== undefined) present.set(h, size);
+    }
     metas.forEach((m, i) => {
-      if (m !== undefined) present.set(list[i], m.size);
+      if (m === undefined) return;
+      present.set(lookups[i], m.size);
+      this.#learnSize(lookups[i], m.size);
     });
     return present;
+  }
+
+  #learnSize(hash: string, size: number): void {
+    if (this.#sizes.size >= SIZE_CACHE_LIMIT) this.#sizes.clear();
+    this.#sizes.set(hash, size);
   }
 
   /** Which of `hashes` are stored (read from metadata only). */
@@ -137,19 +184,27 @@ export class ChunkStore<R = unknown> {
 
   /**
    * Adds `hashes` to an open write (a capture streamed in parts learns its chunks as it goes) and
-   * returns the encoded size of each one already stored, like beginWrite.
+   * returns the encoded size of each one already stored, like beginWrite. Each call pins its
+   * hashes in a row of its own: rewriting the first row would copy every hash of a 1 GiB base
+   * (32,768) once per part.
    */
   async extendWrite(writeId: string, hashes: Iterable<string>): Promise<Map<string, number>> {
     const list = [...new Set(hashes)];
+    const rows = this.#extensions.get(writeId) ?? [];
+    const rowId = `${writeId}+${rows.length + 1}`;
     const tx = this.db.transaction(["pending", "chunkMeta"], "readwrite");
     const pending = tx.objectStore("pending");
     const meta = tx.objectStore("chunkMeta");
-    const [entry, metas] = await Promise.all([pending.get(writeId), Promise.all(list.map((h) => meta.get(h)))]);
-    if (!entry) throw new Error(`write ${writeId} is not open`);
-    await Promise.all([pending.put({ ...entry, hashes: [...new Set([...entry.hashes, ...list])] }, writeId), tx.done]);
+    const [open, metas] = await Promise.all([pending.getKey(writeId), Promise.all(list.map((h) => meta.get(h)))]);
+    if (open === undefined) throw new Error(`write ${writeId} is not open`);
+    await Promise.all([pending.put({ id: rowId, hashes: list, started: Date.now() }, rowId), tx.done]);
+    this.#extensions.set(writeId, [...rows, rowId]);
+    this.#track(rowId);
     const present = new Map<string, number>();
     metas.forEach((m, i) => {
-      if (m !== undefined) present.set(list[i], m.size);
+      if (m === undefined) return;
+      present.set(list[i], m.size);
+      this.#learnSize(list[i], m.size);
     });
     return present;
   }
@@ -169,6 +224,7 @@ export class ChunkStore<R = unknown> {
     const ops: Promise<unknown>[] = [];
     for (const r of records) {
       written += r.bytes.byteLength;
+      this.#learnSize(r.hash, r.bytes.byteLength);
       ops.push(
         bytes.put(ownBuffer(r.bytes), r.hash),
         meta.put({ size: r.bytes.byteLength, rawLength: r.rawLength, codec: r.codec, created: now }, r.hash),
@@ -183,7 +239,9 @@ export class ChunkStore<R = unknown> {
    * stored (so a listed record is always complete) and ends the pending write.
    */
   protected async commitRecord(id: string, record: R, chunkHashes: Iterable<string>, writeId?: string): Promise<void> {
-    const hashes = [...chunkHashes];
+    // Chunks beginWrite found stored through their listed record are pinned since: no need to look again.
+    const covered = writeId === undefined ? undefined : this.#covered.get(writeId);
+    const hashes = [...chunkHashes].filter((h) => !covered?.has(h));
     const tx = this.db.transaction(["chunkMeta", "manifests", "pending"], "readwrite");
     const meta = tx.objectStore("chunkMeta");
     const done = tx.done.catch(() => undefined);
@@ -192,8 +250,10 @@ export class ChunkStore<R = unknown> {
       const missing = keys.findIndex((k) => k === undefined);
       if (missing >= 0) throw new CheckpointCorruptError(id, hashes[missing], "was not stored before its manifest");
       await tx.objectStore("manifests").put(record, id);
-      if (writeId !== undefined) await tx.objectStore("pending").delete(writeId);
-      if (writeId !== undefined) this.#untrack(writeId);
+      if (writeId !== undefined) {
+        const pending = tx.objectStore("pending");
+        await Promise.all(this.#endWrite(writeId).map((row) => pending.delete(row)));
+      }
     } catch (e) {
       try {
         tx.abort();
@@ -207,8 +267,9 @@ export class ChunkStore<R = unknown> {
   }
 
   async abortWrite(writeId: string): Promise<void> {
-    this.#untrack(writeId);
-    await this.db.delete("pending", writeId);
+    const rows = this.#endWrite(writeId);
+    const tx = this.db.transaction("pending", "readwrite");
+    await Promise.all([...rows.map((row) => tx.store.delete(row)), tx.done]);
   }
 
   /** A record as stored: other tabs and older app versions write here too, so validate it. */

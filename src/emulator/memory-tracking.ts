@@ -12,6 +12,8 @@ import { PAGE_SIZE } from "../v86/page-walker";
 
 
 export interface RamBase {
+  /** The checkpoint whose RAM chunks these are. */
+  id: string;
   chunks: readonly (string | null)[];
   chunkSize: number;
   /** Whether every chunk is known to be in the local store (false after a share link's lazy open). */
@@ -25,6 +27,8 @@ export interface CapturePlan {
   chunks: number[];
   /** Hashes of the chunks not sent (null: none are kept, every chunk is sent). */
   base: (string | null)[] | null;
+  /** The checkpoint `base` is the RAM of, when every chunk of it is in the local store. */
+  baseId: string | null;
   chunkSize: number;
   /** Which RAM history this plan belongs to: `captured` ignores a plan that RAM moved on from. */
   epoch: number;
@@ -61,7 +65,7 @@ export class MemoryTracking {
    */
   restored(id: string, chunks: readonly (string | null)[], chunkSize: number, stored: boolean): void {
     this.#epoch++;
-    this.#base = { chunks: [...chunks], chunkSize, stored };
+    this.#base = { id, chunks: [...chunks], chunkSize, stored };
     this.#sinceBase.restart();
     this.#sinceGolden.restart();
     if (id === this.#goldenId) return;
@@ -133,7 +137,7 @@ export class MemoryTracking {
     if (golden) this.#sinceGolden.restart();
     // Until the capture is stored the new base is unknown: a failure leaves none.
     this.#base = null;
-    return { snapshot, chunks, base: base ? [...base.chunks] : null, chunkSize, epoch: ++this.#epoch };
+    return { snapshot, chunks, base: base ? [...base.chunks] : null, baseId: base?.stored ? base.id : null, chunkSize, epoch: ++this.#epoch };
   }
 
   /**
@@ -142,7 +146,7 @@ export class MemoryTracking {
    */
   captured(plan: CapturePlan, id: string, chunks: readonly (string | null)[], golden: boolean): void {
     if (plan.epoch !== this.#epoch) return;
-    this.#base = { chunks: [...chunks], chunkSize: plan.chunkSize, stored: true };
+    this.#base = { id, chunks: [...chunks], chunkSize: plan.chunkSize, stored: true };
     if (golden) {
       this.#goldenId = id;
       this.#golden = { chunks: [...chunks], chunkSize: plan.chunkSize };

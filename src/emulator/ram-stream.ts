@@ -42,7 +42,7 @@ export async function streamCapture(
   const pagesPerChunk = chunkSize / PAGE_SIZE;
   const pageCount = ramLength / PAGE_SIZE;
   try {
-    await io.capture.begin(meta, Comlink.transfer(deviceState, [deviceState]), ramLength, chunkSize, plan.base);
+    await io.capture.begin(meta, Comlink.transfer(deviceState, [deviceState]), ramLength, chunkSize, plan.base, plan.baseId);
     const perPart = Math.max(1, Math.floor(PART_BYTES / chunkSize));
     const inFlight: { done: Promise<void>; bytes: number }[] = [];
     let read = 0;

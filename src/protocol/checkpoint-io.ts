@@ -69,9 +69,10 @@ export interface CaptureJobs {
   /**
    * A streamed capture (src/checkpoint/capture-writer.ts), keyed by `meta.id`: the device state
    * now, RAM chunks as the emulator worker reads them, the manifest at commit. `base`: RAM chunk
-   * hashes at the instant dirty tracking started (chunks not sent keep them), or null.
+   * hashes at the instant dirty tracking started (chunks not sent keep them), or null; `baseId`:
+   * the stored checkpoint whose RAM chunks `base` is, when known.
    */
-  begin(meta: CaptureMeta, deviceState: ArrayBuffer, ramLength: number, chunkSize: number, base: (string | null)[] | null): Promise<void>;
+  begin(meta: CaptureMeta, deviceState: ArrayBuffer, ramLength: number, chunkSize: number, base: (string | null)[] | null, baseId?: string | null): Promise<void>;
   /** Chunks `indices`, their bytes back to back (transferred); `zeros`: chunks found all-zero. */
   addRam(id: string, indices: number[], data: Uint8Array, zeros: number[]): Promise<void>;
   commit(id: string): Promise<{ manifest: CheckpointManifest; timings: Partial<CaptureTimings> }>;

@@ -30,7 +30,7 @@ function inProcessIo(store: CheckpointStore): RemoteFacets<{ capture: CaptureJob
   const writers = new Map<string, CaptureWriter>();
   const jobs: Pick<CaptureJobs, "begin" | "addRam" | "commit" | "abort" | "present"> = {
     present: async (hashes) => [...(await store.hasChunks(hashes))],
-    begin: async (meta, deviceState, ramLength, chunkSize, base) => void writers.set(meta.id, await CaptureWriter.begin(store, { ...meta, deviceState, ramLength, chunkSize, base })),
+    begin: async (meta, deviceState, ramLength, chunkSize, base, baseId) => void writers.set(meta.id, await CaptureWriter.begin(store, { ...meta, deviceState, ramLength, chunkSize, base, baseId })),
     addRam: (id, indices, data, zeros) => writers.get(id)!.addRam(indices, data, zeros),
     commit: async (id) => {
       const w = writers.get(id)!;

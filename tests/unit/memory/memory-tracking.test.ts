@@ -36,7 +36,26 @@ describe("MemoryTracking", () => {
     const second = m.tracking.pause(CHUNK, [3], false);
     expect(second.chunks).toEqual([1, 3, 5]);
     expect(second.base).toEqual(hashes("a"));
+    // The base is checkpoint "a"'s RAM: the store finds its chunks through that checkpoint.
+    expect(second.baseId).toBe("a");
     second.snapshot.close();
+  });
+
+  it("names the base's checkpoint only when all its chunks are in the local store", () => {
+    const m = machine();
+    m.tracking.restored("opened-share", hashes("s"), CHUNK, false);
+    const plan = m.tracking.pause(CHUNK, [], false);
+    expect(plan.base).toEqual(hashes("s"));
+    expect(plan.baseId).toBeNull();
+    plan.snapshot.close();
+    m.tracking.restored("own", hashes("o"), CHUNK, true);
+    const own = m.tracking.pause(CHUNK, [], false);
+    expect(own.baseId).toBe("own");
+    own.snapshot.close();
+    const none = m.tracking.pause(CHUNK, [], false);
+    expect(none.base).toBeNull();
+    expect(none.baseId).toBeNull();
+    none.snapshot.close();
   });
 
   it("ignores a capture's result once RAM got another history while it was written", () => {
