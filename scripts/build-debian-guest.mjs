@@ -146,6 +146,8 @@ export function main(argv) {
     schema: 1, name: `snap86 Debian ${DEBIAN_SUITE} i386`, packages: [...base.packages.filter((p) => p.name.startsWith("linux-image") || p.name === "seabios"), ...packages],
     kernelRelease: base.kernelRelease, cmdline: base.cmdline, memoryMiB: base.memoryMiB, modules: base.modules, files, inputsHash: hash,
     automationConsole: base.automationConsole,
+    // The same kernel: the layout the busybox guest's build read from it.
+    ...(base.kernelRng ? { kernelRng: base.kernelRng } : {}),
   };
   writeAtomic(join(OUT_DIR, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
   rmSync(WORK_DIR, { recursive: true, force: true });

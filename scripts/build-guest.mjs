@@ -21,6 +21,7 @@ import { AUTOMATION_CONSOLE, INITRAMFS_DIRS, ROOTFS_DIRS, ROOTFS_LINKS, initScri
 import { MANIFEST_NAME, buildManifest, builderSources, computeInputsHash, fileEntry, readManifest, sha256Hex, staleReason } from "./guest/manifest.mjs";
 import { stripModuleSignature } from "./guest/module-signature.mjs";
 import { moduleFileName, parseModulesBuiltin, parseModulesDep, resolveLoadOrder } from "./guest/modules-dep.mjs";
+import { readKernelRngLayout } from "./guest/kernel-rng-layout.mjs";
 
 const SCRIPTS_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(SCRIPTS_DIR);
@@ -477,7 +478,18 @@ export function main(argv) {
     pkgs = resolveOrUpdate(tools, { update: false, guessKernel });
     withDebs = downloadDebs(tools, pkgs, true);
   }
-  build(tools, withDebs, inputsHashFor(pkgs));
+  const manifest = build(tools, withDebs, inputsHashFor(pkgs));
+  // Last, from a boot of what was just built; guest.json is rewritten with it (see kernel-rng-layout.mjs).
+  let kernelRng;
+  try {
+    kernelRng = timed("kernel CRNG layout (headless boot)", () => readKernelRngLayout(OUT_DIR));
+  } catch (e) {
+    // Without it the build is not complete: the next run builds again rather than trusting it.
+    rmSync(join(OUT_DIR, MANIFEST_NAME), { force: true });
+    throw new BuildError(e instanceof Error ? e.message : String(e));
+  }
+  writeAtomic(join(OUT_DIR, MANIFEST_NAME), `${JSON.stringify({ ...manifest, kernelRng }, null, 2)}\n`);
+  log(`  kernel ${manifest.kernelRelease}: crng_reseed at entry_SYSENTER_32 ${kernelRng.reseedFromSysenter}, ${kernelRng.reseedBytes} bytes`);
   log(`guest built in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${relative(process.cwd(), OUT_DIR) || "."}`);
   return 0;
 }

@@ -8,6 +8,7 @@ import { GUEST_URLS } from "../protocol/guest-manifest";
 import type { MachineConfig } from "../protocol/machine-config";
 import { loadBlockHashes, loadFirmware, loadGuestManifest } from "../guest/guest-loader";
 import { detectLazySupport, type LazySupport } from "../v86/lazy-support";
+import { learnKernelLayout } from "../v86/guest-rng";
 
 type Progress = Parameters<typeof loadFirmware>[2];
 type Guest = Awaited<ReturnType<typeof loadGuestManifest>>;
@@ -25,6 +26,8 @@ export const guestUrlOf = (config: MachineConfig): string => config.guestUrl ?? 
 function load(guestUrl: string, progress: Progress): BootInputs {
   const lazy = detectLazySupport();
   const guest = loadGuestManifest(guestUrl);
+  // Its clones are reseeded with the layout its build read from the kernel (src/v86/guest-rng.ts).
+  void guest.then(({ manifest }) => manifest.kernelRng && learnKernelLayout(manifest.kernelRelease, manifest.kernelRng), () => undefined);
   const firmware = guest.then(({ manifest, baseUrl }) => loadFirmware(baseUrl, manifest, progress));
   let hashes: ReturnType<typeof loadBlockHashes> | undefined;
   const blockHashes = () => (hashes ??= guest.then(({ manifest, baseUrl }) => loadBlockHashes(baseUrl, manifest)));

@@ -61,6 +61,20 @@ export interface GuestManifest {
    * commands travel there, unseen in the user's terminal (ttyS0). Absent in older guests.
    */
   automationConsole?: AutomationConsole;
+  /**
+   * Where the kernel's crng_reseed() lies, read from a boot by the guest build
+   * (scripts/guest/kernel-rng-layout.mjs): clones of the guest get fresh randomness with it
+   * (src/v86/guest-rng.ts). Absent in older guests.
+   */
+  kernelRng?: KernelRngLayout;
+}
+
+/** crng_reseed's place in the kernel image; KASLR moves both symbols by one offset. */
+export interface KernelRngLayout {
+  /** crng_reseed minus entry_SYSENTER_32. */
+  readonly reseedFromSysenter: number;
+  /** Length of crng_reseed (distance to the next symbol). */
+  readonly reseedBytes: number;
 }
 
 /** The only automation port v86 and the guest agree on: COM2. */
@@ -148,7 +162,17 @@ export function parseGuestManifest(json: unknown): GuestManifest {
     inputsHash: str(json, "inputsHash", "guest"),
     // An unknown port is ignored, not refused: the page then runs its commands on ttyS0 as before.
     ...(json.automationConsole === "ttyS1" ? { automationConsole: "ttyS1" as const } : {}),
+    ...kernelRngOf(json.kernelRng),
   };
+}
+
+/** A malformed layout is dropped, not refused: the guest boots, its clones just get no reseed. */
+function kernelRngOf(raw: unknown): { kernelRng?: KernelRngLayout } {
+  if (!isRecord(raw)) return {};
+  const { reseedFromSysenter, reseedBytes } = raw;
+  if (!Number.isSafeInteger(reseedFromSysenter) || !Number.isSafeInteger(reseedBytes)) return {};
+  if ((reseedBytes as number) <= 0 || (reseedBytes as number) > 4096) return {};
+  return { kernelRng: { reseedFromSysenter: reseedFromSysenter as number, reseedBytes: reseedBytes as number } };
 }
 
 export function parseBlockHashList(json: unknown, expected: { blockSize: number; size: number }): BlockHashList {

@@ -16,17 +16,18 @@
  * kernel release is known and exactly one such address is found in RAM.
  */
 
+import type { KernelRngLayout } from "../protocol/guest-manifest";
+
 /** Where the kernel image sits in virtual memory (CONFIG_PAGE_OFFSET of the i386 kernel). */
 const PAGE_OFFSET = 0xc0000000;
 
-/** Per kernel release (guest.json kernelRelease): measured from /proc/kallsyms of the guest. */
-export interface KernelRngLayout {
-  /** crng_reseed minus entry_SYSENTER_32 (KASLR moves both by the same amount). */
-  readonly reseedFromSysenter: number;
-  /** Length of crng_reseed (distance to the next symbol). */
-  readonly reseedBytes: number;
-}
+export type { KernelRngLayout };
 
+/**
+ * Releases measured by hand from /proc/kallsyms, for guests built before guest.json carried the
+ * layout. A guest build now reads its kernel's layout itself (guest.json `kernelRng`, learned
+ * below when a machine loads it), so a new Debian kernel needs no line here.
+ */
 export const KERNEL_RNG_LAYOUTS: Readonly<Record<string, KernelRngLayout>> = {
   // 6.1.0-50-686 (6.1.176-1), one boot's /proc/kallsyms: crng_reseed c55c7c90, the next symbol
   // (add_timer_randomness) c55c7d80, entry_SYSENTER_32 c591a010 (= the SYSENTER_EIP MSR).
@@ -37,6 +38,18 @@ export const KERNEL_RNG_LAYOUTS: Readonly<Record<string, KernelRngLayout>> = {
   // its line is added.
   "6.1.0-57-686": { reseedFromSysenter: 0xc55cccd0 - 0xc5923a50, reseedBytes: 0xf0 },
 };
+
+/** Layouts of the guests this worker has loaded (guest.json `kernelRng`), by kernel release. */
+const learned = new Map<string, KernelRngLayout>();
+
+/** A guest's manifest names its kernel's layout: reseeds of its machines use it. */
+export function learnKernelLayout(release: string, layout: KernelRngLayout): void {
+  learned.set(release, layout);
+}
+
+function layoutOf(release: string): KernelRngLayout | undefined {
+  return learned.get(release) ?? (Object.hasOwn(KERNEL_RNG_LAYOUTS, release) ? KERNEL_RNG_LAYOUTS[release] : undefined);
+}
 
 /** Guest physical memory as this module needs it; a lazy restore loads pages on access. */
 export interface GuestRam {
@@ -72,7 +85,7 @@ export function findBaseCrng(code: Uint8Array): number | null {
 
 /** Writes host entropy over the guest kernel's CRNG key; see the module comment. */
 export function reseedGuestCrng(ram: GuestRam, sysenterEip: number, release: string, entropy: (n: number) => Uint8Array): ReseedResult {
-  const layout = Object.hasOwn(KERNEL_RNG_LAYOUTS, release) ? KERNEL_RNG_LAYOUTS[release] : undefined;
+  const layout = layoutOf(release);
   if (!layout) return { ok: false, reason: `no CRNG layout for kernel ${release}` };
   const eip = sysenterEip >>> 0;
   if (eip < PAGE_OFFSET) return { ok: false, reason: "the guest kernel has not set up SYSENTER yet" };
@@ -123,7 +136,7 @@ export function reseedGuestRandom(cpu: ReseedCpu): ReseedResult {
   };
   const entropy = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
   let last: ReseedResult = { ok: false, reason: "no known kernel" };
-  for (const release of Object.keys(KERNEL_RNG_LAYOUTS)) {
+  for (const release of new Set([...learned.keys(), ...Object.keys(KERNEL_RNG_LAYOUTS)])) {
     last = reseedGuestCrng(ram, eip, release, entropy);
     if (last.ok) return last;
   }

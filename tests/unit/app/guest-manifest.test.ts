@@ -36,6 +36,15 @@ describe("parseGuestManifest", () => {
     if (!existsSync(path)) return; // built by `npm run build:guest`; npm test builds it first
     const m = parseGuestManifest(JSON.parse(readFileSync(path, "utf8")));
     expect(m.packages.map((p) => p.name)).toContain("busybox-static");
+    // Read by the build from a boot of its kernel (scripts/guest/kernel-rng-layout.mjs).
+    expect(m.kernelRng?.reseedBytes).toBeGreaterThan(0);
+  });
+  it("keeps the kernel's CRNG layout, and drops a malformed one without refusing the guest", () => {
+    const layout = { reseedFromSysenter: -3497344, reseedBytes: 240 };
+    expect(parseGuestManifest(manifest({ kernelRng: layout })).kernelRng).toEqual(layout);
+    for (const bad of [{ reseedFromSysenter: "x", reseedBytes: 240 }, { reseedFromSysenter: 1, reseedBytes: 0 }, { reseedFromSysenter: 1.5, reseedBytes: 240 }, null]) {
+      expect(parseGuestManifest(manifest({ kernelRng: bad })).kernelRng).toBeUndefined();
+    }
   });
   it.each([
     [{ schema: 2 }, /schema 2/],
