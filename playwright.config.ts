@@ -25,7 +25,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },
-    launchOptions: launchOptions(),
+    launchOptions: launchOptions({ tests: true }),
     // Traces of the worker-scoped shared page outlive the test that started them; keep them off.
     trace: "off",
   },

@@ -20,6 +20,16 @@ export function chromiumPath() {
   return found;
 }
 
-export function launchOptions() {
-  return { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
+/**
+ * Browser tests only: V8 compiles WebAssembly with its baseline compiler (Liftoff) and never
+ * tiers up. v86's JIT makes a new wasm module for every hot block of guest code; with Debian's
+ * Chromium 156.0.8078.114 tiering them up made a cold boot of the built-in guest take 44-57 s
+ * where Liftoff alone took 17 s (the same boot in Node: 13-15 s), and CI spent most of its time
+ * booting (2026-12-02). Tests check behaviour, not speed; benchmarks keep the browser's defaults,
+ * what users get.
+ */
+export const TEST_ARGS = ["--js-flags=--liftoff-only"];
+
+export function launchOptions({ tests = false } = {}) {
+  return { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...(tests ? TEST_ARGS : [])] };
 }

@@ -58,8 +58,10 @@ test("restore, export, import and share cancelled before they start change nothi
 test("Cancel in the page stops a share upload; nothing is lost and sharing again works", async ({ vm }) => {
   test.setTimeout(300_000);
   const page = vm.page;
-  // Random bytes in the guest's page cache make an upload long enough to cancel half-way.
-  await vm.run("head -c 24000000 /dev/urandom > /tmp/noise && echo ok");
+  // Random bytes in the guest's page cache make an upload long enough to cancel half-way: 24
+  // copies of 1 MiB from /dev/urandom, each shifted by the line before it, so no two RAM chunks
+  // are alike (the emulated kernel makes random bytes slowly: 24 MB of them took most of a minute).
+  await vm.run("head -c 1048576 /dev/urandom > /tmp/r && for i in $(seq 24); do echo $i; cat /tmp/r; done > /tmp/noise && rm /tmp/r && echo ok", 120_000);
   const { id } = await page.evaluate(() => window.snap86.checkpoint({ label: "big" }));
   await page.locator("#share-button").click();
   await page.locator("#share-cancel").click();
