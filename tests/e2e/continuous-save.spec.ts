@@ -52,7 +52,7 @@ test("a crashed browser loses only the last second: the next start resumes the n
   test.setTimeout(300_000);
   // A profile on disk, so a second browser opens the IndexedDB the first one left behind.
   const profile = mkdtempSync(join(tmpdir(), "snap86-crash-"));
-  const launch = () => chromium.launchPersistentContext(profile, { ...launchOptions(), baseURL });
+  const launch = () => chromium.launchPersistentContext(profile, { ...launchOptions({ tests: true }), baseURL });
   try {
     let context = await launch();
     const page = context.pages()[0] ?? (await context.newPage());
