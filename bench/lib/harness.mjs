@@ -45,7 +45,11 @@ export async function runBench(name, body, { prepare, conditionsInLine = true } 
     const prepared = prepare ? await prepare({ onTeardown: teardown.add }) : undefined;
     const app = await startApp();
     teardown.add(app.stop);
-    const browser = await chromium.launch({ ...launchOptions(), handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    // SNAP86_BENCH_LIFTOFF=1: V8's baseline wasm compiler only, as the browser tests run (see
+    // scripts/lib/chromium.mjs); the conditions say so. Default: the browser as users have it.
+    const liftoff = process.env.SNAP86_BENCH_LIFTOFF === "1";
+    const browser = await chromium.launch({ ...launchOptions({ tests: liftoff }), handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    if (liftoff) conditions.wasm = "liftoff-only";
     teardown.add(() => browser.close());
     conditions.chromium = browser.version();
     const fields = await body({
