@@ -10,7 +10,7 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync, copyFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BuildError, ext4Image, findTool, run, runAsScript, timed, writeAtomic } from "./build-guest.mjs";
+import { BuildError, ext4Image, findTool, run, runAsScript, timed, writeAtomic } from "./guest/build-tools.mjs";
 import { blockHashList } from "./guest/block-hashes.mjs";
 import { DEBIAN_DISK_MIB, DEBIAN_INCLUDE, DEBIAN_PRUNE, DEBIAN_SUITE, debianFiles, debianMirror } from "./guest/debian-files.mjs";
 import { HOST_FOLDER, ROOTFS_LINKS } from "./guest/guest-files.mjs";
@@ -32,7 +32,7 @@ const SHARED_FILES = ["bios", "vgaBios", "bzimage", "initrd"];
 const log = (msg) => process.stdout.write(`${msg}\n`);
 
 function builderSources() {
-  return ["build-debian-guest.mjs", "guest/debian-files.mjs", "guest/guest-files.mjs"].map((rel) => ({ rel, text: readFileSync(join(SCRIPTS_DIR, rel)) }));
+  return ["build-debian-guest.mjs", "guest/build-tools.mjs", "guest/debian-files.mjs", "guest/guest-files.mjs"].map((rel) => ({ rel, text: readFileSync(join(SCRIPTS_DIR, rel)) }));
 }
 
 function aptSources() {

@@ -10,10 +10,10 @@
 /** Debian packages that provide the host tools this script runs (CI installs these). */
 export const APT_DEPS = ["apt", "dpkg", "kmod", "cpio", "e2fsprogs", "gzip"];
 
-import { execFileSync, spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, chmodSync, writeFileSync, copyFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, chmodSync, writeFileSync, copyFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { dependsNames, debFileName, parseAptShow } from "./guest/apt-packages.mjs";
 import { blockHashList } from "./guest/block-hashes.mjs";
 import { appletLinks, appletNamesFromBinary, fallbackAppletPaths, parseListFull } from "./guest/busybox-applets.mjs";
@@ -22,6 +22,7 @@ import { MANIFEST_NAME, buildManifest, builderSources, computeInputsHash, fileEn
 import { stripModuleSignature } from "./guest/module-signature.mjs";
 import { moduleFileName, parseModulesBuiltin, parseModulesDep, resolveLoadOrder } from "./guest/modules-dep.mjs";
 import { readKernelRngLayout } from "./guest/kernel-rng-layout.mjs";
+import { BuildError, ext4Image, findTool, listTree, run, runAsScript, setTimes, timed, writeAtomic } from "./guest/build-tools.mjs";
 
 const SCRIPTS_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(SCRIPTS_DIR);
@@ -46,36 +47,14 @@ export const CMDLINE =
 const MEMORY_MIB = 128;
 const DISK_MIB = 128;
 const DISK_BLOCK_SIZE = 65536;
-/** Fixed identity and time so two builds of the same inputs give the same bytes. */
-const DISK_UUID = "5a9b8600-0000-4000-8000-000000000086";
-const DISK_HASH_SEED = "5a9b8600-0000-4000-8000-000000000087";
-const SOURCE_DATE_EPOCH = 1704067200; // 2024-01-01T00:00:00Z
-
 /** Host tool -> the Debian package that provides it (every package is in APT_DEPS). */
 const HOST_TOOLS = {
   "apt-get": "apt", "apt-cache": "apt", dpkg: "dpkg", "dpkg-deb": "dpkg", depmod: "kmod", cpio: "cpio",
   mke2fs: "e2fsprogs", debugfs: "e2fsprogs", gzip: "gzip",
 };
 
-export class BuildError extends Error {}
-
 function log(msg) {
   process.stdout.write(`${msg}\n`);
-}
-
-export function findTool(name) {
-  const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/sbin", "/usr/bin", "/bin"];
-  for (const d of dirs) {
-    if (d === "") continue;
-    const p = join(d, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      /* try the next directory */
-    }
-  }
-  return null;
 }
 
 export function requireTools(names) {
@@ -91,24 +70,6 @@ export function requireTools(names) {
     throw new BuildError(`missing host tools: ${missing.join(", ")}. Install them with: sudo apt-get install ${pkgs.join(" ")}`);
   }
   return tools;
-}
-
-/** Runs a tool, returns stdout; on failure the error says what ran and what it printed. */
-export function run(tool, args, opts = {}) {
-  const r = spawnSync(tool, args, { encoding: opts.encoding ?? "utf8", maxBuffer: 1 << 28, ...opts });
-  if (r.error) throw new BuildError(`${tool} could not run: ${r.error.message}`);
-  if (r.status !== 0 && !opts.allowFail) {
-    const err = String(r.stderr ?? "").trim().split("\n").slice(-15).join("\n");
-    throw new BuildError(`${tool} ${args.join(" ")} failed (exit ${r.status}):\n${err}`);
-  }
-  return r;
-}
-
-export function timed(label, fn) {
-  const t0 = performance.now();
-  const v = fn();
-  log(`  ${label}: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-  return v;
 }
 
 // ---------- apt ----------
@@ -283,28 +244,6 @@ function installBusybox(root, busyboxBin, applets) {
   }
 }
 
-/** Every path under root, sorted bytewise, root itself first as ".". */
-function listTree(root) {
-  const out = ["."];
-  const walk = (rel) => {
-    for (const name of readdirSync(join(root, rel)).sort()) {
-      const r = rel === "." ? name : `${rel}/${name}`;
-      out.push(r);
-      if (lstatSync(join(root, r)).isDirectory()) walk(r);
-    }
-  };
-  walk(".");
-  return out.sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
-}
-
-function setTimes(root, paths) {
-  // touch -h sets symlinks' own times (Node's utimes would follow them).
-  const touch = findTool("touch") ?? "touch";
-  for (let i = 0; i < paths.length; i += 500) {
-    run(touch, ["-h", "-d", `@${SOURCE_DATE_EPOCH}`, ...paths.slice(i, i + 500)], { cwd: root });
-  }
-}
-
 function buildInitramfs(tools, { busyboxBin, applets, kernel, modulePaths }) {
   const root = join(WORK_DIR, "initramfs");
   makeTree(root, INITRAMFS_DIRS);
@@ -345,42 +284,6 @@ function buildRootfs(tools, { busyboxBin, applets }) {
   }
   for (const [rel, target] of Object.entries(ROOTFS_LINKS)) symlinkSync(target, join(root, rel));
   return ext4Image(tools, root, join(WORK_DIR, "rootfs.ext4"), DISK_MIB);
-}
-
-/**
- * An ext4 image of the tree at `root`, the same bytes for the same tree: fixed UUID, hash seed
- * and times, every owner root. (Also used by build-debian-guest.mjs.)
- */
-export function ext4Image(tools, root, img, sizeMiB, label = "snap86-root") {
-  const paths = listTree(root);
-  setTimes(root, paths);
-  rmSync(img, { force: true });
-  const env = { ...process.env, E2FSPROGS_FAKE_TIME: String(SOURCE_DATE_EPOCH), SOURCE_DATE_EPOCH: String(SOURCE_DATE_EPOCH) };
-  // -b 4096: mke2fs would pick 1 KiB blocks for a disk this small. -m 0: root is the only
-  // user. lazy_*_init=0: otherwise the guest kernel zeroes inode tables in the background
-  // after every boot, dirtying disk blocks and burning emulated CPU.
-  run(tools.mke2fs, [
-    "-q", "-F", "-t", "ext4", "-b", "4096", "-m", "0", "-L", label,
-    "-U", DISK_UUID, "-E", `hash_seed=${DISK_HASH_SEED},lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0`,
-    "-d", root, img, `${sizeMiB}M`,
-  ], { env });
-  // mke2fs copies owners and inode change times from the host files; a build by a non-root
-  // user or at another time would differ. Pin both for every inode.
-  const cmds = paths.map((p) => {
-    const q = p === "." ? "/" : `/${p}`;
-    return ["uid 0", "gid 0", `ctime @${SOURCE_DATE_EPOCH}`, `atime @${SOURCE_DATE_EPOCH}`, `mtime @${SOURCE_DATE_EPOCH}`, `crtime @${SOURCE_DATE_EPOCH}`]
-      .map((f) => `sif "${q}" ${f}`).join("\n");
-  });
-  run(tools.debugfs, ["-w", "-f", "-", img], { input: `${cmds.join("\n")}\n`, env });
-  const fsck = findTool("e2fsck");
-  if (fsck) run(fsck, ["-n", "-f", img], { env });
-  return readFileSync(img);
-}
-
-export function writeAtomic(path, data) {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 function build(tools, pkgs, inputsHash) {
@@ -492,18 +395,6 @@ export function main(argv) {
   log(`  kernel ${manifest.kernelRelease}: crng_reseed at entry_SYSENTER_32 ${kernelRng.reseedFromSysenter}, ${kernelRng.reseedBytes} bytes`);
   log(`guest built in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${relative(process.cwd(), OUT_DIR) || "."}`);
   return 0;
-}
-
-/** Runs `main` when `moduleUrl` is the script node was started with; a BuildError exits 2 with its message. */
-export function runAsScript(moduleUrl, name, main) {
-  if (!process.argv[1] || moduleUrl !== pathToFileURL(process.argv[1]).href) return;
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof BuildError)) throw e;
-    process.stderr.write(`${name}: ${e.message}\n`);
-    process.exitCode = 2;
-  }
 }
 
 runAsScript(import.meta.url, "build-guest", main);
