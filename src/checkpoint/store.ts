@@ -155,17 +155,18 @@ export class ChunkStore<R = unknown> {
     const lookups = list.filter((h) => !(covered.has(h) && this.#sizes.has(h)));
     const [metas] = await Promise.all([Promise.all(lookups.map((h) => meta.get(h))), pinned, tx.done]);
     this.#track(writeId);
-    if (covered.size > 0) this.#covered.set(writeId, covered);
     const present = new Map<string, number>();
+    metas.forEach((m, i) => {
+      // A record naming a chunk that is not there is damaged: that chunk is checked at commit.
+      if (m === undefined) return void covered.delete(lookups[i]);
+      present.set(lookups[i], m.size);
+      this.#learnSize(lookups[i], m.size);
+    });
     for (const h of covered) {
       const size = this.#sizes.get(h);
       if (size !== undefined) present.set(h, size);
     }
-    metas.forEach((m, i) => {
-      if (m === undefined) return;
-      present.set(lookups[i], m.size);
-      this.#learnSize(lookups[i], m.size);
-    });
+    if (covered.size > 0) this.#covered.set(writeId, covered);
     return present;
   }
 
@@ -190,15 +191,16 @@ export class ChunkStore<R = unknown> {
    */
   async extendWrite(writeId: string, hashes: Iterable<string>): Promise<Map<string, number>> {
     const list = [...new Set(hashes)];
+    // Reserved before any await: a capture has two parts in flight, and each needs a row of its own.
     const rows = this.#extensions.get(writeId) ?? [];
     const rowId = `${writeId}+${rows.length + 1}`;
+    this.#extensions.set(writeId, [...rows, rowId]);
     const tx = this.db.transaction(["pending", "chunkMeta"], "readwrite");
     const pending = tx.objectStore("pending");
     const meta = tx.objectStore("chunkMeta");
     const [open, metas] = await Promise.all([pending.getKey(writeId), Promise.all(list.map((h) => meta.get(h)))]);
     if (open === undefined) throw new Error(`write ${writeId} is not open`);
     await Promise.all([pending.put({ id: rowId, hashes: list, started: Date.now() }, rowId), tx.done]);
-    this.#extensions.set(writeId, [...rows, rowId]);
     this.#track(rowId);
     const present = new Map<string, number>();
     metas.forEach((m, i) => {

@@ -129,3 +129,15 @@ describe("a write's later parts", () => {
     }
   });
 });
+
+describe("parts sent at once", () => {
+  it("each pins its chunks in a row of its own", async () => {
+    const store = await openTestStore();
+    const { writer } = await captureOver(store, true);
+    await Promise.all([store.extendWrite("next", ["a".repeat(64)]), store.extendWrite("next", ["b".repeat(64)])]);
+    const rows = (await store.db.getAll("pending")).filter((r) => r.id !== "next");
+    expect(rows.map((r) => r.hashes).sort()).toEqual([["a".repeat(64)], ["b".repeat(64)]]);
+    await writer.abort();
+    expect(await store.db.getAll("pending")).toEqual([]);
+  });
+});
