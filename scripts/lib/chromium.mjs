@@ -21,15 +21,16 @@ export function chromiumPath() {
 }
 
 /**
- * Browser tests only: V8 compiles WebAssembly with its baseline compiler (Liftoff) and never
- * tiers up. v86's JIT makes a new wasm module for every hot block of guest code; with Debian's
- * Chromium 156.0.8078.114 tiering them up made a cold boot of the built-in guest take 44-57 s
- * where Liftoff alone took 17 s (the same boot in Node: 13-15 s), and CI spent most of its time
- * booting (2026-12-02). Tests check behaviour, not speed; benchmarks keep the browser's defaults,
- * what users get.
+ * V8's baseline wasm compiler only (Liftoff, no tier-up), asked for with `{ tests: true }` when
+ * SNAP86_TEST_LIFTOFF=1 (browser tests) or SNAP86_BENCH_LIFTOFF=1 (benchmarks). With Debian's
+ * Chromium 156.0.8078.114, V8 tiering up the wasm modules v86's JIT makes took a cold boot of the
+ * built-in guest to 44-57 s where Liftoff alone took 17 s (Node: 13-15 s); but Liftoff code
+ * decompresses checkpoints several times slower (a reset after a reload loads the golden state:
+ * 15 s), so it is off by default: tests check the browser as users have it (2026-12-02).
  */
 export const TEST_ARGS = ["--js-flags=--liftoff-only"];
 
 export function launchOptions({ tests = false } = {}) {
-  return { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...(tests ? TEST_ARGS : [])] };
+  const liftoff = tests && (process.env.SNAP86_TEST_LIFTOFF === "1" || process.env.SNAP86_BENCH_LIFTOFF === "1");
+  return { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...(liftoff ? TEST_ARGS : [])] };
 }
