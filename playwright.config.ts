@@ -1,7 +1,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
-import { launchOptions } from "./scripts/lib/chromium.mjs";
+import { testLaunchOptions } from "./scripts/lib/chromium.mjs";
 
 const port = Number(process.env.SNAP86_TEST_PORT ?? 4317);
 // The checkpoint store for share tests: its own port and a throwaway data dir (tests tamper with
@@ -25,7 +25,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },
-    launchOptions: launchOptions({ tests: true }),
+    launchOptions: testLaunchOptions(),
     // Traces of the worker-scoped shared page outlive the test that started them; keep them off.
     trace: "off",
   },

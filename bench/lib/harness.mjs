@@ -48,7 +48,7 @@ export async function runBench(name, body, { prepare, conditionsInLine = true } 
     // SNAP86_BENCH_LIFTOFF=1: V8's baseline wasm compiler only, as the browser tests run (see
     // scripts/lib/chromium.mjs); the conditions say so. Default: the browser as users have it.
     const liftoff = process.env.SNAP86_BENCH_LIFTOFF === "1";
-    const browser = await chromium.launch({ ...launchOptions({ tests: liftoff }), handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    const browser = await chromium.launch({ ...launchOptions({ liftoff }), handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
     if (liftoff) conditions.wasm = "liftoff-only";
     teardown.add(() => browser.close());
     conditions.chromium = browser.version();

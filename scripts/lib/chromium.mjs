@@ -21,8 +21,9 @@ export function chromiumPath() {
 }
 
 /**
- * V8's baseline wasm compiler only (Liftoff, no tier-up), asked for with `{ tests: true }` when
- * SNAP86_TEST_LIFTOFF=1 (browser tests) or SNAP86_BENCH_LIFTOFF=1 (benchmarks). With Debian's
+ * V8's baseline wasm compiler only (Liftoff, no tier-up), asked for with `{ liftoff: true }`:
+ * SNAP86_TEST_LIFTOFF=1 for the browser tests (testLaunchOptions), SNAP86_BENCH_LIFTOFF=1 for the
+ * benchmarks. With Debian's
  * Chromium 156.0.8078.114, V8 tiering up the wasm modules v86's JIT makes took a cold boot of the
  * built-in guest to 44-57 s where Liftoff alone took 17 s (Node: 13-15 s); but Liftoff code
  * decompresses checkpoints several times slower (a reset after a reload loads the golden state:
@@ -30,7 +31,11 @@ export function chromiumPath() {
  */
 export const TEST_ARGS = ["--js-flags=--liftoff-only"];
 
-export function launchOptions({ tests = false } = {}) {
-  const liftoff = tests && (process.env.SNAP86_TEST_LIFTOFF === "1" || process.env.SNAP86_BENCH_LIFTOFF === "1");
+export function launchOptions({ liftoff = false } = {}) {
   return { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, ...(liftoff ? TEST_ARGS : [])] };
+}
+
+/** What the browser tests launch (the Playwright config and specs that start their own browser). */
+export function testLaunchOptions() {
+  return launchOptions({ liftoff: process.env.SNAP86_TEST_LIFTOFF === "1" });
 }

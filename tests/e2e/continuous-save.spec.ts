@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Page } from "@playwright/test";
-import { launchOptions } from "../../scripts/lib/chromium.mjs";
+import { testLaunchOptions } from "../../scripts/lib/chromium.mjs";
 import { bootVm, expect, test, vmOf } from "../fixtures/snap86";
 
 /** Resolves once a session save paused the guest after `since` (epoch ms) and is stored. */
@@ -52,7 +52,7 @@ test("a crashed browser loses only the last second: the next start resumes the n
   test.setTimeout(300_000);
   // A profile on disk, so a second browser opens the IndexedDB the first one left behind.
   const profile = mkdtempSync(join(tmpdir(), "snap86-crash-"));
-  const launch = () => chromium.launchPersistentContext(profile, { ...launchOptions({ tests: true }), baseURL });
+  const launch = () => chromium.launchPersistentContext(profile, { ...testLaunchOptions(), baseURL });
   try {
     let context = await launch();
     const page = context.pages()[0] ?? (await context.newPage());

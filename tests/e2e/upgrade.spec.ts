@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, expect, test, type BrowserContext, type Page } from "@playwright/test";
-import { launchOptions } from "../../scripts/lib/chromium.mjs";
+import { testLaunchOptions } from "../../scripts/lib/chromium.mjs";
 import type { ShareResult } from "../../src/protocol";
 import "../fixtures/snap86"; // window.snap86's type
 import { freePort, startPreview, type Preview } from "../support/preview-server";
@@ -64,7 +64,7 @@ test("a profile of the previous release opens with this one, every record usable
   const legacyDist = execFileSync(process.execPath, ["scripts/build-legacy.mjs", LEGACY], { cwd: root, encoding: "utf8" }).trim().split("\n").pop()!;
   const profile = mkdtempSync(join(tmpdir(), "snap86-upgrade-"));
   const port = await freePort();
-  const launch = () => chromium.launchPersistentContext(profile, { ...launchOptions({ tests: true }), viewport: { width: 1440, height: 900 } });
+  const launch = () => chromium.launchPersistentContext(profile, { ...testLaunchOptions(), viewport: { width: 1440, height: 900 } });
   try {
     // --- the previous release writes a profile ---
     const old = await startPreview({ cwd: join(legacyDist, ".."), outDir: legacyDist, port, storePort });
