@@ -7,7 +7,17 @@ import { freePort } from "./lib/ports.mjs";
 import { ROOT, setup, sh } from "./lib/setup.mjs";
 
 
+// Each phase's wall time goes into the summary: CI has a 30-minute budget, and this says where it went.
+const phases = [];
+let phaseStart = performance.now();
+const endPhase = (name) => {
+  const now = performance.now();
+  phases.push(`${name} ${Math.round((now - phaseStart) / 1000)} s`);
+  phaseStart = now;
+};
+
 setup({ browser: true, s3: true, testImages: true });
+endPhase("set-up");
 const results = join(ROOT, ".cache", "test-results");
 rmSync(results, { recursive: true, force: true });
 process.env.SNAP86_TEST_PORT ??= String(await freePort());
@@ -15,10 +25,14 @@ process.env.SNAP86_TEST_STORE_PORT ??= String(await freePort());
 process.env.SNAP86_TEST_IMAGES_PORT ??= String(await freePort());
 
 const unitStatus = sh("npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "unit.json")}`]);
+endPhase("unit");
 const s3Status = sh(process.execPath, ["scripts/test-s3.mjs", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "s3.json")}`]);
+endPhase("S3");
 const buildStatus = sh("npx", ["vite", "build", "--logLevel", "warn"]);
+endPhase("build");
 const e2eArgs = ["playwright", "test", ...process.argv.slice(2)];
 const e2eStatus = buildStatus === 0 ? sh("npx", e2eArgs) : 1;
+endPhase("browser");
 
 function count(file, pick) {
   try {
@@ -31,8 +45,9 @@ const vitestCounts = (r) => ({ passed: r.numPassedTests, failed: r.numFailedTest
 const unit = count("unit.json", vitestCounts);
 const s3 = count("s3.json", vitestCounts);
 const e2e = count("e2e.json", (r) => ({ passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected }));
+console.log(`\ntime: ${phases.join(", ")}`);
 console.log(
-  `\nunit: ${unit.passed} passed, ${unit.failed} failed; on S3: ${s3.passed} passed, ${s3.failed} failed; browser: ${e2e.passed} passed, ${e2e.failed} failed`,
+  `unit: ${unit.passed} passed, ${unit.failed} failed; on S3: ${s3.passed} passed, ${s3.failed} failed; browser: ${e2e.passed} passed, ${e2e.failed} failed`,
 );
 const anyStatus = unitStatus || s3Status || buildStatus || e2eStatus;
 const counted = unit.failed + s3.failed + e2e.failed;

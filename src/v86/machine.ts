@@ -10,6 +10,7 @@ import type { LazyWasmHandle } from "./instrumented-wasm";
 import { WalkRecorder, type RecorderCpu } from "./walk-recorder";
 import { DirtyPages } from "./dirty-pages";
 import { RamWatch, type WatchedCpu } from "./ram-watch";
+import { tuneJit, type JitConfigurable } from "./jit-tuning";
 
 /** The plain (not instrumented) wasm: used where lazy restore is unavailable. */
 export const V86_WASM_URL: string = wasmUrl;
@@ -38,6 +39,7 @@ export function createV86(
   });
   // Before any restore can run: v86's set_tsc would move the guest clock on every restore.
   emulator.add_listener("emulator-loaded", () => keepTscContinuous(emulator.v86.cpu as unknown as TscCpu));
+  emulator.add_listener("emulator-loaded", () => tuneJit((emulator.v86.cpu as unknown as { wm: { exports: JitConfigurable } }).wm.exports));
   emulator.add_listener("emulator-loaded", () => {
     const { uart1, virtio_9p, virtio_net } = emulator.v86.cpu.devices;
     acceptStatesWithout(uart1, onRestoredUart1);

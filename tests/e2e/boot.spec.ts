@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { bootVm, clickAndAwaitFreshShell, expect, openApp, test } from "../fixtures/snap86";
+import { clickAndAwaitFreshShell, startVm, expect, openApp, test } from "../fixtures/snap86";
 import { testImage } from "../support/test-images";
 
 test("the built-in guest boots to a root shell on serial and screen", async ({ vm }) => {
@@ -148,7 +148,7 @@ test("a picked file shows the drive its content says before it boots, and a driv
 test("while a user's image runs, Reset, Checkpoint and Share act on that machine, never on the built-in guest", async ({ page }) => {
   test.setTimeout(300_000);
   // The tab ran the built-in guest first: its clean state and checkpoints exist.
-  await bootVm(page);
+  await startVm(page);
   await expect(page.locator("#reset")).toBeEnabled();
   await page.locator("#image-file").setInputFiles({ name: "mine.img", mimeType: "application/octet-stream", buffer: readFileSync(testImage("counter-floppy.img").path) });
   await page.locator("#image-boot").click();

@@ -1,4 +1,4 @@
-import { bootVm, expect, openApp, test, vmOf, type Vm } from "../fixtures/snap86";
+import { expect, openApp, startVm, test, vmOf, type Vm } from "../fixtures/snap86";
 
 const checkpoint = (vm: Vm, label: string) => vm.page.evaluate((label) => window.snap86.checkpoint({ label }), label);
 const restore = (vm: Vm, id: string) => vm.page.evaluate((id) => window.snap86.restore(id, { mode: "eager" }), id);
@@ -120,14 +120,14 @@ test("a damaged checkpoint is refused with a clear message and nothing is lost",
 test("restore after a page reload, and a reload resumes the newest session save", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const vm = await bootVm(page);
+  const vm = await startVm(page);
   await vm.run("export PHASE=saved; echo kept > /root/reload.txt; sync");
   const cp = await checkpoint(vm, "before reload");
   await vm.run("export PHASE=autosaved");
   await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
 
-  await page.reload();
-  await page.waitForFunction(() => typeof window.snap86 === "object");
+  // A reload that does not start a machine by itself: the restore is the first thing it runs.
+  await openApp(page, "autoboot=0");
   const r = await page.evaluate((id) => window.snap86.boot().then(() => window.snap86.restore(id)), cp.id);
   expect(r.id).toBe(cp.id);
   expect(await vm.run("echo $PHASE; cat /root/reload.txt")).toBe("saved\nkept");
@@ -149,7 +149,7 @@ test("restore after a page reload, and a reload resumes the newest session save"
 test("a page closed while writing a checkpoint leaves earlier ones intact and no partial one", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const vm = await bootVm(page);
+  const vm = await startVm(page);
   await vm.run("export GEN=one");
   const first = await checkpoint(vm, "complete");
   // 24 MB that neither compress nor repeat, made fast: 1 MiB from /dev/urandom, copied 24 times,

@@ -1,5 +1,5 @@
 import type { Browser, Page } from "@playwright/test";
-import { expect, openApp, test, vmOf, type Vm } from "../fixtures/snap86";
+import { expect, startVm, test, vmOf, type Vm } from "../fixtures/snap86";
 
 // Issue 16 part 4: every restore of one state is a clone, and clones must not share random
 // bytes. After each restore (and reset, and share open) the guest kernel's CRNG gets host entropy
@@ -24,8 +24,7 @@ async function openLinkFresh(browser: Browser, link: string): Promise<{ page: Pa
 test("10 restores of one checkpoint, resets and share opens each read different /dev/urandom bytes", async ({ browser }) => {
   test.setTimeout(600_000);
   const a = await (await browser.newContext()).newPage();
-  await openApp(a);
-  await a.evaluate(() => window.snap86.boot({}).then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
+  await startVm(a);
   const vmA = vmOf(a);
   const { id } = await a.evaluate(() => window.snap86.checkpoint());
 

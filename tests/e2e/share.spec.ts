@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import type { Browser, Page } from "@playwright/test";
-import { expect, openApp, test, vmOf } from "../fixtures/snap86";
+import { expect, startVm, test, vmOf } from "../fixtures/snap86";
 import { objectFiles, storeDir } from "../support/store-objects";
 
 /** Opens a link in a fresh page of `browser`'s new context (a new profile: empty IndexedDB). */
@@ -17,8 +17,7 @@ test("a share link opens the VM in another browser profile, with its disk and me
   test.setTimeout(420_000);
   expect(storeDir).not.toBe("");
   const a = await (await browser.newContext()).newPage();
-  await openApp(a);
-  await a.evaluate(() => window.snap86.boot({}).then(() => window.snap86.waitForShell({ timeoutMs: 150_000 })));
+  await startVm(a);
   const vmA = vmOf(a);
   const fileSecret = `file-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   const varSecret = `var-${Math.random().toString(36).slice(2)}`;

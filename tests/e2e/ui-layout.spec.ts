@@ -3,7 +3,7 @@
  * the screen beside the serial console on wide windows. Saves the same pictures as
  * `npm run screenshot` (scripts/lib/screenshots.mjs) under test-results/layouts/.
  */
-import { expect, test, bootVm } from "../fixtures/snap86";
+import { expect, test, startVm } from "../fixtures/snap86";
 import { horizontalOverflow } from "../../scripts/lib/ui-audit.mjs";
 import { prepareScene, shoot, viewport } from "../../scripts/lib/screenshots.mjs";
 
@@ -13,7 +13,7 @@ test("a 390×844 touch phone: no horizontal scroll, and a field with Ctrl/Esc/ar
   const phone = viewport("phone");
   const context = await browser.newContext({ viewport: { width: phone.width, height: phone.height }, hasTouch: true, isMobile: true });
   const page = context.pages()[0] ?? (await context.newPage());
-  const vm = await bootVm(page);
+  const vm = await startVm(page);
   await prepareScene(page);
   expect(await horizontalOverflow(page)).toBe(0);
   await shoot(page, phone, `${OUT}/phone.png`);

@@ -1,24 +1,15 @@
 // v86's own restore path sets the TSC through cpu.set_tsc; these tests pin down v86's offset bug
 // on the real wasm and that the wrapper puts the guest's TSC exactly where a state had it.
-import { join } from "node:path";
-import { V86 } from "v86";
+import type { V86 } from "v86";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keepTscContinuous, readTsc, type TscCpu } from "../../../src/v86/continuous-tsc";
+import { bareV86 } from "./bare-v86";
 
 const MS = 1_000_000n; // TSC ticks per ms
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function machine(): Promise<{ emulator: V86; cpu: TscCpu }> {
-  const emulator = new V86({
-    wasm_path: join(process.cwd(), "node_modules/v86/build/v86.wasm"),
-    memory_size: 16 << 20,
-    vga_memory_size: 1 << 20,
-    autostart: false,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
-  } as ConstructorParameters<typeof V86>[0]);
-  await new Promise<void>((resolve) => emulator.add_listener("emulator-loaded", () => resolve()));
+  const emulator = await bareV86();
   return { emulator, cpu: (emulator as unknown as { v86: { cpu: TscCpu } }).v86.cpu };
 }
 
