@@ -4,7 +4,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./lib/ports.mjs";
-import { ROOT, setup, sh } from "./lib/setup.mjs";
+import { awaitBackgroundBuild, ROOT, setup, sh } from "./lib/setup.mjs";
 
 
 // Each phase's wall time goes into the summary: CI has a 30-minute budget, and this says where it went.
@@ -16,7 +16,8 @@ const endPhase = (name) => {
   phaseStart = now;
 };
 
-setup({ browser: true, s3: true, testImages: true });
+// The Debian guest (only the browser tests use it) builds while the unit and S3 tests run.
+const { debianGuest } = setup({ browser: true, s3: true, testImages: true, debianInBackground: true });
 endPhase("set-up");
 const results = join(ROOT, ".cache", "test-results");
 rmSync(results, { recursive: true, force: true });
@@ -28,6 +29,8 @@ const unitStatus = sh("npx", ["vitest", "run", "--reporter=default", "--reporter
 endPhase("unit");
 const s3Status = sh(process.execPath, ["scripts/test-s3.mjs", "--reporter=default", "--reporter=json", `--outputFile=${join(results, "s3.json")}`]);
 endPhase("S3");
+const debianSeconds = await awaitBackgroundBuild(debianGuest, "building the debian guest image");
+if (debianSeconds !== null) endPhase(`waiting for the debian guest (built in ${debianSeconds} s beside the tests)`);
 const buildStatus = sh("npx", ["vite", "build", "--logLevel", "warn"]);
 endPhase("build");
 const e2eArgs = ["playwright", "test", ...process.argv.slice(2)];

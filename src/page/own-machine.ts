@@ -61,8 +61,11 @@ export class OwnMachine {
     const { client, resets } = this.host;
     this.host.error(undefined);
     try {
-      const resumed = config.disk === "persistent" && this.host.resume ? await client.remote.checkpoints.bootResume(config) : null;
-      if (resumed === null && (client.state === "off" || client.state === "error")) return await this.host.boot(config);
+      if (config.disk !== "persistent" || !this.host.resume) return await this.host.boot(config);
+      // bootResume boots either way: from the newest autosave, or (null) from the firmware when
+      // there is none yet. The page may not have heard "running" by now: asking its state here
+      // made a second boot over the first one, with that boot's notice instead of this one.
+      const resumed = await client.remote.checkpoints.bootResume(config);
       this.started(config);
       this.host.notice(resumed ? "Resumed your machine as it was at its last autosave." : "Your image booted again after the reload, with its disk writes (it had no autosave yet).");
     } catch (e) {

@@ -148,7 +148,7 @@ test("a picked file shows the drive its content says before it boots, and a driv
 test("while a user's image runs, Reset, Checkpoint and Share act on that machine, never on the built-in guest", async ({ page }) => {
   test.setTimeout(300_000);
   // The tab ran the built-in guest first: its clean state and checkpoints exist.
-  await startVm(page);
+  await startVm(page, "", { golden: true });
   await expect(page.locator("#reset")).toBeEnabled();
   await page.locator("#image-file").setInputFiles({ name: "mine.img", mimeType: "application/octet-stream", buffer: readFileSync(testImage("counter-floppy.img").path) });
   await page.locator("#image-boot").click();

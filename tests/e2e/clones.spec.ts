@@ -24,7 +24,7 @@ async function openLinkFresh(browser: Browser, link: string): Promise<{ page: Pa
 test("10 restores of one checkpoint, resets and share opens each read different /dev/urandom bytes", async ({ browser }) => {
   test.setTimeout(600_000);
   const a = await (await browser.newContext()).newPage();
-  await startVm(a);
+  await startVm(a, "", { golden: true });
   const vmA = vmOf(a);
   const { id } = await a.evaluate(() => window.snap86.checkpoint());
 

@@ -157,8 +157,8 @@ function sessionLayerIds(page: Page): Promise<string[]> {
 test("deletions a closed tab cut short are finished by the next start", async ({ browser }) => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const { bootVm } = await import("../fixtures/snap86");
-  const vm = await bootVm(page);
+  const { startVm } = await import("../fixtures/snap86");
+  const vm = await startVm(page);
   await page.evaluate(() => window.snap86.setAutosaveInterval(0));
   const secret = await writeSecret(vm);
   const autosave = await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
@@ -174,7 +174,8 @@ test("deletions a closed tab cut short are finished by the next start", async ({
   await writeRecord(page, "snap86-disk", "blocks", ["deleted-layer-of-a-closed-tab", 0], Array.from(orphan));
   expect(await findInIndexedDb(page, secret)).toContain("snap86-disk/blocks");
 
-  await page.reload();
+  // The next start: a page load that boots when asked (not one that starts by itself).
+  await page.goto("/?autoboot=0");
   await page.waitForFunction(() => typeof window.snap86 === "object");
   await page.evaluate(async () => {
     await window.snap86.boot();

@@ -1,0 +1,28 @@
+// npm test builds the Debian guest beside the unit tests (scripts/lib/setup.mjs): the child's
+// status and output must come back, and a failure must not pass for a success.
+import { readFileSync, rmSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { awaitBackgroundBuild, runInBackground } from "../../../scripts/lib/setup.mjs";
+
+const LOG = `background-build-test-${process.pid}.log`;
+
+describe("a build in the background", () => {
+  afterAll(async () => {
+    const build = await runInBackground(["-e", ""], LOG);
+    rmSync(build.log, { force: true });
+  });
+
+  it("resolves with the child's exit status and keeps its output in the log", async () => {
+    const failed = await runInBackground(["-e", "console.log('made half'); console.error('then broke'); process.exit(3)"], LOG);
+    expect(failed.status).toBe(3);
+    expect(readFileSync(failed.log, "utf8")).toBe("made half\nthen broke\n");
+    const ok = await runInBackground(["-e", "console.log('made')"], LOG);
+    expect(ok.status).toBe(0);
+    expect(readFileSync(ok.log, "utf8")).toBe("made\n");
+  });
+
+  it("is waited for: its seconds when it succeeded, null when nothing was built", async () => {
+    expect(await awaitBackgroundBuild(runInBackground(["-e", ""], LOG), "a test build")).toBeGreaterThanOrEqual(0);
+    expect(await awaitBackgroundBuild(Promise.resolve(null), "nothing")).toBeNull();
+  });
+});
