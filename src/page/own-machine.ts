@@ -58,7 +58,7 @@ export class OwnMachine {
 
   /** A user's machine after a reload: its newest autosave, or a boot on its kept disk writes. */
   async resume(config: MachineConfig): Promise<void> {
-    const { client, resets } = this.host;
+    const { client } = this.host;
     this.host.error(undefined);
     try {
       if (config.disk !== "persistent" || !this.host.resume) return await this.host.boot(config);

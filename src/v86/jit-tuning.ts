@@ -15,12 +15,12 @@
  */
 
 /** v86's indices for `set_jit_config` (see its `get_jit_config` dump in libv86). */
-const MAX_PAGES = 1;
-const MAX_EXTRA_BASIC_BLOCKS = 3;
+const MAX_PAGES_INDEX = 1;
+const MAX_EXTRA_BASIC_BLOCKS_INDEX = 3;
 
 export const JIT_TUNING: ReadonlyArray<readonly [index: number, value: number]> = [
-  [MAX_PAGES, 1],
-  [MAX_EXTRA_BASIC_BLOCKS, 300],
+  [MAX_PAGES_INDEX, 1],
+  [MAX_EXTRA_BASIC_BLOCKS_INDEX, 300],
 ];
 
 export interface JitConfigurable {
