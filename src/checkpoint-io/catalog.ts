@@ -2,21 +2,21 @@
  * Catalog jobs: list, label, remove, garbage collection. The CheckpointCatalog part of it reaches
  * the page unchanged (src/emulator/checkpoints-facet.ts passes it through).
  */
-import { sharingSizes } from "../checkpoint/dedup-sizes";
-import { collectGarbage, deleteCheckpoint, listCheckpoints } from "../checkpoint/gc";
-import { manifestChunkHashes } from "../checkpoint/manifest";
+import { checkpointSummary, collectGarbage, deleteCheckpoint, listCheckpoints } from "../checkpoint/gc";
+import { SharingCache } from "./sharing-cache";
 import type { CatalogJobs } from "../protocol/checkpoint-io";
 import { checkpointStore } from "./stores";
 import { checkpointMissing } from "../checkpoint/errors";
 
+/** This worker's list state (the worker is the one place lists are made). */
+const sharingCache = new SharingCache();
+
 export const catalogJobs: CatalogJobs = {
   async list() {
     const s = await checkpointStore();
-    const [summaries, manifests] = await Promise.all([listCheckpoints(s), s.listManifests()]);
-    const hashes = new Set<string>();
-    for (const m of manifests) for (const h of manifestChunkHashes(m)) hashes.add(h);
-    const sharing = sharingSizes(manifests, await s.storedSizes(hashes));
-    return summaries.map((c) => ({ ...c, ...(sharing.get(c.id) ?? { ownBytes: 0, sharedBytes: 0 }) }));
+    const manifests = await s.listManifests();
+    const sharing = await sharingCache.sizes(s, manifests);
+    return manifests.map((m) => ({ ...checkpointSummary(m), ...(sharing.get(m.id) ?? { ownBytes: 0, sharedBytes: 0 }) }));
   },
 
   async label(id, label) {

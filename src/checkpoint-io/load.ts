@@ -1,6 +1,6 @@
 /** Load jobs: a checkpoint read and verified for an eager restore, or its device state for a lazy one. */
 import * as Comlink from "comlink";
-import { loadCheckpoint, readDeviceState } from "../checkpoint/restore";
+import { loadCheckpoint, readDeviceState, readRamChunks } from "../checkpoint/restore";
 import type { LoadJobs } from "../protocol/checkpoint-io";
 import { checkpointStore } from "./stores";
 import { checkpointMissing } from "../checkpoint/errors";
@@ -19,5 +19,13 @@ export const loadJobs: LoadJobs = {
     if (machine) checkRestorable(manifest, machine);
     const deviceState = await readDeviceState(s, manifest);
     return Comlink.transfer({ manifest, deviceState }, [deviceState]);
+  },
+
+  async readRamChunks(id, indices) {
+    const s = await checkpointStore();
+    const manifest = await s.getManifest(id);
+    if (!manifest) throw checkpointMissing(id);
+    const bytes = await readRamChunks(s, manifest, indices);
+    return Comlink.transfer(bytes, [bytes.buffer]);
   },
 };

@@ -88,6 +88,21 @@ export async function readRam(store: CheckpointStore, m: CheckpointManifest, ram
 }
 
 /**
+ * RAM chunks `indices` of `m`, verified, back to back: chunk k of `indices` at k * chunkSize
+ * (zero chunks stay zero). Needs whole chunks: RAM a multiple of the chunk size.
+ */
+export async function readRamChunks(store: CheckpointStore, m: CheckpointManifest, indices: readonly number[], options?: RestoreOptions): Promise<Uint8Array> {
+  if (m.ram.length % m.chunkSize !== 0) throw new RangeError(`RAM of ${m.ram.length} bytes is not whole ${m.chunkSize}-byte chunks`);
+  const chunks = indices.map((i) => {
+    if (!Number.isInteger(i) || i < 0 || i >= m.ram.chunks.length) throw new RangeError(`no RAM chunk ${i} in checkpoint ${m.id}`);
+    return m.ram.chunks[i];
+  });
+  const out = new Uint8Array(indices.length * m.chunkSize);
+  await fillFromChunks(store, m.id, { chunks, length: out.byteLength }, m.chunkSize, out, options);
+  return out;
+}
+
+/**
  * Everything restoreDeviceState (src/v86/state.ts) needs, read and verified BEFORE the machine is
  * touched, so a damaged checkpoint fails without leaving a half-restored guest.
  */

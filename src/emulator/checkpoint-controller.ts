@@ -8,7 +8,7 @@ import { InFlight } from "../async/in-flight";
 import { SessionSaves, withoutCheckpointProgress } from "./session-saves";
 import type { CatalogJobs, CheckpointIoApi, OpenedShareLink, PreparedShare, ShareProgress } from "../protocol/checkpoint-io";
 import type { RemoteFacets } from "../protocol/remote";
-import { restoreDeviceState, type EngineEmulator } from "../v86/state";
+import type { EngineEmulator } from "../v86/state";
 import { captureAtPause, type CaptureDeps, type PausedCapture } from "./capture-pause";
 import type { MemoryTracking } from "./memory-tracking";
 import { SparseRam } from "./sparse-ram";
@@ -21,6 +21,7 @@ import { branchDisks, flushDisks, holdLayers, sessionsOf, whenDisksIdle, type Ma
 import type { GoldenImage } from "./golden-reset";
 import { localChunks } from "../lazy/local-chunks";
 import { WorkingSets } from "./working-sets";
+import { restoreByDifference, restoreWhole } from "./eager-restore";
 import type { CheckpointManifest } from "../checkpoint/manifest";
 import type { LazySupport } from "../v86/lazy-support";
 import { LazyRestores, type LazyEmulator } from "../lazy/lazy-sessions";
@@ -285,28 +286,20 @@ export class CheckpointController {
   }
 
   private async restoreEager(machine: Machine, id: string, signal?: AbortSignal): Promise<void> {
+    const tracking = this.tracking;
+    const byDifference = tracking
+      ? await restoreByDifference(machine, id, { tracking, load: this.io.load, deviceState: (cid) => this.loadDeviceState(cid, machine.identity) }, signal)
+      : null;
     const staging = this.spare;
     this.spare = undefined;
-    // Compatibility is checked in the worker before the RAM buffer and device state are made.
-    const loaded = await this.io.load.load(id, staging ? Comlink.transfer(staging, [staging.buffer]) : undefined, signal, machine.identity);
-    try {
-      checkRestorable(loaded.manifest, machine.identity);
-      // The last moment to cancel: from here the running machine is replaced.
-      throwIfAborted(signal);
-      const { emulator } = machine;
-      await emulator.stop();
-      await whenDisksIdle(machine);
-      await branchDisks(machine, loaded.manifest);
-      restoreDeviceState(emulator, loaded.deviceState, (ram) => ram.set(loaded.ram), loaded.ram.byteLength === machine.identity.memoryBytes);
-      this.tracking?.restored(id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, true);
-      // Before the guest runs on: no two restores of one checkpoint share random bytes.
-      reseedGuestRandom(emulator.v86.cpu);
-      this.lazy.ramReplaced();
-      await emulator.run();
-      this.current = loaded.manifest.label === AUTOSAVE_LABEL ? loaded.manifest.parent : id;
-    } finally {
-      this.spare = loaded.ram;
-    }
+    const manifest = byDifference ?? (await restoreWhole(machine, id, { load: this.io.load, staging, keep: (ram) => (this.spare = ram) }, signal));
+    const { emulator } = machine;
+    tracking?.restored(id, manifest.ram.chunks, manifest.chunkSize, true);
+    // Before the guest runs on: no two restores of one checkpoint share random bytes.
+    reseedGuestRandom(emulator.v86.cpu);
+    this.lazy.ramReplaced();
+    await emulator.run();
+    this.current = manifest.label === AUTOSAVE_LABEL ? manifest.parent : id;
     await this.publishList();
   }
 

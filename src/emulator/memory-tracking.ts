@@ -85,13 +85,14 @@ export class MemoryTracking {
   }
 
   /**
-   * Pages to copy back for a reset to the golden state `goldenId` (whose RAM chunks are
-   * `chunks`), or null when all of RAM must be copied. Known exactly when tracking counted from
-   * the golden state; otherwise, when RAM is a known base (a reload's resume, a restore), the
-   * chunks base and golden do not share plus the pages written since the base.
+   * Pages where RAM differs from checkpoint `id` (whose RAM chunks are `chunks`), or null when
+   * tracking cannot tell (copy all of RAM). Exact for the golden state when tracking counted from
+   * it (a reset copies back these); otherwise, when RAM is a known base (the checkpoint last
+   * captured or restored, a reload's resume), the pages written since the base plus the chunks
+   * base and `id` do not share (an eager restore reads only these).
    */
-  writtenSinceGolden(goldenId: string, chunks: readonly (string | null)[], chunkSize: number): PageSet | null {
-    if (this.#goldenId === goldenId) {
+  pagesDifferingFrom(id: string, chunks: readonly (string | null)[], chunkSize: number): PageSet | null {
+    if (this.#goldenId === id) {
       const pages = this.#sinceGolden.pages;
       return pages.size === pages.pageCount ? null : pages;
     }

@@ -79,7 +79,7 @@ export class ResetFacetImpl implements ResetFacet {
         kept = await m.wipe.forgetSessionSaves(m.machineKey());
         ta = performance.now();
         // One step between ticks: switch the disks, put back device state and the pages written since.
-        copy = await resetToGolden(machine, image, tracking?.writtenSinceGolden(image.id, image.chunks, image.chunkSize) ?? null, {
+        copy = await resetToGolden(machine, image, tracking?.pagesDifferingFrom(image.id, image.chunks, image.chunkSize) ?? null, {
           branches,
           onRestored: () => tracking?.resetTo(image.id, image.chunks, image.chunkSize),
         });

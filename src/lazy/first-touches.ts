@@ -6,6 +6,8 @@
 export class FirstTouches {
   readonly #seen: Uint8Array;
   #batch: number[] = [];
+  /** Every page recorded, in first-touch order (the working set a later capture inherits). */
+  readonly #recorded: number[] = [];
   readonly #until: number;
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -29,6 +31,12 @@ export class FirstTouches {
       return;
     }
     this.#batch.push(page);
+    this.#recorded.push(page);
+  }
+
+  /** The pages recorded so far, in first-touch order. */
+  pages(): readonly number[] {
+    return this.#recorded;
   }
 
   /** Sends what is batched and records nothing more. */

@@ -32,8 +32,11 @@ export interface LazyRestoreInput {
   restoreState(): void;
   /** A chunk could not be loaded or verified: the guest must be stopped, the user told. */
   onFatal(error: LazyFaultError): void;
-  /** Every page is resident and lazy mode is off. */
-  onComplete?(): void;
+  /**
+   * Every page is resident and lazy mode is off. `touched`: the pages the guest touched first
+   * after the restore (in order), its working set until the walk recorder has seen its own.
+   */
+  onComplete?(touched: readonly number[]): void;
   /** RAM is the checkpoint's now (lazily): called before anything writes to it (the CRNG reseed). */
   onRestored?(): void;
   /** Chunks already decoded in this worker (by content hash): used instead of the loader. */
@@ -285,7 +288,7 @@ export class LazyRestore {
     this.ram.loadAll();
     if (this.ram.finishIfComplete()) {
       this.#end();
-      this.input.onComplete?.();
+      this.input.onComplete?.(this.#touches.pages());
     }
   }
 

@@ -148,9 +148,12 @@ export class LazyRestores {
       restoreState: () => restoreStateKeepingRam(emulator, loaded.deviceState),
       ...(onRestored ? { onRestored } : {}),
       onFatal: (error) => this.#fatal(emulator, id, error),
-      onComplete: () => {
+      onComplete: (touched) => {
         this.#stopTimer();
         this.#recorder?.arm();
+        // A capture right after the restore completes (a checkpoint waits for that) would find no
+        // walks yet: the restore's own first touches stand for them until walks replace them.
+        this.#recorder?.stampNow(touched);
         this.#publish();
       },
       });

@@ -85,6 +85,12 @@ export interface LoadJobs {
   load(id: string, staging?: Uint8Array, signal?: AbortSignal, machine?: MachineIdentity): Promise<LoadResult>;
   /** Manifest and device state only: a lazy restore fetches RAM chunks on demand (src/lazy). */
   loadLazy(id: string, machine?: MachineIdentity): Promise<{ manifest: CheckpointManifest; deviceState: ArrayBuffer }>;
+  /**
+   * RAM chunks `indices` of a checkpoint, verified, back to back (transferred): chunk k of
+   * `indices` at k * chunkSize, zero chunks left zero. An eager restore that knows where RAM
+   * differs from the checkpoint reads only those (src/emulator/eager-restore.ts).
+   */
+  readRamChunks(id: string, indices: readonly number[]): Promise<Uint8Array>;
 }
 
 export interface CatalogJobs extends CheckpointCatalog {

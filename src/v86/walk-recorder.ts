@@ -59,6 +59,16 @@ export class WalkRecorder {
     this.#armed = false;
   }
 
+  /** Counts `pages` as walked now (pages known to be in use from elsewhere, see LazySessions). */
+  stampNow(pages: readonly number[]): void {
+    if (!this.#armed) return;
+    const t = this.now();
+    // A hair apart, so hotPages() keeps their order (it lists the latest first).
+    pages.forEach((page, k) => {
+      if (page < this.#lastWalk.length) this.#lastWalk[page] = t - k * 1e-6;
+    });
+  }
+
   /** RAM was replaced (a restore or a reset): what was walked before says nothing about it. */
   forget(): void {
     this.#lastWalk.fill(0);

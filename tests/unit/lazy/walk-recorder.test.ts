@@ -50,7 +50,15 @@ describe("WalkRecorder", () => {
       expect(m.cpu.full_clear_tlb).toHaveBeenCalledTimes(3);
       r.arm(); // after a lazy restore: stamps from before it are gone
       expect(r.hotPages(60_000)).toEqual([]);
+      // ...and the restore's first touches stand in for walks, in their order, until they age out.
+      r.stampNow([40, 3, 12]);
+      expect(r.hotPages(60_000)).toEqual([40, 3, 12]);
+      now += 2000;
+      m.hooks()!.snap86_page_walk(6 * PAGE, 0);
+      expect(r.hotPages(1500)).toEqual([6]);
       r.disarm();
+      r.stampNow([1]); // disarmed: nothing is stamped
+      expect(r.hotPages(60_000)).not.toContain(1);
     } finally {
       vi.useRealTimers();
     }

@@ -17,6 +17,9 @@ import { MemoryTracking } from "../../../src/emulator/memory-tracking";
 import { streamCapture } from "../../../src/emulator/ram-stream";
 import { resetToGolden, type GoldenImage, type ResettableMachine } from "../../../src/emulator/golden-reset";
 import { SparseRam } from "../../../src/emulator/sparse-ram";
+import { MAX_DIFFERENCE_SHARE, restoreByDifference } from "../../../src/emulator/eager-restore";
+import type { Machine } from "../../../src/emulator/checkpoint-controller";
+import { readDeviceState, readRamChunks } from "../../../src/checkpoint/restore";
 import type { CaptureJobs } from "../../../src/protocol/checkpoint-io";
 import type { RemoteFacets } from "../../../src/protocol/remote";
 import { guestAvailable, LAZY_WASM, NodeGuest } from "../lazy/helpers/node-guest";
@@ -55,6 +58,11 @@ function changedPages(a: Uint8Array, b: Uint8Array): number[] {
     }
   }
   return out;
+}
+
+/** A drive whose disk is always idle and branches at once (these tests are about RAM). */
+function fakeDisk(): ResettableMachine["disks"][number] {
+  return { kind: "hda", session: { disk: { whenIdle: async () => undefined }, branchFrom: async () => undefined } as unknown as ResettableMachine["disks"][number]["session"] };
 }
 
 /** Sent without waiting for its output (a long line is fine there). */
@@ -106,13 +114,17 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
     expect(missed).toEqual([]);
   }, 300_000);
 
+  /** The store and the second capture of the streaming test, with its RAM at the capture's instant. */
+  let streamedStore: CheckpointStore;
+  let secondCapture: { manifest: CheckpointManifest; ram: Uint8Array };
+
   it("streams a capture while the guest writes and stores exactly what a whole copy at that instant stores", async () => {
-    const streamedStore = await openTestStore();
+    streamedStore = await openTestStore();
     const copiedStore = await openTestStore();
     const io = inProcessIo(streamedStore);
     await emulator.stop();
     tracking = new MemoryTracking(dirty);
-    const captureBoth = async (id: string, parent: string | null): Promise<{ streamed: CheckpointManifest; copied: CheckpointManifest; sent: number; staged: number }> => {
+    const captureBoth = async (id: string, parent: string | null): Promise<{ streamed: CheckpointManifest; copied: CheckpointManifest; sent: number; staged: number; ram: Uint8Array }> => {
       await emulator.stop();
       const deviceState = await saveDeviceState(emulator);
       const ram = copyRam(emulator);
@@ -130,7 +142,7 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
       const wrong = named.filter(([, i], k) => Buffer.compare(back[k], ram.subarray(i * DEFAULT_CHUNK_SIZE, (i + 1) * DEFAULT_CHUNK_SIZE)) !== 0);
       expect(wrong).toEqual([]);
       await guest.waitForPrompt(120_000);
-      return { streamed: streamed.manifest, copied, sent: streamed.chunksSent, staged: plan.snapshot.stagedTotal };
+      return { streamed: streamed.manifest, copied, sent: streamed.chunksSent, staged: plan.snapshot.stagedTotal, ram };
     };
     const first = await captureBoth("first", null);
     const total = first.copied.ram.chunks.length;
@@ -146,6 +158,36 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
     expect(second.streamed.ram).toEqual(second.copied.ram);
     expect(second.streamed.deviceState).toEqual(second.copied.deviceState);
     expect(second.streamed.sizes.nonZeroBytes).toBe(second.copied.sizes.nonZeroBytes);
+    secondCapture = { manifest: second.streamed, ram: second.ram };
+  }, 300_000);
+
+  it("restores a stored checkpoint by reading only the chunks RAM differs in, to its RAM byte for byte", async () => {
+    const { manifest } = secondCapture;
+    // RAM moves on from the checkpoint: files written, caches dropped (a lot of pages).
+    for (const step of [...WRITE_STEPS, "echo 3 >/proc/sys/vm/drop_caches"]) await guest.run(step, 120_000);
+    const deviceState = await readDeviceState(streamedStore, manifest);
+    const asked: number[][] = [];
+    const restoring: Machine = { emulator, identity: machine, disks: [fakeDisk()] };
+    const restored = await restoreByDifference(restoring, manifest.id, {
+      tracking,
+      load: { readRamChunks: async (id, indices) => (expect(id).toBe(manifest.id), asked.push([...indices]), readRamChunks(streamedStore, manifest, indices)) },
+      deviceState: async () => ({ manifest, deviceState }),
+    });
+    expect(restored?.id).toBe(manifest.id);
+    expect(emulator.is_running()).toBe(false);
+    const read = asked.flat();
+    expect(read.length).toBeGreaterThan(0);
+    expect(read.length).toBeLessThan(manifest.ram.chunks.length * MAX_DIFFERENCE_SHARE);
+    expect(changedPages(ramView(emulator), secondCapture.ram)).toEqual([]);
+    tracking.restored(manifest.id, manifest.ram.chunks, manifest.chunkSize, true);
+    await emulator.run();
+    const from = guest.serial.length;
+    emulator.serial0_send("echo back-$((40+2))\n");
+    await guest.waitFor((t) => t.includes("back-42\r\n"), 120_000, from);
+    // Too much differs (tracking knows no base now it is dropped): the caller reads all of RAM.
+    tracking.unknown();
+    expect(await restoreByDifference(restoring, manifest.id, { tracking, load: { readRamChunks: async () => new Uint8Array(0) }, deviceState: async () => ({ manifest, deviceState }) })).toBeNull();
+    expect(emulator.is_running()).toBe(true);
   }, 300_000);
 
   it("resets by copying back only the pages written since the golden state, to the golden RAM byte for byte", async () => {
@@ -158,12 +200,9 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
     const golden: GoldenImage = { id: "golden", diskLayerId: "layer", deviceState: goldenState, ram: SparseRam.fromFull(goldenCopy, DEFAULT_CHUNK_SIZE), chunks: [], chunkSize: DEFAULT_CHUNK_SIZE };
     await emulator.run();
     for (const step of [...WRITE_STEPS, ...WRITE_STEPS, "echo 3 >/proc/sys/vm/drop_caches"]) await guest.run(step, 120_000);
-    const written = tracking.writtenSinceGolden("golden", [], DEFAULT_CHUNK_SIZE);
+    const written = tracking.pagesDifferingFrom("golden", [], DEFAULT_CHUNK_SIZE);
     expect(written).not.toBeNull();
-    const resettable: ResettableMachine = {
-      emulator,
-      disks: [{ kind: "hda", session: { disk: { whenIdle: async () => undefined }, branchFrom: async () => undefined } as unknown as ResettableMachine["disks"][number]["session"] }],
-    };
+    const resettable: ResettableMachine = { emulator, disks: [fakeDisk()] };
     const copy = await resetToGolden(resettable, golden, written, { paused: true });
     expect(copy.full).toBe(false);
     expect(copy.pages).toBeLessThan(goldenCopy.byteLength / 4096 / 2);

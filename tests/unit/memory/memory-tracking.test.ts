@@ -70,19 +70,19 @@ describe("MemoryTracking", () => {
   it("copies back only pages written since the golden state, and after a restore only the chunks it does not share with it", () => {
     const m = machine();
     const golden = hashes("g");
-    expect(m.tracking.writtenSinceGolden("g", golden, CHUNK)).toBeNull(); // nothing known yet
+    expect(m.tracking.pagesDifferingFrom("g", golden, CHUNK)).toBeNull(); // nothing known yet
     m.tracking.resetTo("g", golden, CHUNK);
     m.write(2);
-    expect([...m.tracking.writtenSinceGolden("g", golden, CHUNK)!.members()]).toEqual([2]);
+    expect([...m.tracking.pagesDifferingFrom("g", golden, CHUNK)!.members()]).toEqual([2]);
 
     const other = [...golden];
     other[4] = "x4";
     m.tracking.restored("other", other, CHUNK, true);
     m.write(60);
-    expect([...m.tracking.writtenSinceGolden("g", golden, CHUNK)!.members()]).toEqual([32, 33, 34, 35, 36, 37, 38, 39, 60]);
+    expect([...m.tracking.pagesDifferingFrom("g", golden, CHUNK)!.members()]).toEqual([32, 33, 34, 35, 36, 37, 38, 39, 60]);
 
     m.tracking.unknown(); // an aborted lazy restore: RAM holds stale pages
-    expect(m.tracking.writtenSinceGolden("g", golden, CHUNK)).toBeNull();
+    expect(m.tracking.pagesDifferingFrom("g", golden, CHUNK)).toBeNull();
   });
 
   it("after a reload, works out the reset from the resumed state and the golden chunk lists", () => {
@@ -92,6 +92,6 @@ describe("MemoryTracking", () => {
     resumed[0] = "r0";
     m.tracking.restored("autosave", resumed, CHUNK, true);
     m.write(17);
-    expect([...m.tracking.writtenSinceGolden("g", golden, CHUNK)!.members()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 17]);
+    expect([...m.tracking.pagesDifferingFrom("g", golden, CHUNK)!.members()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 17]);
   });
 });
