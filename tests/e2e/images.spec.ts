@@ -1,8 +1,9 @@
 /**
  * Real boot media a user might bring, built by the project from Debian packages and nasm
  * (scripts/lib/test-images.mjs), each booted as a user would: its URL typed in the Image URL field
- * (served from another origin with CORS and Range), and the file chosen with Open file. Each test
- * waits for what only that program shows (its screen or serial line), never for a fixed time.
+ * (served from another origin with CORS and Range), and the file chosen with Open file (mini.iso by
+ * URL only: see its case). Each test waits for what only that program shows (its screen or serial
+ * line), never for a fixed time.
  */
 import type { Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
@@ -18,6 +19,8 @@ interface Case {
   booted(page: Page): Promise<void>;
   /** What the boot by URL must reach after that (the slow part of an image, checked once). */
   thenByUrl?(page: Page): Promise<void>;
+  /** Booted by URL only: its file path is what other cases already prove (see the case). */
+  byUrlOnly?: boolean;
   memoryMiB?: number;
 }
 
@@ -68,8 +71,11 @@ const CASES: Case[] = [
     // ISOLINUX loaded the kernel and the 30 MB initrd from the CD: the kernel prints its banner.
     booted: serialShows("Linux version", 300_000),
     // Booted by URL it goes on to the installer's newt front end on the serial console: its
-    // userland runs (in the same boot, so the suite boots this 36 MB ISO twice, not three times).
+    // userland runs. Not booted as a file too: a file is read by slices whatever its size (the
+    // other images here, and the 4 GiB ISO of drives.spec.ts), and this boot is the suite's
+    // longest after the Debian guest's.
     thenByUrl: serialShows("<Tab> moves", 380_000),
+    byUrlOnly: true,
   },
 ];
 
@@ -117,18 +123,20 @@ for (const c of CASES) {
     await page.evaluate(() => window.snap86.powerOff());
   });
 
-  test(`${c.name} boots as a file`, async ({ page }) => {
-    test.setTimeout(SLOW);
-    await openApp(page);
-    await chooseMemory(page, c.memoryMiB);
-    await page.locator("#image-file").setInputFiles(image.path);
-    // The drive its content says is shown before it boots.
-    await expect(page.locator("#image-detected")).toContainText(`Auto: ${drive}`);
-    await page.locator("#image-boot").click();
-    await bootedOrExplain(c, page);
-    await expect(page.locator("#status-state")).toHaveText("running");
-    await page.evaluate(() => window.snap86.powerOff());
-  });
+  if (!c.byUrlOnly) {
+    test(`${c.name} boots as a file`, async ({ page }) => {
+      test.setTimeout(SLOW);
+      await openApp(page);
+      await chooseMemory(page, c.memoryMiB);
+      await page.locator("#image-file").setInputFiles(image.path);
+      // The drive its content says is shown before it boots.
+      await expect(page.locator("#image-detected")).toContainText(`Auto: ${drive}`);
+      await page.locator("#image-boot").click();
+      await bootedOrExplain(c, page);
+      await expect(page.locator("#status-state")).toHaveText("running");
+      await page.evaluate(() => window.snap86.powerOff());
+    });
+  }
 }
 
 test("memtest86+, which v86 cannot run, ends in a clear error instead of a machine that seems to run", async ({ page }) => {
