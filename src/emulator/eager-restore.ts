@@ -30,8 +30,8 @@ export interface DifferenceRestoreDeps {
 
 /**
  * Restores checkpoint `id` by difference and leaves the emulator stopped with the checkpoint's
- * state applied; null (machine untouched, still running) when tracking cannot tell or too much
- * differs. The chunks are read while the guest runs; with it stopped, chunks of pages it wrote
+ * state applied; null (machine untouched, running or paused as it was) when tracking cannot tell
+ * or too much differs. The chunks are read while the guest runs; with it stopped, chunks of pages it wrote
  * meanwhile are read too, so the result is exactly the checkpoint's RAM.
  */
 export async function restoreByDifference(machine: Machine, id: string, deps: DifferenceRestoreDeps, signal?: AbortSignal): Promise<CheckpointManifest | null> {
@@ -55,18 +55,23 @@ export async function restoreByDifference(machine: Machine, id: string, deps: Di
   // The last moment to cancel: from here the running machine is replaced.
   throwIfAborted(signal);
   const { emulator } = machine;
+  // Left as found when nothing is applied (a paused machine stays paused).
+  const wasRunning = emulator.is_running();
+  const untouched = async (): Promise<void> => {
+    if (wasRunning) await emulator.run();
+  };
   await emulator.stop();
   let chunks: number[] | null;
   try {
     chunks = differing();
     if (chunks) await readChunks(chunks.filter((i) => !read.has(i)));
   } catch (e) {
-    await emulator.run();
+    await untouched();
     throw e;
   }
   if (!chunks) {
     // Tracking lost its base meanwhile (cannot happen with the machine owned by one restore).
-    await emulator.run();
+    await untouched();
     return null;
   }
   await whenDisksIdle(machine);

@@ -24,6 +24,9 @@ export interface GoldenHost {
   arriving?(): Promise<void> | undefined;
 }
 
+/** How long past a complete RAM a Reset waits for the arriving golden state to be stored. */
+export const ARRIVAL_PATIENCE_MS = 30_000;
+
 export class GoldenCheckpoints {
   #info: CheckpointInfo | undefined;
   #pending: Promise<CheckpointInfo> | undefined;
@@ -60,6 +63,23 @@ export class GoldenCheckpoints {
     if (this.#info?.machineKey === key) return this.#info;
     this.#info = (await this.host.list()).filter((c) => c.golden && c.machineKey === key).sort((a, b) => b.created - a.created)[0];
     return this.#info;
+  }
+
+  /**
+   * The golden checkpoint, waiting for one still arriving (a Reset in the first seconds of a first
+   * visit, while the published state streams in): `settled` resolves once its RAM is complete (or
+   * throws if it failed), then at most `patienceMs` more for it to be stored and listed. Never
+   * takes a checkpoint; undefined when there is none (yet).
+   */
+  async findOrAwait(settled: () => Promise<void>, patienceMs = ARRIVAL_PATIENCE_MS): Promise<CheckpointInfo | undefined> {
+    const found = await this.find();
+    const arriving = this.host.arriving?.();
+    if (found || !arriving) return found;
+    await settled();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([arriving, new Promise((resolve) => (timer = setTimeout(resolve, patienceMs)))]);
+    clearTimeout(timer);
+    return this.find();
   }
 
   /** A deleted checkpoint is no longer the golden one. */

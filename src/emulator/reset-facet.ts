@@ -56,8 +56,11 @@ export class ResetFacetImpl implements ResetFacet {
    * runs the golden state (resetMs) after nothing is left that a reload could resume it from, and
    * its disk blocks and checkpoint chunks are deleted before this resolves (see session-wipe.ts).
    */
-  reset(): Promise<ResetResult> {
+  async reset(): Promise<ResetResult> {
     const m = this.m;
+    // Asked for while the clean state still arrives (a first visit's first seconds): wait for it
+    // outside the machine's queue, instead of refusing. Any failure is the refusal's to explain.
+    await m.golden.findOrAwait(() => m.checkpoints().lazy.settle()).catch(() => undefined);
     return m.serialize(async () => {
       const t0 = performance.now();
       const golden = await m.golden.find();

@@ -108,7 +108,12 @@ test("a damaged checkpoint is refused with a clear message and nothing is lost",
     });
     db.close();
   }, cp.id);
-  // Eager: everything is verified before the machine is touched (lazy restore has its own tests).
+  // Eager: every chunk the restore needs is verified before the machine is touched (lazy restore
+  // has its own tests). Right after the capture RAM still holds that chunk's bytes and a restore
+  // would read only what was written since; after a reset RAM has none of this checkpoint's own
+  // chunks, so the damaged one is needed.
+  await vm.reset();
+  await vm.run("export KEEP=still-here");
   const message = await vm.page.evaluate((id) => window.snap86.restore(id, { mode: "eager" }).then(() => "restored", (e: Error) => e.message), cp.id);
   expect(message).toContain(cp.id);
   expect(message).toMatch(/damaged/);

@@ -99,4 +99,23 @@ describe("GoldenCheckpoints", () => {
     await g.find();
     expect(existing.calls.list).toBe(lists + 1);
   });
+  it("findOrAwait: a reset asked for while the golden state arrives waits for it, at most a while past its RAM, and never takes one", async () => {
+    const { list, calls, g, arrive } = withGoldenArriving();
+    let settle: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const found = g.findOrAwait(() => settled, 60_000);
+    list.push(info("published-x", true));
+    settle();
+    arrive();
+    expect((await found)?.id).toBe("published-x");
+    expect(calls.take).toBe(0);
+    // The arriving state failed: its error, no wait.
+    const failed = withGoldenArriving();
+    await expect(failed.g.findOrAwait(() => Promise.reject(new Error("chunk damaged")))).rejects.toThrow("chunk damaged");
+    // RAM complete but never stored: undefined after the patience, not a hang.
+    const stuck = withGoldenArriving();
+    expect(await stuck.g.findOrAwait(() => Promise.resolve(), 20)).toBeUndefined();
+    // Nothing arriving: the answer at once (none here).
+    expect(await new GoldenCheckpoints(host([], false).h).findOrAwait(() => new Promise(() => undefined))).toBeUndefined();
+  });
 });
