@@ -12,6 +12,7 @@ import { expect, openApp, test } from "../fixtures/snap86";
 import { bootByUrl, countReaches, counterWentBack, lastCount, restoresCounterBack } from "../support/counter-guest";
 import { objectFiles, storeDir } from "../support/store-objects";
 import { clearServedLog, servedLog } from "../support/test-images";
+import { explained } from "../support/page-state";
 
 test.describe.configure({ mode: "serial" });
 
@@ -97,7 +98,7 @@ for (const { image, kind, drive } of [
         expect(kept.map((k) => [k.name, k.url !== undefined])).toEqual([[image, true]]);
         // Either way the page follows the opened machine: a reload brings it back, not the built-in guest.
         await openApp(b.page, "");
-        await expect(b.page.locator("#notice")).toContainText(/Resumed your machine|Your image booted again/, { timeout: 120_000 });
+        await explained(b.page, () => expect(b.page.locator("#notice")).toContainText(/Resumed your machine|Your image booted again/, { timeout: 120_000 }));
         await countReaches(b.page, 1);
       } finally {
         await b.close();
@@ -124,7 +125,7 @@ for (const { image, kind, drive } of [
         await countReaches(b.page, cp.high + 4);
         await b.page.evaluate(() => window.snap86.checkpoint({ autosave: true }));
         await openApp(b.page, "");
-        await expect(b.page.locator("#notice")).toContainText("Resumed your machine", { timeout: 120_000 });
+        await explained(b.page, () => expect(b.page.locator("#notice")).toContainText("Resumed your machine", { timeout: 120_000 }));
         await countReaches(b.page, 0);
         expect(await b.page.evaluate(() => window.snap86.serialText())).not.toContain("snap86 counter on drive");
       } finally {

@@ -8,6 +8,7 @@
 import type { Page } from "@playwright/test";
 import { expect, openApp, test } from "../fixtures/snap86";
 import { imageUrl, testImage } from "../support/test-images";
+import { explained } from "../support/page-state";
 import { DRIVE_NAMES } from "../../src/protocol/media-kind";
 
 /** Boot timeouts: the installer's kernel and 30 MB initrd take a minute on a quiet machine. */
@@ -79,27 +80,6 @@ const CASES: Case[] = [
   },
 ];
 
-/**
- * `c.booted`, and when it fails, what the page showed (state, error, notice, the serial tail and the
- * screen): an image that boots 13 times in 14 must say why the 14th did not.
- */
-async function bootedOrExplain(c: Case, page: Page): Promise<void> {
-  try {
-    await c.booted(page);
-  } catch (e) {
-    const seen = await page
-      .evaluate(async () => ({
-        state: document.getElementById("status-state")?.textContent,
-        error: document.getElementById("error")?.textContent,
-        notice: document.getElementById("notice")?.textContent,
-        serial: window.snap86.serialText().slice(-600),
-        screen: (await window.snap86.screenText()).slice(0, 600),
-      }))
-      .catch((why: Error) => ({ unreadable: why.message }));
-    throw new Error(`${(e as Error).message}\nThe page showed: ${JSON.stringify(seen, null, 1)}`);
-  }
-}
-
 async function chooseMemory(page: Page, mib?: number): Promise<void> {
   if (mib) await page.locator("#memory").selectOption(String(mib));
 }
@@ -117,7 +97,7 @@ for (const c of CASES) {
     await expect(page.locator("#image-detected")).toContainText(`Auto: ${drive} (`);
     await page.locator("#image-boot").click();
     await expect(page.locator("#notice")).toContainText(`${c.name} boots as a ${drive}`);
-    await bootedOrExplain(c, page);
+    await explained(page, () => c.booted(page));
     await expect(page.locator("#status-state")).toHaveText("running");
     await c.thenByUrl?.(page);
     await page.evaluate(() => window.snap86.powerOff());
@@ -132,7 +112,7 @@ for (const c of CASES) {
       // The drive its content says is shown before it boots.
       await expect(page.locator("#image-detected")).toContainText(`Auto: ${drive}`);
       await page.locator("#image-boot").click();
-      await bootedOrExplain(c, page);
+      await explained(page, () => c.booted(page));
       await expect(page.locator("#status-state")).toHaveText("running");
       await page.evaluate(() => window.snap86.powerOff());
     });
