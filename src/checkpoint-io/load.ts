@@ -4,7 +4,8 @@ import { loadCheckpoint, readDeviceState, readRamChunks } from "../checkpoint/re
 import type { LoadJobs } from "../protocol/checkpoint-io";
 import { checkpointStore } from "./stores";
 import { checkpointMissing } from "../checkpoint/errors";
-import { checkRestorable } from "../checkpoint/manifest";
+import { checkRestorable, type CheckpointManifest } from "../checkpoint/manifest";
+import type { CheckpointStore } from "../checkpoint/checkpoint-store";
 
 export const loadJobs: LoadJobs = {
   async load(id, staging, signal, machine) {
@@ -14,8 +15,7 @@ export const loadJobs: LoadJobs = {
 
   async loadLazy(id, machine) {
     const s = await checkpointStore();
-    const manifest = await s.getManifest(id);
-    if (!manifest) throw checkpointMissing(id);
+    const manifest = await manifestOf(s, id);
     if (machine) checkRestorable(manifest, machine);
     const deviceState = await readDeviceState(s, manifest);
     return Comlink.transfer({ manifest, deviceState }, [deviceState]);
@@ -23,9 +23,14 @@ export const loadJobs: LoadJobs = {
 
   async readRamChunks(id, indices) {
     const s = await checkpointStore();
-    const manifest = await s.getManifest(id);
-    if (!manifest) throw checkpointMissing(id);
+    const manifest = await manifestOf(s, id);
     const bytes = await readRamChunks(s, manifest, indices);
     return Comlink.transfer(bytes, [bytes.buffer]);
   },
 };
+
+async function manifestOf(s: CheckpointStore, id: string): Promise<CheckpointManifest> {
+  const manifest = await s.getManifest(id);
+  if (!manifest) throw checkpointMissing(id);
+  return manifest;
+}

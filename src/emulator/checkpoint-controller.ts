@@ -290,9 +290,7 @@ export class CheckpointController {
     const byDifference = tracking
       ? await restoreByDifference(machine, id, { tracking, load: this.io.load, deviceState: (cid) => this.loadDeviceState(cid, machine.identity) }, signal)
       : null;
-    const staging = this.spare;
-    this.spare = undefined;
-    const manifest = byDifference ?? (await restoreWhole(machine, id, { load: this.io.load, staging, keep: (ram) => (this.spare = ram) }, signal));
+    const manifest = byDifference ?? (await this.restoreWholeRam(machine, id, signal));
     const { emulator } = machine;
     tracking?.restored(id, manifest.ram.chunks, manifest.chunkSize, true);
     // Before the guest runs on: no two restores of one checkpoint share random bytes.
@@ -301,6 +299,13 @@ export class CheckpointController {
     await emulator.run();
     this.current = manifest.label === AUTOSAVE_LABEL ? manifest.parent : id;
     await this.publishList();
+  }
+
+  /** All of RAM read into the reused staging buffer (taken only on this path, handed back after). */
+  private restoreWholeRam(machine: Machine, id: string, signal?: AbortSignal): Promise<CheckpointManifest> {
+    const staging = this.spare;
+    this.spare = undefined;
+    return restoreWhole(machine, id, { load: this.io.load, staging, keep: (ram) => (this.spare = ram) }, signal);
   }
 
   /** The golden checkpoint in memory: kept from its capture, or loaded (verified) once from IndexedDB. */

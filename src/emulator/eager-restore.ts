@@ -1,7 +1,8 @@
 /**
- * Eager restores: all of RAM read, verified and applied, or by difference: when dirty-page tracking knows where RAM differs from the
- * checkpoint (RAM is the checkpoint last captured or restored, or shares most chunks with it),
- * only the chunks that differ are read from IndexedDB and copied in. Going back to the
+ * Eager restores: all of RAM read, verified and applied, or by difference: when dirty-page
+ * tracking knows where RAM differs from the checkpoint (RAM is the checkpoint last captured or
+ * restored, or shares most chunks with it), only the chunks that differ are read from IndexedDB
+ * and copied in. Going back to the
  * checkpoint just taken (a test's setup, an undo) then costs the pages written since, not a read,
  * decompression and copy of all of RAM. The same idea as a reset (src/emulator/golden-reset.ts),
  * for any stored checkpoint.
@@ -31,8 +32,8 @@ export interface DifferenceRestoreDeps {
 /**
  * Restores checkpoint `id` by difference and leaves the emulator stopped with the checkpoint's
  * state applied; null (machine untouched, running or paused as it was) when tracking cannot tell
- * or too much differs. The chunks are read while the guest runs; with it stopped, chunks of pages it wrote
- * meanwhile are read too, so the result is exactly the checkpoint's RAM.
+ * or too much differs. The chunks are read while the guest runs; with it stopped, chunks of pages
+ * it wrote meanwhile are read too, so the result is exactly the checkpoint's RAM.
  */
 export async function restoreByDifference(machine: Machine, id: string, deps: DifferenceRestoreDeps, signal?: AbortSignal): Promise<CheckpointManifest | null> {
   const { manifest, deviceState } = await deps.deviceState(id);
