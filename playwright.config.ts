@@ -13,15 +13,20 @@ const imagesPort = Number(process.env.SNAP86_TEST_IMAGES_PORT ?? 4319);
 process.env.SNAP86_TEST_IMAGES_ORIGIN = `http://127.0.0.1:${imagesPort}`;
 const storeEnv = { SNAP86_STORE_PORT: String(storePort), SNAP86_STORE_DIR: process.env.SNAP86_TEST_STORE_DIR };
 
+// npm test (scripts/test.mjs) runs the Debian guest's tests apart, once that guest is built.
+const DEBIAN_SPECS = "**/debian.spec.ts";
+const part = process.env.SNAP86_E2E_PART;
+
 export default defineConfig({
   testDir: "tests/e2e",
+  ...(part === "without-debian" ? { testIgnore: DEBIAN_SPECS } : part === "debian" ? { testMatch: DEBIAN_SPECS } : {}),
   // Two cores: one emulator at a time keeps timings honest and the suite predictable.
   workers: 1,
   fullyParallel: false,
   timeout: 180_000,
   expect: { timeout: 30_000 },
   // Outside test-results/, which Playwright empties when it starts: scripts/test.mjs sums both.
-  reporter: [["list"], ["json", { outputFile: ".cache/test-results/e2e.json" }]],
+  reporter: [["list"], ["json", { outputFile: process.env.SNAP86_E2E_REPORT ?? ".cache/test-results/e2e.json" }]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     viewport: { width: 1440, height: 900 },

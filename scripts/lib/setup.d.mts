@@ -6,5 +6,5 @@ export interface BackgroundBuild {
   seconds: number;
 }
 export function runInBackground(args: string[], logName: string): Promise<BackgroundBuild>;
-export function awaitBackgroundBuild(build: Promise<BackgroundBuild | null>, what: string): Promise<number | null>;
+export function awaitBackgroundBuild(build: Promise<BackgroundBuild | null>, what: string): Promise<number | null | "failed">;
 export function setup(options?: { browser?: boolean; s3?: boolean; testImages?: boolean; debianInBackground?: boolean }): { debianGuest: Promise<BackgroundBuild | null> };

@@ -54,8 +54,8 @@ export function runInBackground(args, logName) {
 }
 
 /**
- * Waits for a background build (runInBackground); on failure prints its log's end and exits.
- * Resolves with its seconds, or null when nothing was built.
+ * Waits for a background build (runInBackground). Resolves with its seconds, null when nothing was
+ * built, or "failed" once the end of its log is printed (the caller counts it and goes on).
  */
 export async function awaitBackgroundBuild(build, what) {
   const result = await build;
@@ -63,7 +63,7 @@ export async function awaitBackgroundBuild(build, what) {
   if (result.status === 0) return result.seconds;
   console.error(readFileSync(result.log, "utf8").split("\n").slice(-40).join("\n"));
   console.error(`snap86: ${what} failed (exit ${result.status}); its log: ${result.log}`);
-  process.exit(result.status);
+  return "failed";
 }
 
 /**
@@ -71,7 +71,7 @@ export async function awaitBackgroundBuild(build, what) {
  * (tests); `testImages`: the boot media the image tests and bench:images use (test-images.mjs);
  * `debianInBackground`: the Debian guest builds while the caller goes on, and `debianGuest` in the
  * result is the build to pass to awaitBackgroundBuild before anything uses that guest (npm test
- * runs the unit and S3 tests meanwhile); otherwise it is built here.
+ * runs the unit, S3 and most browser tests meanwhile); otherwise it is built here.
  */
 export function setup({ browser = false, s3 = false, testImages = false, debianInBackground = false } = {}) {
   const guestCurrent = sh(process.execPath, ["scripts/build-guest.mjs", "--check"], { stdio: "ignore" }) === 0;

@@ -23,4 +23,8 @@ describe("a build in the background", () => {
     expect(await awaitBackgroundBuild(runInBackground(["-e", ""], LOG), "a test build")).toBeGreaterThanOrEqual(0);
     expect(await awaitBackgroundBuild(Promise.resolve(null), "nothing")).toBeNull();
   });
+
+  it("says a failed build failed instead of passing it for a success or ending the run", async () => {
+    expect(await awaitBackgroundBuild(runInBackground(["-e", "process.exit(2)"], LOG), "a failing test build")).toBe("failed");
+  });
 });
