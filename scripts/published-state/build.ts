@@ -1,9 +1,9 @@
 // The guest's clean booted state, published beside the guest image (issue 14, part 3): the
 // built-in guest is booted headless under Node with the browser's machine config, captured at
-// the shell's first answer exactly as the browser's golden checkpoint is (device state + 32 KiB
-// zstd RAM chunks, src/checkpoint), and written as a share (src/share) into a static folder:
-// content-addressed objects, a manifest and a page pack of the pages the guest walked while it
-// answered. A first visit opens it like a share link, lazily (docs/lazy-restore.md, src/page/start).
+// its settled prompt after the shell's first answer, as the browser's golden checkpoint is
+// (device state + 32 KiB zstd RAM chunks, src/checkpoint), and written as a share (src/share) into
+// a static folder: content-addressed objects, a manifest and a page pack of the pages the guest,
+// going on from the captured instant, walked until it answered the page's question. A first visit opens it like a share link, lazily (docs/lazy-restore.md, src/page/start).
 // Run by scripts/publish-state.mjs through Vite's module loader (this is TypeScript on Node 20).
 import "fake-indexeddb/auto";
 import { createHash } from "node:crypto";
@@ -12,7 +12,10 @@ import { dirname, join } from "node:path";
 import { V86 } from "v86";
 import { lazyWasmFn } from "../../src/v86/instrumented-wasm";
 import { keepTscContinuous, type TscCpu } from "../../src/v86/continuous-tsc";
-import { WalkRecorder, type RecorderCpu } from "../../src/v86/walk-recorder";
+import { MAX_HOT_PAGES, type RecorderCpu } from "../../src/v86/walk-recorder";
+import { RamWatch } from "../../src/v86/ram-watch";
+import { quietCommandLine } from "../../src/page/run-command";
+import type { LazyWasmHandle } from "../../src/v86/instrumented-wasm";
 import { copyRam, saveDeviceState, type EngineEmulator } from "../../src/v86/state";
 import { V86_VERSION } from "../../src/v86/version";
 import { machineDevices } from "../../src/v86/machine-devices";
@@ -33,7 +36,7 @@ const MIB = 1024 * 1024;
 /** The guest's init says so on the automation console once it starts the shell there. */
 const BOOT_SHELL_STAGE = "snap86-boot: shell";
 /** Bump when what is published, or how, changes: the key then differs and the state is rebuilt. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 
 export interface BuildPaths {
   readonly guestDir: string;
@@ -93,11 +96,49 @@ type NodeEmulator = EngineEmulator & {
   serial1_send?(text: string): void;
   serial_send_bytes(port: number, bytes: Uint8Array): void;
   stop(): Promise<void>;
+  run(): Promise<void>;
   destroy(): Promise<void>;
   v86: { cpu: RecorderCpu & { devices: { ide: { primary: { master: { buffer: { buffer: ArrayBuffer; get_state(): unknown } } } } } } };
 };
 
-/** Boots, captures at the shell's first answer, publishes. Returns the published description. */
+/** The guest is left alone this long after its first answer: what is captured is a settled prompt, not the boot's tail. */
+const SETTLE_MS = 500;
+/**
+ * Recorded before the answer is asked for: a first visit's guest runs about this long between
+ * its start and the page's question (its timers, scheduler and idle loop touch pages too).
+ */
+const IDLE_RECORD_MS = 1500;
+
+/**
+ * The pack's pages, recorded as a first visit will want them (REAP's record phase, on purpose):
+ * the guest goes on from the instant just captured with an empty TLB, so every page it touches
+ * is walked, first idle for as long as a page takes to ask, then answering the shell as the
+ * page asks it. The pages first walked, in that order, are what an opener fetches before the
+ * guest runs. (A window of the boot's last seconds held 3156 pages, 3.8 MB of a 16 MB state,
+ * most of them the boot's own, and still missed pages a restored guest wanted.)
+ */
+async function recordWorkingSet(emulator: NodeEmulator, cpu: RecorderCpu, lazy: LazyWasmHandle, answer: () => Promise<boolean>): Promise<number[]> {
+  const order: number[] = [];
+  const seen = new Uint8Array(Math.ceil(cpu.memory_size[0] / 4096));
+  const watch = RamWatch.of(cpu, lazy);
+  watch.setStamp((page) => {
+    if (seen[page]) return;
+    seen[page] = 1;
+    order.push(page);
+  });
+  cpu.full_clear_tlb();
+  try {
+    await emulator.run();
+    await new Promise((r) => setTimeout(r, IDLE_RECORD_MS));
+    if (!(await answer())) throw new Error("the restored shell did not answer");
+  } finally {
+    await emulator.stop();
+    watch.setStamp(null);
+  }
+  return order.slice(0, MAX_HOT_PAGES);
+}
+
+/** Boots, captures the settled prompt, records the pack, publishes. Returns the published description. */
 export async function buildPublishedState(paths: BuildPaths, log: (line: string) => void): Promise<PublishedState> {
   const t0 = performance.now();
   const guest = JSON.parse(readFileSync(join(paths.guestDir, "guest.json"), "utf8")) as GuestJson;
@@ -123,8 +164,7 @@ export async function buildPublishedState(paths: BuildPaths, log: (line: string)
   emulator.add_listener("serial1-output-byte", (byte) => void (automation += String.fromCharCode(byte)));
   const cpu = await new Promise<NodeEmulator["v86"]["cpu"]>((resolve) => emulator.add_listener("emulator-loaded", () => resolve(emulator.v86.cpu)));
   keepTscContinuous(cpu as unknown as TscCpu);
-  const recorder = new WalkRecorder(cpu, await loaded);
-  recorder.arm();
+  const lazy = await loaded;
   const waitFor = async (test: () => boolean, what: string, timeoutMs: number): Promise<void> => {
     const deadline = performance.now() + timeoutMs;
     while (!test()) {
@@ -132,25 +172,27 @@ export async function buildPublishedState(paths: BuildPaths, log: (line: string)
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  await waitFor(() => automation.includes(BOOT_SHELL_STAGE), "the guest's shell", 300_000);
-  // The shell's first answer, asked as the page's waitForShell asks it (again until the getty
-  // listens): the pages walked while it answers are what a restore wants first (the recorder's
-  // hot window ends at the capture).
-  for (let attempt = 0; ; attempt++) {
-    const marker = `ready${attempt}_${Date.now().toString(36)}`;
+  /**
+   * Asks the shell to answer with the very line the page's waitForShell types (another line runs
+   * other code in the shell: its pages would miss from the pack); whether it did within `ms`.
+   */
+  const probe = (attempt: number, ms: number): Promise<boolean> => {
+    const id = `published${attempt}_${Date.now().toString(36)}`;
     const from = automation.length;
-    emulator.serial_send_bytes(1, new TextEncoder().encode(`true; echo ${marker.slice(0, 3)}''${marker.slice(3)}\n`));
-    const answered = await waitFor(() => new RegExp(`${marker}\\r?\\n`).test(automation.slice(from)), "the shell's answer", 1500).then(
+    emulator.serial_send_bytes(1, new TextEncoder().encode(quietCommandLine("true", id)));
+    return waitFor(() => automation.slice(from).includes(`__SNAP86_${id}_0__`), "the shell's answer", ms).then(
       () => true,
       () => false,
     );
-    if (answered) break;
+  };
+  await waitFor(() => automation.includes(BOOT_SHELL_STAGE), "the guest's shell", 300_000);
+  // The shell's first answer (asked again until the getty listens) ends the boot.
+  for (let attempt = 0; !(await probe(attempt, 1500)); attempt++) {
     if (attempt > 100) throw new Error(`the guest's shell never answered; automation console tail: ${JSON.stringify(automation.slice(-200))}`);
   }
   const bootMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   await emulator.stop();
-  const workingSet = recorder.hotPages();
-  recorder.disarm();
 
   // The disk in the state is a reference to the layer that holds what the boot wrote (as V86Disk's).
   const diskLayerId = `published-${stateKey(paths).slice(0, 16)}`;
@@ -158,7 +200,9 @@ export async function buildPublishedState(paths: BuildPaths, log: (line: string)
   ide.get_state = () => ["snap86-disk", 1, diskLayerId, pristine.byteLength];
   const deviceState = await saveDeviceState(emulator);
   const ram = copyRam(emulator);
-  const written = new Uint8Array(ide.buffer);
+  // A copy: the guest runs on below, and the state is this instant's.
+  const written = new Uint8Array(ide.buffer).slice();
+  const workingSet = await recordWorkingSet(emulator, cpu, lazy, () => probe(1000, 30_000));
   await emulator.destroy();
 
   await initCodec();
