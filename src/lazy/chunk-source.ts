@@ -25,6 +25,8 @@ export interface ChunkSource {
   partial?(index: number, page: number): PartialChunk | undefined;
   /** Pages that come ahead of their chunks; the loader passes them on to the emulator. */
   onPackPages?(listener: PackPagesListener): void;
+  /** Settles once every page that comes ahead was passed to the listener (or the pack failed or stalled). */
+  packStreamed?(): Promise<void>;
 }
 
 /**

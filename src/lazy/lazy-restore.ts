@@ -61,6 +61,8 @@ const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 const CHUNKS_PER_TURN = 64;
 /** The longest a restore from this browser's store waits for the working set's first chunks ("warmed"). */
 const WARM_WAIT_MS = 150;
+/** The longest a share's restore waits for its pack (≤ 4 MB: under a second at 50 Mbit/s); a stalled one must not hold the start. */
+const PACK_WAIT_MS = 3000;
 let nextSession = 1;
 
 export class LazyRestore {
@@ -112,8 +114,10 @@ export class LazyRestore {
       reseedGuestRandom(input.cpu);
       // From this browser's store the working set's first chunks arrive in tens of ms, read in
       // batches; the guest's first steps would otherwise fetch them one fault at a time (a reload
-      // waited ~4 ms per fault for ~70 of them). A share's come over the network: not waited for.
-      if (!input.share) await Promise.race([r.#whenWarmed, new Promise((resolve) => setTimeout(resolve, WARM_WAIT_MS))]);
+      // waited ~4 ms per fault for ~70 of them). A share's working set is its pack, streamed at
+      // the link's bandwidth: a page the guest reaches before its part costs a round trip and a
+      // whole chunk (a first visit faulted 165 times under load instead of 2).
+      await Promise.race([r.#whenWarmed, new Promise((resolve) => setTimeout(resolve, input.share ? PACK_WAIT_MS : WARM_WAIT_MS))]);
     } catch (e) {
       r.abort();
       throw e;

@@ -114,14 +114,18 @@ export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionO
       if (!warmed) post({ type: "warmed", session: opts.session });
       warmed = true;
     };
+    // A share's pack is its working set: warmed once all of it went out (its "pages" messages
+    // come before this one), never on the count of chunks read.
+    const packStreamed = source.packStreamed?.();
+    if (packStreamed) void packStreamed.then(warm, warm);
     for (let b = 0; b < hotBatches.length; b++) {
       const chunks = await hotReads[b];
       startHot(b + HOT_READS_AHEAD);
       if (isClosed(opts.buffers)) return;
       send(hotBatches[b], chunks);
-      if (sent >= WARM_CHUNKS) warm();
+      if (sent >= WARM_CHUNKS && !packStreamed) warm();
     }
-    warm();
+    if (!packStreamed) warm();
     const rest = order.slice(hot.length);
     for (let from = 0; from < rest.length; from += batch) {
       await waitForWindow(opts.buffers, sent, window);

@@ -126,6 +126,11 @@ export class SharedRamSource {
     this.#pendingParts = [];
   }
 
+  /** The pack has streamed (or failed, or was dropped): each of its parts went to the listener. */
+  packStreamed(): Promise<void> {
+    return this.#packDone;
+  }
+
   /**
    * A fault on `page` that the pack already answered: the chunk with every pack page it has,
    * and which pages those are; undefined when the page is not in the pack (fetch the chunk).

@@ -141,3 +141,21 @@ describe("parts sent at once", () => {
     expect(await store.db.getAll("pending")).toEqual([]);
   });
 });
+
+describe("beginning a write on an empty store", () => {
+  it("reads no chunk one by one (a first visit's), and finds chunks once some are stored", async () => {
+    const store = await openTestStore();
+    const hashes = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(64, "0"));
+    const gets = vi.spyOn(IDBObjectStore.prototype, "get");
+    expect(await store.beginWrite("first", hashes)).toEqual(new Map());
+    expect(gets).not.toHaveBeenCalled();
+    await store.abortWrite("first");
+    await captureCheckpoint(store, captureInput("stored", makeRam(2)));
+    const stored = [...manifestChunkHashes((await store.getManifest("stored"))!)];
+    gets.mockClear();
+    const present = await store.beginWrite("second", [...hashes, ...stored]);
+    expect(gets.mock.calls.length).toBeGreaterThanOrEqual(hashes.length);
+    expect([...present.keys()].sort()).toEqual([...new Set(stored)].sort());
+    await store.abortWrite("second");
+  });
+});

@@ -118,6 +118,34 @@ describe("runLoaderSession", () => {
     await done;
   });
 
+  it("says \"warmed\" for a share only once its pack has streamed, after the pack's pages", async () => {
+    const { store, manifest, chunks } = await makeCheckpoint();
+    const buffers = createFaultBuffers(CHUNK);
+    let listener: PackPagesListener | undefined;
+    let streamed: () => void = () => undefined;
+    const packDone = new Promise<void>((resolve) => (streamed = resolve));
+    const source: ChunkSource = {
+      read: (i) => new StoreChunkSource(store, manifest).read(i),
+      readMany: () => new Promise(() => undefined), // the rest waits for the pack, as a share's does
+      onPackPages: (l) => void (listener = l),
+      packStreamed: () => packDone,
+    };
+    const posted: string[] = [];
+    void runLoaderSession(source, { session: 4, buffers, order: [0, 2] }, (m) => posted.push(m.type));
+    const page = chunks[3]!.slice(0, 4096);
+    listener!([3 * 8], page);
+    await new Promise((r) => setTimeout(r, 20));
+    // A first part is here, the pack goes on: the guest must not start yet.
+    expect(posted).toEqual(["pages"]);
+    listener!([3 * 8 + 1], page);
+    streamed();
+    await expect.poll(() => posted.includes("warmed")).toBe(true);
+    expect(posted).toEqual(["pages", "pages", "warmed"]);
+    const control = new Int32Array(buffers.control);
+    Atomics.store(control, CONTROL.closed, 1);
+    Atomics.notify(control, CONTROL.state);
+  });
+
   it("answers a fault while prefetch is held back by the window", async () => {
     const { store, manifest, chunks } = await makeCheckpoint();
     const buffers = createFaultBuffers(CHUNK);
