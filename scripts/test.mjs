@@ -1,10 +1,11 @@
 // `npm test`: unit tests (vitest), the share suite again on a real S3 (Ceph RGW, scripts/test-s3.mjs),
 // then browser tests (Playwright + Debian's Chromium) against a production build, then one summary
 // line "N passed, N failed" over all of them.
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./lib/ports.mjs";
 import { awaitBackgroundBuild, ROOT, setup, sh } from "./lib/setup.mjs";
+import { playwrightCounts, playwrightFailures, readReport, sumCounts, vitestCounts, vitestFailures } from "./lib/test-reports.mjs";
 
 
 // Each phase's wall time goes into the summary: CI has a 30-minute budget, and this says where it went.
@@ -70,43 +71,15 @@ async function debianBuild() {
   return null;
 }
 
-function count(file, pick) {
-  try {
-    return pick(JSON.parse(readFileSync(join(results, file), "utf8")));
-  } catch {
-    return pick(null);
-  }
-}
-const firstLine = (message) => String(message ?? "").replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n")[0].slice(0, 240);
-function vitestFailures(report) {
-  return (report?.testResults ?? []).flatMap((file) =>
-    file.assertionResults
-      .filter((test) => test.status === "failed")
-      .map((test) => `${file.name.replace(`${ROOT}/`, "")} › ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`),
-  );
-}
-function playwrightFailures(report) {
-  const walk = (suite) => [
-    ...(suite.specs ?? [])
-      .filter((spec) => !spec.ok)
-      .map((spec) => {
-        const error = spec.tests.flatMap((test) => test.results).find((result) => result.error)?.error?.message;
-        return `${spec.file}:${spec.line} › ${spec.title}: ${firstLine(error)}`;
-      }),
-    ...(suite.suites ?? []).flatMap(walk),
-  ];
-  return (report?.suites ?? []).flatMap(walk);
-}
-const vitestCounts = (r) => ({ passed: r?.numPassedTests ?? 0, failed: r?.numFailedTests ?? 0 });
-const unit = count("unit.json", vitestCounts);
-const s3 = count("s3.json", vitestCounts);
-const e2eCounts = (r) => ({ passed: (r?.stats.expected ?? 0) + (r?.stats.flaky ?? 0), failed: r?.stats.unexpected ?? 0 });
-const e2e = reports.map((file) => count(file, e2eCounts)).reduce((a, b) => ({ passed: a.passed + b.passed, failed: a.failed + b.failed }));
+const report = (file) => readReport(join(results, file));
+const unit = vitestCounts(report("unit.json"));
+const s3 = vitestCounts(report("s3.json"));
+const e2e = sumCounts(reports.map((file) => playwrightCounts(report(file))));
 // CI keeps only the end of the output: name what failed there, with the first line of its error.
 const failures = [
-  ...count("unit.json", vitestFailures),
-  ...count("s3.json", vitestFailures).map((f) => `on S3: ${f}`),
-  ...reports.flatMap((file) => count(file, playwrightFailures)),
+  ...vitestFailures(report("unit.json"), ROOT),
+  ...vitestFailures(report("s3.json"), ROOT).map((f) => `on S3: ${f}`),
+  ...reports.flatMap((file) => playwrightFailures(report(file))),
   ...(debianFailed ? ["building the debian guest image (its log is above)"] : []),
 ];
 if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
