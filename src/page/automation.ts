@@ -191,7 +191,9 @@ export function createAutomationApi(
           throw client.lastError ? fromWireError(client.lastError) : new Snap86Error("machine-off", `The machine is ${client.state}`);
         }
         if (client.state !== "running") {
-          await sleep(50); // still loading, or paused by someone else: wait without spinning
+          // Still loading (its "running" often comes just after the reply that started it), or
+          // paused by someone else: wait for the change, without spinning.
+          await client.nextState(50);
           continue;
         }
         let answered = false;

@@ -84,6 +84,19 @@ export class EmulatorClient {
     });
   }
 
+  /** Resolves at the machine's next state event, or after `ms` (a paused machine may stay so). */
+  nextState(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = this.on((event) => event.type === "state" && done());
+    });
+  }
+
   on(handler: Handler): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
