@@ -3,7 +3,8 @@
 // its settled prompt after the shell's first answer, as the browser's golden checkpoint is
 // (device state + 32 KiB zstd RAM chunks, src/checkpoint), and written as a share (src/share) into
 // a static folder: content-addressed objects, a manifest and a page pack of the pages the guest,
-// going on from the captured instant, walked until it answered the page's question. A first visit opens it like a share link, lazily (docs/lazy-restore.md, src/page/start).
+// going on from the captured instant, walked until it answered the page's question. A first
+// visit opens it like a share link, lazily (docs/lazy-restore.md, src/page/start).
 // Run by scripts/publish-state.mjs through Vite's module loader (this is TypeScript on Node 20).
 import "fake-indexeddb/auto";
 import { createHash } from "node:crypto";
