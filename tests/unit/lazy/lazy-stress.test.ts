@@ -53,11 +53,13 @@ describe.skipIf(!guestAvailable())("repeated in-place lazy restores under load (
       if (!seconds) throw new Error(`no uptime in ${JSON.stringify(out)}; serial tail ${JSON.stringify(guest.serial.slice(-600))}`);
       return Number(seconds[1]);
     };
-    const savedUptime = await uptime();
     // v86 derives the guest's clock from wall time, and a stopped machine's clock goes on until its
     // state is saved: from this read until the save, and after each restore until the next read.
-    // Only that may show in the uptime after a restore, however slow this machine is.
+    // Only that may show in the uptime after a restore, however slow this machine is. Timed from
+    // before the question: the guest reads its clock some time before its answer gets here (0.53 s
+    // on a loaded machine, which failed a bound timed from the answer).
     const readAt = performance.now();
+    const savedUptime = await uptime();
     await guest.emulator.stop();
     await guest.excludeDiskFromState();
     const ramSize = cpu.memory_size[0];
