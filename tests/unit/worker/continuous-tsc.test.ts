@@ -44,7 +44,9 @@ describe("guest TSC across set_state", () => {
       fixed.cpu.set_tsc(...split(wanted));
       const error = readTsc(fixed.cpu) - wanted;
       expect(error).toBeGreaterThanOrEqual(0n);
-      expect(error).toBeLessThan(2n * MS); // a read a moment later: under 2 ms of guest time
+      // A read a moment later: far under the bug's seconds, even if a loaded machine's scheduler
+      // takes this thread off the core in between (2 ms was tight for that).
+      expect(error).toBeLessThan(100n * MS);
     }
   });
 
