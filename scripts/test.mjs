@@ -49,7 +49,7 @@ if (debianBuilt === "building" && process.argv.length === 2) {
   e2eStatus = buildStatus === 0 ? playwright("without-debian", "e2e.json") : 1;
   endPhase("browser");
   const debianSeconds = await debianBuild();
-  endPhase(`waiting for the debian guest (built in ${debianSeconds} s beside the tests)`);
+  endPhase(debianSeconds === null ? "waiting for the debian guest (its build failed)" : `waiting for the debian guest (built in ${debianSeconds} s beside the tests)`);
   const rebuildStatus = debianSeconds === null ? 1 : build();
   buildStatus ||= rebuildStatus;
   e2eStatus = (rebuildStatus === 0 ? playwright("debian", "e2e-debian.json") : 1) || e2eStatus;
