@@ -71,15 +71,15 @@ async function debianBuild() {
   return null;
 }
 
-const report = (file) => readReport(join(results, file));
-const unit = vitestCounts(report("unit.json"));
-const s3 = vitestCounts(report("s3.json"));
-const e2e = sumCounts(reports.map((file) => playwrightCounts(report(file))));
-// CI keeps only the end of the output: name what failed there, with the first line of its error.
+const [unitReport, s3Report, ...e2eReports] = ["unit.json", "s3.json", ...reports].map((file) => readReport(join(results, file)));
+const unit = vitestCounts(unitReport);
+const s3 = vitestCounts(s3Report);
+const e2e = sumCounts(e2eReports.map(playwrightCounts));
+// CI keeps only the end of the output: name what failed there, with the gist of its error.
 const failures = [
-  ...vitestFailures(report("unit.json"), ROOT),
-  ...vitestFailures(report("s3.json"), ROOT).map((f) => `on S3: ${f}`),
-  ...reports.flatMap((file) => playwrightFailures(report(file))),
+  ...vitestFailures(unitReport, ROOT),
+  ...vitestFailures(s3Report, ROOT).map((f) => `on S3: ${f}`),
+  ...e2eReports.flatMap(playwrightFailures),
   ...(debianFailed ? ["building the debian guest image (its log is above)"] : []),
 ];
 if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  - ${f}`).join("\n")}`);

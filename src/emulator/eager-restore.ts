@@ -2,10 +2,9 @@
  * Eager restores: all of RAM read, verified and applied, or by difference: when dirty-page
  * tracking knows where RAM differs from the checkpoint (RAM is the checkpoint last captured or
  * restored, or shares most chunks with it), only the chunks that differ are read from IndexedDB
- * and copied in. Going back to the
- * checkpoint just taken (a test's setup, an undo) then costs the pages written since, not a read,
- * decompression and copy of all of RAM. The same idea as a reset (src/emulator/golden-reset.ts),
- * for any stored checkpoint.
+ * and copied in. Going back to the checkpoint just taken (a test's setup, an undo) then costs the
+ * pages written since, not a read, decompression and copy of all of RAM. The same idea as a reset
+ * (src/emulator/golden-reset.ts), for any stored checkpoint.
  */
 import * as Comlink from "comlink";
 import type { CheckpointManifest } from "../checkpoint/manifest";
