@@ -81,7 +81,7 @@ export async function resetToGolden(machine: ResettableMachine, golden: GoldenIm
         pages = ram.byteLength >>> 12;
         return;
       }
-      golden.ram.copyPages(ram, written.members());
+      golden.ram.copyPages(ram, written);
       pages = written.size;
     },
     true,

@@ -120,19 +120,22 @@ export class MemoryTracking {
     const pagesPerChunk = chunkSize / PAGE_SIZE;
     const chunkCount = Math.ceil((pageCount * PAGE_SIZE) / chunkSize);
     const base = this.#base && this.#base.chunkSize === chunkSize && this.#base.chunks.length === chunkCount ? this.#base : null;
+    // Run by run, not page by page: this is inside the pause, and its code is seldom warm.
     const send = new Uint8Array(chunkCount);
     if (!base) send.fill(1);
     else {
-      for (const page of this.#sinceBase.pages.members()) send[Math.floor(page / pagesPerChunk)] = 1;
+      for (const [first, end] of this.#sinceBase.pages.runs()) send.fill(1, Math.floor(first / pagesPerChunk), Math.floor((end - 1) / pagesPerChunk) + 1);
       for (const i of alsoSend) send[i] = 1;
     }
     const chunks: number[] = [];
     const protect = new PageSet(pageCount);
-    send.forEach((s, i) => {
-      if (!s) return;
-      chunks.push(i);
-      for (let p = i * pagesPerChunk; p < Math.min(pageCount, (i + 1) * pagesPerChunk); p++) protect.add(p);
-    });
+    for (let first = send.indexOf(1); first >= 0; first = send.indexOf(1, first)) {
+      let end = send.indexOf(0, first);
+      if (end < 0) end = chunkCount;
+      for (let i = first; i < end; i++) chunks.push(i);
+      protect.addRange(first * pagesPerChunk, Math.min(pageCount, end * pagesPerChunk));
+      first = end;
+    }
     const snapshot = this.dirty.snapshot(protect);
     this.#sinceBase.restart();
     if (golden) this.#sinceGolden.restart();

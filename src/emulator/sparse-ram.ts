@@ -5,6 +5,7 @@
  */
 import { isZero } from "../checkpoint/chunks";
 import { PAGE_SIZE } from "../v86/page-walker";
+import type { PageSet } from "../v86/page-set";
 
 export class SparseRam {
   readonly #chunks = new Map<number, Uint8Array>();
@@ -46,19 +47,8 @@ export class SparseRam {
    * Writes the image's pages in `pages` into `ram`: each run of consecutive pages as one copy (or
    * fill) per chunk it covers, not one per page (a reset after a file write copies back long runs).
    */
-  copyPages(ram: Uint8Array, pages: Iterable<number>): void {
-    let start = -1;
-    let end = -1;
-    for (const page of pages) {
-      if (page === end) {
-        end++;
-        continue;
-      }
-      if (start >= 0) this.#copyRange(ram, start * PAGE_SIZE, end * PAGE_SIZE);
-      start = page;
-      end = page + 1;
-    }
-    if (start >= 0) this.#copyRange(ram, start * PAGE_SIZE, end * PAGE_SIZE);
+  copyPages(ram: Uint8Array, pages: PageSet): void {
+    for (const [first, end] of pages.runs()) this.#copyRange(ram, first * PAGE_SIZE, end * PAGE_SIZE);
   }
 
   #copyRange(ram: Uint8Array, from: number, to: number): void {

@@ -8,11 +8,14 @@ export class PageSet {
     this.pageCount = pageCount;
     const words = Math.ceil(pageCount / 32);
     this.bits = buffer ? new Uint32Array(buffer, 0, words) : new Uint32Array(words);
-    for (const word of this.bits) this.#count += popcount(word);
+    if (buffer) for (const word of this.bits) this.#count += popcount(word);
   }
 
   copy(): PageSet {
-    return new PageSet(this.pageCount, this.bits.slice().buffer);
+    const out = new PageSet(this.pageCount);
+    out.bits.set(this.bits);
+    out.#count = this.#count;
+    return out;
   }
 
   has(page: number): boolean {
@@ -28,6 +31,22 @@ export class PageSet {
     this.bits[page >>> 5] = word | mask;
     this.#count++;
     return true;
+  }
+
+  /** Adds pages [first, end) a word at a time (a capture's pause protects whole chunks). */
+  addRange(first: number, end: number): void {
+    if (first < 0 || end > this.pageCount) throw new RangeError(`pages ${first}..${end} outside RAM`);
+    const bits = this.bits;
+    for (let page = first; page < end; ) {
+      const w = page >>> 5;
+      const low = page & 31;
+      const high = Math.min(32, low + (end - page));
+      const mask = high - low === 32 ? 0xffff_ffff : (((1 << (high - low)) - 1) << low) >>> 0;
+      const before = bits[w];
+      bits[w] = before | mask;
+      this.#count += popcount((mask & ~before) >>> 0);
+      page += high - low;
+    }
   }
 
   /** Removes a page; returns false if it was not there. */
@@ -47,6 +66,35 @@ export class PageSet {
 
   get size(): number {
     return this.#count;
+  }
+
+  /**
+   * Runs of consecutive members as [first, end), lowest first, a word at a time: empty and full
+   * words cost one step each, so listing what a reset copies back or a capture reads stays cheap
+   * even before the JIT has warmed up to it.
+   */
+  *runs(): Generator<[number, number]> {
+    const bits = this.bits;
+    let start = -1;
+    for (let w = 0; w < bits.length; w++) {
+      const word = bits[w];
+      if (word === 0 || word === 0xffff_ffff) {
+        if (word === 0 && start >= 0) {
+          yield [start, w << 5];
+          start = -1;
+        } else if (word !== 0 && start < 0) start = w << 5;
+        continue;
+      }
+      for (let b = 0; b < 32; b++) {
+        const member = (word & (1 << b)) !== 0;
+        if (member && start < 0) start = (w << 5) + b;
+        else if (!member && start >= 0) {
+          yield [start, (w << 5) + b];
+          start = -1;
+        }
+      }
+    }
+    if (start >= 0) yield [start, Math.min(bits.length << 5, this.pageCount)];
   }
 
   /** Members, lowest first; skips empty words, so a sparse set of a large RAM is cheap to list. */

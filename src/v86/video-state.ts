@@ -4,13 +4,14 @@
  * state. A text-mode guest (the built-in one, DOS, most installers) leaves them zero but for a
  * byte the VGA BIOS writes at 120 KiB, yet copying them was most of a checkpoint's pause: the
  * built-in guest's device state is 6.3 MB with them whole. Each is saved up to its last non-zero
- * word, and a restore zeroes the rest.
+ * byte (rounded up to a 64-byte step, zero-scan.ts), and a restore zeroes the rest.
  *
  * v86 itself restores both with `.set(saved)`, so a shorter array is a state it accepts: it leaves
  * the rest as it was (zero on a fresh machine, which is how an older build opens a share link).
  * Indices are those of VGAScreen.get_state in v86 0.5.462 (libv86-debug.mjs).
  */
 import { withOverride } from "./override";
+import { usedLength } from "./zero-scan";
 
 const SVGA_MEMORY = 39;
 const PIXEL_BUFFER = 61;
@@ -32,6 +33,8 @@ interface VgaDevice {
 
 export interface DevicesCpu {
   devices?: { vga?: VgaDevice };
+  /** Where the SVGA memory lives (scanned with SIMD there). */
+  wasm_memory?: WebAssembly.Memory;
 }
 
 /** Runs a v86 save_state with the zero tail of video memory left out of the state. */
@@ -43,7 +46,7 @@ export function withCompactVideoSave<R>(cpu: DevicesCpu, save: () => R): R {
     const state = original.call(this);
     for (const i of COMPACTED) {
       const memory = bytesOf(state[i] as ByteView);
-      if (memory) state[i] = memory.subarray(0, usedLength(memory));
+      if (memory) state[i] = memory.subarray(0, usedLength(memory, cpu.wasm_memory));
     }
     return state;
   }, save);
@@ -56,8 +59,8 @@ export function withCompactVideoRestore<R>(cpu: DevicesCpu, restore: () => R): R
   const original = Object.getPrototypeOf(vga).set_state as VgaDevice["set_state"];
   return withOverride(vga, "set_state", function (this: VgaDevice, state: unknown[]) {
     // Before v86's own set_state: it redraws the screen from this memory at its end.
-    zeroBeyond(bytesOf(this.svga_memory), state[SVGA_MEMORY]);
-    zeroBeyond(bytesOf(this.pixel_buffer), state[PIXEL_BUFFER]);
+    zeroBeyond(bytesOf(this.svga_memory), state[SVGA_MEMORY], cpu.wasm_memory);
+    zeroBeyond(bytesOf(this.pixel_buffer), state[PIXEL_BUFFER], cpu.wasm_memory);
     original.call(this, state);
   }, restore);
 }
@@ -68,9 +71,14 @@ function usableVga(cpu: DevicesCpu): VgaDevice | undefined {
   return vga;
 }
 
-/** Zeroes what a compact state left out (a whole state leaves nothing out). */
-function zeroBeyond(memory: Uint8Array | undefined, saved: unknown): void {
-  if (memory && saved instanceof Uint8Array && saved.byteLength < memory.byteLength) memory.fill(0, saved.byteLength);
+/**
+ * Zeroes what a compact state left out (a whole state leaves nothing out), as far as anything
+ * is there: reading 4 MiB to find the tail is faster than writing it (a reset does this each time).
+ */
+function zeroBeyond(memory: Uint8Array | undefined, saved: unknown, wasmMemory: WebAssembly.Memory | undefined): void {
+  if (!memory || !(saved instanceof Uint8Array) || saved.byteLength >= memory.byteLength) return;
+  const used = usedLength(memory, wasmMemory);
+  if (used > saved.byteLength) memory.fill(0, saved.byteLength, used);
 }
 
 /** A plain Uint8Array over the same bytes (v86's SVGA memory is a Proxy, saved by v86 under its own type name only as a real array). */
@@ -79,17 +87,4 @@ function bytesOf(memory: ByteView | undefined): Uint8Array | undefined {
   const { buffer, byteOffset, length } = memory;
   if (!(buffer instanceof ArrayBuffer || (typeof SharedArrayBuffer !== "undefined" && buffer instanceof SharedArrayBuffer)) || !Number.isInteger(byteOffset) || !Number.isInteger(length)) return undefined;
   return new Uint8Array(buffer, byteOffset, length);
-}
-
-/**
- * Bytes up to the last non-zero 32-bit word, scanning back from the end in blocks of eight words
- * (a mostly zero 4 MiB costs about 0.3 ms; a full one stops at once).
- */
-function usedLength(bytes: Uint8Array): number {
-  if ((bytes.byteOffset & 3) !== 0 || (bytes.byteLength & 31) !== 0) return bytes.byteLength;
-  const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-  let end = w.length;
-  while (end > 0 && (w[end - 1] | w[end - 2] | w[end - 3] | w[end - 4] | w[end - 5] | w[end - 6] | w[end - 7] | w[end - 8]) === 0) end -= 8;
-  while (end > 0 && w[end - 1] === 0) end--;
-  return end << 2;
 }
