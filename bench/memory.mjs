@@ -55,7 +55,7 @@ await runBench("memory", async ({ browser, appUrl, note }) => {
       const reset = await vm.page.evaluate(() => window.snap86.reset());
       if (reset.usedStandby || reset.actionMs === undefined) throw new Error("the reset did not run in place");
       note(
-        `${mib} MiB run ${i}: pause ${cp.pauseMs} ms (stop ${round1(cp.pauseParts.stopMs)}, device state ${round1(cp.pauseParts.deviceStateMs)}, RAM set ${round1(cp.pauseParts.ramMs)}), persist ${cp.persistMs} ms, ${cp.chunksWritten} chunks read, extra ${(cp.peakExtraBytes / 2 ** 20).toFixed(1)} MiB; reset ${round1(reset.actionMs)} ms (device state and pages ${round1(reset.restoreMs)} ms), ${reset.pagesCopied} pages back`,
+        `${mib} MiB run ${i}: pause ${cp.pauseMs} ms (stop ${round1(cp.pauseParts.stopMs)}, device state ${round1(cp.pauseParts.deviceStateMs)}, RAM set ${round1(cp.pauseParts.ramMs)}), persist ${cp.persistMs} ms (I/O worker: hash ${round1(cp.persistParts?.hashMs)}, compress ${round1(cp.persistParts?.compressMs)}, IndexedDB ${round1(cp.persistParts?.storeWaitMs)}), ${cp.chunksWritten} chunks read, extra ${(cp.peakExtraBytes / 2 ** 20).toFixed(1)} MiB; reset ${round1(reset.actionMs)} ms (device state and pages ${round1(reset.restoreMs)} ms), ${reset.pagesCopied} pages back`,
       );
       return { cp, reset };
     });

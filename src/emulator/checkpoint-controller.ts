@@ -142,6 +142,7 @@ export class CheckpointController {
         pauseMs: Math.round(pauseMs * 10) / 10,
         pauseParts: paused.parts,
         persistMs: Math.round(persistMs),
+        persistParts: result.timings,
         storedBytes: result.manifest.sizes.storedBytes,
         newBytes: result.manifest.sizes.newBytes,
         chunksWritten: result.chunksSent,

@@ -1,5 +1,5 @@
 /** The checkpoints facet of the emulator worker: take, restore and keep stored checkpoints. */
-import type { CheckpointRecord, CheckpointSizes, SharingSizes } from "./checkpoint-data";
+import type { CaptureTimings, CheckpointRecord, CheckpointSizes, SharingSizes } from "./checkpoint-data";
 import type { MachineConfig } from "./machine-config";
 
 /**
@@ -38,6 +38,8 @@ export interface CheckpointResult {
   pauseParts?: PauseParts;
   /** From the call until the checkpoint was complete in IndexedDB. */
   persistMs: number;
+  /** Where the checkpoint-I/O worker's share of persistMs went (hashing, compressing, waiting on IndexedDB). */
+  persistParts?: Partial<CaptureTimings>;
   storedBytes: number;
   newBytes: number;
   /**
