@@ -14,14 +14,28 @@ process.env.SNAP86_TEST_IMAGES_ORIGIN = `http://127.0.0.1:${imagesPort}`;
 const storeEnv = { SNAP86_STORE_PORT: String(storePort), SNAP86_STORE_DIR: process.env.SNAP86_TEST_STORE_DIR };
 
 // npm test (scripts/test.mjs) runs the Debian guest's tests apart, once that guest is built.
-const DEBIAN_SPECS = "**/debian.spec.ts";
+const DEBIAN_SPECS = /debian\.spec\.ts$/;
 const part = process.env.SNAP86_E2E_PART;
+// Specs that share checkpoints to the one test store: two of them find their own uploads by what
+// appeared in its directory, so none of these may upload while another runs. They run one at a
+// time in their own project, beside the other specs.
+const STORE_SPECS = /\/(share|image-share|cancel|clones|image-checkpoints|boot|ui-keyboard|upgrade)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: "tests/e2e",
-  ...(part === "without-debian" ? { testIgnore: DEBIAN_SPECS } : part === "debian" ? { testMatch: DEBIAN_SPECS } : {}),
-  // Two cores: one emulator at a time keeps timings honest and the suite predictable.
-  workers: 1,
+  projects: [
+    ...(part === "debian" ? [] : [{ name: "store", testMatch: STORE_SPECS, workers: 1 }]),
+    {
+      name: "machines",
+      ...(part === "debian" ? { testMatch: DEBIAN_SPECS } : {}),
+      testIgnore: part === "without-debian" ? [STORE_SPECS, DEBIAN_SPECS] : [STORE_SPECS],
+    },
+  ],
+  // Two at a time on two cores: ~25 % less wall time than one (measured: 19 min instead of 25).
+  // Each test then runs about as a machine twice as slow would run it, which every test must
+  // stand anyway (they wait for events, never for a guessed time). Test images are read from a
+  // folder of the worker's own (tests/support/test-images.ts), so logs of requests do not mix.
+  workers: 2,
   fullyParallel: false,
   timeout: 180_000,
   expect: { timeout: 30_000 },

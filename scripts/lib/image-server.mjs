@@ -1,8 +1,10 @@
 // Serves the test images (test-images.mjs) on their own origin, as a user's image host would:
 // CORS (Access-Control-Allow-Origin, Range allowed, Content-Range exposed) and HTTP Range.
 // Paths choose a worse server: /no-range/<name> answers every request whole (200),
-// /no-cors/<name> sends no CORS headers. GET /_log lists the requests served (path, range,
-// status, bytes) so tests can tell how an image was read; POST /_log empties it.
+// /no-cors/<name> sends no CORS headers; any folders before those (/w1/no-range/<name>) only
+// name the asker. GET /_log lists the requests served (path, range, status, bytes) so tests can
+// tell how an image was read; POST /_log empties it; ?scope=/w1/ limits either to paths under
+// it, so parallel test workers each read and clear only their own requests.
 //   node scripts/lib/image-server.mjs --port N [--dir DIR]
 import { createReadStream, statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -13,20 +15,26 @@ export function startImageServer({ port, dir = TEST_IMAGES_DIR, host = "127.0.0.
   const log = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
-    const cors = !url.pathname.startsWith("/no-cors/");
+    const cors = !url.pathname.includes("/no-cors/");
     if (cors) {
       res.setHeader("Access-Control-Allow-Origin", "*");
       res.setHeader("Access-Control-Allow-Headers", "Range");
       res.setHeader("Access-Control-Expose-Headers", "Content-Length, Content-Range, Accept-Ranges");
     }
     if (url.pathname === "/_log") {
-      if (req.method === "POST") log.length = 0;
+      const scope = url.searchParams.get("scope") ?? "/";
+      const mine = (entry) => entry.path.startsWith(scope);
+      if (req.method === "POST") {
+        const others = log.filter((entry) => !mine(entry));
+        log.length = 0;
+        log.push(...others);
+      }
       res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify(log));
+      res.end(JSON.stringify(log.filter(mine)));
       return;
     }
     if (req.method === "OPTIONS") return void res.writeHead(204).end();
-    const ranges = !url.pathname.startsWith("/no-range/");
+    const ranges = !url.pathname.includes("/no-range/");
     const name = basename(url.pathname);
     let size;
     let modified;

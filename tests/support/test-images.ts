@@ -23,9 +23,17 @@ export function imagesOrigin(): string {
   return origin;
 }
 
+/**
+ * This Playwright worker's folder on the image server: its requests, and only its, are in its
+ * servedLog() (workers run side by side and read the same images).
+ */
+export function workerScope(): string {
+  return `/w${process.env.TEST_WORKER_INDEX ?? "0"}/`;
+}
+
 /** `prefix`: "" (CORS and Range), "no-range/" or "no-cors/" (image-server.mjs). */
 export function imageUrl(name: string, prefix = ""): string {
-  return `${imagesOrigin()}/${prefix}${name}`;
+  return `${imagesOrigin()}${workerScope()}${prefix}${name}`;
 }
 
 export interface ServedRequest {
@@ -35,11 +43,13 @@ export interface ServedRequest {
   bytes: number;
 }
 
-/** What the image server served since the last clearServedLog(). */
+/** What the image server served this worker since its last clearServedLog(); paths without the worker's folder. */
 export async function servedLog(): Promise<ServedRequest[]> {
-  return (await fetch(`${imagesOrigin()}/_log`)).json() as Promise<ServedRequest[]>;
+  const scope = workerScope();
+  const log = (await (await fetch(`${imagesOrigin()}/_log?scope=${encodeURIComponent(scope)}`)).json()) as ServedRequest[];
+  return log.map((r) => ({ ...r, path: `/${r.path.slice(scope.length)}` }));
 }
 
 export async function clearServedLog(): Promise<void> {
-  await fetch(`${imagesOrigin()}/_log`, { method: "POST" });
+  await fetch(`${imagesOrigin()}/_log?scope=${encodeURIComponent(workerScope())}`, { method: "POST" });
 }

@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { V86 } from "v86";
 import type { EngineEmulator } from "../../../src/v86/state";
+import { cachedBootState } from "../helpers/boot-cache";
+import { keepTscContinuous, type TscCpu } from "../../../src/v86/continuous-tsc";
 
 const GUEST_JSON = "public/guest/guest.json";
 
@@ -17,6 +19,8 @@ export interface NodeMachine {
     serial0_send(data: string): void;
     add_listener(event: string, fn: (arg: number) => void): void;
     get_instruction_counter(): number;
+    save_state(): Promise<ArrayBuffer>;
+    restore_state(state: ArrayBuffer): Promise<void>;
   };
   hasGuest: boolean;
   serial: { text: string };
@@ -39,14 +43,38 @@ export function machineAvailable(): "guest" | "bios" | null {
   return null;
 }
 
+/**
+ * A running machine: the built guest at its shell (restored from the run's one boot, see
+ * boot-cache.ts; callers wait for the prompt it prints), or a BIOS-only machine booting.
+ */
 export async function bootNodeMachine(memoryMiB = 128): Promise<NodeMachine> {
   const kind = machineAvailable();
   if (!kind) throw new Error("no guest and no SNAP86_BIOS");
+  if (kind === "bios") return createMachine(memoryMiB, "bios", true);
+  const state = await cachedBootState(`node-machine-${memoryMiB}`, async () => {
+    const m = await createMachine(memoryMiB, "guest", true);
+    try {
+      await waitFor(() => /# (\x1b\[6n)?$/.test(m.serial.text), 300_000, "the shell prompt of the cold boot");
+      await m.emulator.stop();
+      return await m.emulator.save_state();
+    } finally {
+      await m.emulator.destroy();
+    }
+  });
+  const m = await createMachine(memoryMiB, "guest", false);
+  await m.emulator.restore_state(state);
+  await m.emulator.run();
+  // The restored shell printed its prompt in the booting instance: a new line asks for a fresh one.
+  m.emulator.serial0_send("\n");
+  return m;
+}
+
+async function createMachine(memoryMiB: number, kind: "guest" | "bios", autostart: boolean): Promise<NodeMachine> {
   const options: Record<string, unknown> = {
     wasm_path: join(process.cwd(), "node_modules/v86/build/v86.wasm"),
     memory_size: memoryMiB * 1024 * 1024,
     vga_memory_size: 2 * 1024 * 1024,
-    autostart: true,
+    autostart,
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
@@ -71,6 +99,9 @@ export async function bootNodeMachine(memoryMiB = 128): Promise<NodeMachine> {
     serial.text += String.fromCharCode(b);
   });
   await new Promise<void>((resolve) => emulator.add_listener("emulator-ready", () => resolve()));
+  // As the app's worker does: a restore puts the guest's clock where the state had it. (Without
+  // it, a second restore moves the TSC by the first one's offset and the guest's timers stall.)
+  keepTscContinuous((emulator as unknown as { v86: { cpu: TscCpu } }).v86.cpu);
   return { emulator, hasGuest: kind === "guest", serial };
 }
 

@@ -25,7 +25,7 @@ describe.skipIf(!guestAvailable())("repeated in-place lazy restores under load (
 
   beforeAll(async () => {
     const { wasm_fn, loaded } = lazyWasmFn(LAZY_WASM);
-    guest = new NodeGuest({ wasm_fn, boot: true });
+    guest = await NodeGuest.booted({ wasm_fn });
     handle = await loaded;
     await guest.waitForPrompt(180_000);
   }, 200_000);

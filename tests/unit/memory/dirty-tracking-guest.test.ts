@@ -82,7 +82,7 @@ describe.skipIf(!guestAvailable())("dirty-page tracking on the Debian guest (Nod
 
   beforeAll(async () => {
     const { wasm_fn, loaded } = lazyWasmFn(LAZY_WASM);
-    guest = new NodeGuest({ wasm_fn, boot: true });
+    guest = await NodeGuest.booted({ wasm_fn });
     const handle = await loaded;
     const cpu = await guest.cpu;
     await guest.waitForPrompt(BOOT_TIMEOUT);

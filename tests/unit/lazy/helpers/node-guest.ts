@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { V86 } from "v86";
 import { ensureLazyWasm, LAZY_WASM_PATH } from "./ensure-lazy-wasm";
+import { cachedBootState } from "../../helpers/boot-cache";
 import { keepTscContinuous, type TscCpu } from "../../../../src/v86/continuous-tsc";
 import type { LazyCpu } from "../../../../src/v86/lazy-ram";
 import type { V86WasmFn } from "../../../../src/v86/instrumented-wasm";
@@ -91,6 +92,30 @@ export class NodeGuest {
         resolve(cpu);
       });
     });
+  }
+
+  /**
+   * A guest at its shell, restored from the run's one cold boot (see boot-cache.ts) into a
+   * machine with `wasm_fn` (e.g. the instrumented wasm): for tests about what runs after boot.
+   */
+  static async booted(opts: { wasm_fn?: V86WasmFn } = {}): Promise<NodeGuest> {
+    const state = await cachedBootState("node-guest", async () => {
+      const cold = new NodeGuest({ boot: true });
+      try {
+        await cold.waitForPrompt(300_000);
+        await cold.emulator.stop();
+        return await cold.emulator.save_state();
+      } finally {
+        await cold.destroy();
+      }
+    });
+    const guest = new NodeGuest({ ...opts, boot: false });
+    await guest.cpu;
+    await guest.emulator.restore_state(state);
+    await guest.emulator.run();
+    // Its prompt was printed by the booting instance: a new line asks the shell for a fresh one.
+    guest.emulator.serial0_send("\n");
+    return guest;
   }
 
   /** Serial output so far, without terminal control sequences (busybox asks for the cursor position). */
