@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { V86 } from "v86";
 import type { EngineEmulator } from "../../../src/v86/state";
-import { cachedBootState } from "../helpers/boot-cache";
+import { cachedBootState, restoreAtShell } from "../helpers/boot-cache";
 import { keepTscContinuous, type TscCpu } from "../../../src/v86/continuous-tsc";
 
 const GUEST_JSON = "public/guest/guest.json";
@@ -62,10 +62,7 @@ export async function bootNodeMachine(memoryMiB = 128): Promise<NodeMachine> {
     }
   });
   const m = await createMachine(memoryMiB, "guest", false);
-  await m.emulator.restore_state(state);
-  await m.emulator.run();
-  // The restored shell printed its prompt in the booting instance: a new line asks for a fresh one.
-  m.emulator.serial0_send("\n");
+  await restoreAtShell(m.emulator, state);
   return m;
 }
 

@@ -54,6 +54,19 @@ export async function cachedBootState(variant: string, boot: () => Promise<Array
   }
 }
 
+/**
+ * Puts a machine created without autostart where a cached state left it, at the shell, running.
+ * Its prompt was printed by the booting instance: a new line asks the shell for a fresh one.
+ */
+export async function restoreAtShell(
+  emulator: { restore_state(state: ArrayBuffer): Promise<void>; run(): Promise<void>; serial0_send(data: string): void },
+  state: ArrayBuffer,
+): Promise<void> {
+  await emulator.restore_state(state);
+  await emulator.run();
+  emulator.serial0_send("\n");
+}
+
 function tryLock(lock: string): boolean {
   try {
     closeSync(openSync(lock, "wx"));

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { V86 } from "v86";
 import { ensureLazyWasm, LAZY_WASM_PATH } from "./ensure-lazy-wasm";
-import { cachedBootState } from "../../helpers/boot-cache";
+import { cachedBootState, restoreAtShell } from "../../helpers/boot-cache";
 import { keepTscContinuous, type TscCpu } from "../../../../src/v86/continuous-tsc";
 import type { LazyCpu } from "../../../../src/v86/lazy-ram";
 import type { V86WasmFn } from "../../../../src/v86/instrumented-wasm";
@@ -111,10 +111,7 @@ export class NodeGuest {
     });
     const guest = new NodeGuest({ ...opts, boot: false });
     await guest.cpu;
-    await guest.emulator.restore_state(state);
-    await guest.emulator.run();
-    // Its prompt was printed by the booting instance: a new line asks the shell for a fresh one.
-    guest.emulator.serial0_send("\n");
+    await restoreAtShell(guest.emulator, state);
     return guest;
   }
 
