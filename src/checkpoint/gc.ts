@@ -94,20 +94,19 @@ async function sweep(store: CheckpointStore, options: GcOptions): Promise<GcResu
     }
   }
 
-  let deletedChunks = 0;
-  let freedBytes = 0;
-  let keptChunks = 0;
+  // All keys in one request, then only the dead chunks' sizes: a cursor costs a round trip per
+  // chunk (~1.4 s for a session's few thousand chunks here, and the sweep holds the chunk stores,
+  // so session saves waited on it).
+  const chunkMeta = tx.objectStore("chunkMeta");
   const chunks = tx.objectStore("chunks");
-  let cursor = await tx.objectStore("chunkMeta").openCursor();
-  while (cursor) {
-    if (marked.has(cursor.key)) keptChunks++;
-    else {
-      deletedChunks++;
-      freedBytes += cursor.value.size;
-      deletes.push(cursor.delete(), chunks.delete(cursor.key));
-    }
-    cursor = await cursor.continue();
-  }
+  const keys = await chunkMeta.getAllKeys();
+  const dead = keys.filter((key) => !marked.has(key));
+  const deadMeta = await Promise.all(dead.map((key) => chunkMeta.get(key)));
+  let freedBytes = 0;
+  for (const meta of deadMeta) freedBytes += meta?.size ?? 0;
+  for (const key of dead) deletes.push(chunkMeta.delete(key), chunks.delete(key));
+  const deletedChunks = dead.length;
+  const keptChunks = keys.length - dead.length;
   await Promise.all(deletes);
   await tx.done;
 

@@ -15,6 +15,9 @@ export function createEmulatorApi(markTransfer: MarkTransfer = (value) => value)
   // a page that cannot use it (no isolation, no marker) just never instantiates it.
   if (typeof SharedArrayBuffer !== "undefined") compileLazyWasm().catch(() => undefined);
   const owner = new MachineOwner(markTransfer);
+  // The checkpoint-I/O worker loads now, beside the wasm: a page load's first question (is there
+  // a session save to resume?) goes to it.
+  owner.checkpoints();
   const machine = new MachineFacetImpl(owner);
   const checkpoints = checkpointsFacet(owner);
   owner.takeCheckpoint = (options) => checkpoints.take(options);

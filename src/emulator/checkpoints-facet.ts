@@ -8,10 +8,14 @@ import type {
   LazyStatus,
   RestoreOptions,
   RestoreResult,
+  ResumedSession,
+  ResumeSessionOptions,
 } from "../protocol";
 import { userDrives, type MachineConfig } from "../protocol/machine-config";
 import type { MachineOwner } from "./machine-owner";
 import { Snap86Error, throwIfAborted } from "../protocol/errors";
+import { isOwnMachine } from "../protocol/checkpoint-data";
+import { AUTOSAVE_LABEL, machineKey } from "./checkpoint-info";
 
 type MachineOps = Omit<CheckpointsFacet, keyof CheckpointCatalog>;
 
@@ -50,17 +54,42 @@ class CheckpointsFacetImpl implements MachineOps {
     }
   }
 
+  async resumeSession(config: MachineConfig, options: ResumeSessionOptions & RestoreOptions = {}): Promise<ResumedSession | null> {
+    const m = this.m;
+    const t0 = performance.now();
+    if (userDrives(config).length > 0) throw new Snap86Error("invalid-argument", "resumeSession is for the built-in guest: a user's own machine resumes with bootResume");
+    // A user's machine's autosave is that machine's session, not the built-in guest's.
+    const search = this.newestSessionSave((key) => !isOwnMachine(key)).catch(() => undefined);
+    // Building the machine (v86, its wasm, the disk) takes as long as the search: side by side
+    // when a session is likely, so a reload waits for the longer of the two, not both.
+    const building = options.expectSave ? m.boot(config, true) : undefined;
+    const saved = await search;
+    if (!saved) {
+      // Built for a restore, it has no kernel: off again, for whichever start the page picks next.
+      if (building) await building.then(() => m.powerOff(), () => undefined);
+      return null;
+    }
+    await (building ?? m.boot(config, true));
+    try {
+      const { expectSave: _expect, ...restoreOptions } = options;
+      const result = await this.restore(saved.id, restoreOptions);
+      m.cleanUpAfterStart();
+      return { ...result, created: saved.created, restoreMs: Math.round(performance.now() - t0) };
+    } catch (e) {
+      throw await m.failBoot(e);
+    }
+  }
+
   async bootResume(config: MachineConfig, options?: RestoreOptions): Promise<RestoreResult | null> {
     const m = this.m;
     const t0 = performance.now();
-    // The built-in guest booted for a restore has no kernel to cold-boot with: it resumes by bootFrom.
-    if (userDrives(config).length === 0) throw new Snap86Error("invalid-argument", "bootResume is for a user's own machine: the built-in guest resumes with bootFrom");
+    // The built-in guest booted for a restore has no kernel to cold-boot with: it resumes by resumeSession.
+    if (userDrives(config).length === 0) throw new Snap86Error("invalid-argument", "bootResume is for a user's own machine: the built-in guest resumes with resumeSession");
     await m.boot(config, true);
     try {
       const key = m.machineKey();
       // The newest autosave of this machine: what a reload resumes.
-      const autosaves = key && m.checkpointsOff() === undefined ? (await m.checkpoints().list()).filter((c) => c.autosave && c.machineKey === key) : [];
-      const saved = autosaves.sort((a, b) => b.created - a.created)[0];
+      const saved = key && m.checkpointsOff() === undefined ? await this.newestSessionSave((k) => k === key) : undefined;
       if (!saved) {
         // Booted for a restore, so it has not run yet: now it starts from its firmware.
         await m.emulator?.run();
@@ -73,6 +102,12 @@ class CheckpointsFacetImpl implements MachineOps {
     } catch (e) {
       throw await m.failBoot(e);
     }
+  }
+
+  /** The newest session save of the machines `mine` accepts, from the manifests alone: sizes (list()) cost ~200 ms on a reload's path. */
+  private async newestSessionSave(mine: (machineKey: string) => boolean): Promise<{ id: string; created: number } | undefined> {
+    const saves = (await this.m.checkpoints().catalog.summaries()).filter((c) => c.label === AUTOSAVE_LABEL && mine(machineKey(c.machine)));
+    return saves.sort((a, b) => b.created - a.created)[0];
   }
 
   lazyStatus(): LazyStatus {

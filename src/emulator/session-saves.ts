@@ -44,6 +44,8 @@ export class SessionSaves {
   /** Machines whose saves of earlier pages (a resumed session) were looked up: once each. */
   readonly #checked = new Set<string>();
   #lastGc = performance.now();
+  /** The sweep started by a save, if it still runs (never two at once). */
+  #sweeping: Promise<void> | undefined;
   #lastPublish = 0;
 
   constructor(private readonly deps: SessionSaveDeps) {}
@@ -64,9 +66,15 @@ export class SessionSaves {
     // Each layer is folded by the drive whose backing chain holds it (the others leave it alone).
     for (const layer of replaced.flatMap((r) => r.layers)) for (const disk of disks) await disk.foldUnreferencedLayer(layer);
     const now = performance.now();
-    if (now - this.#lastGc >= GC_EVERY_MS) {
+    if (now - this.#lastGc >= GC_EVERY_MS && !this.#sweeping) {
       this.#lastGc = now;
-      await this.deps.collectGarbage(disks);
+      // Not part of the save: a sweep takes a few hundred ms with a session's chunks, and the
+      // save's duration sets when the next one may start (autosave-timer.ts), so awaiting it here
+      // held the next save back by seconds. A failed sweep leaves garbage for the next one.
+      this.#sweeping = this.deps
+        .collectGarbage(disks)
+        .catch(() => undefined)
+        .finally(() => (this.#sweeping = undefined));
     }
     if (now - this.#lastPublish >= PUBLISH_EVERY_MS) {
       this.#lastPublish = now;

@@ -67,6 +67,16 @@ export interface RestoreResult {
   lazyUnavailable?: string;
 }
 
+export interface ResumeSessionOptions {
+  /** A session save is likely (a guest ran in this browser): the machine is built while it is looked for. */
+  expectSave?: boolean;
+}
+
+/** A session resumed: the restore, and when the save it resumed was taken. */
+export interface ResumedSession extends RestoreResult {
+  created: number;
+}
+
 /** While a lazy restore is loading RAM in the background. */
 export interface LazyStatus {
   active: boolean;
@@ -97,6 +107,11 @@ export interface CheckpointsFacet extends CheckpointCatalog {
   restore(id: string, options?: RestoreOptions, signal?: AbortSignal): Promise<RestoreResult>;
   /** Boots the machine straight into a stored checkpoint (e.g. the autosave after a reload). */
   bootFrom(config: MachineConfig, id: string, options?: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Boots the built-in guest into its newest session save (what a reload resumes); resolves null,
+   * with the machine off, when there is none.
+   */
+  resumeSession(config: MachineConfig, options?: ResumeSessionOptions & RestoreOptions): Promise<ResumedSession | null>;
   /**
    * Boots `config` into its newest autosave (a reload of a user's machine: which autosave is its
    * own is known only once its drives are open), or, without one, cold-boots it: resolves null.

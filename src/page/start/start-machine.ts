@@ -8,9 +8,7 @@
 import type { EmulatorClient } from "../emulator-client";
 import type { MachineConfig } from "../../protocol/machine-config";
 import type { GuestName } from "../../protocol/guest-manifest";
-import type { CheckpointInfo } from "../../protocol/checkpoints";
 import { rememberedMachine } from "../last-machine";
-import { isOwnMachine } from "../../protocol/checkpoint-data";
 import { errorMessage } from "../ui/checkpoint-format";
 import { publishedStart, type PublishedStart } from "./first-visit";
 
@@ -58,21 +56,19 @@ export async function resumeOrBoot(host: StartHost): Promise<void> {
     // On what looks like a first visit (no guest ever booted here), asked while the worker lists
     // checkpoints, so neither waits for the other; a reload does not spend requests on it.
     const ask = () => publishedStart((config.guest ?? "busybox") as GuestName, location);
-    const publishedAsked = localStorage.getItem(LAST_GUEST_KEY) === null ? ask() : undefined;
-    const saved = (await client.remote.checkpoints.list().catch((): CheckpointInfo[] => []))
-      // A user's machine's autosave is that machine's session, not the built-in guest's.
-      .filter((c) => c.autosave && !isOwnMachine(c.machineKey))
-      .sort((a, b) => b.created - a.created)[0];
-    if (saved) {
-      try {
-        await client.remote.checkpoints.bootFrom(config, saved.id);
+    const firstVisit = localStorage.getItem(LAST_GUEST_KEY) === null;
+    const publishedAsked = firstVisit ? ask() : undefined;
+    try {
+      // After a guest ran here the machine is built while its newest session save is looked for.
+      const resumed = await client.remote.checkpoints.resumeSession(config, { expectSave: !firstVisit });
+      if (resumed) {
         mark("resumed");
         host.resumed(config);
-        host.notice(`Resumed your session as it was at ${new Date(saved.created).toLocaleTimeString()}.`);
+        host.notice(`Resumed your session as it was at ${new Date(resumed.created).toLocaleTimeString()}.`);
         return;
-      } catch (e) {
-        host.error(`Could not resume the saved session (${errorMessage(e)}); booting fresh.`);
       }
+    } catch (e) {
+      host.error(`Could not resume the saved session (${errorMessage(e)}); booting fresh.`);
     }
     const published = await startPublished(host, config, await (publishedAsked ?? ask()));
     if (published === true) return;

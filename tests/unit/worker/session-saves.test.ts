@@ -45,4 +45,36 @@ describe("SessionSaves", () => {
     expect(forgotten).toEqual(["old-a"]);
     expect(folded).toEqual(["LA"]);
   });
+
+  it("a save does not wait for the sweep it starts, and never starts a second one beside it", async () => {
+    let clock = 0;
+    const now = vi.spyOn(performance, "now").mockImplementation(() => clock);
+    try {
+      let sweeps = 0;
+      let finish = (): void => undefined;
+      const saves = new SessionSaves({
+        list: async () => [],
+        forget: async () => undefined,
+        collectGarbage: () => {
+          sweeps++;
+          return new Promise<void>((resolve) => (finish = resolve));
+        },
+        publishList: async () => undefined,
+      });
+      const disk = { foldUnreferencedLayer: async () => true } as unknown as DiskSession;
+      clock = 31_000;
+      await saves.replaceWith([disk], { id: "a1", machineKey: "A", layers: [] });
+      expect(sweeps).toBe(1);
+      clock = 62_000;
+      await saves.replaceWith([disk], { id: "a2", machineKey: "A", layers: [] });
+      expect(sweeps).toBe(1);
+      finish();
+      await new Promise((r) => setTimeout(r, 0));
+      clock = 93_000;
+      await saves.replaceWith([disk], { id: "a3", machineKey: "A", layers: [] });
+      expect(sweeps).toBe(2);
+    } finally {
+      now.mockRestore();
+    }
+  });
 });
