@@ -18,6 +18,8 @@ export class AutosaveTimer {
   #seconds: number | undefined;
   /** Bumped by stop(): a save that ends after it schedules nothing. */
   #generation = 0;
+  /** How long the save before the last one took (0 before the second save). */
+  #previousMs = 0;
   /** The failure said last: the same one again every second would bury everything else. */
   #failure: string | undefined;
 
@@ -64,10 +66,10 @@ export class AutosaveTimer {
    * of its RAM every second (a cold boot, a big write) makes saves slow, and they must not eat the
    * cores it needs. Such a stretch is saved less often (a reload then loses a few seconds more).
    */
-  #schedule(generation: number, elapsedMs: number): void {
+  #schedule(generation: number, elapsedMs: number, costMs = elapsedMs): void {
     const seconds = this.seconds;
     if (seconds <= 0) return;
-    this.#timer = setTimeout(() => void this.#tick(generation), Math.max(0, seconds * 1000 - elapsedMs, elapsedMs * (SAVE_SHARE - 1)));
+    this.#timer = setTimeout(() => void this.#tick(generation), Math.max(0, seconds * 1000 - elapsedMs, costMs * (SAVE_SHARE - 1)));
   }
 
   async #tick(generation: number): Promise<void> {
@@ -80,6 +82,13 @@ export class AutosaveTimer {
       if (message !== this.#failure) this.o.failed(message);
       this.#failure = message;
     }
-    if (generation === this.#generation) this.#schedule(generation, performance.now() - t0);
+    if (generation !== this.#generation) return;
+    const elapsedMs = performance.now() - t0;
+    // The shorter of the last two: one slow save (the first after a restore or a first visit
+    // stores what the session had not stored yet, ~1 s) must not hold the next back ~4 s, while a
+    // guest that keeps rewriting its RAM makes every save slow and still gets the back-off.
+    const costMs = Math.min(elapsedMs, this.#previousMs);
+    this.#previousMs = elapsedMs;
+    this.#schedule(generation, elapsedMs, costMs);
   }
 }

@@ -27,7 +27,7 @@ import type { LazySupport } from "../v86/lazy-support";
 import { LazyRestores, type LazyEmulator } from "../lazy/lazy-sessions";
 import type { LazyWasmHandle } from "../v86/instrumented-wasm";
 import { asSnap86Error, Snap86Error, throwIfAborted, toWireError } from "../protocol/errors";
-import { AUTOSAVE_LABEL, checkpointInfo, GOLDEN_LABEL, machineKey, newCheckpointId } from "./checkpoint-info";
+import { AUTOSAVE_LABEL, checkpointInfo, GOLDEN_LABEL, machineKey, newCheckpointId, resumeKey } from "./checkpoint-info";
 
 export { AUTOSAVE_LABEL, GOLDEN_LABEL, machineKey, newCheckpointId } from "./checkpoint-info";
 
@@ -223,7 +223,7 @@ export class CheckpointController {
       // A share link's chunks reach this browser's store only as the loader fetches them.
       onRestored: () => this.tracking?.restored(loaded.manifest.id, loaded.manifest.ram.chunks, loaded.manifest.chunkSize, share === undefined),
       // Restoring a session save is resuming the machine's session (a reload, mostly).
-      ...(loaded.manifest.label === AUTOSAVE_LABEL ? { resumeKey: `resume:${machineKey(machine.identity)}` } : {}),
+      ...(loaded.manifest.label === AUTOSAVE_LABEL ? { resumeKey: resumeKey(machineKey(machine.identity)) } : {}),
     });
     await emulator.run();
   }

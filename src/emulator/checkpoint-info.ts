@@ -11,6 +11,11 @@ export function machineKey(m: MachineIdentity): string {
   return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
 }
 
+/** Under this key the loader keeps what the last resume of a machine touched first (src/lazy/ram-loader.ts). */
+export function resumeKey(machineKeyOfSave: string): string {
+  return `resume:${machineKeyOfSave}`;
+}
+
 /** A catalog entry as lists show it: its record and sharing sizes, and what this worker knows of it. */
 export function checkpointInfo(c: CheckpointSummary & SharingSizes, current: string | null): CheckpointInfo {
   const { sizes, machine, ...record } = c;

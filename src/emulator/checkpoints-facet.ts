@@ -15,7 +15,7 @@ import { userDrives, type MachineConfig } from "../protocol/machine-config";
 import type { MachineOwner } from "./machine-owner";
 import { Snap86Error, throwIfAborted } from "../protocol/errors";
 import { isOwnMachine } from "../protocol/checkpoint-data";
-import { AUTOSAVE_LABEL, machineKey } from "./checkpoint-info";
+import { AUTOSAVE_LABEL, machineKey, resumeKey } from "./checkpoint-info";
 
 type MachineOps = Omit<CheckpointsFacet, keyof CheckpointCatalog>;
 
@@ -64,6 +64,8 @@ class CheckpointsFacetImpl implements MachineOps {
     // when a session is likely, so a reload waits for the longer of the two, not both.
     const building = options.expectSave ? m.boot(config, true) : undefined;
     const saved = await search;
+    // Lazy restore needs shared memory: without it the restore is eager and reads everything anyway.
+    if (saved && typeof SharedArrayBuffer !== "undefined") m.checkpoints().lazy.preloadResume(saved.id, resumeKey(saved.machineKey));
     if (!saved) {
       // Built for a restore, it has no kernel: off again, for whichever start the page picks next.
       if (building) await building.then(() => m.powerOff(), () => undefined);
@@ -105,8 +107,11 @@ class CheckpointsFacetImpl implements MachineOps {
   }
 
   /** The newest session save of the machines `mine` accepts, from the manifests alone: sizes (list()) cost ~200 ms on a reload's path. */
-  private async newestSessionSave(mine: (machineKey: string) => boolean): Promise<{ id: string; created: number } | undefined> {
-    const saves = (await this.m.checkpoints().catalog.summaries()).filter((c) => c.label === AUTOSAVE_LABEL && mine(machineKey(c.machine)));
+  private async newestSessionSave(mine: (machineKey: string) => boolean): Promise<{ id: string; created: number; machineKey: string } | undefined> {
+    const saves = (await this.m.checkpoints().catalog.summaries())
+      .filter((c) => c.label === AUTOSAVE_LABEL)
+      .map((c) => ({ id: c.id, created: c.created, machineKey: machineKey(c.machine) }))
+      .filter((c) => mine(c.machineKey));
     return saves.sort((a, b) => b.created - a.created)[0];
   }
 

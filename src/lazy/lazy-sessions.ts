@@ -63,6 +63,11 @@ export class LazyRestores {
     this.#ensureLoader().postMessage({ type: "warm", ...(share ? { share } : {}) });
   }
 
+  /** Has the loader read a session save's working set and first chunks ahead of its restore (a reload's, while the machine is built). */
+  preloadResume(checkpointId: string, resumeKey: string): void {
+    this.#ensureLoader().postMessage({ type: "warm", resume: { checkpointId, resumeKey } });
+  }
+
   /** Called when a shared checkpoint opened lazily is complete in this browser (and listed). */
   onShareStored: (() => void) | undefined;
 

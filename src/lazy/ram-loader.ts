@@ -10,7 +10,8 @@ import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import type { OpenedShareLink } from "../protocol/checkpoint-io";
 import type { LoaderMessage, ToLoaderMessage } from "../protocol/ram-loader";
 import { cachedChunkSource, DecodedChunkCache, StoreChunkSource, type ChunkReader, type ChunkSource } from "./chunk-source";
-import { runLoaderSession } from "./loader-session";
+import { chunksOfPages, runLoaderSession, WARM_CHUNKS } from "./loader-session";
+import { PAGE_SIZE } from "../v86/page-walker";
 import { RECORD_MS, recordWorkingSet, WorkingSetStore } from "./working-set-store";
 import { Snap86Error } from "../protocol/errors";
 
@@ -34,6 +35,9 @@ export interface RamLoaderDeps {
   post(message: LoaderMessage, transfer?: Transferable[]): void;
 }
 
+/** Working-set chunks a resume's read-ahead decodes: twice what the guest waits for before it runs. */
+const PRELOAD_CHUNKS = 2 * WARM_CHUNKS;
+
 /** Returns the handler of the emulator worker's messages. */
 export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined) => void {
   const { store, post } = deps;
@@ -45,6 +49,14 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
   const recorders = new Map<number, (pages: readonly number[]) => void>();
   /** A share opened ahead of its session (its pack already streaming); taken by the session that begins on it. */
   let preopened: { id: string; source: Promise<SharedRamSource> } | undefined;
+  /** A session save read ahead of its resume (see WarmMessage.resume); taken by the session that begins on it. */
+  let preloaded: { id: string; resumeKey: string; sets: Promise<number[][]>; done: Promise<void> } | undefined;
+  const readWorkingSets = (checkpointId: string, resumeKey: string | undefined): Promise<number[][]> =>
+    workingSets()
+      .then((ws) => Promise.all([ws.get(checkpointId), resumeKey ? ws.get(resumeKey) : []]))
+      .catch((): number[][] => [[], []]);
+  /** What the last resume of this machine touched first, then the checkpoint's own set. */
+  const workingSetOf = ([own, resumed]: number[][]): number[] => [...new Set([...resumed, ...own])];
 
   return (m) => {
     if (m?.type === "touched") {
@@ -59,6 +71,22 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
         source.catch(() => undefined); // a session that begins on it sees the failure
         preopened = { id: m.share.manifest.id, source };
       }
+      if (m.resume) {
+        const { checkpointId, resumeKey } = m.resume;
+        const sets = readWorkingSets(checkpointId, resumeKey);
+        // Read through the decoded cache the session's own reads look in first. A failure here
+        // is the session's to meet (and report) when it reads the same chunks.
+        const done = (async () => {
+          const s = await store();
+          const manifest = await s.getManifest(checkpointId);
+          if (!manifest) return;
+          const first = chunksOfPages(workingSetOf(await sets), manifest.chunkSize / PAGE_SIZE)
+            .filter((i) => manifest.ram.chunks[i])
+            .slice(0, PRELOAD_CHUNKS);
+          if (first.length > 0) await cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded).readMany(first);
+        })().catch(() => undefined);
+        preloaded = { id: checkpointId, resumeKey, sets, done };
+      }
       return;
     }
     if (m?.type !== "begin") return;
@@ -66,7 +94,9 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
       try {
         // Stores and the working set are read together: the guest waits for "ready".
         const [s, ws] = await Promise.all([store(), workingSets()]);
-        const workingSetRead = Promise.all([ws.get(m.checkpointId), m.resumeKey ? ws.get(m.resumeKey) : []]).catch((): number[][] => [[], []]);
+        const early = preloaded?.id === m.checkpointId && preloaded.resumeKey === m.resumeKey ? preloaded : undefined;
+        preloaded = undefined;
+        const workingSetRead = early?.sets ?? readWorkingSets(m.checkpointId, m.resumeKey);
         let source: ChunkSource;
         let onPrefetched: (() => Promise<void>) | undefined;
         let unpin: (() => Promise<void>) | undefined;
@@ -89,11 +119,13 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
         }
         const [own, resumed] = await workingSetRead;
         // What the last resume of this machine touched first, then the checkpoint's own set.
-        const workingSet = [...new Set([...resumed, ...own])];
+        const workingSet = workingSetOf([own, resumed]);
         const records = [recordWorkingSet(ws, m.checkpointId, undefined, own), ...(m.resumeKey ? [recordWorkingSet(ws, m.resumeKey, undefined, resumed)] : [])];
         recorders.set(m.session, (pages) => records.forEach((record) => record(pages)));
         setTimeout(() => recorders.delete(m.session), RECORD_MS + 1000);
         post({ type: "ready", session: m.session });
+        // The chunks read ahead are decoded in the cache once it settles: not read twice.
+        await early?.done;
         try {
           await runLoaderSession(source, { session: m.session, buffers: m.buffers, order: m.order, workingSet, onPrefetched }, post);
         } finally {

@@ -27,6 +27,14 @@ export function spawnEmulatorWorker(name = "emulator"): EmulatorWorker {
   return { worker, remote: Comlink.wrap(worker) as unknown as EmulatorRemote };
 }
 
+/** The page's worker, started by the entry before the UI's code loads (src/page/entry.ts). */
+let early: EmulatorWorker | undefined;
+
+/** Starts the page's emulator worker now; the EmulatorClient created later takes it. */
+export function startEmulatorWorker(): void {
+  early ??= spawnEmulatorWorker();
+}
+
 export class EmulatorClient {
   /** The user's terminal (ttyS0), as the guest printed it. */
   readonly serial = new SerialLog();
@@ -45,7 +53,8 @@ export class EmulatorClient {
   machineKey: string | undefined;
 
   constructor() {
-    this.current = spawnEmulatorWorker();
+    this.current = early ?? spawnEmulatorWorker();
+    early = undefined;
     this.listen(this.current);
   }
 

@@ -1,5 +1,5 @@
 /**
- * Page entry: builds the UI around one EmulatorClient and publishes the automation API as
+ * The page (loaded by entry.ts): builds the UI around one EmulatorClient and publishes the automation API as
  * `window.snap86`. Query parameters: `image=<url>` boots that image, `memory=<MiB>`,
  * `autoboot=0` waits for the user (or a script) instead of booting the built-in guest, `boot=cold`
  * boots it from the BIOS instead of resuming or starting from its published state (src/page/start).

@@ -43,6 +43,11 @@ export interface WarmMessage {
    * so its pack (the pages the guest wants first) streams while the device state is applied.
    */
   share?: OpenedShareLink;
+  /**
+   * The session save a reload is about to resume, known before the machine is built: its working
+   * set is read and its first chunks decoded now, so the restore finds them in memory.
+   */
+  resume?: { checkpointId: string; resumeKey: string };
 }
 
 /** Emulator worker -> loader: pages the guest touched for the first time since the restore (its working set). */

@@ -75,3 +75,33 @@ describe("ramLoader: a resume", () => {
     Atomics.notify(new Int32Array(buffers.control), CONTROL.state);
   });
 });
+
+describe("ramLoader: a session save read ahead of its resume", () => {
+  it("reads the working set's chunks on warm, so the session that begins on it reads none of them again", async () => {
+    const chunks = Array.from({ length: 8 }, (_, k) => `pre-${k}`);
+    const manifest = { id: "autosave-9", chunkSize: CHUNK, ram: { length: 8 * CHUNK, chunks } } as unknown as CheckpointManifest;
+    const ws = await WorkingSetStore.open();
+    await ws.merge("autosave-9", [8 * 1, 8 * 4]); // chunks 1, 4
+    await ws.merge("resume:machine-p", [8 * 6]); // chunk 6
+    ws.close();
+    const reads: string[][] = [];
+    const store: LocalCheckpoints = {
+      getManifest: async (id) => (id === manifest.id ? manifest : undefined),
+      readVerified: async (hashes) => (reads.push([...hashes]), hashes.map(() => new Uint8Array(CHUNK))),
+      pin: async () => async () => undefined,
+    };
+    const posted: LoaderMessage[] = [];
+    const handle = ramLoader({ store: async () => store, openShared: async () => source("none"), post: (m) => void posted.push(m) });
+    handle({ type: "warm", resume: { checkpointId: "autosave-9", resumeKey: "resume:machine-p" } });
+    await expect.poll(() => reads.flat().length).toBe(3);
+    expect(reads.flat()).toEqual(["pre-6", "pre-1", "pre-4"]);
+    const buffers = createFaultBuffers(CHUNK);
+    handle({ type: "begin", session: 11, checkpointId: "autosave-9", buffers, order: [0, 1, 2, 3, 4, 5, 6, 7], resumeKey: "resume:machine-p" });
+    await expect.poll(() => posted.some((p) => p.session === 11 && p.type === "warmed")).toBe(true);
+    // The session sent those three from the decoded cache: the store saw only the chunks after them.
+    await expect.poll(() => posted.filter((p) => p.session === 11 && p.type === "chunk").length).toBe(8);
+    expect(reads.flat().filter((h) => ["pre-6", "pre-1", "pre-4"].includes(h))).toHaveLength(3);
+    Atomics.store(new Int32Array(buffers.control), CONTROL.closed, 1);
+    Atomics.notify(new Int32Array(buffers.control), CONTROL.state);
+  });
+});

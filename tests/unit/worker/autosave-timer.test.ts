@@ -45,23 +45,28 @@ describe("AutosaveTimer", () => {
     expect(save).toHaveBeenCalledTimes(4); // at 30 s, then every second
   });
 
-  it("never runs two saves at once, and after a slow save leaves the guest four times as long before the next", async () => {
-    const slow = deferred();
-    const save = vi.fn(() => (save.mock.calls.length === 1 ? slow.promise : Promise.resolve()));
+  it("never runs two saves at once; after two slow saves in a row leaves the guest four times as long before the next, after one slow save not", async () => {
+    const slow = [deferred(), deferred(), deferred()];
+    const save = vi.fn(() => (save.mock.calls.length <= 3 ? slow[save.mock.calls.length - 1].promise : Promise.resolve()));
     const { timer: t } = timer(save);
     t.start();
     await vi.advanceTimersByTimeAsync(1000);
     expect(save).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(3000);
     expect(save).toHaveBeenCalledTimes(1);
-    slow.resolve(); // it took 3 s: the next comes 12 s later, not at once
-    await vi.advanceTimersByTimeAsync(11_000);
-    expect(save).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(1000);
+    slow[0].resolve(); // it took 3 s, the only slow one so far: the next comes at once
+    await vi.advanceTimersByTimeAsync(0);
     expect(save).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(3000);
+    slow[1].resolve(); // 3 s again: the next comes 12 s later, not at once
+    await vi.advanceTimersByTimeAsync(11_000);
+    expect(save).toHaveBeenCalledTimes(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(save).toHaveBeenCalledTimes(3);
+    slow[2].resolve(); // a quick save
     // Quick saves again: back to one a second.
     await vi.advanceTimersByTimeAsync(3000);
-    expect(save).toHaveBeenCalledTimes(5);
+    expect(save).toHaveBeenCalledTimes(6);
   });
 
   it("says a failure once until a save succeeds, and keeps saving", async () => {
