@@ -15,6 +15,10 @@ test("a 390×844 touch phone: no horizontal scroll, and a field with Ctrl/Esc/ar
   const page = context.pages()[0] ?? (await context.newPage());
   const vm = await startVm(page);
   await prepareScene(page);
+  // A branch a few checkpoints deep: its rows are indented and carry four actions (CI saw an
+  // autosave row at the third level push the page 18 px wider than the phone).
+  for (const label of ["deeper", "deeper still"]) await page.evaluate((l) => window.snap86.checkpoint({ label: l }), label);
+  await expect(page.locator("#checkpoint-list li.checkpoint", { hasText: "deeper still" })).toBeVisible();
   expect(await horizontalOverflow(page)).toBe(0);
   await shoot(page, phone, `${OUT}/phone.png`);
   expect(await horizontalOverflow(page)).toBe(0);
