@@ -71,15 +71,9 @@ class CheckpointsFacetImpl implements MachineOps {
       if (building) await building.then(() => m.powerOff(), () => undefined);
       return null;
     }
-    await (building ?? m.boot(config, true));
-    try {
-      const { expectSave: _expect, ...restoreOptions } = options;
-      const result = await this.restore(saved.id, restoreOptions);
-      m.cleanUpAfterStart();
-      return { ...result, created: saved.created, restoreMs: Math.round(performance.now() - t0) };
-    } catch (e) {
-      throw await m.failBoot(e);
-    }
+    const { expectSave: _expect, ...restoreOptions } = options;
+    const result = await m.afterBoot(building, config, () => this.restore(saved.id, restoreOptions), t0);
+    return { ...result, created: saved.created };
   }
 
   async bootResume(config: MachineConfig, options?: RestoreOptions): Promise<RestoreResult | null> {
