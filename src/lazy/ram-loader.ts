@@ -37,6 +37,24 @@ export interface RamLoaderDeps {
 
 /** Working-set chunks a resume's read-ahead decodes: twice what the guest waits for before it runs. */
 const PRELOAD_CHUNKS = 2 * WARM_CHUNKS;
+/** A read-ahead no session took within this long lets its pin go. */
+const READ_AHEAD_TTL_MS = 60_000;
+
+interface ReadAhead {
+  id: string;
+  resumeKey: string;
+  sets: Promise<number[][]>;
+  /** The read-ahead's chunks are decoded in the cache (or it gave up). */
+  done: Promise<void>;
+  /** The manifest and its pin (undefined: not stored, or the read failed). */
+  pinned: Promise<{ manifest: CheckpointManifest; unpin: () => Promise<void> } | undefined>;
+  /** Lets the pin go (nobody will take this read-ahead). */
+  release(): void;
+  /** A session took it, pin included: the session unpins when it ends. */
+  taken(): void;
+}
+
+const ramChunks = (manifest: CheckpointManifest): string[] => manifest.ram.chunks.filter((h): h is string => !!h);
 
 /** Returns the handler of the emulator worker's messages. */
 export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined) => void {
@@ -50,13 +68,47 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
   /** A share opened ahead of its session (its pack already streaming); taken by the session that begins on it. */
   let preopened: { id: string; source: Promise<SharedRamSource> } | undefined;
   /** A session save read ahead of its resume (see WarmMessage.resume); taken by the session that begins on it. */
-  let preloaded: { id: string; resumeKey: string; sets: Promise<number[][]>; done: Promise<void> } | undefined;
+  let preloaded: ReadAhead | undefined;
   const readWorkingSets = (checkpointId: string, resumeKey: string | undefined): Promise<number[][]> =>
     workingSets()
       .then((ws) => Promise.all([ws.get(checkpointId), resumeKey ? ws.get(resumeKey) : []]))
       .catch((): number[][] => [[], []]);
   /** What the last resume of this machine touched first, then the checkpoint's own set. */
   const workingSetOf = ([own, resumed]: number[][]): number[] => [...new Set([...resumed, ...own])];
+
+  let readAheads = 0;
+  /**
+   * Reads a session save ahead of its resume, while the machine is built: its manifest, its pin
+   * (before any chunk read: IndexedDB queues a read-write transaction behind the read-only ones
+   * before it, which cost a resume ~40-60 ms between "begin" and "ready"), its working sets, and
+   * the first PRELOAD_CHUNKS chunks of them, decoded into the cache the session reads first.
+   * Failures here are the session's to meet (and report) when it does the same itself.
+   */
+  const readAhead = (id: string, resumeKey: string): ReadAhead => {
+    const sets = readWorkingSets(id, resumeKey);
+    const pinned = (async () => {
+      const s = await store();
+      const manifest = await s.getManifest(id);
+      if (!manifest) return undefined;
+      return { manifest, unpin: await s.pin(`lazy-restore:resume-${++readAheads}:${id}`, ramChunks(manifest)) };
+    })().catch(() => undefined);
+    const done = (async () => {
+      const read = await pinned;
+      if (!read) return;
+      const { manifest } = read;
+      const first = chunksOfPages(workingSetOf(await sets), manifest.chunkSize / PAGE_SIZE)
+        .filter((i) => manifest.ram.chunks[i])
+        .slice(0, PRELOAD_CHUNKS);
+      if (first.length > 0) await cachedChunkSource(new StoreChunkSource(await store(), manifest), manifest, decoded).readMany(first);
+    })().catch(() => undefined);
+    // Nobody came for it (the restore failed or went elsewhere): the pin is let go.
+    const expiry = setTimeout(release, READ_AHEAD_TTL_MS);
+    function release(): void {
+      clearTimeout(expiry);
+      void pinned.then((read) => read?.unpin()).catch(() => undefined);
+    }
+    return { id, resumeKey, sets, done, pinned, release, taken: () => clearTimeout(expiry) };
+  };
 
   return (m) => {
     if (m?.type === "touched") {
@@ -72,20 +124,8 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
         preopened = { id: m.share.manifest.id, source };
       }
       if (m.resume) {
-        const { checkpointId, resumeKey } = m.resume;
-        const sets = readWorkingSets(checkpointId, resumeKey);
-        // Read through the decoded cache the session's own reads look in first. A failure here
-        // is the session's to meet (and report) when it reads the same chunks.
-        const done = (async () => {
-          const s = await store();
-          const manifest = await s.getManifest(checkpointId);
-          if (!manifest) return;
-          const first = chunksOfPages(workingSetOf(await sets), manifest.chunkSize / PAGE_SIZE)
-            .filter((i) => manifest.ram.chunks[i])
-            .slice(0, PRELOAD_CHUNKS);
-          if (first.length > 0) await cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded).readMany(first);
-        })().catch(() => undefined);
-        preloaded = { id: checkpointId, resumeKey, sets, done };
+        preloaded?.release();
+        preloaded = readAhead(m.resume.checkpointId, m.resume.resumeKey);
       }
       return;
     }
@@ -95,6 +135,8 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
         // Stores and the working set are read together: the guest waits for "ready".
         const [s, ws] = await Promise.all([store(), workingSets()]);
         const early = preloaded?.id === m.checkpointId && preloaded.resumeKey === m.resumeKey ? preloaded : undefined;
+        if (!early) preloaded?.release();
+        early?.taken();
         preloaded = undefined;
         const workingSetRead = early?.sets ?? readWorkingSets(m.checkpointId, m.resumeKey);
         let source: ChunkSource;
@@ -110,11 +152,12 @@ export function ramLoader(deps: RamLoaderDeps): (m: ToLoaderMessage | undefined)
             if (await shared.commitIfComplete()) post({ type: "stored", session: m.session });
           };
         } else {
-          const manifest = m.manifest?.id === m.checkpointId ? m.manifest : await s.getManifest(m.checkpointId);
+          const read = await early?.pinned;
+          const manifest = read?.manifest ?? (m.manifest?.id === m.checkpointId ? m.manifest : await s.getManifest(m.checkpointId));
           if (!manifest) throw new Snap86Error("checkpoint-missing", `checkpoint ${m.checkpointId} does not exist`, { detail: { checkpointId: m.checkpointId } });
           // The guest faults on these chunks for as long as it runs: deleting the checkpoint
-          // meanwhile (and the GC that follows) must not take them away.
-          unpin = await s.pin(`lazy-restore:${m.session}:${m.checkpointId}`, manifest.ram.chunks.filter((h): h is string => !!h));
+          // meanwhile (and the GC that follows) must not take them away. A read-ahead pinned them already.
+          unpin = read?.unpin ?? (await s.pin(`lazy-restore:${m.session}:${m.checkpointId}`, ramChunks(manifest)));
           source = cachedChunkSource(new StoreChunkSource(s, manifest), manifest, decoded);
         }
         const [own, resumed] = await workingSetRead;

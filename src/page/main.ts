@@ -21,7 +21,7 @@ import { watchStorage } from "./ui/storage-notice";
 import { errorMessage } from "./ui/checkpoint-format";
 import { StartGate } from "./start-gate";
 import { resumeOrBoot, type StartHost } from "./start/start-machine";
-import { keepLastScreen, showLastScreen } from "./start/last-screen";
+import { LastScreenKeeper, showLastScreen } from "./start/last-screen";
 import { mountImagePicker } from "./ui/image-picker";
 import { mountDriveList } from "./ui/drive-list";
 import { mountKeptImages } from "./ui/kept-images";
@@ -44,6 +44,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const params = new URLSearchParams(location.search);
 const client = new EmulatorClient();
 const screen = new ScreenCanvas($<HTMLCanvasElement>("screen"), (codes) => void client.remote.machine.keyboardInput(codes));
+const lastScreen = new LastScreenKeeper(screen.canvas, () => client.state === "running");
 const terminal = createSerialTerminal($("terminal"), (data) => void client.remote.machine.serialInput(data));
 showHintWhileFocused(screen.canvas, $("screen-hint"));
 showHintWhileFocused($("terminal"), $("terminal-hint"));
@@ -178,6 +179,7 @@ client.on((event) => {
       break;
     case "screen":
       screen.draw(event.frame);
+      lastScreen.changed();
       break;
     case "progress":
       showProgress(event.progress);
@@ -245,17 +247,21 @@ secure.addEventListener("change", () => {
 // Another tab's newer version closes this tab's storage: say so, and save nothing more.
 const storageSuperseded = watchStorage(() => void client.remote.machine.setAutosaveInterval(0));
 // Last chance to get the guest's writes into IndexedDB before the tab goes away.
-addEventListener("pagehide", () => {
+let unloading = false;
+window.addEventListener("pagehide", (e) => {
+  unloading = !e.persisted;
   void client.remote.disk.flush();
-  if (client.state === "running") keepLastScreen(screen.canvas);
+  lastScreen.leaving();
 });
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "hidden" || storageSuperseded()) return;
   void client.remote.disk.flush();
-  if (client.state === "running") keepLastScreen(screen.canvas);
+  lastScreen.leaving();
   // Hidden is the last moment the page is sure to still run (a close or reload may follow):
   // save the session so the next visit resumes it. The capture pauses the guest only briefly.
-  if (client.state === "running" && !secure.checked) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
+  // Not when the page is already unloading (pagehide came first): its workers end before such a
+  // save could commit, and capturing would only take the CPU the next page starts with.
+  if (client.state === "running" && !secure.checked && !unloading) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
 });
 void requestPersistence();
 void showStorage();

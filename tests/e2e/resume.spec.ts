@@ -8,6 +8,9 @@ test("a reload resumes the session and shows the last screen before the machine 
   await page.goto("/");
   await page.waitForFunction(() => typeof window.snap86 === "object");
   await page.evaluate(() => window.snap86.waitForShell());
+  // Kept while the page runs (encoded in the background once the screen settles), not only as it
+  // goes away: encoding it then held every reload up ~60 ms.
+  await expect.poll(() => page.evaluate(() => localStorage.getItem("snap86.lastScreen")?.startsWith('{"url":"data:image/') ?? false)).toBe(true);
   const vm = vmOf(page);
   await vm.run("export KEPT=across-reload");
   await page.evaluate(() => window.snap86.checkpoint({ autosave: true }));

@@ -14,14 +14,74 @@ interface Kept {
   height: number;
 }
 
-/** Stores the canvas's picture (call when the page is hidden or leaves). */
+/** Stores the canvas's picture now (synchronous: 20-40 ms of encoding on the page's thread). */
 export function keepLastScreen(canvas: HTMLCanvasElement): void {
+  store(canvas.toDataURL("image/webp", KEEP_QUALITY), canvas);
+}
+
+function store(url: string, size: { width: number; height: number }): void {
   try {
-    const url = canvas.toDataURL("image/webp", 0.7);
     if (url.length > MAX_CHARS) return localStorage.removeItem(KEY);
-    localStorage.setItem(KEY, JSON.stringify({ url, width: canvas.width, height: canvas.height } satisfies Kept));
+    localStorage.setItem(KEY, JSON.stringify({ url, width: size.width, height: size.height } satisfies Kept));
   } catch {
     // Storage full or disabled: the next load just shows no picture.
+  }
+}
+
+const KEEP_QUALITY = 0.7;
+/** A picture is kept this long after the screen last changed (a burst of frames is encoded once). */
+const SETTLE_MS = 250;
+
+/**
+ * Keeps the picture while the page runs, shortly after the screen changes, encoded off the page's
+ * thread (canvas.toBlob). Encoding it only when the page went away cost a reload ~60 ms before the
+ * next page could even start (pagehide and visibilitychange each encoded it, 20-40 ms apiece).
+ * `leaving()` (pagehide, hidden) encodes synchronously only when the screen changed since the last
+ * picture, which the continuous session save's ~1 s staleness makes rare.
+ */
+export class LastScreenKeeper {
+  #version = 0;
+  #kept = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly running: () => boolean,
+  ) {}
+
+  /** Call after every frame drawn. */
+  changed(): void {
+    this.#version++;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#keepInBackground(), SETTLE_MS);
+  }
+
+  /** The page is hidden or goes away: the picture must be current now. */
+  leaving(): void {
+    if (!this.running() || this.#kept === this.#version) return;
+    keepLastScreen(this.canvas);
+    this.#kept = this.#version;
+  }
+
+  #keepInBackground(): void {
+    if (!this.running()) return;
+    const version = this.#version;
+    const { width, height } = this.canvas;
+    this.canvas.toBlob(
+      (blob) => {
+        if (!blob) return;
+        const reader = new FileReader();
+        reader.onload = () => {
+          // A newer frame's picture (or the synchronous one of leaving()) wins.
+          if (version < this.#kept || typeof reader.result !== "string") return;
+          store(reader.result, { width, height });
+          this.#kept = version;
+        };
+        reader.readAsDataURL(blob);
+      },
+      "image/webp",
+      KEEP_QUALITY,
+    );
   }
 }
 

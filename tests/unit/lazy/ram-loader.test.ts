@@ -105,3 +105,45 @@ describe("ramLoader: a session save read ahead of its resume", () => {
     Atomics.notify(new Int32Array(buffers.control), CONTROL.state);
   });
 });
+
+describe("ramLoader: a read-ahead's pin", () => {
+  const manifestOf = (id: string) => ({ id, chunkSize: CHUNK, ram: { length: 2 * CHUNK, chunks: [`${id}-0`, `${id}-1`] } }) as unknown as CheckpointManifest;
+  function recordingStore(events: string[]): LocalCheckpoints {
+    return {
+      getManifest: async (id) => manifestOf(id),
+      readVerified: async (hashes) => (events.push(`read:${hashes.join(",")}`), hashes.map(() => new Uint8Array(CHUNK))),
+      pin: async (pinId) => (events.push(`pin:${pinId}`), async () => void events.push(`unpin:${pinId}`)),
+    };
+  }
+
+  it("is taken before any chunk is read, and the session that begins on it pins nothing more", async () => {
+    const ws = await WorkingSetStore.open();
+    await ws.merge("autosave-20", [0, 8]);
+    ws.close();
+    const events: string[] = [];
+    const posted: LoaderMessage[] = [];
+    const handle = ramLoader({ store: async () => recordingStore(events), openShared: async () => source("none"), post: (m) => void posted.push(m) });
+    handle({ type: "warm", resume: { checkpointId: "autosave-20", resumeKey: "resume:machine-q" } });
+    await expect.poll(() => events.some((e) => e.startsWith("read:"))).toBe(true);
+    // Pinned first: IndexedDB would queue the pin's read-write transaction behind the reads.
+    expect(events[0]).toMatch(/^pin:.*autosave-20$/);
+    const buffers = createFaultBuffers(CHUNK);
+    handle({ type: "begin", session: 21, checkpointId: "autosave-20", buffers, order: [0, 1], resumeKey: "resume:machine-q" });
+    await expect.poll(() => posted.some((p) => p.session === 21 && p.type === "ready")).toBe(true);
+    expect(events.filter((e) => e.startsWith("pin:"))).toHaveLength(1);
+    // The session owns the pin now: it lets it go when it ends.
+    Atomics.store(new Int32Array(buffers.control), CONTROL.closed, 1);
+    Atomics.notify(new Int32Array(buffers.control), CONTROL.state);
+    await expect.poll(() => events.filter((e) => e.startsWith("unpin:"))).toEqual([events[0].replace("pin:", "unpin:")]);
+  });
+
+  it("is let go when a newer read-ahead replaces one nobody took", async () => {
+    const events: string[] = [];
+    const handle = ramLoader({ store: async () => recordingStore(events), openShared: async () => source("none"), post: () => undefined });
+    handle({ type: "warm", resume: { checkpointId: "autosave-30", resumeKey: "resume:machine-r" } });
+    await expect.poll(() => events.some((e) => e.startsWith("pin:"))).toBe(true);
+    handle({ type: "warm", resume: { checkpointId: "autosave-31", resumeKey: "resume:machine-r" } });
+    await expect.poll(() => events.filter((e) => e.startsWith("unpin:"))).toHaveLength(1);
+    expect(events.find((e) => e.startsWith("unpin:"))).toMatch(/autosave-30$/);
+  });
+});
