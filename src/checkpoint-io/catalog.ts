@@ -4,9 +4,13 @@
  */
 import { checkpointSummary, collectGarbage, deleteCheckpoint, listCheckpoints } from "../checkpoint/gc";
 import { SharingCache } from "./sharing-cache";
-import type { CatalogJobs } from "../protocol/checkpoint-io";
+import type { CatalogJobs, NewestCheckpoint } from "../protocol/checkpoint-io";
+import type { CheckpointStore } from "../checkpoint/checkpoint-store";
 import { checkpointStore } from "./stores";
 import { checkpointMissing } from "../checkpoint/errors";
+import { readDeviceStateAhead } from "./load";
+import { BUILT_IN_MACHINES } from "../protocol/checkpoint-io";
+import { isOwnMachine, machineKey } from "../protocol/checkpoint-data";
 
 /** This worker's list state (the worker is the one place lists are made). */
 const sharingCache = new SharingCache();
@@ -44,6 +48,10 @@ export const catalogJobs: CatalogJobs = {
     return listCheckpoints(await checkpointStore());
   },
 
+  async newest(label, machine) {
+    return newestCheckpoint(await checkpointStore(), label, machine);
+  },
+
   async copy(id, copyId, label) {
     const s = await checkpointStore();
     const m = await s.getManifest(id);
@@ -57,3 +65,14 @@ export const catalogJobs: CatalogJobs = {
     return collectGarbage(await checkpointStore(), options);
   },
 };
+
+/** CatalogJobs.newest on store `s`. */
+export async function newestCheckpoint(s: CheckpointStore, label: string, machine: string): Promise<NewestCheckpoint | undefined> {
+  const mine = (key: string) => (machine === BUILT_IN_MACHINES ? !isOwnMachine(key) : key === machine);
+  const newest = (await s.listManifests())
+    .filter((m) => m.label === label && mine(machineKey(m.machine)))
+    .sort((a, b) => b.created - a.created)[0];
+  if (!newest) return undefined;
+  readDeviceStateAhead(s, newest);
+  return { id: newest.id, created: newest.created, machineKey: machineKey(newest.machine) };
+}

@@ -14,10 +14,12 @@ export const loadJobs: LoadJobs = {
   },
 
   async loadLazy(id, machine) {
-    const s = await checkpointStore();
-    const manifest = await manifestOf(s, id);
+    const early = ahead?.manifest.id === id ? ahead : undefined;
+    ahead = undefined;
+    const manifest = early?.manifest ?? (await manifestOf(await checkpointStore(), id));
     if (machine) checkRestorable(manifest, machine);
-    const deviceState = await readDeviceState(s, manifest);
+    // A read ahead that failed is done again here: this one's error is the one reported.
+    const deviceState = (await early?.deviceState.catch(() => undefined)) ?? (await readDeviceState(await checkpointStore(), manifest));
     return Comlink.transfer({ manifest, deviceState }, [deviceState]);
   },
 
@@ -28,6 +30,15 @@ export const loadJobs: LoadJobs = {
     return Comlink.transfer(bytes, [bytes.buffer]);
   },
 };
+
+/** The one device state read ahead of its loadLazy (a reload's session save, see CatalogJobs.newest). */
+let ahead: { manifest: CheckpointManifest; deviceState: Promise<ArrayBuffer> } | undefined;
+
+export function readDeviceStateAhead(s: CheckpointStore, manifest: CheckpointManifest): void {
+  const deviceState = readDeviceState(s, manifest);
+  deviceState.catch(() => undefined); // met again (and reported) by the loadLazy that takes it
+  ahead = { manifest, deviceState };
+}
 
 async function manifestOf(s: CheckpointStore, id: string): Promise<CheckpointManifest> {
   const manifest = await s.getManifest(id);

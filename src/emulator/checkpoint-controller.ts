@@ -319,8 +319,8 @@ export class CheckpointController {
     return golden;
   }
 
-  /** Catalog jobs of this worker's own (not the page's): copies (reset points), the list without sizes. */
-  get catalog(): Pick<CatalogJobs, "copy" | "summaries"> {
+  /** Catalog jobs of this worker's own (not the page's): copies (reset points), the list without sizes, a session save to resume. */
+  get catalog(): Pick<CatalogJobs, "copy" | "summaries" | "newest"> {
     return this.io.catalog;
   }
 

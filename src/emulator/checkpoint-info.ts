@@ -7,9 +7,8 @@ export const AUTOSAVE_LABEL = "autosave";
 /** The clean booted checkpoint of an image + machine config (see src/emulator/golden-checkpoints.ts). */
 export const GOLDEN_LABEL = "golden";
 
-export function machineKey(m: MachineIdentity): string {
-  return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
-}
+import { machineKey } from "../protocol/checkpoint-data";
+export { machineKey };
 
 /** Under this key the loader keeps what the last resume of a machine touched first (src/lazy/ram-loader.ts). */
 export function resumeKey(machineKeyOfSave: string): string {

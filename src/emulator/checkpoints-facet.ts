@@ -14,8 +14,8 @@ import type {
 import { userDrives, type MachineConfig } from "../protocol/machine-config";
 import type { MachineOwner } from "./machine-owner";
 import { Snap86Error, throwIfAborted } from "../protocol/errors";
-import { isOwnMachine } from "../protocol/checkpoint-data";
-import { AUTOSAVE_LABEL, machineKey, resumeKey } from "./checkpoint-info";
+import { BUILT_IN_MACHINES, type NewestCheckpoint } from "../protocol/checkpoint-io";
+import { AUTOSAVE_LABEL, resumeKey } from "./checkpoint-info";
 
 type MachineOps = Omit<CheckpointsFacet, keyof CheckpointCatalog>;
 
@@ -59,7 +59,7 @@ class CheckpointsFacetImpl implements MachineOps {
     const t0 = performance.now();
     if (userDrives(config).length > 0) throw new Snap86Error("invalid-argument", "resumeSession is for the built-in guest: a user's own machine resumes with bootResume");
     // A user's machine's autosave is that machine's session, not the built-in guest's.
-    const search = this.newestSessionSave((key) => !isOwnMachine(key)).catch(() => undefined);
+    const search = this.newestSessionSave(BUILT_IN_MACHINES).catch(() => undefined);
     // Building the machine (v86, its wasm, the disk) takes as long as the search: side by side
     // when a session is likely, so a reload waits for the longer of the two, not both.
     const building = options.expectSave ? m.boot(config, true) : undefined;
@@ -85,7 +85,7 @@ class CheckpointsFacetImpl implements MachineOps {
     try {
       const key = m.machineKey();
       // The newest autosave of this machine: what a reload resumes.
-      const saved = key && m.checkpointsOff() === undefined ? await this.newestSessionSave((k) => k === key) : undefined;
+      const saved = key && m.checkpointsOff() === undefined ? await this.newestSessionSave(key) : undefined;
       if (!saved) {
         // Booted for a restore, so it has not run yet: now it starts from its firmware.
         await m.emulator?.run();
@@ -100,13 +100,13 @@ class CheckpointsFacetImpl implements MachineOps {
     }
   }
 
-  /** The newest session save of the machines `mine` accepts, from the manifests alone: sizes (list()) cost ~200 ms on a reload's path. */
-  private async newestSessionSave(mine: (machineKey: string) => boolean): Promise<{ id: string; created: number; machineKey: string } | undefined> {
-    const saves = (await this.m.checkpoints().catalog.summaries())
-      .filter((c) => c.label === AUTOSAVE_LABEL)
-      .map((c) => ({ id: c.id, created: c.created, machineKey: machineKey(c.machine) }))
-      .filter((c) => mine(c.machineKey));
-    return saves.sort((a, b) => b.created - a.created)[0];
+  /**
+   * The newest session save of `machine` (a machine key or BUILT_IN_MACHINES), from the manifests
+   * alone (sizes, list(), cost ~200 ms on a reload's path); the I/O worker reads its device state
+   * ahead while the machine is built.
+   */
+  private newestSessionSave(machine: string): Promise<NewestCheckpoint | undefined> {
+    return this.m.checkpoints().catalog.newest(AUTOSAVE_LABEL, machine);
   }
 
   lazyStatus(): LazyStatus {

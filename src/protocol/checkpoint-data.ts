@@ -35,6 +35,11 @@ export interface MachineIdentity {
 /** A user's machine's guestImageId (and so its machineKey) starts with this. */
 export const OWN_MACHINE_PREFIX = "own:";
 
+/** One name per machine (image, memory, VGA, v86): its checkpoints, session saves and reset point are its own. */
+export function machineKey(m: MachineIdentity): string {
+  return `${m.guestImageId}/${m.memoryBytes}/${m.vgaMemoryBytes}/${m.v86Version}`;
+}
+
 /** Whether a machine key or guest image id is a user's machine's (not the built-in guest's). */
 export function isOwnMachine(keyOrImageId: string): boolean {
   return keyOrImageId.startsWith(OWN_MACHINE_PREFIX);
