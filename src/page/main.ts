@@ -252,6 +252,10 @@ window.addEventListener("pagehide", (e) => {
   unloading = !e.persisted;
   void client.remote.disk.flush();
   lastScreen.leaving();
+  if (!unloading) return;
+  // Gone for good: the workers stop taking the CPU the next page (a reload) starts with.
+  void client.remote.machine.leaving().catch(() => undefined);
+  standby.abandon();
 });
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "hidden" || storageSuperseded()) return;

@@ -23,6 +23,8 @@ export function standbyFits(guestMiB: number, deviceMemoryGiB: number | undefine
 export class Standby {
   private ready: EmulatorWorker | undefined;
   private preparing: Promise<void> | undefined;
+  /** The spare being prepared (its worker), for abandon(). */
+  private spare: EmulatorWorker | undefined;
   status: StandbyStatus = "off";
 
   constructor(
@@ -34,6 +36,7 @@ export class Standby {
   prepare(config: MachineConfig, goldenId: string, attempt = 1): void {
     if (!this.enabled || this.ready || this.preparing) return;
     const spare = spawnEmulatorWorker("standby");
+    this.spare = spare;
     this.setStatus("preparing");
     this.preparing = spare.remote.reset
       .prepareStandby(config, goldenId)
@@ -51,6 +54,7 @@ export class Standby {
       )
       .then((outcome) => {
         this.preparing = undefined;
+        this.spare = undefined;
         if (outcome === "retry") this.prepare(config, goldenId, attempt + 1);
       });
   }
@@ -75,6 +79,17 @@ export class Standby {
       if (spare) await dispose(spare).catch(reportDisposeFailure);
       this.setStatus("off");
     }
+  }
+
+  /**
+   * The page is going away for good: the spare (ready or being prepared) ends now, without the
+   * round trip dispose() makes, so it takes no CPU from the next page. Its fresh disk layer,
+   * unlocked, is deleted by the next start (src/emulator/disk-session.ts, dropAbandonedStandbys).
+   */
+  abandon(): void {
+    this.enabled = false;
+    for (const spare of [this.ready, this.spare]) spare?.worker.terminate();
+    this.ready = this.spare = undefined;
   }
 
   private setStatus(status: StandbyStatus, error?: string): void {

@@ -60,6 +60,11 @@ export interface MachineFacet {
   /** Hard reset of the machine (like the reset button), keeps the disks. */
   reboot(): Promise<void>;
   powerOff(): Promise<void>;
+  /**
+   * The page is going away for good (pagehide, not into the back-forward cache): the guest, the
+   * session saves and a lazy restore's prefetch stop; what is being written still completes.
+   */
+  leaving(): Promise<void>;
   /** Types into the user's serial terminal (ttyS0). */
   serialInput(data: string): void;
   /**
