@@ -7,6 +7,7 @@
 import type { PartialChunk } from "./chunk-source";
 import type { FaultBuffers } from "../protocol/ram-loader";
 import { Snap86Error } from "../protocol/errors";
+import { createShelf } from "./chunk-shelf";
 
 /** Int32 slots of the control SharedArrayBuffer. */
 export const CONTROL = {
@@ -32,11 +33,13 @@ export const STATE = { idle: 0, requested: 1, done: 2, error: 3 } as const;
 
 export type { FaultBuffers };
 
-export function createFaultBuffers(chunkSize: number): FaultBuffers {
+/** `chunks`: RAM's chunk count, for a shelf of decoded chunks (none when 0). */
+export function createFaultBuffers(chunkSize: number, chunks = 0): FaultBuffers {
   return {
     control: new SharedArrayBuffer(CONTROL_WORDS * 4),
     staging: new SharedArrayBuffer(chunkSize),
     error: new SharedArrayBuffer(ERROR_BYTES),
+    ...(chunks > 0 ? { shelf: createShelf(chunkSize, chunks) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // fills the rest between ticks until lazy mode can be switched off.
 import type { CheckpointManifest } from "../protocol/checkpoint-data";
 import { createFaultBuffers, FaultClient, LazyFaultError, WHOLE_CHUNK } from "./fault-channel";
+import { ShelfReader } from "./chunk-shelf";
 import { FirstTouches } from "./first-touches";
 import type { LazyCpu } from "../v86/lazy-ram";
 import { LazyRamSession } from "../v86/lazy-ram";
@@ -86,8 +87,9 @@ export class LazyRestore {
     const { manifest } = input;
     if (manifest.chunkSize % PAGE_SIZE !== 0) throw new Snap86Error("checkpoint-format", `chunk size ${manifest.chunkSize} is not a multiple of the page size`);
     this.#pagesPerChunk = manifest.chunkSize / PAGE_SIZE;
-    const buffers = createFaultBuffers(manifest.chunkSize);
+    const buffers = createFaultBuffers(manifest.chunkSize, manifest.ram.chunks.length);
     this.#client = new FaultClient(buffers);
+    this.#shelf = buffers.shelf ? new ShelfReader(buffers.shelf) : null;
     const pageCount = Math.ceil(manifest.ram.length / PAGE_SIZE);
     const touches = new FirstTouches(pageCount, RECORD_MS, (pages) => input.loader.postMessage({ type: "touched", session: this.session, pages }));
     this.#touches = touches;
@@ -99,6 +101,7 @@ export class LazyRestore {
   }
   readonly #touches: FirstTouches;
   readonly #buffers: ReturnType<typeof createFaultBuffers>;
+  readonly #shelf: ShelfReader | null;
 
   /**
    * Hands the checkpoint to the loader, waits until it can answer faults, then applies the
@@ -188,7 +191,7 @@ export class LazyRestore {
     const hash = this.input.manifest.ram.chunks[chunk];
     let bytes: Uint8Array | null = null;
     let valid = WHOLE_CHUNK;
-    const local = hash ? this.#localBytes(hash) : undefined;
+    const local = hash ? (this.#localBytes(hash) ?? this.#shelf?.take(chunk) ?? undefined) : undefined;
     if (local) bytes = local;
     else if (hash) {
       try {

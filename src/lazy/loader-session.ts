@@ -2,6 +2,7 @@
 // every other non-zero chunk in between. Independent of the Worker API so Node tests can drive it.
 import type { ChunkSource } from "./chunk-source";
 import { isClosed, serveFaults, waitForWindow } from "./fault-channel";
+import { ShelfWriter } from "./chunk-shelf";
 import type { FaultBuffers, LoaderMessage } from "../protocol/ram-loader";
 
 export type { LoaderMessage };
@@ -53,9 +54,12 @@ export const WARM_CHUNKS = 64;
 
 export async function runLoaderSession(source: ChunkSource, opts: LoaderSessionOptions, post: (m: LoaderMessage, transfer?: Transferable[]) => void): Promise<void> {
   const cache = new Map<number, Uint8Array>();
+  // Every chunk read also goes on the shelf, where the emulator takes it in a fault without asking.
+  const shelf = opts.buffers.shelf ? new ShelfWriter(opts.buffers.shelf) : undefined;
   const workingSet = chunksOfPages(opts.workingSet ?? [], opts.buffers.staging.byteLength / PAGE_SIZE);
   const cacheLimit = Math.max(opts.cacheChunks ?? 256, Math.min(workingSet.length, WORKING_SET_LIMIT));
   const remember = (index: number, bytes: Uint8Array): void => {
+    shelf?.put(index, bytes);
     cache.set(index, bytes);
     if (cache.size > cacheLimit) cache.delete(cache.keys().next().value as number);
   };

@@ -13,6 +13,18 @@ export interface FaultBuffers {
   staging: SharedArrayBuffer;
   /** UTF-8 message of the last error. */
   error: SharedArrayBuffer;
+  /** Chunks the loader decoded, for the emulator to take without asking (src/lazy/chunk-shelf.ts). */
+  shelf?: ShelfBuffers;
+}
+
+export interface ShelfBuffers {
+  /** Slots of `chunkSize` bytes. */
+  data: SharedArrayBuffer;
+  /** Int32 per slot: seqlock version (odd while written), chunk index (-1: none), byte length. */
+  meta: SharedArrayBuffer;
+  /** Int32 per RAM chunk: its slot + 1, or 0. */
+  slots: SharedArrayBuffer;
+  chunkSize: number;
 }
 
 /** Emulator worker -> loader. */

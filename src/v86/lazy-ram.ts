@@ -120,7 +120,10 @@ export class LazyRamSession {
     }
     // Active before the eager loads so a source may provide() the other pages of their chunk.
     this.#active = true;
-    for (const page of this.options.eagerPages ?? [0]) this.load(page);
+    for (const page of this.options.eagerPages ?? [0]) {
+      this.options.onTouch?.(page);
+      this.load(page);
+    }
     this.#slot = {
       isResident: (page) => this.residency!.has(page),
       fault: (page) => this.#fault(page),
@@ -202,8 +205,15 @@ export class LazyRamSession {
     this.#active = false;
   }
 
+  /**
+   * A page wanted now: by a page walk, by JavaScript (a device, the CRNG reseed) or as an eager
+   * page. Each is a touch for the working set, not only the page walks' (onTouch from the hook):
+   * the reseed's and page 0's chunks, unrecorded, were read one fault at a time behind the
+   * prefetch at every resume, ~25-30 ms each before the guest could run.
+   */
   #fault(page: number): void {
     this.stats.faults++;
+    this.options.onTouch?.(page);
     this.load(page);
   }
 

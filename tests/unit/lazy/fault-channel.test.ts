@@ -11,6 +11,7 @@ let moduleUrl = "";
 beforeAll(async () => {
   const urls = await plainModules("fault-channel-", [
     ["lazy", "fault-channel"],
+    ["lazy", "chunk-shelf"],
     ["protocol", "errors"],
   ]);
   moduleUrl = urls["fault-channel"];

@@ -83,6 +83,18 @@ describe("LazyRamSession", () => {
     expect(session.stats).toEqual({ faults: 5, jsFaults: 4, pagesLoaded: 6 });
   });
 
+  it("counts page 0 and the pages JavaScript reads as touches, for the working set", async () => {
+    const m = fakeMachine();
+    const touched: number[] = [];
+    const session = new LazyRamSession(m.cpu, m.wasm, saved, { onTouch: (page) => touched.push(page) });
+    await session.restoreLazily(m.restore);
+    // What the CRNG reseed does before the guest runs: a JavaScript read of guest RAM.
+    m.cpu.read8(7 * 4096 + 1);
+    m.cpu.read8(7 * 4096 + 2); // resident now: no second touch from this path
+    expect(touched).toEqual([0, 7]);
+    expect(session.stats).toEqual({ faults: 1, jsFaults: 1, pagesLoaded: 2 });
+  });
+
   it("loads everything before v86 packs memory, and switches itself off when complete", async () => {
     const m = fakeMachine();
     const session = new LazyRamSession(m.cpu, m.wasm, saved, { poison: true });

@@ -20,6 +20,7 @@ let loaderUrl = "";
 beforeAll(async () => {
   const urls = await plainModules("lazy-restore-", [
     ["lazy", "fault-channel"],
+    ["lazy", "chunk-shelf"],
     ["lazy", "loader-session"],
     ["v86", "page-walker"],
     ["v86", "page-set"],
