@@ -69,15 +69,14 @@ export class MachineFacetImpl implements MachineFacet {
 
   /**
    * A browser ends a page's dedicated workers some time after the page: on a reload, the old
-   * guest and its RAM prefetch were seen taking a core for 100-700 ms of the next page's start
-   * (two cores here). Stopped now; a session save or disk write under way still completes.
+   * guest was seen taking a core for 100-700 ms of the next page's start (two cores here).
+   * Stopped now; a session save or disk write under way still completes. A lazy restore's
+   * prefetch is left alone: dropping it would leave RAM with holes that a capture could store.
    */
   async leaving(): Promise<void> {
     const m = this.m;
     m.autosave.stop();
     await m.emulator?.stop();
-    // Stopped, the guest faults no more: the prefetch of a lazy restore can go too.
-    if (m.startedCheckpoints?.lazy.active) m.startedCheckpoints.lazy.abortActive();
   }
 
   serialInput(data: string): void {

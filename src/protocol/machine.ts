@@ -61,8 +61,8 @@ export interface MachineFacet {
   reboot(): Promise<void>;
   powerOff(): Promise<void>;
   /**
-   * The page is going away for good (pagehide, not into the back-forward cache): the guest, the
-   * session saves and a lazy restore's prefetch stop; what is being written still completes.
+   * The page is going away for good (pagehide, not into the back-forward cache): the guest and
+   * the session saves stop; what is being written still completes.
    */
   leaving(): Promise<void>;
   /** Types into the user's serial terminal (ttyS0). */
