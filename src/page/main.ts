@@ -261,10 +261,8 @@ document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "hidden" || storageSuperseded()) return;
   void client.remote.disk.flush();
   lastScreen.leaving();
-  // Hidden is the last moment the page is sure to still run (a close or reload may follow):
-  // save the session so the next visit resumes it. The capture pauses the guest only briefly.
-  // Not when the page is already unloading (pagehide came first): its workers end before such a
-  // save could commit, and capturing would only take the CPU the next page starts with.
+  // Hidden is the last moment the page is sure to still run (a close or reload may follow): save
+  // the session so the next visit resumes it. Not once unloading: see docs/continuous-save.md.
   if (client.state === "running" && !secure.checked && !unloading) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
 });
 void requestPersistence();
