@@ -253,7 +253,8 @@ window.addEventListener("pagehide", (e) => {
   void client.remote.disk.flush();
   lastScreen.leaving();
   if (!unloading) return;
-  // Gone for good: the workers stop taking the CPU the next page (a reload) starts with.
+  // Gone for good: a last session save, then the guest stops (docs/continuous-save.md).
+  if (client.state === "running" && !secure.checked && !storageSuperseded()) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
   void client.remote.machine.leaving().catch(() => undefined);
   standby.abandon();
 });
@@ -261,8 +262,7 @@ document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "hidden" || storageSuperseded()) return;
   void client.remote.disk.flush();
   lastScreen.leaving();
-  // Hidden is the last moment the page is sure to still run (a close or reload may follow): save
-  // the session so the next visit resumes it. Not once unloading: see docs/continuous-save.md.
+  // Hidden may be the page's last moment (a close may follow): save; when unloading, pagehide did.
   if (client.state === "running" && !secure.checked && !unloading) void client.remote.checkpoints.take({ autosave: true }).catch(() => undefined);
 });
 void requestPersistence();
