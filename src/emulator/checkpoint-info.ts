@@ -1,13 +1,12 @@
 /** How the emulator worker names and lists checkpoints: the special labels and the list entry. */
 import type { CheckpointInfo } from "../protocol";
-import type { CheckpointSummary, SharingSizes } from "../protocol/checkpoint-data";
-import type { MachineIdentity } from "../checkpoint/manifest";
+import { machineKey, type CheckpointSummary, type SharingSizes } from "../protocol/checkpoint-data";
 
 export const AUTOSAVE_LABEL = "autosave";
 /** The clean booted checkpoint of an image + machine config (see src/emulator/golden-checkpoints.ts). */
 export const GOLDEN_LABEL = "golden";
 
-import { machineKey } from "../protocol/checkpoint-data";
+/** One name per machine; defined beside the identity it names, which the checkpoint-I/O worker reads too. */
 export { machineKey };
 
 /** Under this key the loader keeps what the last resume of a machine touched first (src/lazy/ram-loader.ts). */

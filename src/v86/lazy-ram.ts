@@ -205,15 +205,8 @@ export class LazyRamSession {
     this.#active = false;
   }
 
-  /**
-   * A page wanted now: by a page walk, by JavaScript (a device, the CRNG reseed) or as an eager
-   * page. Each is a touch for the working set, not only the page walks' (onTouch from the hook):
-   * the reseed's and page 0's chunks, unrecorded, were read one fault at a time behind the
-   * prefetch at every resume, ~25-30 ms each before the guest could run.
-   */
   #fault(page: number): void {
     this.stats.faults++;
-    this.options.onTouch?.(page);
     this.load(page);
   }
 
@@ -225,6 +218,10 @@ export class LazyRamSession {
     for (let page = first; page <= last; page++) {
       if (!map.has(page)) {
         this.stats.jsFaults++;
+        // A touch for the working set, as the hook reports a page walk's: unrecorded, the CRNG
+        // reseed's chunks (and page 0's, below) were read one fault at a time behind the
+        // prefetch at every resume, ~25-30 ms each before the guest could run.
+        this.options.onTouch?.(page);
         this.#fault(page);
       }
     }

@@ -15,7 +15,7 @@ interface Kept {
 }
 
 /** Stores the canvas's picture now (synchronous: 20-40 ms of encoding on the page's thread). */
-export function keepLastScreen(canvas: HTMLCanvasElement): void {
+function keepLastScreen(canvas: HTMLCanvasElement): void {
   store(canvas.toDataURL("image/webp", KEEP_QUALITY), canvas);
 }
 

@@ -6,14 +6,17 @@ import { createShelf, ShelfReader, ShelfWriter } from "../../../src/lazy/chunk-s
 
 const CHUNK = 32 * 1024;
 const chunkOf = (index: number, length = CHUNK) => new Uint8Array(length).map((_, i) => (index * 31 + i) & 0xff);
+/** A shelf for 10 chunks with `slots` slots, and both of its sides. */
+function shelfOf(slots: number) {
+  const shelf = createShelf(CHUNK, 10, slots);
+  return { shelf, writer: new ShelfWriter(shelf), reader: new ShelfReader(shelf) };
+}
 
 describe("chunk shelf", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("hands out a copy of what was put, including a short last chunk, and nothing else", () => {
-    const shelf = createShelf(CHUNK, 10, 4);
-    const writer = new ShelfWriter(shelf);
-    const reader = new ShelfReader(shelf);
+    const { writer, reader } = shelfOf(4);
     writer.put(3, chunkOf(3));
     writer.put(9, chunkOf(9, 5000));
     expect(reader.take(3)).toEqual(chunkOf(3));
@@ -27,9 +30,7 @@ describe("chunk shelf", () => {
   });
 
   it("forgets the oldest chunk when its slot is reused", () => {
-    const shelf = createShelf(CHUNK, 10, 2);
-    const writer = new ShelfWriter(shelf);
-    const reader = new ShelfReader(shelf);
+    const { writer, reader } = shelfOf(2);
     writer.put(1, chunkOf(1));
     writer.put(2, chunkOf(2));
     writer.put(5, chunkOf(5)); // takes chunk 1's slot
@@ -39,9 +40,7 @@ describe("chunk shelf", () => {
   });
 
   it("refuses a copy made while its slot was rewritten", () => {
-    const shelf = createShelf(CHUNK, 10, 1);
-    const writer = new ShelfWriter(shelf);
-    const reader = new ShelfReader(shelf);
+    const { writer, reader } = shelfOf(1);
     writer.put(1, chunkOf(1));
     // The loader reuses the slot for chunk 2 while the emulator copies chunk 1 out of it.
     const slice = Uint8Array.prototype.slice;
@@ -54,9 +53,7 @@ describe("chunk shelf", () => {
   });
 
   it("refuses a slot whose write has not finished", () => {
-    const shelf = createShelf(CHUNK, 10, 2);
-    const writer = new ShelfWriter(shelf);
-    const reader = new ShelfReader(shelf);
+    const { shelf, writer, reader } = shelfOf(2);
     writer.put(7, chunkOf(7));
     const meta = new Int32Array(shelf.meta);
     Atomics.add(meta, 0, 1); // slot 0's version odd: a write under way
